@@ -1,0 +1,55 @@
+"""Project-wide API plumbing: pagination, the exception handler and the JSON 404."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, pagination, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class CursorPagination(pagination.PageNumberPagination):
+    """Page numbers with a client-chosen size, capped so no request can ask for everything."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus Django's own errors translated to 4xx instead of 500."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, IntegrityError):
+        logger.info("integrity error turned into 409: %s", exc)
+        exc = Conflict("This conflicts with data that already exists.")
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        response.data.setdefault("code", getattr(exc, "default_code", "error"))
+    return response
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Unknown routes under /api/ answer in JSON, like every other API error."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+def error_response(message: str, *, code: str, status_code: int, **extra) -> Response:
+    return Response({"detail": message, "code": code, **extra}, status=status_code)

@@ -1,0 +1,1 @@
+"""Green actions, the energy ledger, trees."""

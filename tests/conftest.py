@@ -1,0 +1,88 @@
+"""Shared fixtures, and the rules that make CI fail rather than skip.
+
+Tests marked ``postgres`` need PostgreSQL (row locks, real concurrency) and tests marked
+``broker`` need a real Celery broker. Without those services they are deselected, so the
+embedded SQLite run stays green on a laptop; ``browser`` tests likewise need Debian's
+chromium. With CANOPY_REQUIRE_SERVICES=1 (set by .ci/run for its PostgreSQL run) or
+CANOPY_REQUIRE_BROWSER=1 a missing service is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.accounts.factories import UserFactory
+
+REQUIRE_SERVICES = os.environ.get("CANOPY_REQUIRE_SERVICES") == "1"
+HAS_POSTGRES = settings.IS_POSTGRES
+HAS_BROKER = bool(os.environ.get("CELERY_BROKER_URL"))
+REQUIRE_BROWSER = os.environ.get("CANOPY_REQUIRE_BROWSER") == "1"
+HAS_BROWSER = bool(os.environ.get("CANOPY_CHROMIUM") or shutil.which("chromium"))
+
+
+def pytest_configure(config) -> None:
+    if REQUIRE_SERVICES and not (HAS_POSTGRES and HAS_BROKER):
+        raise pytest.UsageError(
+            "CANOPY_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL or CELERY_BROKER_URL "
+            "is unset: the PostgreSQL and broker tests would not run."
+        )
+    if REQUIRE_BROWSER and not HAS_BROWSER:
+        raise pytest.UsageError("CANOPY_REQUIRE_BROWSER=1 but no chromium is installed.")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    keep, drop = [], []
+    for item in items:
+        needs_pg = item.get_closest_marker("postgres") is not None
+        needs_broker = item.get_closest_marker("broker") is not None
+        needs_browser = item.get_closest_marker("browser") is not None
+        if (
+            (needs_pg and not HAS_POSTGRES)
+            or (needs_broker and not HAS_BROKER)
+            or (needs_browser and not HAS_BROWSER)
+        ):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_report_header(config) -> str:
+    engine = "PostgreSQL" if HAS_POSTGRES else "SQLite"
+    broker = "real broker" if HAS_BROKER else "in-process tasks"
+    browser = "chromium" if HAS_BROWSER else "no browser"
+    return f"canopy: {engine}, {broker}, {browser}, require services: {REQUIRE_SERVICES}"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the cache; every test starts with fresh ones."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
