@@ -102,3 +102,225 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.title}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Linked feeds, consent and transactions
+# ---------------------------------------------------------------------------------------------
+
+
+class Provider(models.TextChoices):
+    SANDBOX = "sandbox", _("Sandbox bank (demo)")
+    PLAID = "plaid", _("Plaid")
+    BERLIN_GROUP = "berlin_group", _("Berlin Group / NextGenPSD2 (GoCardless, Enable Banking)")
+    FILE = "file", _("File uploads (OFX, camt.053, CSV)")
+
+
+class LinkedFeedQuerySet(models.QuerySet["LinkedFeed"]):
+    def for_user(self, user) -> LinkedFeedQuerySet:
+        return self.filter(user=user)
+
+    def importable(self) -> LinkedFeedQuerySet:
+        return self.filter(status=LinkedFeed.Status.ACTIVE)
+
+
+class LinkedFeed(TimeStampedModel):
+    """One bank account (or card) a user linked through one provider."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Consent expired")
+        REVOKED = "revoked", _("Revoked")
+        ERROR = "error", _("Error")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="feeds")
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    account_ref = models.CharField(max_length=128, help_text="The provider's account id")
+    display_name = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Some banks rotate OFX FITIDs: such feeds are deduplicated on the fingerprint instead.
+    unstable_ids = models.BooleanField(default=False)
+    cursor = models.CharField(max_length=512, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    objects = LinkedFeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "provider", "account_ref"], name="accounts_feed_unique_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or f"{self.provider}:{self.account_ref}"
+
+
+class Consent(TimeStampedModel):
+    """Explicit, revocable permission to read one feed, for a stated purpose, until a date."""
+
+    class Scope(models.TextChoices):
+        TRANSACTIONS = "transactions", _("Transactions")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    feed = models.ForeignKey(LinkedFeed, on_delete=models.CASCADE, related_name="consents")
+    scopes = models.JSONField(default=list)
+    purpose = models.TextField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Each nudge is sent once; the timestamps make the daily sweep idempotent.
+    nudged_14_at = models.DateTimeField(null=True, blank=True)
+    nudged_7_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        indexes = [
+            # Used by the daily consent sweep.
+            models.Index(fields=["expires_at"], name="accounts_consent_expires"),
+        ]
+
+    def __str__(self) -> str:
+        return f"consent {self.pk} for {self.feed}"
+
+    def is_live(self, at) -> bool:
+        return self.revoked_at is None and self.expires_at > at
+
+
+class ImportBatch(TimeStampedModel):
+    """One import into a feed: a file, a webhook-triggered sync or a scheduled pull."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("File upload")
+        WEBHOOK = "webhook", _("Aggregator webhook")
+        PULL = "pull", _("Scheduled pull")
+        COMMAND = "command", _("Operator command")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
+
+    feed = models.ForeignKey(LinkedFeed, on_delete=models.CASCADE, related_name="imports")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    format = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    delivery_id = models.CharField(max_length=128, blank=True)
+    count_new = models.PositiveIntegerField(default=0)
+    count_updated = models.PositiveIntegerField(default=0)
+    count_duplicate = models.PositiveIntegerField(default=0)
+    count_removed = models.PositiveIntegerField(default=0)
+    count_rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["feed", "-created_at"], name="accounts_import_feed_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.source}, {self.status})"
+
+
+class TransactionQuerySet(models.QuerySet["Transaction"]):
+    def for_user(self, user) -> TransactionQuerySet:
+        return self.filter(user=user)
+
+    def visible(self) -> TransactionQuerySet:
+        return self.filter(removed_at__isnull=True)
+
+
+class Transaction(models.Model):
+    """A bank transaction in one normalised shape, whatever its source.
+
+    ``amount`` is negative for money out. Raw payload and description are personal data:
+    they are erased when the feed's consent is revoked, while what scoring derived stays.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        BOOKED = "booked", _("Booked")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="transactions")
+    feed = models.ForeignKey(LinkedFeed, on_delete=models.CASCADE, related_name="transactions")
+    import_batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    provider_txn_id = models.CharField(max_length=128)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    pending_txn_id = models.CharField(max_length=128, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    booking_date = models.DateField(null=True, blank=True)
+    transaction_date = models.DateField(null=True, blank=True)
+    merchant_name = models.CharField(max_length=200, blank=True)
+    merchant_norm = models.CharField(max_length=200, blank=True, db_index=True)
+    merchant_id = models.CharField(max_length=128, blank=True)
+    mcc = models.CharField(max_length=4, blank=True)
+    provider_category = models.CharField(max_length=128, blank=True)
+    description = models.TextField(blank=True)
+    raw = models.JSONField(null=True, blank=True)
+    is_reversal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TransactionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-booking_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feed", "provider_txn_id"], name="accounts_txn_unique_per_feed"
+            ),
+            models.CheckConstraint(
+                name="accounts_txn_status_valid",
+                condition=models.Q(status__in=["pending", "booked"]),
+            ),
+        ]
+        indexes = [
+            # The nightly scoring scans unscored booked rows by user id range.
+            models.Index(
+                fields=["user", "id"],
+                name="accounts_txn_unscored",
+                condition=models.Q(scored_at__isnull=True, status="booked"),
+            ),
+            # GET /api/v1/transactions: a user's list, newest first.
+            models.Index(fields=["user", "-booking_date", "-id"], name="accounts_txn_user_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_date} {self.amount} {self.currency} {self.merchant_name}"
+
+
+class WebhookDelivery(models.Model):
+    """Delivery ids already accepted from an aggregator, to refuse replays."""
+
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    delivery_id = models.CharField(max_length=128)
+    received_at = models.DateTimeField(auto_now_add=True)
+    payload_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "delivery_id"], name="accounts_webhook_delivery_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.delivery_id}"
