@@ -68,6 +68,7 @@ class Profile(TimeStampedModel):
     time_zone = models.CharField(
         max_length=64, default="Europe/Amsterdam", validators=[validate_time_zone]
     )
+    city = models.CharField(max_length=80, blank=True, help_text=_("For city campaigns"))
     # Friends may take a share of ripe drops unless the user opts out (Ant Forest "steal").
     steal_opt_out = models.BooleanField(default=False)
 

@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ForestConfig(AppConfig):
     name = "forest"
     verbose_name = "Energy and trees"
+
+    def ready(self) -> None:
+        from config.schedules import ensure_default_schedules
+
+        post_migrate.connect(ensure_default_schedules, sender=self)

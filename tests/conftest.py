@@ -86,3 +86,16 @@ def user_client(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=user)
     return client
+
+
+@pytest.fixture
+def catalogue(transactional_db):
+    """The seeded rules and exchange rates, back after a transactional test's flush emptied them."""
+    import importlib
+
+    from django.apps import apps
+
+    from forest.models import GreenActionRule
+
+    if not GreenActionRule.objects.exists():
+        importlib.import_module("forest.migrations.0002_load_catalogue").load(apps, None)

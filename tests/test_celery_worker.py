@@ -49,3 +49,29 @@ def test_worker_runs_welcome_task_against_the_database(real_worker):
     welcome_notification_task.delay(user.id)
     time.sleep(1.0)
     assert Notification.objects.filter(user=user).count() == 1
+
+
+def test_worker_scores_the_nightly_run_and_a_redelivered_chunk_changes_nothing(
+    real_worker, catalogue
+):
+    from decimal import Decimal
+
+    from forest.models import EnergyLedgerEntry, GreenAction, ScoringRun
+    from forest.tasks import nightly_scoring_task, score_chunk_task
+    from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
+    from tests.forest.helpers import assert_ledger_consistent
+
+    feed = LinkedFeedFactory()
+    TransactionFactory(feed=feed, merchant_name="NS", amount=Decimal("-12.40"))
+    TransactionFactory(feed=feed, merchant_name="GVB", amount=Decimal("-3.20"))
+
+    nightly_scoring_task.delay()
+    assert wait_for(lambda: ScoringRun.objects.filter(status="done").exists())
+    assert GreenAction.objects.count() == 2
+    entries = EnergyLedgerEntry.objects.count()
+
+    chunk_id = ScoringRun.objects.get().chunks.get().id
+    score_chunk_task.delay(chunk_id)  # a redelivery after a lost ack
+    time.sleep(1.0)
+    assert EnergyLedgerEntry.objects.count() == entries
+    assert_ledger_consistent()

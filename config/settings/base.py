@@ -7,7 +7,6 @@ Celery tasks run in-process. Production sets both (see production.py and the REA
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -197,16 +196,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 # Redis redelivers unacknowledged tasks after this; keep it above the hard time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {
-    "accounts-consent-sweep": {
-        "task": "accounts.tasks.consent_sweep_task",
-        "schedule": crontab(hour=7, minute=0),  # nudges arrive in the morning
-    },
-    "accounts-feeds-pull": {
-        "task": "accounts.tasks.feeds_pull_task",
-        "schedule": crontab(hour=1, minute=0),  # before the 02:00 scoring
-    },
-}
+# Periodic tasks live in the database (admin: Periodic tasks); defaults in config/schedules.py.
+CELERY_BEAT_SCHEDULE: dict = {}
 
 # LOGGING
 # ------------------------------------------------------------------------------

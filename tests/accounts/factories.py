@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-import factory
+from datetime import date, timedelta
+from decimal import Decimal
 
-from accounts.models import Profile, User
+import factory
+from django.utils import timezone
+
+from accounts.models import Consent, Profile, User
+from accounts.normalise import normalise_merchant
 
 DEFAULT_PASSWORD = "groene-trein-2026"
 
@@ -32,3 +37,57 @@ class ProfileFactory(factory.django.DjangoModelFactory):
     display_name = factory.Faker("first_name")
     locale = "nl"
     time_zone = "Europe/Amsterdam"
+
+
+class LinkedFeedFactory(factory.django.DjangoModelFactory):
+    """A feed with a live 180-day consent.
+
+    ``LinkedFeedFactory(consent=False)``: no consent; ``consent__expires_at=…``: customise it.
+    """
+
+    class Meta:
+        model = "accounts.LinkedFeed"
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    provider = "sandbox"
+    account_ref = factory.Sequence(lambda n: f"acc-{n}")
+    display_name = "Betaalrekening"
+    status = "active"
+
+    @factory.post_generation
+    def consent(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            ConsentFactory(feed=obj, user=obj.user, **kwargs)
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    feed = factory.SubFactory(LinkedFeedFactory, consent=False)
+    user = factory.SelfAttribute("feed.user")
+    scopes = factory.LazyFunction(lambda: ["transactions"])
+    purpose = "Canopy reads the transactions of this account to recognise your green choices."
+    granted_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.granted_at + timedelta(days=180))
+
+
+class TransactionFactory(factory.django.DjangoModelFactory):
+    """A booked card payment; pass merchant_name and the rest as the test needs."""
+
+    class Meta:
+        model = "accounts.Transaction"
+
+    feed = factory.SubFactory(LinkedFeedFactory)
+    user = factory.SelfAttribute("feed.user")
+    provider = factory.SelfAttribute("feed.provider")
+    provider_txn_id = factory.Sequence(lambda n: f"txn-{n}")
+    status = "booked"
+    amount = Decimal("-3.20")
+    currency = "EUR"
+    booking_date = date(2026, 11, 20)
+    transaction_date = factory.SelfAttribute("booking_date")
+    merchant_name = "GVB"
+    merchant_norm = factory.LazyAttribute(lambda o: normalise_merchant(o.merchant_name))
+    description = factory.LazyAttribute(lambda o: o.merchant_name)

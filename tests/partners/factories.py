@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import factory
 
 from partners.models import Sponsor, SponsorMembership
@@ -20,3 +22,16 @@ class SponsorMembershipFactory(factory.django.DjangoModelFactory):
 
     sponsor = factory.SubFactory(SponsorFactory)
     user = factory.SubFactory(UserFactory)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "partners.Campaign"
+
+    sponsor = factory.SubFactory(SponsorFactory)
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    match_merchants = factory.LazyFunction(lambda: ["vinted"])
+    bonus_grams = 100
+    starts_on = date(2026, 1, 1)
+    ends_on = date(2026, 12, 31)
+    budget_grams = 10_000

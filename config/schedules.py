@@ -1,0 +1,49 @@
+"""Periodic tasks, created in django-celery-beat's tables once so operators own them afterwards.
+
+Defining them in CELERY_BEAT_SCHEDULE would make beat overwrite an operator's edit (say, moving
+the scoring from 02:00 to 03:00 in the admin) at every restart; creating missing rows after
+``migrate`` keeps the defaults here and the decisions in the admin.
+"""
+
+from __future__ import annotations
+
+# name: (task, crontab fields minute/hour/day_of_week/day_of_month/month_of_year, description)
+DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
+    "forest: nightly scoring": (
+        "forest.tasks.nightly_scoring_task",
+        {"minute": "0", "hour": "2"},
+        "Scores yesterday's transactions into green energy (T+1, as Ant Forest).",
+    ),
+    "forest: expire drops": (
+        "forest.tasks.drops_expire_task",
+        {"minute": "15", "hour": "*"},
+        "Expires drops not collected within 72 hours.",
+    ),
+    "forest: ledger audit": (
+        "forest.tasks.ledger_audit_task",
+        {"minute": "30", "hour": "4"},
+        "Checks cached balances against the sum of ledger entries and reports drift.",
+    ),
+    "accounts: consent sweep": (
+        "accounts.tasks.consent_sweep_task",
+        {"minute": "0", "hour": "7"},
+        "Re-consent nudges at T-14 and T-7 days, expiry at T.",
+    ),
+    "accounts: pull feeds": (
+        "accounts.tasks.feeds_pull_task",
+        {"minute": "0", "hour": "1"},
+        "Pulls new transactions from aggregator feeds before the nightly scoring.",
+    ),
+}
+
+
+def ensure_default_schedules(**kwargs) -> None:
+    """post_migrate: create the default periodic tasks that do not exist yet; never overwrite."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    for name, (task, cron, description) in DEFAULT_SCHEDULES.items():
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        fields = {"day_of_week": "*", "day_of_month": "*", "month_of_year": "*", **cron}
+        schedule, _ = CrontabSchedule.objects.get_or_create(timezone="Europe/Amsterdam", **fields)
+        PeriodicTask.objects.create(name=name, task=task, crontab=schedule, description=description)

@@ -1,0 +1,42 @@
+"""Seed the starting catalogue of green-action rules (PRODUCT.md section 3) and exchange rates."""
+
+from decimal import Decimal
+
+from django.db import migrations
+
+DECIMAL_FIELDS = {"grams_per_unit", "fare_per_km", "grams_per_km", "substitution_share"}
+MATCHER_FIELDS = {
+    "mcc": "match_mccs",
+    "merchant": "match_merchants",
+    "merchant_id": "match_merchant_ids",
+    "category": "match_categories",
+}
+
+
+def load(apps, schema_editor):
+    from forest.catalogue import CATALOGUE, FX_TO_EUR
+
+    Rule = apps.get_model("forest", "GreenActionRule")
+    Version = apps.get_model("forest", "GreenActionRuleVersion")
+    Matcher = apps.get_model("forest", "RuleMatcher")
+    Rate = apps.get_model("forest", "CurrencyRate")
+    for entry in CATALOGUE:
+        fields = {k: (Decimal(v) if k in DECIMAL_FIELDS else v) for k, v in entry.items()}
+        fields.pop("version", None)
+        rule, created = Rule.objects.get_or_create(code=fields.pop("code"), defaults=fields)
+        if not created:
+            continue
+        Version.objects.create(rule=rule, version=1, snapshot=entry)
+        for kind, field in MATCHER_FIELDS.items():
+            for value in dict.fromkeys(entry[field]):
+                Matcher.objects.create(rule=rule, kind=kind, value=value)
+    for currency, eur in FX_TO_EUR.items():
+        Rate.objects.get_or_create(
+            currency=currency,
+            defaults={"eur_per_unit": Decimal(eur), "source": "ECB reference rates, 2024 average"},
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("forest", "0001_initial")]
+    operations = [migrations.RunPython(load, migrations.RunPython.noop)]

@@ -1,1 +1,0 @@
-"""Green actions, the energy ledger, trees."""

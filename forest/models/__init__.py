@@ -1,0 +1,27 @@
+"""Forest models, split by concept: rules and actions, energy (drops, ledger), scoring runs."""
+
+from forest.models.energy import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
+from forest.models.rules import (
+    ActionType,
+    CurrencyRate,
+    GreenAction,
+    GreenActionRule,
+    GreenActionRuleVersion,
+    RuleMatcher,
+)
+from forest.models.scoring import ScoringChunk, ScoringRun
+
+__all__ = [
+    "ActionType",
+    "CurrencyRate",
+    "EnergyBalance",
+    "EnergyDrop",
+    "EnergyLedgerEntry",
+    "GreenAction",
+    "GreenActionRule",
+    "GreenActionRuleVersion",
+    "LedgerAudit",
+    "RuleMatcher",
+    "ScoringChunk",
+    "ScoringRun",
+]

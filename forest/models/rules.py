@@ -1,0 +1,255 @@
+"""Green-action rules (operator-editable, versioned) and the green actions scoring derives."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from config.models import TimeStampedModel
+
+
+class ActionType(models.TextChoices):
+    PUBLIC_TRANSPORT = "public_transport", _("Public transport")
+    RAIL = "rail", _("Rail")
+    BIKE = "bike", _("Bike and scooter share")
+    SECOND_HAND = "second_hand", _("Second-hand")
+    REPAIR_RENTAL = "repair_rental", _("Repair, rental, sharing")
+    EV_CHARGING = "ev_charging", _("EV charging")
+    PAPERLESS = "paperless", _("Paperless")
+    SPONSOR_PRODUCT = "sponsor_product", _("Sponsor's green product")
+    NEGATIVE_SIGNAL = "negative_signal", _("Footprint signal (no energy)")
+
+
+class EstimateKind(models.TextChoices):
+    FIXED = "fixed", _("Fixed grams")
+    PER_CURRENCY_UNIT = "per_currency_unit", _("Grams per euro spent")
+    PER_KM_FROM_FARE = "per_km_from_fare", _("Per km, km derived from the fare")
+
+
+def _validate_regex(value: str) -> None:
+    if not value:
+        return
+    if "(?<" in value or "(?P" in value:
+        raise ValidationError(_("Lookbehind and named groups are not supported by the database."))
+    try:
+        re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        raise ValidationError(
+            _("Invalid regular expression: %(err)s"), params={"err": exc}
+        ) from exc
+
+
+def _validate_code_list(value, *, digits: int | None = None) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValidationError(_("Enter a list of non-empty strings."))
+    if digits and not all(len(v) == digits and v.isdigit() for v in value):
+        raise ValidationError(_("Every MCC has exactly four digits."))
+
+
+def validate_mcc_list(value) -> None:
+    _validate_code_list(value, digits=4)
+
+
+def validate_string_list(value) -> None:
+    _validate_code_list(value)
+
+
+class GreenActionRule(TimeStampedModel):
+    """How one kind of green choice is recognised in a transaction and what it is worth.
+
+    Editing a rule bumps ``version`` and snapshots it (GreenActionRuleVersion); green actions
+    keep the version and grams they were awarded with, so an edit never changes past energy.
+    """
+
+    code = models.SlugField(max_length=64, unique=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    name_en = models.CharField(max_length=120)
+    name_nl = models.CharField(max_length=120)
+    action_type = models.CharField(max_length=32, choices=ActionType.choices)
+    priority = models.IntegerField(default=100, help_text=_("Higher wins when several match."))
+    match_mccs = models.JSONField(default=list, blank=True, validators=[validate_mcc_list])
+    match_merchants = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text=_("Normalised merchant names (lower case, no punctuation or legal suffix)."),
+    )
+    match_merchant_ids = models.JSONField(
+        default=list, blank=True, validators=[validate_string_list]
+    )
+    match_categories = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    match_description_regex = models.CharField(
+        max_length=300,
+        blank=True,
+        validators=[_validate_regex],
+        help_text=_("Case-insensitive; matched against the transaction description."),
+    )
+    estimate_kind = models.CharField(max_length=24, choices=EstimateKind.choices)
+    fixed_grams = models.PositiveIntegerField(default=0)
+    grams_per_unit = models.DecimalField(max_digits=10, decimal_places=3, default=Decimal("0"))
+    fare_per_km = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("0"))
+    grams_per_km = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    substitution_share = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("1"))
+    method = models.TextField(help_text=_("The formula in words, shown to users as the 'why'."))
+    source = models.TextField(help_text=_("Where the factors come from."))
+    daily_cap_grams = models.PositiveIntegerField(default=1000)
+    awards_energy = models.BooleanField(default=True)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-priority", "code"]
+        constraints = [
+            models.CheckConstraint(
+                name="forest_rule_share_0_1",
+                condition=models.Q(substitution_share__gte=0, substitution_share__lte=1),
+            ),
+            models.CheckConstraint(
+                name="forest_rule_fare_positive_for_km",
+                condition=~models.Q(estimate_kind="per_km_from_fare") | models.Q(fare_per_km__gt=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_en} (v{self.version})"
+
+    def clean(self) -> None:
+        if not (
+            self.match_mccs
+            or self.match_merchants
+            or self.match_merchant_ids
+            or self.match_categories
+            or self.match_description_regex
+        ):
+            raise ValidationError(_("A rule needs at least one matcher."))
+        if self.estimate_kind == EstimateKind.PER_KM_FROM_FARE and not self.fare_per_km:
+            raise ValidationError({"fare_per_km": _("Required for per-km estimates.")})
+        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
+            raise ValidationError({"valid_to": _("Must be after valid from.")})
+
+    def name(self, locale: str) -> str:
+        return self.name_nl if locale == "nl" else self.name_en
+
+
+class GreenActionRuleVersion(models.Model):
+    """An immutable snapshot of a rule as it was when a version was awarded."""
+
+    rule = models.ForeignKey(GreenActionRule, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rule", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "version"], name="forest_rule_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.code} v{self.version}"
+
+
+class RuleMatcher(models.Model):
+    """The equality matchers of the active rules, one row each, so scoring can join on them.
+
+    Derived from GreenActionRule by ``rule_matchers_rebuild`` whenever a rule is saved.
+    """
+
+    class Kind(models.TextChoices):
+        MCC = "mcc"
+        MERCHANT = "merchant"
+        MERCHANT_ID = "merchant_id"
+        CATEGORY = "category"
+
+    rule = models.ForeignKey(GreenActionRule, on_delete=models.CASCADE, related_name="matchers")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "kind", "value"], name="forest_matcher_unique")
+        ]
+        indexes = [models.Index(fields=["kind", "value"], name="forest_matcher_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.value}"
+
+
+class CurrencyRate(models.Model):
+    """Euro value of one unit of a currency; rules are written in euros."""
+
+    currency = models.CharField(max_length=3, primary_key=True)
+    eur_per_unit = models.DecimalField(max_digits=14, decimal_places=8)
+    source = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["currency"]
+
+    def __str__(self) -> str:
+        return f"{self.currency} = {self.eur_per_unit} EUR"
+
+
+class GreenAction(models.Model):
+    """One transaction classified as a green choice: the rule, its version, the inputs, the grams.
+
+    ``grams`` is what the user was awarded (negative for a refund or reversal that claws back).
+    Rows are written by scoring and never edited: a removed transaction or a re-score only sets
+    ``reversed_at`` (with a reversal ledger entry), and a re-score then adds a new row.
+    """
+
+    transaction = models.ForeignKey(
+        "accounts.Transaction", on_delete=models.PROTECT, related_name="green_actions"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(GreenActionRule, on_delete=models.PROTECT, null=True, blank=True)
+    rule_version = models.PositiveIntegerField(null=True, blank=True)
+    campaign = models.ForeignKey(
+        "partners.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action_type = models.CharField(max_length=32, choices=ActionType.choices)
+    booking_date = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    eur_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    estimated_grams = models.IntegerField(help_text=_("Before the daily cap"))
+    base_grams = models.IntegerField(help_text=_("After the daily cap"))
+    campaign_grams = models.IntegerField(default=0)
+    grams = models.IntegerField()
+    drop = models.ForeignKey(
+        "forest.EnergyDrop", on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
+    )
+    chunk = models.ForeignKey("forest.ScoringChunk", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversal_reason = models.CharField(max_length=16, blank=True, db_default="")  # removed|rescored
+    # Set by an operator's re-score; the next chunk reverses this action and scores anew.
+    rescore_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-booking_date", "-id"]
+        constraints = [
+            # One live action per transaction; reversed ones stay as history.
+            models.UniqueConstraint(
+                fields=["transaction"],
+                condition=models.Q(reversed_at__isnull=True),
+                name="forest_ga_one_live_per_txn",
+            )
+        ]
+        indexes = [
+            # Daily caps and refund claw-backs look up a user's actions by type and day.
+            models.Index(
+                fields=["user", "action_type", "booking_date"], name="forest_ga_user_type_day"
+            ),
+            models.Index(fields=["chunk", "user", "action_type"], name="forest_ga_chunk_user_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_type} {self.grams} g"

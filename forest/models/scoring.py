@@ -1,0 +1,53 @@
+"""Nightly scoring runs, split into chunks of users that workers claim independently."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ScoringRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    triggered_by = models.CharField(max_length=64, default="beat")
+    since = models.DateField(null=True, blank=True)
+    only_user_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"scoring run {self.pk} ({self.status})"
+
+
+class ScoringChunk(models.Model):
+    """Users ``user_id_from``..``user_id_to`` of one run. Claimed by locking its row; its work
+    commits in the same transaction as ``status = done``, so a killed worker leaves nothing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="chunks")
+    user_id_from = models.BigIntegerField()
+    user_id_to = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    transactions_scored = models.PositiveIntegerField(default=0)
+    green_actions = models.PositiveIntegerField(default=0)
+    grams_awarded = models.BigIntegerField(default=0)
+    reversals = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    skipped_examples = models.JSONField(default=list, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "user_id_from"]
+
+    def __str__(self) -> str:
+        return f"chunk {self.pk}: users {self.user_id_from}-{self.user_id_to} ({self.status})"

@@ -1,0 +1,1 @@
+"""Nightly scoring: transactions -> green actions -> drops -> ledger, set-based per chunk."""

@@ -1,0 +1,117 @@
+"""Splitting the nightly work into chunks of users that any number of workers can score."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Count, Q
+
+from accounts.models import Transaction
+from forest.models import GreenAction, ScoringChunk, ScoringRun
+from forest.scoring.engine import ChunkResult, score_chunk
+
+# ~20k transactions per chunk keeps each chunk's transaction to a few seconds on PostgreSQL,
+# far below the 25-minute soft time limit, while amortising the fixed per-chunk statements.
+TARGET_TRANSACTIONS_PER_CHUNK = 20_000
+
+
+def chunk_bounds(
+    counts: list[tuple[int, int]], *, target: int = TARGET_TRANSACTIONS_PER_CHUNK
+) -> list[tuple[int, int]]:
+    """Group (user id, transactions) rows, sorted by user id, into id ranges of about ``target``."""
+    bounds: list[tuple[int, int]] = []
+    start = None
+    running = 0
+    for user_id, count in counts:
+        if start is None:
+            start = user_id
+        running += count
+        if running >= target:
+            bounds.append((start, user_id))
+            start, running = None, 0
+    if start is not None:
+        bounds.append((start, counts[-1][0]))
+    return bounds
+
+
+def scoring_run_create(
+    *,
+    triggered_by: str = "beat",
+    since: date | None = None,
+    only_user_id: int | None = None,
+    target: int = TARGET_TRANSACTIONS_PER_CHUNK,
+) -> ScoringRun:
+    """A run with one chunk per range of users that have unscored transactions."""
+    pending = Transaction.objects.filter(
+        scored_at__isnull=True, status=Transaction.Status.BOOKED, removed_at__isnull=True
+    )
+    if since:
+        pending = pending.filter(booking_date__gte=since)
+    if only_user_id:
+        pending = pending.filter(user_id=only_user_id)
+    counts = dict(
+        pending.order_by("user_id")
+        .values("user_id")
+        .annotate(n=Count("id"))
+        .values_list("user_id", "n")
+    )
+    # Users with nothing new but an action to reverse (removed by the bank, or re-scored).
+    reversals = GreenAction.objects.filter(reversed_at__isnull=True).filter(
+        Q(transaction__removed_at__isnull=False) | Q(rescore_requested_at__isnull=False)
+    )
+    if only_user_id:
+        reversals = reversals.filter(user_id=only_user_id)
+    for user_id in reversals.values_list("user_id", flat=True).distinct():
+        counts[user_id] = counts.get(user_id, 0) + 1
+    counts = sorted(counts.items())
+    with transaction.atomic():
+        run = ScoringRun.objects.create(
+            triggered_by=triggered_by, since=since, only_user_id=only_user_id
+        )
+        bounds = chunk_bounds(counts, target=target)
+        ScoringChunk.objects.bulk_create(
+            [ScoringChunk(run=run, user_id_from=lo, user_id_to=hi) for lo, hi in bounds]
+        )
+    return run
+
+
+def scoring_run_finish_if_done(run_id: int) -> bool:
+    from django.utils import timezone
+
+    if ScoringChunk.objects.filter(run_id=run_id, status=ScoringChunk.Status.PENDING).exists():
+        return False
+    return bool(
+        ScoringRun.objects.filter(id=run_id, status=ScoringRun.Status.RUNNING).update(
+            status=ScoringRun.Status.DONE, finished_at=timezone.now()
+        )
+    )
+
+
+def scoring_run_inline(
+    run: ScoringRun,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[ScoringChunk, ChunkResult | None], None] | None = None,
+) -> ChunkResult:
+    """Score every chunk of ``run`` in this process (the management command and `make run`)."""
+    total = ChunkResult()
+    for chunk in ScoringChunk.objects.filter(run=run).order_by("user_id_from"):
+        result = score_chunk(chunk.id, dry_run=dry_run)
+        if result is not None:
+            total.transactions_scored += result.transactions_scored
+            total.green_actions += result.green_actions
+            total.grams_awarded += result.grams_awarded
+            total.reversals += result.reversals
+            total.skipped += result.skipped
+            total.skipped_examples.extend(result.skipped_examples)
+            total.awards.extend(result.awards)
+        if progress:
+            progress(chunk, result)
+    if dry_run:
+        ScoringChunk.objects.filter(run=run).delete()
+        run.delete()
+    else:
+        scoring_run_finish_if_done(run.id)
+    return total

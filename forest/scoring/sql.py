@@ -1,0 +1,67 @@
+"""The small differences between PostgreSQL and SQLite that the scoring SQL needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+
+@dataclass(frozen=True)
+class Dialect:
+    postgres: bool
+
+    @property
+    def greatest(self) -> str:
+        return "GREATEST" if self.postgres else "MAX"
+
+    @property
+    def least(self) -> str:
+        return "LEAST" if self.postgres else "MIN"
+
+    def regex_match(self, text: str, pattern: str) -> str:
+        """Case-insensitive regex test; SQLite uses the REGEXP function Django registers."""
+        if self.postgres:
+            return f"{text} ~* {pattern}"
+        return f"{text} REGEXP ('(?i)' || {pattern})"
+
+    def temp_table(self, name: str, columns: str) -> list[str]:
+        # Dropped first too: inside an outer transaction (an admin action, a test) ON COMMIT
+        # DROP has not fired yet when the next chunk starts.
+        if self.postgres:
+            return [
+                f"DROP TABLE IF EXISTS pg_temp.{name}",
+                f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP",
+            ]
+        return [f"DROP TABLE IF EXISTS temp.{name}", f"CREATE TEMP TABLE {name} ({columns})"]
+
+    def drop_temp(self, name: str) -> list[str]:
+        schema = "pg_temp" if self.postgres else "temp"
+        return [f"DROP TABLE IF EXISTS {schema}.{name}"]
+
+    @property
+    def upsert_where(self) -> str:
+        # SQLite needs a WHERE after INSERT ... SELECT to parse ON CONFLICT unambiguously.
+        return "" if self.postgres else "WHERE 1=1"
+
+
+def current_dialect() -> Dialect:
+    return Dialect(postgres=connection.vendor == "postgresql")
+
+
+def adapt_params(params):
+    """Datetimes and dates the way Django stores them, for raw SQL on either database."""
+    from datetime import date, datetime
+
+    ops = connection.ops
+
+    def adapt(value):
+        if isinstance(value, datetime):
+            return ops.adapt_datetimefield_value(value)
+        if isinstance(value, date):
+            return ops.adapt_datefield_value(value)
+        return value
+
+    if isinstance(params, dict):
+        return {k: adapt(v) for k, v in params.items()}
+    return [adapt(v) for v in params]

@@ -1,0 +1,97 @@
+"""Read queries for the forest: what the API and the portal show."""
+
+from __future__ import annotations
+
+from forest.models import GreenAction
+
+
+def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") -> dict[int, dict]:
+    """The green action of each transaction that has one, in one query: what, how much, why."""
+    if not transaction_ids:
+        return {}
+    actions = (
+        GreenAction.objects.filter(transaction_id__in=transaction_ids)
+        .select_related("rule", "campaign")
+        .only(
+            "transaction_id",
+            "action_type",
+            "grams",
+            "base_grams",
+            "campaign_grams",
+            "estimated_grams",
+            "rule_version",
+            "reversed_at",
+            "eur_amount",
+            "rule__code",
+            "rule__name_en",
+            "rule__name_nl",
+            "rule__method",
+            "rule__source",
+            "campaign__name",
+        )
+    )
+    out: dict[int, dict] = {}
+    for action in actions:
+        rule = action.rule
+        out[action.transaction_id] = {
+            "action_type": action.action_type,
+            "grams": action.grams,
+            "estimated_grams": action.estimated_grams,
+            "capped": action.base_grams < action.estimated_grams,
+            "campaign": action.campaign.name if action.campaign else None,
+            "campaign_grams": action.campaign_grams,
+            "reversed": action.reversed_at is not None,
+            "rule": (
+                {
+                    "code": rule.code,
+                    "name": rule.name(locale),
+                    "version": action.rule_version,
+                    "method": rule.method,
+                    "source": rule.source,
+                }
+                if rule
+                else None
+            ),
+        }
+    return out
+
+
+def balances_for_user(user_id: int) -> dict[str, int]:
+    from forest.models import EnergyBalance
+
+    rows = EnergyBalance.objects.filter(user_id=user_id).values_list("account", "grams")
+    return {"drops": 0, "balance": 0, "tree": 0, **dict(rows)}
+
+
+def open_drops_for_user(user_id: int, *, now) -> list:
+    from forest.models import EnergyDrop
+
+    return list(
+        EnergyDrop.objects.filter(
+            user_id=user_id, status=EnergyDrop.Status.OPEN, expires_at__gt=now
+        ).order_by("ripe_at", "id")[:200]
+    )
+
+
+def caps_left_today(user_id: int, *, today) -> list[dict]:
+    """Per action type: the daily cap and what is left of it for ``today`` (booking date)."""
+    from django.db.models import Max, Sum
+
+    from forest.models import GreenAction, GreenActionRule
+
+    caps = dict(
+        GreenActionRule.objects.filter(is_active=True, awards_energy=True)
+        .values("action_type")
+        .annotate(cap=Max("daily_cap_grams"))
+        .values_list("action_type", "cap")
+    )
+    used = dict(
+        GreenAction.objects.filter(user_id=user_id, booking_date=today, base_grams__gt=0)
+        .values("action_type")
+        .annotate(used=Sum("base_grams"))
+        .values_list("action_type", "used")
+    )
+    return [
+        {"action_type": action, "cap_grams": cap, "left_grams": max(0, cap - used.get(action, 0))}
+        for action, cap in sorted(caps.items())
+    ]

@@ -1,0 +1,1 @@
+"""Writes in the forest: rules, energy (collect, expire, audit), scoring jobs."""

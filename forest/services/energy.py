@@ -1,0 +1,200 @@
+"""Moving energy: collecting drops, expiring them, and auditing balances against the ledger.
+
+Every movement is ledger entries with idempotency keys plus an upsert of the cached balance, in
+one transaction. The state change that authorises it (a drop going from open to collected) is a
+conditional UPDATE, so two concurrent requests can never both win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
+from forest.models.energy import Account, EntryKind
+from forest.scoring.sql import adapt_params, current_dialect
+
+
+class DropNotCollectable(Exception):
+    """The drop exists but is not ripe yet, already collected, or expired."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Collected:
+    drops: int
+    grams: int
+
+
+def _move(*, rows: list[tuple[int, str, str, int, str, int | None]], now: datetime) -> None:
+    """Append entries (user, account, kind, grams, key, drop) and add them to the balances."""
+    EnergyLedgerEntry.objects.bulk_create(
+        [
+            EnergyLedgerEntry(
+                user_id=user_id, account=account, kind=kind, grams=grams,
+                idempotency_key=key, drop_id=drop_id, created_at=now,
+            )
+            for user_id, account, kind, grams, key, drop_id in rows
+        ]
+    )  # fmt: skip
+    totals: dict[tuple[int, str], int] = {}
+    for user_id, account, _kind, grams, _key, _drop in rows:
+        totals[(user_id, account)] = totals.get((user_id, account), 0) + grams
+    balances_add(totals)
+
+
+def balances_add(totals: dict[tuple[int, str], int]) -> None:
+    """Add grams to cached balances with one SQL upsert (no read-modify-write in Python)."""
+    if not totals:
+        return
+    dialect = current_dialect()
+    values = ", ".join(["(%s, %s, %s)"] * len(totals))
+    params: list = []
+    for (user_id, account), grams in sorted(totals.items()):
+        params.extend([user_id, account, grams])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO forest_energybalance (user_id, account, grams)
+                SELECT * FROM (VALUES {values}) AS v {dialect.upsert_where}
+                ON CONFLICT (user_id, account)
+                DO UPDATE SET grams = forest_energybalance.grams + excluded.grams""",
+            params,
+        )
+
+
+def _collect_open(user_id: int, drop_ids: list[int] | None, now: datetime) -> list[tuple[int, int]]:
+    """Flip ripe open drops to collected; returns (drop id, grams) of the ones this call won.
+
+    One conditional UPDATE: of two concurrent calls only one sees a row still open, and the
+    grams credited are the row's ``remaining`` as locked by that UPDATE.
+    """
+    params: list = [now, user_id, now, now]
+    only = ""
+    if drop_ids is not None:
+        only = f" AND id IN ({', '.join(['%s'] * len(drop_ids))})"
+        params.extend(drop_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE forest_energydrop SET status = 'collected', collected_at = %s
+                WHERE user_id = %s AND status = 'open' AND ripe_at <= %s AND expires_at > %s{only}
+                RETURNING id, remaining""",
+            adapt_params(params),
+        )
+        return sorted(cursor.fetchall())
+
+
+@transaction.atomic
+def drop_collect(*, user_id: int, drop_id: int, now: datetime | None = None) -> Collected:
+    now = now or timezone.now()
+    drop = EnergyDrop.objects.filter(id=drop_id, user_id=user_id).first()
+    if drop is None:
+        raise EnergyDrop.DoesNotExist
+    won = _collect_open(user_id, [drop_id], now)
+    if not won:
+        state = drop.state_at(now)
+        messages = {
+            "ripening": "This drop is not ripe yet.",
+            "collected": "This drop has been collected already.",
+            "expired": "This drop has expired.",
+        }
+        raise DropNotCollectable(messages.get(state, "This drop cannot be collected."), code=state)
+    return _credit(user_id, won, now)
+
+
+@transaction.atomic
+def drops_collect_all(*, user_id: int, now: datetime | None = None) -> Collected:
+    now = now or timezone.now()
+    return _credit(user_id, _collect_open(user_id, None, now), now)
+
+
+def _credit(user_id: int, won: list[tuple[int, int]], now: datetime) -> Collected:
+    rows = []
+    for drop_id, grams in won:
+        if grams <= 0:
+            continue
+        rows.append(
+            (
+                user_id,
+                Account.DROPS,
+                EntryKind.COLLECT,
+                -grams,
+                f"collect:drop:{drop_id}:out",
+                drop_id,
+            )
+        )
+        rows.append(
+            (
+                user_id,
+                Account.BALANCE,
+                EntryKind.COLLECT,
+                grams,
+                f"collect:drop:{drop_id}:in",
+                drop_id,
+            )
+        )
+    _move(rows=rows, now=now)
+    return Collected(drops=len(won), grams=sum(g for _, g in won))
+
+
+@transaction.atomic
+def drops_expire(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+    """Expire open drops past their 72 hours, set-based: their grams leave the drops account."""
+    now = now or timezone.now()
+    expired = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"""UPDATE forest_energydrop SET status = 'expired'
+                    WHERE id IN (SELECT id FROM forest_energydrop
+                                 WHERE status = 'open' AND expires_at <= %s
+                                 ORDER BY id LIMIT {int(batch_size)})
+                      AND status = 'open'
+                    RETURNING id, user_id, remaining""",
+                adapt_params([now]),
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            expired += len(rows)
+            _move(
+                rows=[
+                    (
+                        user_id,
+                        Account.DROPS,
+                        EntryKind.EXPIRE,
+                        -remaining,
+                        f"expire:drop:{drop_id}",
+                        drop_id,
+                    )
+                    for drop_id, user_id, remaining in rows
+                    if remaining > 0
+                ],
+                now=now,
+            )
+    return expired
+
+
+def ledger_audit() -> LedgerAudit:
+    """Compare every cached balance with the sum of its entries and record any drift."""
+    sums = {
+        (row["user_id"], row["account"]): row["total"]
+        for row in EnergyLedgerEntry.objects.values("user_id", "account").annotate(
+            total=Sum("grams")
+        )
+    }
+    cached = {(b.user_id, b.account): b.grams for b in EnergyBalance.objects.all()}
+    drifts = []
+    for key in sorted(set(sums) | set(cached)):
+        expected, actual = sums.get(key, 0), cached.get(key, 0)
+        if expected != actual:
+            drifts.append({"user": key[0], "account": key[1], "ledger": expected, "cached": actual})
+    return LedgerAudit.objects.create(
+        balances_checked=len(cached), drift_count=len(drifts), drifts=drifts[:1000]
+    )

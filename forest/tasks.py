@@ -1,0 +1,64 @@
+"""Thin Celery tasks for the forest. Each is idempotent, so acks_late redelivery is safe."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def nightly_scoring_task() -> int:
+    """Create tonight's run and fan its chunks out to the workers."""
+    from forest.scoring.jobs import scoring_run_create
+
+    run = scoring_run_create(triggered_by="beat")
+    chunk_ids = list(run.chunks.values_list("id", flat=True))
+    for chunk_id in chunk_ids:
+        score_chunk_task.delay(chunk_id)
+    return run.id
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def score_chunk_task(self, chunk_id: int) -> None:
+    """Score one chunk; a second delivery of the same chunk finds it done and does nothing."""
+    from forest.models import ScoringChunk
+    from forest.scoring.engine import score_chunk
+    from forest.scoring.jobs import scoring_run_finish_if_done
+
+    chunk = ScoringChunk.objects.filter(pk=chunk_id).only("run_id").first()
+    if chunk is None:
+        return
+    score_chunk(chunk_id)
+    scoring_run_finish_if_done(chunk.run_id)
+
+
+@shared_task
+def drops_expire_task() -> int:
+    from forest.services.energy import drops_expire
+
+    return drops_expire()
+
+
+@shared_task
+def ledger_audit_task() -> int:
+    from forest.services.energy import ledger_audit
+
+    audit = ledger_audit()
+    if audit.drift_count:
+        logger.error(
+            "energy ledger drift: %d balances differ from their entries", audit.drift_count
+        )
+    return audit.drift_count
