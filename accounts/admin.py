@@ -1,8 +1,24 @@
-from django.contrib import admin
+import json
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Notification, Profile, User
+from accounts.models import (
+    Consent,
+    ImportBatch,
+    LinkedFeed,
+    Notification,
+    Profile,
+    Transaction,
+    User,
+    WebhookDelivery,
+)
+from accounts.providers import PULLED_PROVIDERS
+from accounts.selectors import feed_current_consent
 
 
 class ProfileInline(admin.StackedInline):
@@ -46,3 +62,177 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
+
+
+# ---------------------------------------------------------------------------------------------
+# Linked feeds, consent, imports and transactions
+# ---------------------------------------------------------------------------------------------
+
+
+class ConsentInline(admin.TabularInline):
+    model = Consent
+    extra = 0
+    can_delete = False
+    fields = ["scopes", "granted_at", "expires_at", "revoked_at", "expired_at"]
+    readonly_fields = fields
+    ordering = ["-granted_at"]
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # consent is given by the user, never by an operator
+
+
+@admin.register(LinkedFeed)
+class LinkedFeedAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "user",
+        "provider",
+        "account_ref",
+        "display_name",
+        "status",
+        "last_synced_at",
+        "created_at",
+    ]
+    list_filter = ["provider", "status", "unstable_ids", "created_at"]
+    search_fields = ["user__email", "account_ref", "display_name"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["cursor", "last_synced_at", "last_error", "created_at", "updated_at"]
+    inlines = [ConsentInline]
+    actions = ["sync_again"]
+
+    @admin.action(description=_("Sync the selected feeds again (sandbox and Plaid)"))
+    def sync_again(self, request, queryset) -> None:
+        from accounts.tasks import feed_sync_task
+
+        feed_ids = list(
+            queryset.filter(
+                provider__in=PULLED_PROVIDERS, status=LinkedFeed.Status.ACTIVE
+            ).values_list("id", flat=True)
+        )
+        for feed_id in feed_ids:
+            transaction.on_commit(
+                lambda feed_id=feed_id: feed_sync_task.delay(
+                    feed_id, source=ImportBatch.Source.PULL
+                )
+            )
+        skipped = queryset.count() - len(feed_ids)
+        message = _("%(n)d feed sync(s) queued.") % {"n": len(feed_ids)}
+        if skipped:
+            message += " " + _("%(n)d skipped: not active or not pulled.") % {"n": skipped}
+        self.message_user(request, message, messages.SUCCESS if feed_ids else messages.WARNING)
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "feed", "granted_at", "expires_at", "revoked_at", "expired_at"]
+    list_filter = ["granted_at", "expires_at", "revoked_at", "expired_at"]
+    search_fields = ["user__email", "feed__account_ref", "feed__display_name"]
+    list_select_related = ["user", "feed"]
+    raw_id_fields = ["user", "feed"]
+    date_hierarchy = "granted_at"
+    readonly_fields = [
+        "user",
+        "feed",
+        "scopes",
+        "purpose",
+        "granted_at",
+        "expires_at",
+        "revoked_at",
+        "nudged_14_at",
+        "nudged_7_at",
+        "expired_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "feed",
+        "source",
+        "format",
+        "status",
+        "count_new",
+        "count_updated",
+        "count_duplicate",
+        "count_removed",
+        "count_rejected",
+        "duration_ms",
+        "created_at",
+    ]
+    list_filter = ["status", "source", "format", "created_at"]
+    search_fields = ["feed__user__email", "feed__account_ref", "file_name", "file_sha256"]
+    list_select_related = ["feed"]
+    raw_id_fields = ["feed"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [field.name for field in ImportBatch._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "user",
+        "feed",
+        "booking_date",
+        "status",
+        "amount",
+        "currency",
+        "merchant_name",
+        "mcc",
+        "removed_at",
+        "redacted_at",
+    ]
+    list_filter = ["status", "provider", "currency", "booking_date", "removed_at", "redacted_at"]
+    search_fields = ["user__email", "provider_txn_id", "merchant_name", "merchant_norm"]
+    list_select_related = ["user", "feed"]
+    raw_id_fields = ["user", "feed", "import_batch"]
+    date_hierarchy = "booking_date"
+    exclude = ["raw"]  # shown through raw_payload only while the feed's consent lives
+    show_full_result_count = False  # COUNT(*) over millions of rows on every page is slow
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [field.name for field in Transaction._meta.fields if field.name != "raw"] + [
+            "raw_payload"
+        ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description=_("raw payload"))
+    def raw_payload(self, obj: Transaction) -> str:
+        if obj.redacted_at is not None:
+            return _("erased (consent revoked %(at)s)") % {"at": obj.redacted_at.date()}
+        consent = feed_current_consent(obj.feed)
+        if consent is None or not consent.is_live(timezone.now()):
+            return _("hidden: consent not live")
+        if obj.raw is None:
+            return "—"
+        return format_html("<pre>{}</pre>", json.dumps(obj.raw, indent=2, ensure_ascii=False))
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["provider", "delivery_id", "received_at"]
+    list_filter = ["provider", "received_at"]
+    search_fields = ["delivery_id", "payload_sha256"]
+    date_hierarchy = "received_at"
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [field.name for field in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -251,8 +251,19 @@ class Transaction(models.Model):
         PENDING = "pending", _("Pending")
         BOOKED = "booked", _("Booked")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="transactions")
-    feed = models.ForeignKey(LinkedFeed, on_delete=models.CASCADE, related_name="transactions")
+    # Indexes and constraints are chosen for bulk imports: ``user`` is the feed's user copied
+    # for scoring and listing, so it needs no constraint of its own; the composite indexes
+    # below start with user and feed, so neither needs a single-column index.
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="transactions",
+        db_index=False,
+        db_constraint=False,
+    )
+    feed = models.ForeignKey(
+        LinkedFeed, on_delete=models.CASCADE, related_name="transactions", db_index=False
+    )
     import_batch = models.ForeignKey(
         ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -266,7 +277,7 @@ class Transaction(models.Model):
     booking_date = models.DateField(null=True, blank=True)
     transaction_date = models.DateField(null=True, blank=True)
     merchant_name = models.CharField(max_length=200, blank=True)
-    merchant_norm = models.CharField(max_length=200, blank=True, db_index=True)
+    merchant_norm = models.CharField(max_length=200, blank=True)
     merchant_id = models.CharField(max_length=128, blank=True)
     mcc = models.CharField(max_length=4, blank=True)
     provider_category = models.CharField(max_length=128, blank=True)
@@ -276,7 +287,6 @@ class Transaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     removed_at = models.DateTimeField(null=True, blank=True)
-    scored_at = models.DateTimeField(null=True, blank=True)
     redacted_at = models.DateTimeField(null=True, blank=True)
 
     objects = TransactionQuerySet.as_manager()
@@ -293,12 +303,6 @@ class Transaction(models.Model):
             ),
         ]
         indexes = [
-            # The nightly scoring scans unscored booked rows by user id range.
-            models.Index(
-                fields=["user", "id"],
-                name="accounts_txn_unscored",
-                condition=models.Q(scored_at__isnull=True, status="booked"),
-            ),
             # GET /api/v1/transactions: a user's list, newest first.
             models.Index(fields=["user", "-booking_date", "-id"], name="accounts_txn_user_date"),
         ]

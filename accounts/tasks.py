@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
-from accounts.models import User
+from accounts.models import ImportBatch, LinkedFeed, User
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30)
@@ -15,3 +19,47 @@ def welcome_notification_task(self, user_id: int) -> None:
     from accounts.services import welcome_send
 
     welcome_send(user=user)
+
+
+@shared_task
+def consent_sweep_task() -> dict:
+    """Daily: re-consent nudges 14 and 7 days ahead, and expiry of lapsed consents."""
+    from accounts.feeds import consent_sweep
+
+    result = consent_sweep()
+    return {"nudged_14": result.nudged_14, "nudged_7": result.nudged_7, "expired": result.expired}
+
+
+@shared_task
+def feeds_pull_task() -> int:
+    """Nightly: one sync task per active aggregator feed. Returns how many were enqueued."""
+    from accounts.feeds import feeds_due_for_pull
+
+    feed_ids = feeds_due_for_pull()
+    for feed_id in feed_ids:
+        feed_sync_task.delay(feed_id)
+    return len(feed_ids)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=60)
+def feed_sync_task(
+    self, feed_id: int, source: str = ImportBatch.Source.PULL, delivery_id: str = ""
+) -> int:
+    """Pull one feed's new transactions. Returns the number of page imports."""
+    feed = LinkedFeed.objects.filter(pk=feed_id).first()
+    if feed is None:
+        return 0  # deleted since enqueue
+    from accounts.feeds import feed_sync
+    from accounts.importing import FeedNotImportable
+    from accounts.providers import ProviderError
+
+    try:
+        return len(feed_sync(feed=feed, source=source, delivery_id=delivery_id))
+    except FeedNotImportable as exc:
+        logger.info("feed %s not synced: %s", feed_id, exc.message)
+        return 0
+    except ProviderError as exc:
+        if not exc.retryable:
+            logger.warning("feed %s sync failed: %s", feed_id, exc)
+            return 0
+        raise self.retry(exc=exc) from exc

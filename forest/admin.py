@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from forest.models import (
+    Certificate,
     CurrencyRate,
     EnergyBalance,
     EnergyDrop,
@@ -16,6 +17,8 @@ from forest.models import (
     LedgerAudit,
     ScoringChunk,
     ScoringRun,
+    Species,
+    Tree,
 )
 from forest.services.rules import rule_save
 
@@ -199,3 +202,37 @@ class ScoringRunAdmin(ReadOnlyAdmin):
 class CurrencyRateAdmin(admin.ModelAdmin):
     list_display = ["currency", "eur_per_unit", "source", "updated_at"]
     search_fields = ["currency"]
+
+
+# --------------------------------------------------------------------------------------------
+# Trees
+# --------------------------------------------------------------------------------------------
+
+
+@admin.register(Species)
+class SpeciesAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_nl", "latin_name", "energy_cost_grams", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name_en", "name_nl", "latin_name"]
+
+
+@admin.register(Tree)
+class TreeAdmin(ReadOnlyAdmin):
+    """Trees change only through growing, funding and planting (forest.services.trees)."""
+
+    list_display = [
+        "id", "owner", "species", "forest", "status", "energy_grams", "matured_at", "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "species", "forest"]
+    search_fields = ["owner__email", "forest__name", "species__code"]
+    list_select_related = ["owner", "species", "forest__sponsor"]
+    raw_id_fields = ["owner"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    list_display = ["number", "tree", "issued_at"]
+    list_filter = ["issued_at"]
+    search_fields = ["number", "tree__owner__email"]
+    list_select_related = ["tree"]

@@ -354,6 +354,7 @@ CATALOGUE: list[dict] = [
         merchants=[
             "NS",
             "NS Reizigers",
+            "NS Groep",  # how many Dutch bank statements name NS ("NS GROEP IZ NS REIZIGERS")
             "NS International",
             "NS Internationaal",
             "Arriva trein",

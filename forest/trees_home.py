@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from django.utils.translation import get_language
+
 
 def current_tree_summary(user) -> dict | None:
-    """None while the user grows no tree (trees arrive with the planting feature)."""
-    return None
+    """The growing tree (or one matured and waiting for funding); None without one. One query."""
+    from forest.tree_selectors import tree_current, tree_summary
+
+    tree = tree_current(user.id)
+    if tree is None:
+        return None
+    return tree_summary(tree, locale=(get_language() or "en")[:2])

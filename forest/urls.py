@@ -1,5 +1,12 @@
 from django.urls import path
 
-from forest import views
+from forest import public_views, views
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "certificates/<str:number>",
+        public_views.certificate_public,
+        name="certificate-public",
+    ),
+]

@@ -1,6 +1,20 @@
-from django.contrib import admin
+import uuid
 
-from partners.models import Campaign, Sponsor, SponsorMembership
+from django import forms
+from django.contrib import admin, messages
+
+from partners.models import (
+    BrandForest,
+    Campaign,
+    ForestBudgetEntry,
+    PlantingEvidence,
+    PlantingOrder,
+    PlantingOrderEvent,
+    PlantingPartner,
+    Sponsor,
+    SponsorMembership,
+    SurvivalCheck,
+)
 
 
 class SponsorMembershipInline(admin.TabularInline):
@@ -38,3 +52,206 @@ class CampaignAdmin(admin.ModelAdmin):
     list_select_related = ["sponsor"]
     readonly_fields = ["spent_grams", "created_at", "updated_at"]
     date_hierarchy = "starts_on"
+
+
+# --------------------------------------------------------------------------------------------
+# Forests, budgets and planting
+# --------------------------------------------------------------------------------------------
+
+
+@admin.register(PlantingPartner)
+class PlantingPartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "api_base_url", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "api_base_url"]
+    actions = ["submit_requested_orders"]
+
+    @admin.action(description="Send requested planting orders now")
+    def submit_requested_orders(self, request, queryset) -> None:
+        from partners.services import planting_orders_submit
+
+        for partner in queryset:
+            result = planting_orders_submit(partner.id)
+            self.message_user(
+                request,
+                f"{partner}: {result.funded} orders accepted, {result.failed} failed.",
+                messages.WARNING if result.failed else messages.SUCCESS,
+            )
+
+
+@admin.register(BrandForest)
+class BrandForestAdmin(admin.ModelAdmin):
+    list_display = [
+        "name", "sponsor", "planting_partner", "status", "price_per_tree", "currency",
+        "capacity", "trees_committed", "budget_available",
+    ]  # fmt: skip
+    list_filter = ["status", "sponsor", "planting_partner"]
+    search_fields = ["name", "sponsor__name"]
+    list_select_related = ["sponsor", "planting_partner"]
+    filter_horizontal = ["species"]
+
+    def get_queryset(self, request):
+        from partners.forest_selectors import forests_with_figures
+
+        return forests_with_figures().select_related("sponsor", "planting_partner")
+
+    @admin.display(description="trees committed", ordering="trees_committed")
+    def trees_committed(self, forest) -> int:
+        return forest.trees_committed
+
+    @admin.display(description="budget available", ordering="budget_available")
+    def budget_available(self, forest) -> str:
+        return f"{forest.budget_available:.2f} {forest.currency}"
+
+
+class TopupForm(forms.ModelForm):
+    """Operators record a sponsor's payment; every other kind is written by services only."""
+
+    class Meta:
+        model = ForestBudgetEntry
+        fields = ["forest", "amount", "memo"]
+
+
+@admin.register(ForestBudgetEntry)
+class ForestBudgetEntryAdmin(admin.ModelAdmin):
+    list_display = ["id", "forest", "kind", "amount", "order", "memo", "created_at"]
+    list_filter = ["kind", "forest", "created_at"]
+    search_fields = ["forest__name", "idempotency_key", "memo"]
+    list_select_related = ["forest"]
+    raw_id_fields = ["order"]
+    form = TopupForm
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        from partners.services import forest_budget_topup
+
+        entry = forest_budget_topup(
+            forest=obj.forest,
+            amount=obj.amount,
+            idempotency_key=f"topup:admin:{uuid.uuid4()}",
+            memo=obj.memo or f"by {request.user}",
+        )
+        obj.pk = entry.pk
+
+
+class PlantingOrderEventInline(admin.TabularInline):
+    model = PlantingOrderEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["created_at", "from_state", "to_state", "note"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PlantingOrder)
+class PlantingOrderAdmin(admin.ModelAdmin):
+    """Orders change state only through partners.services (with an event each time)."""
+
+    list_display = [
+        "id", "tree", "forest", "partner", "state", "price", "currency", "provider_reference",
+        "submit_attempts", "created_at",
+    ]  # fmt: skip
+    list_filter = ["state", "partner", "forest"]
+    search_fields = ["idempotency_key", "provider_reference", "tree__owner__email"]
+    list_select_related = ["tree", "forest", "partner"]
+    inlines = [PlantingOrderEventInline]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EvidenceUploadForm(forms.ModelForm):
+    """Operators upload a partner's photo; it is checked like any other evidence."""
+
+    upload = forms.FileField(help_text="JPEG, PNG or WebP with GPS, taken inside the forest")
+
+    class Meta:
+        model = PlantingEvidence
+        fields = ["order"]
+
+    def clean(self):
+        from partners.evidence import EvidenceRejected, planting_evidence_add
+
+        cleaned = super().clean()
+        order, upload = cleaned.get("order"), cleaned.get("upload")
+        if order and upload:
+            try:
+                self.evidence = planting_evidence_add(order_id=order.id, data=upload.read())
+            except EvidenceRejected as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return cleaned
+
+
+@admin.register(PlantingEvidence)
+class PlantingEvidenceAdmin(admin.ModelAdmin):
+    list_display = ["id", "order", "taken_at", "latitude", "longitude", "dhash", "created_at"]
+    list_filter = ["created_at", "order__partner"]
+    search_fields = ["sha256", "dhash", "order__provider_reference"]
+    list_select_related = ["order"]
+    raw_id_fields = ["order"]
+    form = EvidenceUploadForm
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        # The evidence was written (inside the request's transaction) when the form validated.
+        obj.pk = form.evidence.pk
+
+    def save_related(self, request, form, formsets, change) -> None:
+        pass
+
+
+class SurvivalCheckForm(forms.ModelForm):
+    class Meta:
+        model = SurvivalCheck
+        fields = ["order", "year", "alive", "checked_on", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        order = cleaned.get("order")
+        if order and order.state not in ("verified", "survival_checked"):
+            raise forms.ValidationError("Only verified plantings are survival-checked.")
+        return cleaned
+
+
+@admin.register(SurvivalCheck)
+class SurvivalCheckAdmin(admin.ModelAdmin):
+    form = SurvivalCheckForm
+    list_display = ["order", "year", "alive", "checked_on", "note"]
+    list_filter = ["year", "alive", "order__forest"]
+    search_fields = ["order__provider_reference", "note"]
+    list_select_related = ["order"]
+    raw_id_fields = ["order"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        from partners.evidence import survival_check_record
+
+        check = survival_check_record(
+            order_id=obj.order_id, year=obj.year, alive=obj.alive,
+            checked_on=obj.checked_on, note=obj.note,
+        )  # fmt: skip
+        obj.pk = check.pk

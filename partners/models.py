@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -124,3 +126,252 @@ class Campaign(TimeStampedModel):
     @property
     def remaining_grams(self) -> int:
         return self.budget_grams - self.spent_grams
+
+
+# --------------------------------------------------------------------------------------------
+# Forests, their budgets, and planting
+# --------------------------------------------------------------------------------------------
+
+
+class PlantingPartner(TimeStampedModel):
+    """Who puts trees in the ground. ``sandbox`` answers locally; ``http`` calls an API."""
+
+    class Kind(models.TextChoices):
+        SANDBOX = "sandbox", _("Sandbox (no real trees)")
+        HTTP = "http", _("HTTP API (Ecologi-style)")
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SANDBOX)
+    api_base_url = models.URLField(blank=True)
+    api_key_env = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text=_("Name of the environment variable holding the API key (never the key)"),
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.kind == self.Kind.HTTP and not self.api_base_url:
+            raise ValidationError({"api_base_url": _("An HTTP partner needs an API base URL.")})
+
+
+class BrandForest(TimeStampedModel):
+    """A sponsor's forest: where users' matured trees are planted, paid from its budget.
+
+    The budget is the ForestBudgetEntry ledger: what is available is the sum of its entries.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        FULL = "full", _("Full")
+        CLOSED = "closed", _("Closed")
+
+    sponsor = models.ForeignKey(Sponsor, on_delete=models.PROTECT, related_name="forests")
+    name = models.CharField(max_length=120)
+    story = models.TextField(blank=True)
+    area = models.JSONField(help_text=_("GeoJSON Polygon or MultiPolygon (lon, lat)"))
+    planting_partner = models.ForeignKey(
+        PlantingPartner, on_delete=models.PROTECT, related_name="forests"
+    )
+    species = models.ManyToManyField("forest.Species", related_name="forests", blank=True)
+    price_per_tree = models.DecimalField(max_digits=8, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    capacity = models.PositiveIntegerField(help_text=_("Trees this forest can take in all"))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="partners_forest_price_positive", condition=models.Q(price_per_tree__gt=0)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sponsor})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from partners.geo import validate_geojson_area
+
+        try:
+            validate_geojson_area(self.area)
+        except ValueError as exc:
+            raise ValidationError({"area": str(exc)}) from exc
+
+
+class ForestBudgetEntry(models.Model):
+    """One movement of a forest's money. Append-only; the available budget is their sum.
+
+    topup (+): the sponsor pays in. reserve (-): held for one matured tree's order.
+    release (+): a reservation given back (order cancelled, or converted into a spend).
+    spend (-): the partner accepted the order and the money is gone.
+    """
+
+    class Kind(models.TextChoices):
+        TOPUP = "topup", _("Top-up")
+        RESERVE = "reserve", _("Reserved for a tree")
+        RELEASE = "release", _("Reservation released")
+        SPEND = "spend", _("Spent on a tree")
+
+    forest = models.ForeignKey(BrandForest, on_delete=models.PROTECT, related_name="budget_entries")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    idempotency_key = models.CharField(max_length=160, unique=True)
+    order = models.ForeignKey(
+        "partners.PlantingOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="budget_entries",
+    )
+    memo = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "forest budget entries"
+        constraints = [
+            models.CheckConstraint(
+                name="partners_budget_sign_by_kind",
+                condition=(
+                    models.Q(kind__in=["topup", "release"], amount__gt=0)
+                    | models.Q(kind__in=["reserve", "spend"], amount__lt=0)
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.forest_id})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Budget entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Budget entries are append-only.")
+
+
+class PlantingOrder(TimeStampedModel):
+    """A matured tree's order to its forest's planting partner.
+
+    Created together with the budget reservation that pays for it, in one transaction.
+    ``idempotency_key`` goes to the partner with every attempt, so a retry never buys twice.
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        FUNDED = "funded", _("Funded (accepted by the partner)")
+        PLANTED = "planted", _("Planted")
+        VERIFIED = "verified", _("Verified")
+        SURVIVAL_CHECKED = "survival_checked", _("Survival checked")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    tree = models.ForeignKey("forest.Tree", on_delete=models.PROTECT, related_name="orders")
+    forest = models.ForeignKey(BrandForest, on_delete=models.PROTECT, related_name="orders")
+    partner = models.ForeignKey(PlantingPartner, on_delete=models.PROTECT, related_name="orders")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.REQUESTED)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider_reference = models.CharField(max_length=200, blank=True)
+    submit_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    planted_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tree"],
+                condition=~models.Q(state="cancelled"),
+                name="partners_order_one_active_per_tree",
+            )
+        ]
+        indexes = [
+            # planting_orders_submit: a partner's requested orders, oldest first.
+            models.Index(
+                fields=["partner", "id"],
+                name="partners_order_requested",
+                condition=models.Q(state="requested"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.pk}: tree {self.tree_id} {self.state}"
+
+
+class PlantingOrderEvent(models.Model):
+    """The history of an order: every state change and every failed submission."""
+
+    order = models.ForeignKey(PlantingOrder, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_state or '-'} → {self.to_state}"
+
+
+class PlantingEvidence(TimeStampedModel):
+    """A sanitised photo proving an order was planted: taken inside the forest, not reused.
+
+    Only accepted evidence is stored (partners.evidence.planting_evidence_add checks GPS against
+    the forest's area and the perceptual hash against the partner's earlier photos).
+    """
+
+    order = models.ForeignKey(PlantingOrder, on_delete=models.PROTECT, related_name="evidence")
+    photo = models.FileField(upload_to="evidence/%Y/%m/")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    taken_at = models.DateTimeField(null=True, blank=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    dhash = models.CharField(max_length=16, help_text=_("Perceptual hash (64-bit dHash, hex)"))
+    sha256 = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "planting evidence"
+
+    def __str__(self) -> str:
+        return f"evidence {self.pk} for order {self.order_id}"
+
+
+class SurvivalCheck(TimeStampedModel):
+    """A yearly check (years 1 to 5 after planting) of whether an order's tree is alive."""
+
+    order = models.ForeignKey(
+        PlantingOrder, on_delete=models.PROTECT, related_name="survival_checks"
+    )
+    year = models.PositiveSmallIntegerField()
+    checked_on = models.DateField()
+    alive = models.BooleanField()
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["order", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "year"], name="partners_survival_once_a_year"),
+            models.CheckConstraint(
+                name="partners_survival_year_1_5", condition=models.Q(year__gte=1, year__lte=5)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.order_id} year {self.year}: {'alive' if self.alive else 'dead'}"

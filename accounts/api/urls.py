@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.api import auth_views, views
+from accounts.api import auth_views, feed_views, views
 
 urlpatterns = [
     path("auth/register", auth_views.RegisterApi.as_view(), name="auth-register"),
@@ -10,4 +10,19 @@ urlpatterns = [
     path("me", views.MeApi.as_view(), name="me"),
     path("me/password", views.PasswordChangeApi.as_view(), name="me-password"),
     path("me/notifications", views.NotificationListApi.as_view(), name="me-notifications"),
+    # Linked feeds
+    path("feeds", feed_views.FeedListCreateApi.as_view(), name="feeds"),
+    path("feeds/csv-template", feed_views.CsvTemplateApi.as_view(), name="feeds-csv-template"),
+    path("feeds/<int:feed_id>", feed_views.FeedDetailApi.as_view(), name="feed-detail"),
+    path("feeds/<int:feed_id>/consent", feed_views.FeedConsentApi.as_view(), name="feed-consent"),
+    path("feeds/<int:feed_id>/uploads", feed_views.FeedUploadApi.as_view(), name="feed-uploads"),
+    path(
+        "feeds/<int:feed_id>/imports", feed_views.FeedImportListApi.as_view(), name="feed-imports"
+    ),
+    path(
+        "webhooks/feeds/<str:provider>",
+        feed_views.FeedWebhookApi.as_view(),
+        name="feed-webhook",
+    ),
+    path("transactions", feed_views.TransactionListApi.as_view(), name="transactions"),
 ]

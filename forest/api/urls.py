@@ -1,10 +1,21 @@
 from django.urls import path
 
-from forest.api import views
+from forest.api import tree_views, views
 
 urlpatterns = [
     path("forest", views.ForestHomeApi.as_view(), name="forest-home"),
     path("drops/collect-all", views.DropCollectAllApi.as_view(), name="drops-collect-all"),
     path("drops/<int:drop_id>/collect", views.DropCollectApi.as_view(), name="drop-collect"),
     path("ledger", views.LedgerListApi.as_view(), name="ledger"),
+    path("species", tree_views.SpeciesListApi.as_view(), name="species-list"),
+    path("forests", tree_views.ForestListApi.as_view(), name="forest-list"),
+    path("trees", tree_views.TreeListCreateApi.as_view(), name="trees"),
+    path("trees/impact", tree_views.TreeImpactApi.as_view(), name="trees-impact"),
+    path("trees/<int:tree_id>/grow", tree_views.TreeGrowApi.as_view(), name="tree-grow"),
+    path("trees/<int:tree_id>/move", tree_views.TreeMoveApi.as_view(), name="tree-move"),
+    path(
+        "trees/<int:tree_id>/certificate.png",
+        tree_views.TreeCertificatePngApi.as_view(),
+        name="tree-certificate-png",
+    ),
 ]

@@ -9,10 +9,12 @@ from forest.models.rules import (
     GreenActionRuleVersion,
     RuleMatcher,
 )
-from forest.models.scoring import ScoringChunk, ScoringRun
+from forest.models.scoring import ScoringChunk, ScoringQueue, ScoringRun
+from forest.models.trees import Certificate, Species, Tree
 
 __all__ = [
     "ActionType",
+    "Certificate",
     "CurrencyRate",
     "EnergyBalance",
     "EnergyDrop",
@@ -23,5 +25,8 @@ __all__ = [
     "LedgerAudit",
     "RuleMatcher",
     "ScoringChunk",
+    "ScoringQueue",
     "ScoringRun",
+    "Species",
+    "Tree",
 ]

@@ -50,7 +50,10 @@ class EnergyDrop(models.Model):
     ripe_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     collected_at = models.DateTimeField(null=True, blank=True)
-    chunk = models.ForeignKey("forest.ScoringChunk", on_delete=models.PROTECT, related_name="+")
+    # The (chunk, user, action_type) unique constraint indexes chunk lookups already.
+    chunk = models.ForeignKey(
+        "forest.ScoringChunk", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -98,16 +101,29 @@ class EnergyLedgerEntry(models.Model):
     tries to write the same movement again writes nothing. Balances are sums of these rows.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # (user, account, -id) indexes the statement; the other keys are for the admin only.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     account = models.CharField(max_length=16, choices=Account.choices)
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     grams = models.IntegerField()
     idempotency_key = models.CharField(max_length=160, unique=True)
     drop = models.ForeignKey(
-        EnergyDrop, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        EnergyDrop,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     green_action = models.ForeignKey(
-        "forest.GreenAction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "forest.GreenAction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     memo = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()

@@ -208,11 +208,34 @@ class GreenAction(models.Model):
     transaction = models.ForeignKey(
         "accounts.Transaction", on_delete=models.PROTECT, related_name="green_actions"
     )
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    rule = models.ForeignKey(GreenActionRule, on_delete=models.PROTECT, null=True, blank=True)
+    # Scoring writes ~10k of these rows per statement, from one join over rows it has just
+    # read: per-row foreign-key triggers on user, rule, campaign, drop and chunk cost 30 % of a
+    # run (benchmarks/scoring_bench.py), so only ``transaction`` is a database constraint.
+    # The others carry no index of their own either; a composite index or nothing needs one.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    rule = models.ForeignKey(
+        GreenActionRule,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        db_constraint=False,
+    )
     rule_version = models.PositiveIntegerField(null=True, blank=True)
     campaign = models.ForeignKey(
-        "partners.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "partners.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     action_type = models.CharField(max_length=32, choices=ActionType.choices)
     booking_date = models.DateField()
@@ -224,9 +247,21 @@ class GreenAction(models.Model):
     campaign_grams = models.IntegerField(default=0)
     grams = models.IntegerField()
     drop = models.ForeignKey(
-        "forest.EnergyDrop", on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
+        "forest.EnergyDrop",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="actions",
+        db_index=False,
+        db_constraint=False,
     )
-    chunk = models.ForeignKey("forest.ScoringChunk", on_delete=models.PROTECT, related_name="+")
+    chunk = models.ForeignKey(
+        "forest.ScoringChunk",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     created_at = models.DateTimeField()
     reversed_at = models.DateTimeField(null=True, blank=True)
     reversal_reason = models.CharField(max_length=16, blank=True, db_default="")  # removed|rescored
@@ -248,7 +283,6 @@ class GreenAction(models.Model):
             models.Index(
                 fields=["user", "action_type", "booking_date"], name="forest_ga_user_type_day"
             ),
-            models.Index(fields=["chunk", "user", "action_type"], name="forest_ga_chunk_user_type"),
         ]
 
     def __str__(self) -> str:

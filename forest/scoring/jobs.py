@@ -6,10 +6,9 @@ from collections.abc import Callable
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 
-from accounts.models import Transaction
-from forest.models import GreenAction, ScoringChunk, ScoringRun
+from forest.models import ScoringChunk, ScoringQueue, ScoringRun
 from forest.scoring.engine import ChunkResult, score_chunk
 
 # ~20k transactions per chunk keeps each chunk's transaction to a few seconds on PostgreSQL,
@@ -43,29 +42,16 @@ def scoring_run_create(
     only_user_id: int | None = None,
     target: int = TARGET_TRANSACTIONS_PER_CHUNK,
 ) -> ScoringRun:
-    """A run with one chunk per range of users that have unscored transactions."""
-    pending = Transaction.objects.filter(
-        scored_at__isnull=True, status=Transaction.Status.BOOKED, removed_at__isnull=True
-    )
-    if since:
-        pending = pending.filter(booking_date__gte=since)
+    """A run with one chunk per range of users that have transactions in the scoring queue."""
+    queued = ScoringQueue.objects.all()
     if only_user_id:
-        pending = pending.filter(user_id=only_user_id)
-    counts = dict(
-        pending.order_by("user_id")
+        queued = queued.filter(user_id=only_user_id)
+    counts = list(
+        queued.order_by("user_id")
         .values("user_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("pk"))
         .values_list("user_id", "n")
     )
-    # Users with nothing new but an action to reverse (removed by the bank, or re-scored).
-    reversals = GreenAction.objects.filter(reversed_at__isnull=True).filter(
-        Q(transaction__removed_at__isnull=False) | Q(rescore_requested_at__isnull=False)
-    )
-    if only_user_id:
-        reversals = reversals.filter(user_id=only_user_id)
-    for user_id in reversals.values_list("user_id", flat=True).distinct():
-        counts[user_id] = counts.get(user_id, 0) + 1
-    counts = sorted(counts.items())
     with transaction.atomic():
         run = ScoringRun.objects.create(
             triggered_by=triggered_by, since=since, only_user_id=only_user_id

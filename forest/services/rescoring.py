@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Transaction
 from forest.models import GreenAction, ScoringRun
 from forest.scoring.jobs import scoring_run_create
+from forest.scoring.queue import transactions_enqueue
 
 
 @transaction.atomic
@@ -48,6 +49,6 @@ def rescore_request(
     marked = GreenAction.objects.filter(
         transaction_id__in=txn_ids, reversed_at__isnull=True
     ).update(rescore_requested_at=timezone.now())
-    Transaction.objects.filter(id__in=txn_ids).update(scored_at=None)
+    transactions_enqueue(Transaction.objects.filter(id__in=txn_ids), reason="rescore")
     run = scoring_run_create(triggered_by="rescore", only_user_id=user_id)
     return marked, run

@@ -78,6 +78,7 @@ class TransactionFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "accounts.Transaction"
+        skip_postgeneration_save = True
 
     feed = factory.SubFactory(LinkedFeedFactory)
     user = factory.SelfAttribute("feed.user")
@@ -91,3 +92,11 @@ class TransactionFactory(factory.django.DjangoModelFactory):
     merchant_name = "GVB"
     merchant_norm = factory.LazyAttribute(lambda o: normalise_merchant(o.merchant_name))
     description = factory.LazyAttribute(lambda o: o.merchant_name)
+
+    @factory.post_generation
+    def queued(obj, create, extracted, **kwargs):
+        """Booked transactions wait for scoring, as the importer leaves them (queued=False: not)."""
+        if create and extracted is not False and obj.status == "booked":
+            from forest.models import ScoringQueue
+
+            ScoringQueue.objects.get_or_create(transaction=obj, defaults={"user_id": obj.user_id})

@@ -4,8 +4,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import LinkedFeed, Transaction, User
 from partners.models import Sponsor
 
 pytestmark = pytest.mark.django_db
@@ -28,3 +29,23 @@ def test_seed_demo_creates_accounts_once_and_prints_passwords_once():
     call_command("seed_demo", stdout=second)
     assert "were not changed" in second.getvalue()
     assert User.objects.filter(email="admin@canopy.local").count() == 1
+
+
+def test_seed_demo_links_the_consumer_to_a_sandbox_feed_once():
+    call_command("seed_demo", stdout=StringIO())
+    consumer = User.objects.get(email="sanne@example.nl")
+    feed = LinkedFeed.objects.get(user=consumer, provider="sandbox")
+    rows = set(Transaction.objects.filter(feed=feed).values_list("id", "provider_txn_id"))
+    merchants = set(Transaction.objects.filter(feed=feed).values_list("merchant_norm", flat=True))
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+
+    assert feed.consents.get().is_live(timezone.now())
+    assert len(rows) > 50
+    assert {"ns", "gvb", "albert heijn", "vinted", "shell", "klm"} <= merchants
+    assert LinkedFeed.objects.filter(user=consumer).count() == 1
+    assert set(Transaction.objects.filter(feed=feed).values_list("id", "provider_txn_id")) == rows
+    assert "0 new transactions" in out.getvalue()
+    newest = Transaction.objects.filter(feed=feed).order_by("-booking_date").first()
+    assert (timezone.localdate() - newest.booking_date).days <= 2

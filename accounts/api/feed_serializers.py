@@ -1,0 +1,172 @@
+"""Serializers of the linked-feed API: feeds, consents, imports, transactions, uploads."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Consent, ImportBatch, LinkedFeed, Provider, Transaction
+from accounts.selectors import feed_current_consent
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    """What the user agreed to. Nothing is pre-ticked: both fields must be sent."""
+
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Consent.Scope.choices), allow_empty=False
+    )
+    purpose_accepted = serializers.BooleanField(
+        help_text="true once the user has read and accepted the purpose text."
+    )
+
+    def validate_purpose_accepted(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError("The purpose must be accepted explicitly.")
+        return value
+
+
+class FeedLinkInputSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=Provider.choices)
+    account_ref = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The aggregator's account id; generated for sandbox and file feeds if empty.",
+    )
+    display_name = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default=""
+    )
+    unstable_ids = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The bank changes its transaction ids between files: deduplicate on content.",
+    )
+    consent = ConsentInputSerializer()
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    live = serializers.SerializerMethodField()
+    days_left = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "scopes",
+            "purpose",
+            "granted_at",
+            "expires_at",
+            "revoked_at",
+            "expired_at",
+            "live",
+            "days_left",
+        ]
+        read_only_fields = fields
+
+    def get_live(self, consent: Consent) -> bool:
+        return consent.is_live(timezone.now())
+
+    def get_days_left(self, consent: Consent) -> int:
+        if not consent.is_live(timezone.now()):
+            return 0
+        return max(0, (consent.expires_at - timezone.now()).days)
+
+
+class FeedSerializer(serializers.ModelSerializer):
+    consent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LinkedFeed
+        fields = [
+            "id",
+            "provider",
+            "account_ref",
+            "display_name",
+            "status",
+            "unstable_ids",
+            "last_synced_at",
+            "last_error",
+            "created_at",
+            "consent",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ConsentSerializer(allow_null=True))
+    def get_consent(self, feed: LinkedFeed) -> dict | None:
+        consent = feed_current_consent(feed)
+        return ConsentSerializer(consent).data if consent else None
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "feed",
+            "source",
+            "format",
+            "status",
+            "file_name",
+            "file_sha256",
+            "delivery_id",
+            "count_new",
+            "count_updated",
+            "count_duplicate",
+            "count_removed",
+            "count_rejected",
+            "errors",
+            "duration_ms",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class UploadInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="OFX/QFX, camt.053 XML, Plaid or Berlin Group JSON, CSV")
+    format = serializers.ChoiceField(
+        choices=["ofx", "camt053", "csv", "plaid", "berlin_group"],
+        required=False,
+        help_text="Detected from the file's first bytes when left out.",
+    )
+
+
+class RevocationSerializer(serializers.Serializer):
+    feed = serializers.IntegerField()
+    status = serializers.CharField()
+    revoked_at = serializers.DateTimeField()
+    consents_revoked = serializers.IntegerField()
+    erased = serializers.DictField(help_text="How many transactions had which fields erased.")
+    kept = serializers.DictField(help_text="What stays: the figures scoring derived.")
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    feed = serializers.IntegerField(source="feed_id")
+    category = serializers.CharField(source="provider_category")
+    green_action = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id",
+            "feed",
+            "status",
+            "amount",
+            "currency",
+            "booking_date",
+            "transaction_date",
+            "merchant_name",
+            "mcc",
+            "category",
+            "description",
+            "green_action",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_green_action(self, transaction: Transaction) -> dict | None:
+        """The transaction's green action and why, or null until it is scored (or has none)."""
+        return self.context.get("green_actions", {}).get(transaction.id)

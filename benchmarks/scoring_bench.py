@@ -1,0 +1,248 @@
+"""Nightly scoring end to end on PostgreSQL: transactions/s and peak memory, next to a ceiling.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
+        python benchmarks/scoring_bench.py --n 1000000
+
+Creates a scratch database (``<name>_scoring_bench``), migrates it, loads users, feeds and N
+booked transactions with COPY (a realistic merchant mix from ``accounts.sandbox``), then runs
+the real nightly job (classification, caps, campaigns, drops, ledger) chunk by chunk, in one
+process or in ``--workers`` processes as Celery workers would. The ceiling is a plain
+``INSERT … SELECT`` copy of the same rows into a bare table, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django(db_url: str) -> None:
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ["DJANGO_DEBUG"] = "false"
+    import django
+
+    django.setup()
+
+
+def scratch_url(base_url: str) -> str:
+    head, _, name = base_url.rpartition("/")
+    return f"{head}/{name}_scoring_bench"
+
+
+def recreate_database(base_url: str, url: str) -> None:
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    admin = base_url.replace("postgres://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def load(n: int, users: int) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from accounts.sandbox import generate_transactions
+
+    call_command("migrate", verbosity=0)
+    start = date(2026, 10, 1)
+    raw = connection.connection  # psycopg 3 connection
+    with raw.cursor() as cur:
+        with cur.copy(
+            "COPY accounts_user (id, password, is_superuser, email, first_name, last_name, "
+            "is_staff, is_active, date_joined) FROM STDIN"
+        ) as copy:
+            for i in range(1, users + 1):
+                copy.write_row(
+                    (
+                        i,
+                        "!",
+                        False,
+                        f"u{i}@bench.example",
+                        "",
+                        "",
+                        False,
+                        True,
+                        "2026-01-01 00:00+00",
+                    )
+                )
+        with cur.copy(
+            "COPY accounts_profile (user_id, display_name, locale, time_zone, city, steal_opt_out, "
+            "created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for i in range(1, users + 1):
+                tz = "Europe/Amsterdam" if i % 5 else "Europe/London"
+                copy.write_row((i, "", "nl", tz, "Amsterdam", False, "2026-01-01 00:00+00",
+                                "2026-01-01 00:00+00"))  # fmt: skip
+        with cur.copy(
+            "COPY accounts_linkedfeed (id, user_id, provider, account_ref, display_name, status, "
+            "unstable_ids, cursor, last_error, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for i in range(1, users + 1):
+                copy.write_row((i, i, "sandbox", f"acc-{i}", "", "active", False, "", "",
+                                "2026-01-01 00:00+00", "2026-01-01 00:00+00"))  # fmt: skip
+        from accounts.normalise import normalise_merchant
+
+        norm_cache: dict[str, str] = {}
+        with cur.copy(
+            "COPY accounts_transaction (user_id, feed_id, provider, provider_txn_id, fingerprint, "
+            "pending_txn_id, status, amount, currency, booking_date, transaction_date, "
+            "merchant_name, merchant_norm, merchant_id, mcc, provider_category, description, "
+            "is_reversal, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            # Rows arrive per feed, as imports write them (a feed's sync or file at a time),
+            # so a user's transactions sit together: the k-th generated row goes to user
+            # k // (n / users). The generator's own user index is ignored.
+            per_user = max(1, n // users)
+            for k, (_, t) in enumerate(
+                generate_transactions(n=n, users=users, start=start, days=30)
+            ):
+                uid = min(users, k // per_user + 1)
+                norm = norm_cache.get(t.merchant_name)
+                if norm is None:
+                    norm = norm_cache[t.merchant_name] = normalise_merchant(t.merchant_name)
+                copy.write_row((uid, uid, "sandbox", t.provider_txn_id, "", "", "booked",
+                                t.amount, t.currency, t.booking_date, t.transaction_date,
+                                t.merchant_name, norm, t.merchant_id, t.mcc,
+                                t.provider_category, t.description, t.is_reversal,
+                                "2026-11-01 00:00+00", "2026-11-01 00:00+00"))  # fmt: skip
+        cur.execute("SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), %s)", [users])
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('accounts_linkedfeed', 'id'), %s)", [users]
+        )
+    from partners.models import Campaign, Sponsor
+
+    sponsor = Sponsor.objects.create(name="Bench", slug="bench")
+    Campaign.objects.create(
+        sponsor=sponsor, name="Vinted week", match_merchants=["vinted"], bonus_grams=50,
+        starts_on=start, ends_on=start + timedelta(days=60), budget_grams=n * 10,
+    )  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+
+
+def ceiling() -> float:
+    """Rows/s of a plain INSERT … SELECT of the transactions into a bare table."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE bench_copy (LIKE accounts_transaction)")
+        started = time.perf_counter()
+        cur.execute("INSERT INTO bench_copy SELECT * FROM accounts_transaction")
+        rows = cur.rowcount
+        copy_seconds = time.perf_counter() - started
+        cur.execute("DROP TABLE bench_copy")
+    return rows / copy_seconds
+
+
+def _worker_init(db_url: str) -> None:
+    """A pool process is a Celery worker stand-in: Django is set up before the clock starts."""
+    setup_django(db_url)
+    from forest.scoring import engine
+
+    engine.STATEMENT_TIMINGS = {} if os.environ.get("BENCH_TIMINGS") else None
+
+
+def _score_one(chunk_id: int) -> int:
+    from forest.scoring import engine
+
+    engine.score_chunk(chunk_id)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _timings(_: int) -> dict:
+    from forest.scoring import engine
+
+    return dict(engine.STATEMENT_TIMINGS or {})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="transactions")
+    parser.add_argument("--users", type=int, default=0, help="default: n / 100")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="scoring processes, as Celery workers (2 cores)"
+    )
+    args = parser.parse_args()
+    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    if not base_url.startswith("postgres"):
+        sys.exit("scoring_bench needs DATABASE_URL=postgres://…")
+    url = scratch_url(base_url)
+    users = args.users or max(1, args.n // 100)
+
+    recreate_database(base_url, url)
+    setup_django(url)
+    t0 = time.perf_counter()
+    load(args.n, users)
+    print(f"loaded {args.n:,} transactions for {users:,} users in {time.perf_counter() - t0:.1f} s")
+
+    from django.db import connection
+
+    from forest.models import EnergyLedgerEntry, GreenAction
+    from forest.scoring.jobs import scoring_run_create, scoring_run_finish_if_done
+    from forest.services.energy import ledger_audit
+
+    ceiling_rate = ceiling()
+    # The importer queues what it imports, in the same statement batch; timed apart here.
+    with connection.cursor() as cur:
+        t_queue = time.perf_counter()
+        cur.execute(
+            "INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at) "
+            "SELECT id, user_id, 'new', now() FROM accounts_transaction"
+        )
+        queue_seconds = time.perf_counter() - t_queue
+        cur.execute("ANALYZE forest_scoringqueue")
+        if os.environ.get("BENCH_DROP_FKS"):  # experiment: what do deferred FK checks cost?
+            cur.execute(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'forest_greenaction'::regclass "
+                "AND contype = 'f'"
+            )
+            for (name,) in cur.fetchall():
+                cur.execute(f'ALTER TABLE forest_greenaction DROP CONSTRAINT "{name}"')
+    loader_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run = scoring_run_create(triggered_by="bench")
+    chunk_ids = list(run.chunks.order_by("id").values_list("id", flat=True))
+    connection.close()
+
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(args.workers, initializer=_worker_init, initargs=(url,)) as pool:
+        pool.map(_timings, range(args.workers))  # every worker is set up before the clock
+        started = time.perf_counter()
+        peak_rss = max(pool.imap_unordered(_score_one, chunk_ids, chunksize=1))
+        elapsed = time.perf_counter() - started
+        timings: dict[str, float] = {}
+        for part in pool.map(_timings, range(args.workers)):
+            for key, seconds in part.items():
+                timings[key] = timings.get(key, 0.0) + seconds
+    scoring_run_finish_if_done(run.id)
+    for key, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"  {seconds:7.2f} s  {key}")
+
+    actions = GreenAction.objects.count()
+    entries = EnergyLedgerEntry.objects.count()
+    audit = ledger_audit()
+    rate = args.n / elapsed
+    print(f"chunks: {len(chunk_ids)}, workers: {args.workers}")
+    print(f"green actions: {actions:,}, ledger entries: {entries:,}, drift: {audit.drift_count}")
+    print(f"scoring: {elapsed:.2f} s, {rate:,.0f} transactions/s")
+    print(f"queueing at import (not in the figure above): {queue_seconds:.2f} s, "
+          f"{args.n / queue_seconds:,.0f} rows/s")  # fmt: skip
+    print(f"ceiling (INSERT … SELECT of the same rows): {ceiling_rate:,.0f} rows/s")
+    print(f"ratio: {rate / ceiling_rate:.2f} x ceiling")
+    print(f"peak RSS: {peak_rss / 1024:.0f} MiB per scoring worker, {loader_rss / 1024:.0f} MiB "
+          "in the loader")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+
+class SpeciesSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.SerializerMethodField()
+    latin_name = serializers.CharField()
+    energy_cost_grams = serializers.IntegerField()
+    stage_thresholds = serializers.ListField(child=serializers.IntegerField())
+    planting_months = serializers.ListField(child=serializers.IntegerField())
+
+    def get_name(self, species) -> str:
+        return species.name(self.context.get("locale", "en"))
+
+
+class ForestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    story = serializers.CharField()
+    sponsor = serializers.CharField(source="sponsor.name")
+    price_per_tree = serializers.DecimalField(max_digits=8, decimal_places=2)
+    currency = serializers.CharField()
+    capacity_left = serializers.IntegerField(help_text="Trees this forest can still take")
+    funded_trees_left = serializers.SerializerMethodField(
+        help_text="Trees its current budget pays for"
+    )
+    area = serializers.JSONField()
+    species = SpeciesSerializer(many=True)
+
+    def get_funded_trees_left(self, forest) -> int:
+        available = Decimal(forest.budget_available).quantize(Decimal("0.01"))  # SQLite: float
+        return max(0, min(forest.capacity_left, int(available // forest.price_per_tree)))
+
+
+class TreeSpeciesSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    latin_name = serializers.CharField()
+
+
+class TreeForestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    sponsor = serializers.CharField()
+
+
+class TreeSerializer(serializers.Serializer):
+    """Renders ``forest.tree_selectors.tree_summary`` dicts."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    species = TreeSpeciesSerializer()
+    forest = TreeForestSerializer()
+    energy_grams = serializers.IntegerField()
+    cost_grams = serializers.IntegerField()
+    needed_grams = serializers.IntegerField()
+    progress_percent = serializers.IntegerField(min_value=0, max_value=100)
+    stage = serializers.IntegerField(min_value=0, max_value=6)
+    funded = serializers.BooleanField(help_text="A planting order is paid for by the forest")
+    order_state = serializers.CharField(allow_null=True)
+    matured_at = serializers.DateTimeField(allow_null=True)
+    certificate_number = serializers.CharField(allow_null=True)
+    alive = serializers.BooleanField(
+        allow_null=True, help_text="The latest survival check (years 1-5); null until checked"
+    )
+
+
+class TreeActionResultSerializer(serializers.Serializer):
+    tree = TreeSerializer()
+    grown_grams = serializers.IntegerField()
+    balance_grams = serializers.IntegerField()
+    matured = serializers.BooleanField()
+    funded = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class TreeStartInputSerializer(serializers.Serializer):
+    species = serializers.IntegerField()
+    forest = serializers.IntegerField()
+
+
+class TreeGrowInputSerializer(serializers.Serializer):
+    grams = serializers.IntegerField(
+        min_value=1, required=False, help_text="Omit to grow with your whole balance"
+    )
+    request_id = serializers.UUIDField(
+        required=False, help_text="Send the same id when retrying; also Idempotency-Key"
+    )
+
+
+class TreeMoveInputSerializer(serializers.Serializer):
+    forest = serializers.IntegerField()
+
+
+class TreeImpactSerializer(serializers.Serializer):
+    grown = serializers.IntegerField(help_text="Trees you grew to maturity")
+    planted = serializers.IntegerField(help_text="Of those, planted by the partner")
+    surviving = serializers.IntegerField(
+        help_text="Planted trees not found dead at their latest yearly survival check"
+    )

@@ -1,0 +1,106 @@
+"""Planting certificates: who may see which, what they show, and the PNG."""
+
+from __future__ import annotations
+
+import logging
+
+from forest.imaging import format_coordinates, render_certificate
+from forest.models import Certificate
+
+logger = logging.getLogger(__name__)
+
+_RELATED = [
+    "tree__owner__profile",
+    "tree__species",
+    "tree__forest__sponsor",
+]
+
+
+def certificate_for_owner(*, user_id: int, tree_id: int) -> Certificate | None:
+    return (
+        Certificate.objects.select_related(*_RELATED)
+        .filter(tree_id=tree_id, tree__owner_id=user_id)
+        .first()
+    )
+
+
+def certificate_by_number(number: str) -> Certificate | None:
+    return Certificate.objects.select_related(*_RELATED).filter(number=number).first()
+
+
+def public_holder_name(user) -> str:
+    """Display name, else first name: never the e-mail address or the surname."""
+    profile = getattr(user, "profile", None)
+    name = (profile.display_name if profile else "") or user.first_name
+    return name.strip() or "A Canopy member"
+
+
+def _order(certificate: Certificate):
+    from partners.models import PlantingOrder
+
+    return (
+        PlantingOrder.objects.filter(tree_id=certificate.tree_id)
+        .exclude(state=PlantingOrder.State.CANCELLED)
+        .first()
+    )
+
+
+def certificate_details(certificate: Certificate, *, locale: str = "en") -> dict:
+    """Everything a certificate states, all of it fit for a public page."""
+    from partners.geo import geojson_centroid
+
+    tree = certificate.tree
+    forest = tree.forest
+    order = _order(certificate)
+    try:
+        latitude, longitude = geojson_centroid(forest.area)
+    except (ValueError, TypeError):
+        latitude = longitude = None
+    planted_at = order.planted_at if order else None
+    verified_at = order.verified_at if order else None
+    return {
+        "number": certificate.number,
+        "holder": public_holder_name(tree.owner),
+        "species_name": tree.species.name(locale),
+        "species_latin": tree.species.latin_name,
+        "forest_name": forest.name,
+        "sponsor_name": forest.sponsor.name,
+        "latitude": latitude,
+        "longitude": longitude,
+        "coordinates": format_coordinates(latitude, longitude),
+        "planted_on": planted_at.date() if planted_at else None,
+        "verified_on": verified_at.date() if verified_at else None,
+        "issued_at": certificate.issued_at,
+    }
+
+
+def _logo_bytes(sponsor) -> bytes | None:
+    if not sponsor.logo:
+        return None
+    try:
+        with sponsor.logo.open("rb") as fh:
+            return fh.read()
+    except OSError:
+        logger.warning("sponsor %s logo unreadable; certificate without it", sponsor.pk)
+        return None
+
+
+def certificate_png(
+    certificate: Certificate, *, verification_url: str, locale: str = "en"
+) -> bytes:
+    details = certificate_details(certificate, locale=locale)
+    return render_certificate(
+        number=details["number"],
+        holder_names=[details["holder"]],
+        species_name=details["species_name"],
+        species_latin=details["species_latin"],
+        forest_name=details["forest_name"],
+        sponsor_name=details["sponsor_name"],
+        sponsor_logo=_logo_bytes(certificate.tree.forest.sponsor),
+        latitude=details["latitude"],
+        longitude=details["longitude"],
+        planted_on=details["planted_on"],
+        verified_on=details["verified_on"],
+        verification_url=verification_url,
+        locale=locale,
+    )

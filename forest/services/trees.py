@@ -1,0 +1,205 @@
+"""Growing trees: starting one, moving collected energy into it, and funding it at maturity.
+
+Grams reach a tree only as GROW ledger entries (balance -g, tree +g) written by ``_move``, so
+``assert_ledger_consistent`` holds and no energy is ever lost: a matured tree whose forest has
+no budget keeps its grams and can be moved to another forest to be funded there.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from forest.models import Certificate, EnergyBalance, EnergyLedgerEntry, Species, Tree
+from forest.models.energy import Account, EntryKind
+from forest.services.energy import _move
+from partners.models import BrandForest, PlantingOrder
+from partners.services import Reservation, planting_order_reserve
+
+
+class TreeError(Exception):
+    """A request about a tree that cannot be honoured; ``status`` is the HTTP answer."""
+
+    def __init__(self, message: str, *, code: str, status: int = 409):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class GrowResult:
+    tree: Tree
+    grams: int
+    matured: bool
+    funded: bool
+    message: str
+    replayed: bool = False
+
+
+def _forest_offering(forest_id: int, species_id: int) -> BrandForest:
+    forest = BrandForest.objects.filter(pk=forest_id).first()
+    if forest is None:
+        raise TreeError("No such forest.", code="forest_not_found", status=400)
+    if forest.status != BrandForest.Status.OPEN:
+        raise TreeError(f"{forest.name} is not taking new trees.", code="forest_not_open")
+    if not forest.species.filter(pk=species_id).exists():
+        raise TreeError(
+            f"{forest.name} does not plant this species.", code="species_not_offered", status=400
+        )
+    return forest
+
+
+@transaction.atomic
+def tree_start(*, user_id: int, species_id: int, forest_id: int) -> Tree:
+    """Start growing a tree; a user grows one tree at a time."""
+    species = Species.objects.filter(pk=species_id, is_active=True).first()
+    if species is None:
+        raise TreeError("No such species.", code="species_not_found", status=400)
+    if Tree.objects.filter(owner_id=user_id, status=Tree.Status.GROWING).exists():
+        raise TreeError("You are already growing a tree.", code="tree_growing")
+    forest = _forest_offering(forest_id, species.id)
+    try:
+        with transaction.atomic():
+            return Tree.objects.create(owner_id=user_id, species=species, forest=forest)
+    except IntegrityError as exc:  # a concurrent start won the partial unique constraint
+        raise TreeError("You are already growing a tree.", code="tree_growing") from exc
+
+
+def _locked_tree(user_id: int, tree_id: int) -> Tree:
+    """The user's own tree, row-locked; another user's tree is indistinguishable from none."""
+    tree = (
+        Tree.objects.select_for_update(of=("self",))
+        .select_related("species")
+        .filter(pk=tree_id, owner_id=user_id)
+        .first()
+    )
+    if tree is None:
+        raise Tree.DoesNotExist
+    return tree
+
+
+@transaction.atomic
+def tree_grow(
+    *,
+    user_id: int,
+    tree_id: int,
+    grams: int | None = None,
+    request_key: str | None = None,
+    now: datetime | None = None,
+) -> GrowResult:
+    """Move ``grams`` (or the whole balance) from the user's balance into the tree.
+
+    Never more than the balance holds (asking for more is refused) and never more than the
+    tree still needs (the rest stays in the balance). ``request_key`` makes a retried request
+    a no-op; without one, keys count the tree's grow entries, which the tree's row lock keeps
+    unique. Reaching 100 % matures the tree and tries to fund it, in this same transaction.
+    """
+    now = now or timezone.now()
+    tree = _locked_tree(user_id, tree_id)
+    if request_key:
+        key = f"grow:tree:{tree.id}:{request_key}"
+        if EnergyLedgerEntry.objects.filter(idempotency_key=f"{key}:in").exists():
+            return GrowResult(tree, 0, False, _has_active_order(tree), "Already done.", True)
+    if tree.status != Tree.Status.GROWING:
+        raise TreeError("This tree is fully grown.", code="tree_not_growing")
+    if grams is not None and grams <= 0:
+        raise TreeError("Grow at least 1 g.", code="invalid_grams", status=400)
+
+    # Locking the balance row keeps two grows (or a future spend) from both spending it.
+    row = (
+        EnergyBalance.objects.select_for_update()
+        .filter(user_id=user_id, account=Account.BALANCE)
+        .first()
+    )
+    available = row.grams if row else 0
+    if grams is not None and grams > available:
+        raise TreeError(
+            f"You have {available} g collected; collect more energy first.",
+            code="insufficient_energy",
+        )
+    needed = tree.species.energy_cost_grams - tree.energy_grams
+    if needed <= 0:  # an operator lowered the species' cost: it is grown already
+        return _mature(tree, 0, now)
+    amount = min(grams if grams is not None else available, available, needed)
+    if amount <= 0:
+        raise TreeError("You have no collected energy to grow with.", code="no_energy")
+
+    if not request_key:
+        count = EnergyLedgerEntry.objects.filter(
+            user_id=user_id, kind=EntryKind.GROW, account=Account.TREE,
+            idempotency_key__startswith=f"grow:tree:{tree.id}:",
+        ).count()  # fmt: skip
+        key = f"grow:tree:{tree.id}:{count + 1}"
+    _move(
+        rows=[
+            (user_id, Account.BALANCE, EntryKind.GROW, -amount, f"{key}:out", None),
+            (user_id, Account.TREE, EntryKind.GROW, amount, f"{key}:in", None),
+        ],
+        now=now,
+    )
+    tree.energy_grams += amount
+    if tree.energy_grams < tree.species.energy_cost_grams:
+        tree.save(update_fields=["energy_grams", "updated_at"])
+        return GrowResult(tree, amount, False, False, f"{amount} g grown into your tree.")
+    return _mature(tree, amount, now)
+
+
+def _mature(tree: Tree, grown: int, now: datetime) -> GrowResult:
+    """The tree is fully grown: mark it and try to fund it in its forest, in this transaction."""
+    tree.status = Tree.Status.MATURED
+    tree.matured_at = now
+    tree.save(update_fields=["energy_grams", "status", "matured_at", "updated_at"])
+    reservation = planting_order_reserve(tree=tree, forest_id=tree.forest_id)
+    return GrowResult(tree, grown, True, reservation.funded, _funding_message(reservation))
+
+
+def _funding_message(reservation: Reservation) -> str:
+    if reservation.funded:
+        return "Your tree is fully grown and will be planted."
+    return (
+        f"Your tree is fully grown, but it cannot be planted yet: {reservation.reason} "
+        "Your energy is kept; move the tree to another forest or wait."
+    )
+
+
+def _has_active_order(tree: Tree) -> bool:
+    return tree.orders.exclude(state=PlantingOrder.State.CANCELLED).exists()
+
+
+@transaction.atomic
+def tree_move(*, user_id: int, tree_id: int, forest_id: int) -> GrowResult:
+    """Move a growing tree, or a matured one still waiting for funding, to another forest.
+
+    A matured tree is funded in the new forest at once if its budget allows.
+    """
+    tree = _locked_tree(user_id, tree_id)
+    if tree.status == Tree.Status.PLANTED or _has_active_order(tree):
+        raise TreeError("This tree is already on its way to be planted.", code="tree_funded")
+    if tree.forest_id == forest_id:
+        raise TreeError("The tree is in that forest already.", code="same_forest", status=400)
+    forest = _forest_offering(forest_id, tree.species_id)
+    tree.forest = forest
+    tree.save(update_fields=["forest", "updated_at"])
+    if tree.status == Tree.Status.GROWING:
+        return GrowResult(tree, 0, False, False, f"Your tree now grows in {forest.name}.")
+    reservation = planting_order_reserve(tree=tree, forest_id=forest.id)
+    return GrowResult(tree, 0, True, reservation.funded, _funding_message(reservation))
+
+
+def tree_mark_planted(*, tree_id: int, at: datetime | None) -> Certificate:
+    """The partner planted the tree: mark it and issue its certificate (once)."""
+    at = at or timezone.now()
+    Tree.objects.filter(pk=tree_id).update(status=Tree.Status.PLANTED, updated_at=timezone.now())
+    existing = Certificate.objects.filter(tree_id=tree_id).first()
+    if existing is not None:
+        return existing
+    return Certificate.objects.create(tree_id=tree_id, number=_certificate_number(at), issued_at=at)
+
+
+def _certificate_number(at: datetime) -> str:
+    # Unguessable: the number is the key of a public page, so it must not be enumerable.
+    return f"CNP-{at:%Y}-{secrets.token_hex(5).upper()}"

@@ -1,0 +1,99 @@
+"""Read queries for trees: the species catalogue and a user's trees, each in fixed queries."""
+
+from __future__ import annotations
+
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
+
+from forest.models import Species, Tree
+from partners.models import PlantingOrder, SurvivalCheck
+
+
+def species_list() -> QuerySet[Species]:
+    return Species.objects.filter(is_active=True).order_by("energy_cost_grams", "code")
+
+
+def _with_details(trees: QuerySet[Tree]) -> QuerySet[Tree]:
+    active_orders = PlantingOrder.objects.filter(tree=OuterRef("pk")).exclude(
+        state=PlantingOrder.State.CANCELLED
+    )
+    latest_check = (
+        SurvivalCheck.objects.filter(order__tree=OuterRef("pk"))
+        .exclude(order__state=PlantingOrder.State.CANCELLED)
+        .order_by("-year")
+    )
+    return trees.select_related("species", "forest__sponsor", "certificate").annotate(
+        order_state=Subquery(active_orders.values("state")[:1]),
+        alive=Subquery(latest_check.values("alive")[:1]),
+    )
+
+
+def trees_for_user(user_id: int) -> QuerySet[Tree]:
+    """The user's trees, newest first, with species, forest, order state and certificate."""
+    return _with_details(Tree.objects.for_owner(user_id)).order_by("-created_at", "-id")
+
+
+def tree_current(user_id: int) -> Tree | None:
+    """The tree the home screen shows: the growing one, else one matured and not yet funded."""
+    return (
+        _with_details(Tree.objects.for_owner(user_id))
+        .filter(
+            Q(status=Tree.Status.GROWING) | Q(status=Tree.Status.MATURED, order_state__isnull=True)
+        )
+        .order_by(
+            Case(When(status=Tree.Status.GROWING, then=Value(0)), default=Value(1)),
+            "-created_at",
+            "-id",
+        )
+        .first()
+    )
+
+
+def tree_summary(tree: Tree, *, locale: str = "en") -> dict:
+    """What the app shows of one tree (from a ``_with_details`` row: no further queries)."""
+    species = tree.species
+    order_state = getattr(tree, "order_state", None)
+    certificate = getattr(tree, "certificate", None)  # a missing one raises AttributeError
+    return {
+        "id": tree.id,
+        "status": tree.status,
+        "species": {
+            "id": species.id,
+            "code": species.code,
+            "name": species.name(locale),
+            "latin_name": species.latin_name,
+        },
+        "forest": {
+            "id": tree.forest_id,
+            "name": tree.forest.name,
+            "sponsor": tree.forest.sponsor.name,
+        },
+        "energy_grams": tree.energy_grams,
+        "cost_grams": species.energy_cost_grams,
+        "needed_grams": max(0, species.energy_cost_grams - tree.energy_grams),
+        "progress_percent": species.progress_percent(tree.energy_grams),
+        "stage": species.stage_for(tree.energy_grams),
+        "funded": order_state is not None,
+        "order_state": order_state,
+        "matured_at": tree.matured_at,
+        "certificate_number": certificate.number if certificate else None,
+        "alive": getattr(tree, "alive", None),
+    }
+
+
+def tree_counts_for_user(user_id: int) -> dict[str, int]:
+    """Grown, planted and surviving trees, in one query.
+
+    Surviving is survival-adjusted, as Ecosia counts: a planted tree whose latest yearly check
+    found it dead no longer counts (an unchecked one is expected to live).
+    """
+    from django.db.models import Count
+
+    rows = _with_details(Tree.objects.for_owner(user_id)).aggregate(
+        grown=Count("id", filter=~Q(status=Tree.Status.GROWING)),
+        planted=Count("id", filter=Q(status=Tree.Status.PLANTED)),
+        surviving=Count(
+            "id",
+            filter=Q(status=Tree.Status.PLANTED) & (Q(alive__isnull=True) | Q(alive=True)),
+        ),
+    )
+    return {key: rows[key] or 0 for key in ("grown", "planted", "surviving")}

@@ -1,0 +1,32 @@
+"""Thin Celery tasks for planting. Safe to run twice: orders carry idempotency keys."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def planting_orders_submit_task(partner_id: int) -> int:
+    """Send one partner's requested orders; returns how many it accepted."""
+    from partners.models import PlantingPartner
+    from partners.services import planting_orders_submit
+
+    if not PlantingPartner.objects.filter(pk=partner_id, is_active=True).exists():
+        return 0
+    return planting_orders_submit(partner_id).funded
+
+
+@shared_task
+def planting_orders_submit_all_task() -> int:
+    """Fan out: one submit task per active partner with requested orders (for Celery beat)."""
+    from partners.models import PlantingOrder
+
+    partner_ids = list(
+        PlantingOrder.objects.filter(state=PlantingOrder.State.REQUESTED, partner__is_active=True)
+        .values_list("partner_id", flat=True)
+        .distinct()
+        .order_by("partner_id")
+    )
+    for partner_id in partner_ids:
+        planting_orders_submit_task.delay(partner_id)
+    return len(partner_ids)

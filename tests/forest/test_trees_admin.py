@@ -1,0 +1,125 @@
+"""Admin pages for species, trees, forests, budgets and planting orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from partners.models import ForestBudgetEntry, PlantingOrder
+from partners.services import forest_budget_available, planting_order_reserve
+from tests.accounts.factories import UserFactory
+from tests.forest.tree_factories import BrandForestFactory, TreeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def order():
+    forest = BrandForestFactory()
+    tree = TreeFactory(forest=forest, status="matured", matured_at=timezone.now())
+    return planting_order_reserve(tree=tree, forest_id=forest.id).order
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/forest/species/?q=oak",
+        "/admin/forest/tree/?status__exact=matured",
+        "/admin/forest/certificate/",
+        "/admin/partners/plantingpartner/?kind__exact=sandbox",
+        "/admin/partners/brandforest/?status__exact=open&q=forest",
+        "/admin/partners/forestbudgetentry/?kind__exact=reserve",
+        "/admin/partners/plantingorder/?state__exact=requested",
+        "/admin/partners/forestbudgetentry/add/",
+        "/admin/partners/survivalcheck/?alive__exact=1",
+        "/admin/partners/plantingevidence/",
+    ],
+)
+def test_admin_pages_render(operator_client, order, url):
+    assert operator_client.get(url).status_code == 200
+
+
+def test_admin_order_page_shows_its_history(operator_client, order):
+    page = operator_client.get(f"/admin/partners/plantingorder/{order.id}/change/")
+    assert page.status_code == 200
+    assert "budget reserved" in page.content.decode()
+
+
+def test_admin_brand_forest_change_page(operator_client, order):
+    page = operator_client.get(f"/admin/partners/brandforest/{order.forest_id}/change/")
+    assert page.status_code == 200
+
+
+def test_an_operator_records_a_topup(operator_client, order):
+    before = forest_budget_available(order.forest_id)
+    response = operator_client.post(
+        "/admin/partners/forestbudgetentry/add/",
+        {"forest": order.forest_id, "amount": "25.00", "memo": "invoice 2026-11"},
+    )
+    assert response.status_code == 302, response.content
+    entry = ForestBudgetEntry.objects.get(kind="topup", memo="invoice 2026-11")
+    assert entry.idempotency_key.startswith("topup:admin:")
+    assert forest_budget_available(order.forest_id) == before + Decimal("25.00")
+
+
+def test_the_submit_action_sends_a_partners_orders(operator_client, order):
+    response = operator_client.post(
+        "/admin/partners/plantingpartner/",
+        {"action": "submit_requested_orders", "_selected_action": [order.partner_id]},
+    )
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.state == PlantingOrder.State.FUNDED
+
+
+def test_an_operator_uploads_evidence_and_records_survival(operator_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from partners.models import PlantingEvidence, SurvivalCheck
+    from partners.services import planting_order_transition
+    from tests.partners.test_photos import camera_jpeg
+
+    forest = BrandForestFactory()
+    tree = TreeFactory(forest=forest, status="matured", matured_at=timezone.now())
+    order = planting_order_reserve(tree=tree, forest_id=forest.id).order
+    planting_order_transition(order_id=order.id, to_state="funded")
+    planting_order_transition(order_id=order.id, to_state="planted")
+
+    outside = SimpleUploadedFile("a.jpg", camera_jpeg(seed=2), content_type="image/jpeg")
+    page = operator_client.post(
+        "/admin/partners/plantingevidence/add/", {"order": order.id, "upload": outside}
+    )
+    assert page.status_code == 200
+    assert "outside" in page.content.decode()
+    inside = SimpleUploadedFile(
+        "b.jpg", camera_jpeg(seed=2, lat=52.315, lon=4.84), content_type="image/jpeg"
+    )
+    response = operator_client.post(
+        "/admin/partners/plantingevidence/add/", {"order": order.id, "upload": inside}
+    )
+    assert response.status_code == 302, response.content
+    assert PlantingEvidence.objects.filter(order=order).count() == 1
+    assert operator_client.get("/admin/partners/plantingevidence/").status_code == 200
+
+    response = operator_client.post(
+        "/admin/partners/survivalcheck/add/",
+        {"order": order.id, "year": 1, "alive": "on", "checked_on": "2027-11-01", "note": ""},
+    )
+    assert response.status_code == 302, response.content
+    assert SurvivalCheck.objects.get(order=order).alive is True
+    order.refresh_from_db()
+    assert order.state == PlantingOrder.State.SURVIVAL_CHECKED
+    duplicate = operator_client.post(
+        "/admin/partners/survivalcheck/add/",
+        {"order": order.id, "year": 1, "alive": "on", "checked_on": "2027-11-02", "note": ""},
+    )
+    assert duplicate.status_code == 200  # the form shows the error
+    assert SurvivalCheck.objects.count() == 1

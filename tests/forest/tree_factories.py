@@ -1,0 +1,95 @@
+"""Factories for species, brand forests, planting partners and trees."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from forest.models import Species, Tree
+from forest.models.energy import Account, EntryKind
+from forest.services.energy import _move
+from partners.models import BrandForest, ForestBudgetEntry, PlantingPartner
+from tests.accounts.factories import UserFactory
+from tests.partners.factories import SponsorFactory
+
+# A square of about 1 km around the Amsterdamse Bos; GeoJSON is (lon, lat).
+AMSTERDAMSE_BOS = {
+    "type": "Polygon",
+    "coordinates": [[[4.83, 52.31], [4.85, 52.31], [4.85, 52.32], [4.83, 52.32], [4.83, 52.31]]],
+}
+
+
+class SpeciesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Species
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"test-species-{n}")
+    name_en = factory.Sequence(lambda n: f"Test tree {n}")
+    name_nl = factory.Sequence(lambda n: f"Testboom {n}")
+    latin_name = "Arbor testensis"
+    energy_cost_grams = 1_000
+    planting_months = factory.LazyFunction(lambda: [11, 12, 1, 2, 3])
+
+
+class PlantingPartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlantingPartner
+
+    name = factory.Sequence(lambda n: f"Planter {n}")
+    kind = PlantingPartner.Kind.SANDBOX
+
+
+class BrandForestFactory(factory.django.DjangoModelFactory):
+    """An open forest offering ``species`` (default: one new species), with ``budget`` in it.
+
+    ``BrandForestFactory(budget=Decimal("1.00"))`` tops it up by that much (0: no budget).
+    """
+
+    class Meta:
+        model = BrandForest
+        skip_postgeneration_save = True
+
+    sponsor = factory.SubFactory(SponsorFactory)
+    name = factory.Sequence(lambda n: f"Forest {n}")
+    story = "Native woodland on former farmland."
+    area = factory.LazyFunction(lambda: AMSTERDAMSE_BOS)
+    planting_partner = factory.SubFactory(PlantingPartnerFactory)
+    price_per_tree = Decimal("1.00")
+    currency = "EUR"
+    capacity = 100
+
+    @factory.post_generation
+    def species(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        obj.species.set(extracted if extracted is not None else [SpeciesFactory()])
+
+    @factory.post_generation
+    def budget(obj, create, extracted, **kwargs):
+        amount = Decimal("100.00") if extracted is None else Decimal(extracted)
+        if create and amount > 0:
+            ForestBudgetEntry.objects.create(
+                forest=obj, kind="topup", amount=amount, idempotency_key=f"topup:test:{obj.pk}"
+            )
+
+
+class TreeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tree
+
+    owner = factory.SubFactory(UserFactory)
+    species = factory.LazyAttribute(lambda o: o.forest.species.first())
+    forest = factory.SubFactory(BrandForestFactory)
+
+
+def give_energy(user, grams: int) -> None:
+    """Put collected grams in the user's balance, as a ledger adjustment."""
+    key = f"test:adjust:{uuid.uuid4()}"
+    _move(
+        rows=[(user.id, Account.BALANCE, EntryKind.ADJUSTMENT, grams, key, None)],
+        now=timezone.now(),
+    )
