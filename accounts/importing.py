@@ -475,23 +475,45 @@ def _merge(
         inserted = ["user_id", "feed_id", "import_batch_id", "provider", "provider_txn_id"]
         inserted += [*_MERGED_COLUMNS, "created_at", "updated_at"]
         selected = ", ".join(f"s.{column}" for column in ("provider_txn_id", *_MERGED_COLUMNS))
-        cursor.execute(
+        insert_new = (
             f"INSERT INTO {txn} ({', '.join(inserted)})"
             f" SELECT %s, %s, %s, %s, {selected}, %s, %s FROM {table} s"
             f" WHERE s.kind = 't'"
-            f" ON CONFLICT (feed_id, provider_txn_id) DO NOTHING",
-            [feed.user_id, feed.pk, batch.pk, feed.provider, now, now],
+            f" ON CONFLICT (feed_id, provider_txn_id) DO NOTHING"
         )
-        counts.new = max(cursor.rowcount, 0)
+        insert_params = [feed.user_id, feed.pk, batch.pk, feed.provider, now, now]
         # Queue for the nightly scoring what this import booked or changed (see
         # forest.models.ScoringQueue): new booked rows, and booked rows it updated.
-        cursor.execute(
+        queue_changed = (
             f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
-            f" SELECT id, user_id, CASE WHEN created_at = %s THEN 'new' ELSE 'changed' END, %s"
-            f" FROM {txn} WHERE import_batch_id = %s AND updated_at = %s AND status = 'booked'"
-            f" ON CONFLICT (transaction_id) DO NOTHING",
-            [now, now, batch.pk, now],
+            f" SELECT id, user_id, 'changed', %s FROM {txn}"
+            f" WHERE import_batch_id = %s AND updated_at = %s AND created_at <> %s"
+            f" AND status = 'booked'"
+            f" ON CONFLICT (transaction_id) DO NOTHING"
         )
+        if counts.updated:
+            cursor.execute(queue_changed, [now, batch.pk, now, now])
+        if postgres:
+            # One statement inserts the rows and queues the booked ones.
+            cursor.execute(
+                f"WITH inserted AS ({insert_new} RETURNING id, user_id, status),"
+                f" queued AS (INSERT INTO forest_scoringqueue"
+                f" (transaction_id, user_id, reason, queued_at)"
+                f" SELECT id, user_id, 'new', %s FROM inserted WHERE status = 'booked')"
+                f" SELECT COUNT(*) FROM inserted",
+                [*insert_params, now],
+            )
+            counts.new = cursor.fetchone()[0]
+        else:
+            cursor.execute(insert_new, insert_params)
+            counts.new = max(cursor.rowcount, 0)
+            cursor.execute(
+                f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+                f" SELECT id, user_id, 'new', %s FROM {txn}"
+                f" WHERE import_batch_id = %s AND created_at = %s AND status = 'booked'"
+                f" ON CONFLICT (transaction_id) DO NOTHING",
+                [now, batch.pk, now],
+            )
         # 4. Removals the source sent, then pending rows that a posted item replaced.
         if counts.removals:
             cursor.execute(

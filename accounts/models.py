@@ -264,8 +264,14 @@ class Transaction(models.Model):
     feed = models.ForeignKey(
         LinkedFeed, on_delete=models.CASCADE, related_name="transactions", db_index=False
     )
+    # Bookkeeping only: no constraint, so a 200k-row import is not 200k trigger checks at commit.
     import_batch = models.ForeignKey(
-        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ImportBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     provider = models.CharField(max_length=32, choices=Provider.choices)
     provider_txn_id = models.CharField(max_length=128)

@@ -174,6 +174,7 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=2, help="scoring processes, as Celery workers (2 cores)"
     )
+    parser.add_argument("--chunk", type=int, default=0, help="transactions per chunk")
     args = parser.parse_args()
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     if not base_url.startswith("postgres"):
@@ -211,7 +212,11 @@ def main() -> None:
             for (name,) in cur.fetchall():
                 cur.execute(f'ALTER TABLE forest_greenaction DROP CONSTRAINT "{name}"')
     loader_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    run = scoring_run_create(triggered_by="bench")
+    from forest.scoring.jobs import TARGET_TRANSACTIONS_PER_CHUNK
+
+    run = scoring_run_create(
+        triggered_by="bench", target=args.chunk or TARGET_TRANSACTIONS_PER_CHUNK
+    )
     chunk_ids = list(run.chunks.order_by("id").values_list("id", flat=True))
     connection.close()
 

@@ -69,8 +69,14 @@ class ScoringQueue(models.Model):
         REMOVED = "removed", _("Removed by the bank")
         RESCORE = "rescore", _("Re-score requested")
 
+    # No constraint: the importer queues each row it writes, and a per-row trigger check at
+    # commit would double the cost of queueing. Scoring joins the transaction and skips none.
     transaction = models.OneToOneField(
-        "accounts.Transaction", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "accounts.Transaction",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
     )
     user_id = models.BigIntegerField()
     # "new" rows cannot have an action yet, so scoring skips the per-row check for them.

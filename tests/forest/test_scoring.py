@@ -289,3 +289,28 @@ def test_chunk_bounds_split_users_by_transaction_count():
     counts = [(1, 5), (2, 5), (3, 5), (7, 1), (9, 30)]
     assert chunk_bounds(counts, target=10) == [(1, 2), (3, 9)]
     assert chunk_bounds([], target=10) == []
+
+
+def test_rescore_command_for_a_date_range(capsys):
+    feed = LinkedFeedFactory()
+    pay(feed, "GVB", "-3.20")
+    pay(feed, "GVB", "-3.20", booking_date=DAY - timedelta(days=40))
+    score_all()
+    rule = GreenActionRule.objects.get(code="metro-tram")
+    rule.fixed_grams = 60
+    rule_save(rule=rule)
+
+    call_command("rescore_transactions", "--from", DAY.isoformat(), "--to", DAY.isoformat())
+
+    assert "Re-scored 1 actions: 1 reversed, 1 new actions, 60 g" in capsys.readouterr().out
+    live = GreenAction.objects.filter(reversed_at__isnull=True).order_by("booking_date")
+    assert [a.grams for a in live] == [52, 60]  # outside the range: untouched
+    assert_ledger_consistent()
+
+
+def test_rescore_command_rejects_unknown_rules():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="unknown rule"):
+        call_command("rescore_transactions", "--from", "2026-01-01", "--to", "2026-02-01",
+                     "--rule", "nope")  # fmt: skip
