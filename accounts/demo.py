@@ -19,6 +19,9 @@ DEMO_SANDBOX_ACCOUNT = "sandbox-demo-sanne"
 def seed_demo_extras(*, users: dict, sponsor) -> Iterator[str]:
     """Yield progress lines while creating the demo's feeds, rules and forests."""
     yield from _seed_demo_feed(users["consumer"])
+    from partners.demo import seed_demo_forests
+
+    yield from seed_demo_forests(sponsor=sponsor)
 
 
 def _seed_demo_feed(consumer) -> Iterator[str]:

@@ -24,6 +24,12 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "30", "hour": "4"},
         "Checks cached balances against the sum of ledger entries and reports drift.",
     ),
+    "partners: submit planting orders": (
+        "partners.tasks.planting_orders_submit_all_task",
+        {"minute": "30", "hour": "3"},
+        "Sends requested planting orders in their species' planting season to the partners "
+        "(after the nightly scoring; out-of-season orders wait with a reason).",
+    ),
     "accounts: consent sweep": (
         "accounts.tasks.consent_sweep_task",
         {"minute": "0", "hour": "7"},

@@ -20,6 +20,7 @@ from forest.models import (
     Species,
     Tree,
 )
+from forest.models.trees import Team, TeamMembership, TreeContribution
 from forest.services.rules import rule_save
 
 
@@ -216,18 +217,52 @@ class SpeciesAdmin(admin.ModelAdmin):
     search_fields = ["code", "name_en", "name_nl", "latin_name"]
 
 
+class TreeContributionInline(admin.TabularInline):
+    model = TreeContribution
+    extra = 0
+    can_delete = False
+    readonly_fields = ["user", "grams", "created_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TeamMembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 0
+    readonly_fields = ["user", "status", "joined_at", "created_at"]
+    fields = readonly_fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(ReadOnlyAdmin):
+    """Co-planting teams; members join and leave through the app only."""
+
+    list_display = ["id", "name", "created_by", "created_at"]
+    search_fields = ["name", "created_by__email", "memberships__user__email"]
+    list_select_related = ["created_by"]
+    inlines = [TeamMembershipInline]
+
+
 @admin.register(Tree)
 class TreeAdmin(ReadOnlyAdmin):
     """Trees change only through growing, funding and planting (forest.services.trees)."""
 
     list_display = [
-        "id", "owner", "species", "forest", "status", "energy_grams", "matured_at", "created_at",
+        "id", "owner", "team", "species", "forest", "status", "energy_grams", "matured_at",
+        "created_at",
     ]  # fmt: skip
-    list_filter = ["status", "species", "forest"]
-    search_fields = ["owner__email", "forest__name", "species__code"]
-    list_select_related = ["owner", "species", "forest__sponsor"]
-    raw_id_fields = ["owner"]
+    list_filter = ["status", "species", "forest", ("team", admin.EmptyFieldListFilter)]
+    search_fields = ["owner__email", "forest__name", "species__code", "team__name"]
+    list_select_related = ["owner", "species", "forest__sponsor", "team"]
+    raw_id_fields = ["owner", "team"]
     date_hierarchy = "created_at"
+    inlines = [TreeContributionInline]
 
 
 @admin.register(Certificate)

@@ -17,9 +17,12 @@ _RELATED = [
 
 
 def certificate_for_owner(*, user_id: int, tree_id: int) -> Certificate | None:
+    """The certificate of a tree the user grew: their own, or one of their team's."""
+    from forest.models import Tree
+
     return (
         Certificate.objects.select_related(*_RELATED)
-        .filter(tree_id=tree_id, tree__owner_id=user_id)
+        .filter(tree_id=tree_id, tree__in=Tree.objects.visible_to(user_id))
         .first()
     )
 
@@ -33,6 +36,35 @@ def public_holder_name(user) -> str:
     profile = getattr(user, "profile", None)
     name = (profile.display_name if profile else "") or user.first_name
     return name.strip() or "A Canopy member"
+
+
+def holder_names(tree) -> list[str]:
+    """Who the certificate names: the owner, or every member of a team tree.
+
+    A team tree names everyone who grew it (largest share first, so a member who left after
+    contributing is still named) and then the active members who have not grown it yet.
+    """
+    if not tree.team_id:
+        return [public_holder_name(tree.owner)]
+    from forest.models.trees import TeamMembership, TreeContribution
+
+    users = [
+        c.user
+        for c in TreeContribution.objects.filter(tree_id=tree.id)
+        .select_related("user__profile")
+        .order_by("-grams", "id")
+    ]
+    seen = {u.id for u in users}
+    users += [
+        m.user
+        for m in TeamMembership.objects.filter(
+            team_id=tree.team_id, status=TeamMembership.Status.ACTIVE
+        )
+        .select_related("user__profile")
+        .order_by("created_at", "id")
+        if m.user_id not in seen
+    ]
+    return [public_holder_name(u) for u in users]
 
 
 def _order(certificate: Certificate):
@@ -52,15 +84,20 @@ def certificate_details(certificate: Certificate, *, locale: str = "en") -> dict
     tree = certificate.tree
     forest = tree.forest
     order = _order(certificate)
-    try:
-        latitude, longitude = geojson_centroid(forest.area)
-    except (ValueError, TypeError):
-        latitude = longitude = None
+    if order and order.planted_latitude is not None and order.planted_longitude is not None:
+        latitude, longitude = order.planted_latitude, order.planted_longitude  # as reported
+    else:
+        try:
+            latitude, longitude = geojson_centroid(forest.area)
+        except (ValueError, TypeError):
+            latitude = longitude = None
+    names = holder_names(tree)
     planted_at = order.planted_at if order else None
     verified_at = order.verified_at if order else None
     return {
         "number": certificate.number,
-        "holder": public_holder_name(tree.owner),
+        "holder": ", ".join(names),
+        "holders": names,
         "species_name": tree.species.name(locale),
         "species_latin": tree.species.latin_name,
         "forest_name": forest.name,
@@ -91,7 +128,7 @@ def certificate_png(
     details = certificate_details(certificate, locale=locale)
     return render_certificate(
         number=details["number"],
-        holder_names=[details["holder"]],
+        holder_names=details["holders"],
         species_name=details["species_name"],
         species_latin=details["species_latin"],
         forest_name=details["forest_name"],

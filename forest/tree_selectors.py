@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 
+from forest.certificates import public_holder_name
 from forest.models import Species, Tree
+from forest.models.trees import Team, TeamMembership, TreeContribution
 from partners.models import PlantingOrder, SurvivalCheck
 
 
@@ -21,21 +23,21 @@ def _with_details(trees: QuerySet[Tree]) -> QuerySet[Tree]:
         .exclude(order__state=PlantingOrder.State.CANCELLED)
         .order_by("-year")
     )
-    return trees.select_related("species", "forest__sponsor", "certificate").annotate(
+    return trees.select_related("species", "forest__sponsor", "certificate", "team").annotate(
         order_state=Subquery(active_orders.values("state")[:1]),
         alive=Subquery(latest_check.values("alive")[:1]),
     )
 
 
 def trees_for_user(user_id: int) -> QuerySet[Tree]:
-    """The user's trees, newest first, with species, forest, order state and certificate."""
-    return _with_details(Tree.objects.for_owner(user_id)).order_by("-created_at", "-id")
+    """The user's trees and their teams' trees, newest first, with order state and certificate."""
+    return _with_details(Tree.objects.visible_to(user_id)).order_by("-created_at", "-id")
 
 
 def tree_current(user_id: int) -> Tree | None:
-    """The tree the home screen shows: the growing one, else one matured and not yet funded."""
+    """The personal tree the home screen shows: the growing one, else one matured, unfunded."""
     return (
-        _with_details(Tree.objects.for_owner(user_id))
+        _with_details(Tree.objects.for_owner(user_id).filter(team__isnull=True))
         .filter(
             Q(status=Tree.Status.GROWING) | Q(status=Tree.Status.MATURED, order_state__isnull=True)
         )
@@ -48,7 +50,34 @@ def tree_current(user_id: int) -> Tree | None:
     )
 
 
-def tree_summary(tree: Tree, *, locale: str = "en") -> dict:
+def tree_contributions(trees: list[Tree], *, user_id: int) -> dict[int, list[dict]]:
+    """Who grew how much into each team tree among ``trees``: one query, none without teams.
+
+    Display names only (never e-mail addresses); ``you`` marks the asking user's own line.
+    """
+    team_tree_ids = [t.id for t in trees if t.team_id]
+    if not team_tree_ids:
+        return {}
+    result: dict[int, list[dict]] = {tree_id: [] for tree_id in team_tree_ids}
+    rows = (
+        TreeContribution.objects.filter(tree_id__in=team_tree_ids)
+        .select_related("user__profile")
+        .order_by("tree_id", "-grams", "id")
+    )
+    for row in rows:
+        result[row.tree_id].append(
+            {
+                "name": public_holder_name(row.user),
+                "grams": row.grams,
+                "you": row.user_id == user_id,
+            }
+        )
+    return result
+
+
+def tree_summary(
+    tree: Tree, *, locale: str = "en", contributions: list[dict] | None = None
+) -> dict:
     """What the app shows of one tree (from a ``_with_details`` row: no further queries)."""
     species = tree.species
     order_state = getattr(tree, "order_state", None)
@@ -77,6 +106,8 @@ def tree_summary(tree: Tree, *, locale: str = "en") -> dict:
         "matured_at": tree.matured_at,
         "certificate_number": certificate.number if certificate else None,
         "alive": getattr(tree, "alive", None),
+        "team": {"id": tree.team.id, "name": tree.team.name} if tree.team_id else None,
+        "contributions": contributions or [],
     }
 
 
@@ -88,7 +119,7 @@ def tree_counts_for_user(user_id: int) -> dict[str, int]:
     """
     from django.db.models import Count
 
-    rows = _with_details(Tree.objects.for_owner(user_id)).aggregate(
+    rows = _with_details(Tree.objects.visible_to(user_id)).aggregate(
         grown=Count("id", filter=~Q(status=Tree.Status.GROWING)),
         planted=Count("id", filter=Q(status=Tree.Status.PLANTED)),
         surviving=Count(
@@ -97,3 +128,47 @@ def tree_counts_for_user(user_id: int) -> dict[str, int]:
         ),
     )
     return {key: rows[key] or 0 for key in ("grown", "planted", "surviving")}
+
+
+def teams_for_user(user_id: int) -> QuerySet[Team]:
+    """Teams the user is in or invited to, newest first, with memberships and growing tree."""
+    from django.db.models import Prefetch
+
+    return (
+        Team.objects.filter(
+            memberships__user_id=user_id,
+            memberships__status__in=[TeamMembership.Status.INVITED, TeamMembership.Status.ACTIVE],
+        )
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=TeamMembership.objects.select_related("user__profile").order_by(
+                    "created_at", "id"
+                ),
+            ),
+            Prefetch(
+                "trees",
+                queryset=Tree.objects.filter(status=Tree.Status.GROWING),
+                to_attr="growing_trees",
+            ),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def team_summary(team: Team, *, user_id: int) -> dict:
+    """A ``teams_for_user`` row as the app shows it: members by display name, and your place."""
+    mine = next(m for m in team.memberships.all() if m.user_id == user_id)
+    growing = team.growing_trees[0].id if team.growing_trees else None
+    return {
+        "id": team.id,
+        "name": team.name,
+        "your_status": mine.status,
+        "growing_tree": growing,
+        "members": [
+            {"name": public_holder_name(m.user), "status": m.status, "you": m.user_id == user_id}
+            for m in team.memberships.all()
+            if m.status in (TeamMembership.Status.INVITED, TeamMembership.Status.ACTIVE)
+        ],
+        "created_at": team.created_at,
+    }

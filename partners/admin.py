@@ -7,6 +7,7 @@ from partners.models import (
     BrandForest,
     Campaign,
     ForestBudgetEntry,
+    PartnerApiKey,
     PlantingEvidence,
     PlantingOrder,
     PlantingOrderEvent,
@@ -77,6 +78,40 @@ class PlantingPartnerAdmin(admin.ModelAdmin):
                 f"{partner}: {result.funded} orders accepted, {result.failed} failed.",
                 messages.WARNING if result.failed else messages.SUCCESS,
             )
+
+
+@admin.register(PartnerApiKey)
+class PartnerApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made here and shown once; revoke by setting ``revoked at``."""
+
+    list_display = ["partner", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["partner", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "partner__name"]
+    readonly_fields = ["prefix", "created_at", "last_used_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["partner", "name"]
+        return ["partner", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields + (["partner"] if obj else [])
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        from partners.api_keys import partner_api_key_create
+
+        key, token = partner_api_key_create(partner=obj.partner, name=obj.name)
+        obj.pk = key.pk
+        obj.prefix = key.prefix
+        obj.created_at = key.created_at
+        self.message_user(
+            request,
+            f"The new key for {obj.partner} — copy it now, it is not shown again: {token}",
+            messages.WARNING,
+        )
 
 
 @admin.register(BrandForest)
@@ -155,10 +190,10 @@ class PlantingOrderAdmin(admin.ModelAdmin):
     """Orders change state only through partners.services (with an event each time)."""
 
     list_display = [
-        "id", "tree", "forest", "partner", "state", "price", "currency", "provider_reference",
-        "submit_attempts", "created_at",
+        "id", "tree", "forest", "partner", "state", "hold_reason", "price", "currency",
+        "provider_reference", "submit_attempts", "created_at",
     ]  # fmt: skip
-    list_filter = ["state", "partner", "forest"]
+    list_filter = ["state", "partner", "forest", ("hold_reason", admin.EmptyFieldListFilter)]
     search_fields = ["idempotency_key", "provider_reference", "tree__owner__email"]
     list_select_related = ["tree", "forest", "partner"]
     inlines = [PlantingOrderEventInline]

@@ -7,7 +7,7 @@ a near-duplicate of a photo the same partner sent before (a reused photo is not 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -83,6 +83,60 @@ def planting_evidence_add(*, order_id: int, data: bytes) -> PlantingEvidence:
             order_id=order.id, to_state=PlantingOrder.State.VERIFIED, note=f"evidence {evidence.pk}"
         )
     return evidence
+
+
+@transaction.atomic
+def partner_order_report_planted(
+    *,
+    partner_id: int,
+    order_id: int,
+    photo: bytes,
+    latitude: float,
+    longitude: float,
+    planted_at: datetime | None = None,
+) -> PlantingEvidence:
+    """A partner reports a funded order planted at (latitude, longitude), with a photo.
+
+    All or nothing: the position must lie inside the forest and the photo must pass every
+    evidence rule, or the order stays funded and nothing is stored. An order planted already
+    takes further photos. Another partner's order is indistinguishable from none.
+    """
+    order = (
+        PlantingOrder.objects.select_for_update(of=("self",))
+        .select_related("forest")
+        .filter(pk=order_id, partner_id=partner_id)
+        .first()
+    )
+    if order is None:
+        raise PlantingOrder.DoesNotExist
+    if not point_in_geojson(latitude, longitude, order.forest.area):
+        raise EvidenceRejected(
+            f"The position {latitude:.5f}, {longitude:.5f} is outside {order.forest.name}.",
+            code="outside_forest",
+        )
+    if order.state == PlantingOrder.State.FUNDED:
+        planting_order_transition(
+            order_id=order.id,
+            to_state=PlantingOrder.State.PLANTED,
+            note="reported through the partner API",
+            at=planted_at,
+            planted_latitude=latitude,
+            planted_longitude=longitude,
+        )
+    elif order.state not in _EVIDENCE_STATES:
+        raise EvidenceRejected("The order is not funded yet.", code="not_funded")
+    return planting_evidence_add(order_id=order.id, data=photo)
+
+
+def partner_survival_check_record(
+    *, partner_id: int, order_id: int, year: int, alive: bool, checked_on: date, note: str = ""
+) -> SurvivalCheck:
+    """``survival_check_record`` for one of the partner's own orders."""
+    if not PlantingOrder.objects.filter(pk=order_id, partner_id=partner_id).exists():
+        raise PlantingOrder.DoesNotExist
+    return survival_check_record(
+        order_id=order_id, year=year, alive=alive, checked_on=checked_on, note=note
+    )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +23,13 @@ class Sponsor(TimeStampedModel):
     name = models.CharField(max_length=120)
     slug = models.SlugField(unique=True)
     website = models.URLField(blank=True)
-    brand_colour = models.CharField(max_length=7, default="#2e7d32", help_text="#rrggbb")
+    # Rendered into the portal's <style>: only a #rrggbb value may get there.
+    brand_colour = models.CharField(
+        max_length=7,
+        default="#2e7d32",
+        help_text="#rrggbb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", message=_("Use a colour like #2e7d32."))],
+    )
     logo = models.ImageField(upload_to="sponsors/logos/", blank=True)
     is_active = models.BooleanField(default=True)
 
@@ -163,6 +170,29 @@ class PlantingPartner(TimeStampedModel):
             raise ValidationError({"api_base_url": _("An HTTP partner needs an API base URL.")})
 
 
+class PartnerApiKey(TimeStampedModel):
+    """A planting partner's key to /api/v1/partner/. Only a SHA-256 of the secret is stored.
+
+    The full key (``cnp_<prefix>_<secret>``) is shown once, when an operator creates it in the
+    admin. The prefix finds the row; the secret is compared in constant time. A key is random
+    (256 bits), so a fast hash is enough: there is nothing to brute-force as with passwords.
+    """
+
+    partner = models.ForeignKey(PlantingPartner, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=80, help_text=_("Who or what uses this key"))
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["partner", "-created_at"]
+        verbose_name = "partner API key"
+
+    def __str__(self) -> str:
+        return f"{self.partner} · {self.name} (cnp_{self.prefix}_…)"
+
+
 class BrandForest(TimeStampedModel):
     """A sponsor's forest: where users' matured trees are planted, paid from its budget.
 
@@ -287,7 +317,14 @@ class PlantingOrder(TimeStampedModel):
     provider_reference = models.CharField(max_length=200, blank=True)
     submit_attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    hold_reason = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("Why a requested order is not sent yet (e.g. out of planting season)"),
+    )
     planted_at = models.DateTimeField(null=True, blank=True)
+    planted_latitude = models.FloatField(null=True, blank=True)
+    planted_longitude = models.FloatField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

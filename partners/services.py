@@ -7,9 +7,10 @@ one after the other and the budget can never go below zero.
 
 from __future__ import annotations
 
+import calendar
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -204,8 +205,45 @@ class SubmitResult:
     failed: int
 
 
-def planting_orders_submit(partner_id: int, *, batch_size: int = PLANTING_SUBMIT_BATCH_SIZE):
+def species_out_of_season(month: int) -> dict[int, str]:
+    """Species not planted in ``month`` (1-12), with the reason to show; empty months = all year.
+
+    The species catalogue is tens of rows, so it is read whole: JSON "contains" is not
+    portable to SQLite, and this keeps the order query a plain ``species_id NOT IN``.
+    """
+    from forest.models import Species
+
+    held = {}
+    for species_id, name, months in Species.objects.values_list("id", "name_en", "planting_months"):
+        if months and month not in months:
+            names = ", ".join(calendar.month_abbr[m] for m in sorted(months))
+            held[species_id] = f"Out of planting season: {name} is planted in {names}."[:200]
+    return held
+
+
+def _hold_out_of_season(partner_id: int, held: dict[int, str]) -> None:
+    """Mark requested orders of out-of-season species with why they wait; clear the rest."""
+    requested = PlantingOrder.objects.filter(
+        partner_id=partner_id, state=PlantingOrder.State.REQUESTED
+    )
+    now = timezone.now()
+    for species_id, reason in held.items():
+        requested.filter(tree__species_id=species_id).exclude(hold_reason=reason).update(
+            hold_reason=reason, updated_at=now
+        )
+    requested.exclude(tree__species_id__in=list(held)).exclude(hold_reason="").update(
+        hold_reason="", updated_at=now
+    )
+
+
+def planting_orders_submit(
+    partner_id: int, *, batch_size: int = PLANTING_SUBMIT_BATCH_SIZE, today: date | None = None
+):
     """Send a partner's requested orders, oldest first; returns how many were accepted.
+
+    Only orders whose species is planted this month are sent (``Species.planting_months``);
+    the others stay requested with ``hold_reason`` saying why, for the admin, until their
+    season comes.
 
     Selected in one query; each is sent outside any transaction (never hold row locks across
     a network call) with its idempotency key, so a retry or a second worker racing on the
@@ -213,8 +251,11 @@ def planting_orders_submit(partner_id: int, *, batch_size: int = PLANTING_SUBMIT
     only the first worker to report an order moves it to funded. Timeouts and 5xx keep the
     order requested for the next run.
     """
+    held = species_out_of_season((today or timezone.localdate()).month)
+    _hold_out_of_season(partner_id, held)
     orders = list(
         PlantingOrder.objects.filter(partner_id=partner_id, state=PlantingOrder.State.REQUESTED)
+        .exclude(tree__species_id__in=list(held))
         .select_related("partner", "forest", "tree__species")
         .order_by("id")[:batch_size]
     )

@@ -50,6 +50,17 @@ class TreeForestSerializer(serializers.Serializer):
     sponsor = serializers.CharField()
 
 
+class TreeTeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ContributionSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Display name (or first name) only")
+    grams = serializers.IntegerField()
+    you = serializers.BooleanField()
+
+
 class TreeSerializer(serializers.Serializer):
     """Renders ``forest.tree_selectors.tree_summary`` dicts."""
 
@@ -69,6 +80,10 @@ class TreeSerializer(serializers.Serializer):
     alive = serializers.BooleanField(
         allow_null=True, help_text="The latest survival check (years 1-5); null until checked"
     )
+    team = TreeTeamSerializer(allow_null=True, help_text="Set for a co-planted team tree")
+    contributions = ContributionSerializer(
+        many=True, help_text="A team tree's grams by member, largest first; empty otherwise"
+    )
 
 
 class TreeActionResultSerializer(serializers.Serializer):
@@ -83,6 +98,34 @@ class TreeActionResultSerializer(serializers.Serializer):
 class TreeStartInputSerializer(serializers.Serializer):
     species = serializers.IntegerField()
     forest = serializers.IntegerField()
+    team = serializers.IntegerField(
+        required=False, help_text="Start your team's tree instead of a personal one"
+    )
+
+
+class TeamMemberSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Display name (or first name) only")
+    status = serializers.CharField()
+    you = serializers.BooleanField()
+
+
+class TeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    your_status = serializers.CharField(help_text="invited or active")
+    growing_tree = serializers.IntegerField(allow_null=True)
+    members = TeamMemberSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+class TeamCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    invite_emails = serializers.ListField(
+        child=serializers.EmailField(), required=False, default=list, max_length=20
+    )
+    invite_user_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=20
+    )
 
 
 class TreeGrowInputSerializer(serializers.Serializer):

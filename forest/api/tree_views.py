@@ -15,6 +15,8 @@ from config.api import error_response
 from forest.api.tree_serializers import (
     ForestSerializer,
     SpeciesSerializer,
+    TeamCreateInputSerializer,
+    TeamSerializer,
     TreeActionResultSerializer,
     TreeGrowInputSerializer,
     TreeImpactSerializer,
@@ -23,10 +25,15 @@ from forest.api.tree_serializers import (
     TreeStartInputSerializer,
 )
 from forest.models import Tree
+from forest.models.trees import Team
 from forest.selectors import balances_for_user
+from forest.services.teams import team_accept, team_create, team_decline, team_leave
 from forest.services.trees import GrowResult, TreeError, tree_grow, tree_move, tree_start
 from forest.tree_selectors import (
     species_list,
+    team_summary,
+    teams_for_user,
+    tree_contributions,
     tree_counts_for_user,
     tree_summary,
     trees_for_user,
@@ -46,8 +53,14 @@ def _not_found() -> Response:
     return error_response("No such tree.", code="not_found", status_code=404)
 
 
+def _summaries(user_id: int, trees) -> list[dict]:
+    trees = list(trees)
+    shares = tree_contributions(trees, user_id=user_id)
+    return [tree_summary(t, locale=_locale(), contributions=shares.get(t.id)) for t in trees]
+
+
 def _fresh_summary(user_id: int, tree_id: int) -> dict:
-    return tree_summary(trees_for_user(user_id).get(pk=tree_id), locale=_locale())
+    return _summaries(user_id, [trees_for_user(user_id).get(pk=tree_id)])[0]
 
 
 def _action_body(user_id: int, result: GrowResult) -> dict:
@@ -87,18 +100,19 @@ class TreeListCreateApi(APIView):
     @extend_schema(responses=TreeSerializer(many=True), summary="Your trees, newest first")
     def get(self, request) -> Response:
         trees = trees_for_user(request.user.id)[:100]
-        return Response(
-            TreeSerializer([tree_summary(t, locale=_locale()) for t in trees], many=True).data
-        )
+        return Response(TreeSerializer(_summaries(request.user.id, trees), many=True).data)
 
     @extend_schema(
         request=InputSerializer,
         responses={
             201: TreeSerializer,
             400: OpenApiResponse(description="Unknown species or forest; species not offered"),
-            409: OpenApiResponse(description="Already growing a tree; forest not open"),
+            404: OpenApiResponse(description="No such team of yours"),
+            409: OpenApiResponse(
+                description="Already growing a tree; forest not open; team under two members"
+            ),
         },
-        summary="Start growing a tree",
+        summary="Start growing a tree (personal, or your team's with `team`)",
     )
     def post(self, request) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -108,6 +122,7 @@ class TreeListCreateApi(APIView):
                 user_id=request.user.id,
                 species_id=data.validated_data["species"],
                 forest_id=data.validated_data["forest"],
+                team_id=data.validated_data.get("team"),
             )
         except TreeError as exc:
             return _tree_error(exc)
@@ -207,3 +222,103 @@ class TreeCertificatePngApi(APIView):
         response["Content-Disposition"] = f'inline; filename="{certificate.number}.png"'
         response["Cache-Control"] = "private, max-age=3600"
         return response
+
+
+def _team_not_found() -> Response:
+    return error_response("No such team.", code="not_found", status_code=404)
+
+
+def _team_body(user_id: int, team_id: int) -> dict:
+    return TeamSerializer(
+        team_summary(teams_for_user(user_id).get(pk=team_id), user_id=user_id)
+    ).data
+
+
+class TeamListCreateApi(APIView):
+    InputSerializer = TeamCreateInputSerializer
+
+    @extend_schema(responses=TeamSerializer(many=True), summary="Your teams and invitations")
+    def get(self, request) -> Response:
+        teams = teams_for_user(request.user.id)[:50]
+        return Response(
+            TeamSerializer(
+                [team_summary(t, user_id=request.user.id) for t in teams], many=True
+            ).data
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: TeamSerializer,
+            400: OpenApiResponse(description="Unknown invitee; fewer than 2 or more than 10"),
+        },
+        summary="Create a co-planting team and invite 1 to 9 friends",
+    )
+    def post(self, request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            team = team_create(
+                creator_id=request.user.id,
+                name=data.validated_data["name"],
+                emails=data.validated_data["invite_emails"],
+                user_ids=data.validated_data["invite_user_ids"],
+            )
+        except TreeError as exc:
+            return _tree_error(exc)
+        return Response(_team_body(request.user.id, team.id), status=status.HTTP_201_CREATED)
+
+
+class TeamDetailApi(APIView):
+    @extend_schema(
+        responses={200: TeamSerializer, 404: OpenApiResponse(description="Not your team")},
+        summary="One of your teams, or a team you are invited to",
+    )
+    def get(self, request, team_id: int) -> Response:
+        team = teams_for_user(request.user.id).filter(pk=team_id).first()
+        if team is None:
+            return _team_not_found()
+        return Response(TeamSerializer(team_summary(team, user_id=request.user.id)).data)
+
+
+class _TeamActionApi(APIView):
+    service = staticmethod(team_accept)
+
+    def post(self, request, team_id: int) -> Response:
+        try:
+            self.service(user_id=request.user.id, team_id=team_id)
+        except Team.DoesNotExist:
+            return _team_not_found()
+        except TreeError as exc:
+            return _tree_error(exc)
+        team = teams_for_user(request.user.id).filter(pk=team_id).first()
+        if team is None:  # declined or left: nothing more to show
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(TeamSerializer(team_summary(team, user_id=request.user.id)).data)
+
+
+@extend_schema(
+    request=None,
+    responses={200: TeamSerializer, 404: OpenApiResponse(description="No invitation")},
+    summary="Accept an invitation to a team",
+)
+class TeamAcceptApi(_TeamActionApi):
+    service = staticmethod(team_accept)
+
+
+@extend_schema(
+    request=None,
+    responses={204: None, 404: OpenApiResponse(description="No invitation")},
+    summary="Decline an invitation to a team",
+)
+class TeamDeclineApi(_TeamActionApi):
+    service = staticmethod(team_decline)
+
+
+@extend_schema(
+    request=None,
+    responses={204: None, 404: OpenApiResponse(description="Not your team")},
+    summary="Leave a team; the grams you grew stay in its tree",
+)
+class TeamLeaveApi(_TeamActionApi):
+    service = staticmethod(team_leave)

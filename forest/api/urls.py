@@ -13,6 +13,11 @@ urlpatterns = [
     path("trees/impact", tree_views.TreeImpactApi.as_view(), name="trees-impact"),
     path("trees/<int:tree_id>/grow", tree_views.TreeGrowApi.as_view(), name="tree-grow"),
     path("trees/<int:tree_id>/move", tree_views.TreeMoveApi.as_view(), name="tree-move"),
+    path("teams", tree_views.TeamListCreateApi.as_view(), name="teams"),
+    path("teams/<int:team_id>", tree_views.TeamDetailApi.as_view(), name="team-detail"),
+    path("teams/<int:team_id>/accept", tree_views.TeamAcceptApi.as_view(), name="team-accept"),
+    path("teams/<int:team_id>/decline", tree_views.TeamDeclineApi.as_view(), name="team-decline"),
+    path("teams/<int:team_id>/leave", tree_views.TeamLeaveApi.as_view(), name="team-leave"),
     path(
         "trees/<int:tree_id>/certificate.png",
         tree_views.TreeCertificatePngApi.as_view(),

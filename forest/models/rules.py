@@ -283,6 +283,12 @@ class GreenAction(models.Model):
             models.Index(
                 fields=["user", "action_type", "booking_date"], name="forest_ga_user_type_day"
             ),
+            # The partner portal's campaign figures, chart and CSV; small: few rows have one.
+            models.Index(
+                fields=["campaign", "booking_date"],
+                name="forest_ga_campaign_day",
+                condition=models.Q(campaign__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

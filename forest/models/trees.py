@@ -80,9 +80,85 @@ class Species(TimeStampedModel):
         return min(100, energy_grams * 100 // self.energy_cost_grams)
 
 
+class Team(TimeStampedModel):
+    """Friends (2 to 10) who grow one tree together, each from their own balance (co-planting)."""
+
+    MIN_MEMBERS = 2
+    MAX_MEMBERS = 10
+
+    name = models.CharField(max_length=80)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="teams_created"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(TimeStampedModel):
+    """One person's place in a team: invited until they accept; a left member stays on record."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        ACTIVE = "active", _("Member")
+        DECLINED = "declined", _("Declined")
+        LEFT = "left", _("Left")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.INVITED)
+    joined_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["team", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="forest_team_member_once")
+        ]
+        indexes = [
+            # teams_for_user and the "active member of the tree's team" checks.
+            models.Index(fields=["user", "status"], name="forest_teammember_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.team_id}: {self.status}"
+
+
 class TreeQuerySet(models.QuerySet["Tree"]):
     def for_owner(self, user_id: int) -> TreeQuerySet:
         return self.filter(owner_id=user_id)
+
+    def visible_to(self, user_id: int) -> TreeQuerySet:
+        """Own personal trees, trees of teams the user is a member of, and trees they grew."""
+        active_team = TeamMembership.objects.filter(
+            team_id=models.OuterRef("team_id"),
+            user_id=user_id,
+            status=TeamMembership.Status.ACTIVE,
+        )
+        contributed = TreeContribution.objects.filter(
+            tree_id=models.OuterRef("pk"), user_id=user_id
+        )
+        return self.filter(
+            models.Q(team__isnull=True, owner_id=user_id)
+            | models.Q(team__isnull=False)
+            & (models.Exists(active_team) | models.Exists(contributed))
+        )
+
+    def growable_by(self, user_id: int) -> TreeQuerySet:
+        """Trees the user may grow: their personal trees and their active teams' trees."""
+        active_team = TeamMembership.objects.filter(
+            team_id=models.OuterRef("team_id"),
+            user_id=user_id,
+            status=TeamMembership.Status.ACTIVE,
+        )
+        return self.filter(
+            models.Q(team__isnull=True, owner_id=user_id)
+            | models.Q(team__isnull=False) & models.Exists(active_team)
+        )
 
 
 class Tree(TimeStampedModel):
@@ -99,7 +175,13 @@ class Tree(TimeStampedModel):
         PLANTED = "planted", _("Planted")
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trees"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="trees",
+        help_text=_("For a team tree: the member who started it"),
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="trees"
     )
     species = models.ForeignKey(Species, on_delete=models.PROTECT, related_name="trees")
     forest = models.ForeignKey(
@@ -116,8 +198,13 @@ class Tree(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["owner"],
-                condition=models.Q(status="growing"),
+                condition=models.Q(status="growing", team__isnull=True),
                 name="forest_tree_one_growing_per_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["team"],
+                condition=models.Q(status="growing", team__isnull=False),
+                name="forest_tree_one_growing_per_team",
             ),
             models.CheckConstraint(
                 name="forest_tree_matured_has_date",
@@ -127,6 +214,30 @@ class Tree(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"tree {self.pk}: {self.species_id} {self.energy_grams} g {self.status}"
+
+
+class TreeContribution(models.Model):
+    """How many grams one person grew into a tree (kept for team trees).
+
+    A cache of the ledger, like ``Tree.energy_grams``: raised only by ``tree_grow`` under the
+    tree's row lock, so a team tree's contributions always add up to its ``energy_grams``.
+    """
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="contributions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tree_contributions"
+    )
+    grams = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tree", "-grams", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tree", "user"], name="forest_contribution_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.grams} g into tree {self.tree_id}"
 
 
 class Certificate(models.Model):

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from forest.models import Certificate, EnergyBalance, EnergyLedgerEntry, Species, Tree
 from forest.models.energy import Account, EntryKind
+from forest.models.trees import TreeContribution
 from forest.services.energy import _move
 from partners.models import BrandForest, PlantingOrder
 from partners.services import Reservation, planting_order_reserve
@@ -54,27 +56,46 @@ def _forest_offering(forest_id: int, species_id: int) -> BrandForest:
 
 
 @transaction.atomic
-def tree_start(*, user_id: int, species_id: int, forest_id: int) -> Tree:
-    """Start growing a tree; a user grows one tree at a time."""
+def tree_start(
+    *, user_id: int, species_id: int, forest_id: int, team_id: int | None = None
+) -> Tree:
+    """Start growing a tree: one personal tree at a time, and one per team at a time.
+
+    With ``team_id`` the tree belongs to the team (the user must be an active member of a
+    team of two or more); the team row is locked so two members starting at once get one tree.
+    """
     species = Species.objects.filter(pk=species_id, is_active=True).first()
     if species is None:
         raise TreeError("No such species.", code="species_not_found", status=400)
-    if Tree.objects.filter(owner_id=user_id, status=Tree.Status.GROWING).exists():
-        raise TreeError("You are already growing a tree.", code="tree_growing")
+    team = None
+    if team_id is not None:
+        from forest.services.teams import team_lock_for_tree
+
+        team = team_lock_for_tree(user_id=user_id, team_id=team_id)
+        growing = Tree.objects.filter(team=team, status=Tree.Status.GROWING)
+        message = "Your team is already growing a tree."
+    else:
+        growing = Tree.objects.filter(
+            owner_id=user_id, team__isnull=True, status=Tree.Status.GROWING
+        )
+        message = "You are already growing a tree."
+    if growing.exists():
+        raise TreeError(message, code="tree_growing")
     forest = _forest_offering(forest_id, species.id)
     try:
         with transaction.atomic():
-            return Tree.objects.create(owner_id=user_id, species=species, forest=forest)
+            return Tree.objects.create(owner_id=user_id, team=team, species=species, forest=forest)
     except IntegrityError as exc:  # a concurrent start won the partial unique constraint
-        raise TreeError("You are already growing a tree.", code="tree_growing") from exc
+        raise TreeError(message, code="tree_growing") from exc
 
 
 def _locked_tree(user_id: int, tree_id: int) -> Tree:
-    """The user's own tree, row-locked; another user's tree is indistinguishable from none."""
+    """A tree the user may grow (own, or their team's), row-locked; others' are as none."""
     tree = (
         Tree.objects.select_for_update(of=("self",))
         .select_related("species")
-        .filter(pk=tree_id, owner_id=user_id)
+        .growable_by(user_id)
+        .filter(pk=tree_id)
         .first()
     )
     if tree is None:
@@ -101,7 +122,9 @@ def tree_grow(
     now = now or timezone.now()
     tree = _locked_tree(user_id, tree_id)
     if request_key:
-        key = f"grow:tree:{tree.id}:{request_key}"
+        # On a team tree several people grow: their request ids must not meet.
+        member = f"u{user_id}:" if tree.team_id else ""
+        key = f"grow:tree:{tree.id}:{member}{request_key}"
         if EnergyLedgerEntry.objects.filter(idempotency_key=f"{key}:in").exists():
             return GrowResult(tree, 0, False, _has_active_order(tree), "Already done.", True)
     if tree.status != Tree.Status.GROWING:
@@ -129,11 +152,15 @@ def tree_grow(
         raise TreeError("You have no collected energy to grow with.", code="no_energy")
 
     if not request_key:
-        count = EnergyLedgerEntry.objects.filter(
-            user_id=user_id, kind=EntryKind.GROW, account=Account.TREE,
+        # Counting every member's entries of a team tree keeps the keys unique across members;
+        # the tree's row lock serialises the count and the insert.
+        entries = EnergyLedgerEntry.objects.filter(
+            kind=EntryKind.GROW, account=Account.TREE,
             idempotency_key__startswith=f"grow:tree:{tree.id}:",
-        ).count()  # fmt: skip
-        key = f"grow:tree:{tree.id}:{count + 1}"
+        )  # fmt: skip
+        if not tree.team_id:
+            entries = entries.filter(user_id=user_id)
+        key = f"grow:tree:{tree.id}:{entries.count() + 1}"
     _move(
         rows=[
             (user_id, Account.BALANCE, EntryKind.GROW, -amount, f"{key}:out", None),
@@ -142,10 +169,22 @@ def tree_grow(
         now=now,
     )
     tree.energy_grams += amount
+    if tree.team_id:
+        _contribution_add(tree.id, user_id, amount)
     if tree.energy_grams < tree.species.energy_cost_grams:
         tree.save(update_fields=["energy_grams", "updated_at"])
-        return GrowResult(tree, amount, False, False, f"{amount} g grown into your tree.")
+        whose = "your team's tree" if tree.team_id else "your tree"
+        return GrowResult(tree, amount, False, False, f"{amount} g grown into {whose}.")
     return _mature(tree, amount, now)
+
+
+def _contribution_add(tree_id: int, user_id: int, grams: int) -> None:
+    """Count a member's grams on a team tree (the caller holds the tree's row lock)."""
+    updated = TreeContribution.objects.filter(tree_id=tree_id, user_id=user_id).update(
+        grams=F("grams") + grams
+    )
+    if not updated:
+        TreeContribution.objects.create(tree_id=tree_id, user_id=user_id, grams=grams)
 
 
 def _mature(tree: Tree, grown: int, now: datetime) -> GrowResult:

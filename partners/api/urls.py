@@ -1,1 +1,17 @@
-urlpatterns: list = []
+from django.urls import path
+
+from partners.api import views
+
+urlpatterns = [
+    path("partner/orders", views.PartnerOrderListApi.as_view(), name="partner-orders"),
+    path(
+        "partner/orders/<int:order_id>/planted",
+        views.PartnerOrderPlantedApi.as_view(),
+        name="partner-order-planted",
+    ),
+    path(
+        "partner/orders/<int:order_id>/survival-checks",
+        views.PartnerSurvivalCheckApi.as_view(),
+        name="partner-order-survival-checks",
+    ),
+]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from forest.models import EnergyDrop, EnergyLedgerEntry, GreenAction
 from forest.scoring.engine import score_chunk
@@ -15,6 +13,7 @@ from forest.scoring.jobs import scoring_run_create
 from forest.services.energy import DropNotCollectable, drop_collect
 from partners.models import Campaign
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
+from tests.concurrency import race
 from tests.forest.helpers import assert_ledger_consistent, balance
 from tests.partners.factories import CampaignFactory
 
@@ -23,28 +22,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("catalogue"),
 ]
-
-
-def race(target, args_list):
-    """Start one thread per args, all released at once; collect results and errors."""
-    barrier = threading.Barrier(len(args_list))
-    results, errors = [], []
-
-    def run(args):
-        try:
-            barrier.wait()
-            results.append(target(*args))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in args_list]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
 
 
 def make_transactions(n_users=5, per_user=20):

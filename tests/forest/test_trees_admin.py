@@ -41,6 +41,10 @@ def order():
         "/admin/partners/forestbudgetentry/add/",
         "/admin/partners/survivalcheck/?alive__exact=1",
         "/admin/partners/plantingevidence/",
+        "/admin/forest/team/?q=buren",
+        "/admin/forest/tree/?team__isempty=0",
+        "/admin/partners/partnerapikey/?revoked_at__isempty=1",
+        "/admin/partners/plantingorder/?hold_reason__isempty=0",
     ],
 )
 def test_admin_pages_render(operator_client, order, url):
@@ -123,3 +127,26 @@ def test_an_operator_uploads_evidence_and_records_survival(operator_client):
     )
     assert duplicate.status_code == 200  # the form shows the error
     assert SurvivalCheck.objects.count() == 1
+
+
+def test_admin_team_and_team_tree_pages_show_members_and_contributions(operator_client):
+    from forest.services.teams import team_accept, team_create
+    from forest.services.trees import tree_grow, tree_start
+    from tests.forest.tree_factories import give_energy
+
+    anna, bram = UserFactory(), UserFactory()
+    team = team_create(creator_id=anna.id, name="Buren", user_ids=[bram.id])
+    team_accept(user_id=bram.id, team_id=team.id)
+    forest = BrandForestFactory()
+    tree = tree_start(
+        user_id=anna.id, species_id=forest.species.first().id, forest_id=forest.id, team_id=team.id
+    )
+    give_energy(bram, 120)
+    tree_grow(user_id=bram.id, tree_id=tree.id)
+
+    team_page = operator_client.get(f"/admin/forest/team/{team.id}/change/")
+    tree_page = operator_client.get(f"/admin/forest/tree/{tree.id}/change/")
+
+    assert team_page.status_code == tree_page.status_code == 200
+    assert bram.email in team_page.content.decode()
+    assert "120" in tree_page.content.decode()

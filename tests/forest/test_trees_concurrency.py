@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from forest.services.trees import tree_grow
 from partners.models import ForestBudgetEntry, PlantingOrder
 from partners.services import forest_budget_available
 from tests.accounts.factories import UserFactory
+from tests.concurrency import race
 from tests.forest.helpers import assert_ledger_consistent, balance
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory, give_energy
 
@@ -21,28 +20,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("catalogue"),
 ]
-
-
-def race(target, args_list):
-    """Start one thread per args, all released at once; collect results and errors."""
-    barrier = threading.Barrier(len(args_list))
-    results, errors = [], []
-
-    def run(args):
-        try:
-            barrier.wait()
-            results.append(target(*args))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in args_list]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
 
 
 def test_two_trees_maturing_at_once_against_the_last_budget_unit_fund_exactly_one():

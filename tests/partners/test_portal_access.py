@@ -31,3 +31,13 @@ def test_member_cannot_see_another_sponsor(client):
     client.force_login(membership.user)
     assert client.get(f"/partners/{other.slug}/").status_code == 404
     assert client.get(f"/partners/{membership.sponsor.slug}/").status_code == 200
+
+
+def test_brand_colour_must_be_a_hex_colour():
+    from django.core.exceptions import ValidationError
+
+    sponsor = SponsorFactory.build(brand_colour="red;} body{display:none")
+    with pytest.raises(ValidationError, match="colour"):
+        sponsor.full_clean()
+    sponsor.brand_colour = "#2E7D32"
+    sponsor.full_clean()

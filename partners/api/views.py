@@ -1,0 +1,129 @@
+"""The planting partners' API: their orders, planting reports with photos, survival checks.
+
+Authenticated by a partner API key (partners.api_keys), never by a user's session or JWT.
+Every lookup is scoped to the key's partner, so another partner's order answers 404.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import error_response
+from partners.api.auth import IsPlantingPartner, PartnerKeyAuthentication, PartnerRateThrottle
+from partners.api.serializers import (
+    PartnerEvidenceSerializer,
+    PartnerOrderSerializer,
+    PartnerPlantedInputSerializer,
+    PartnerSurvivalInputSerializer,
+    PartnerSurvivalSerializer,
+)
+from partners.evidence import (
+    EvidenceRejected,
+    partner_order_report_planted,
+    partner_survival_check_record,
+)
+from partners.models import PlantingOrder
+
+
+class PartnerApi(APIView):
+    authentication_classes = [PartnerKeyAuthentication]
+    permission_classes = [IsPlantingPartner]
+    throttle_classes = [PartnerRateThrottle]
+
+
+def _order_not_found() -> Response:
+    return error_response("No such order.", code="not_found", status_code=404)
+
+
+def _rejected(exc: EvidenceRejected) -> Response:
+    return error_response(str(exc), code=exc.code, status_code=400)
+
+
+class PartnerOrderListApi(PartnerApi, generics.ListAPIView):
+    serializer_class = PartnerOrderSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no partner
+            return PlantingOrder.objects.none()
+        orders = PlantingOrder.objects.filter(partner_id=self.request.auth.partner_id)
+        state = self.request.query_params.get("state")
+        if state:
+            orders = orders.filter(state=state)
+        return orders.select_related("tree__species", "forest").order_by("id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=PlantingOrder.State.values, required=False)
+        ],
+        summary="Your planting orders, oldest first (partner API key)",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class PartnerOrderPlantedApi(PartnerApi):
+    parser_classes = [MultiPartParser, FormParser]
+    InputSerializer = PartnerPlantedInputSerializer
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            201: PartnerEvidenceSerializer,
+            400: OpenApiResponse(
+                description="Outside the forest, no GPS, reused photo, unusable file; "
+                "nothing is stored"
+            ),
+            404: OpenApiResponse(description="No such order of yours"),
+        },
+        summary="Report an order planted, with a photo and the position (partner API key)",
+    )
+    def post(self, request, order_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            evidence = partner_order_report_planted(
+                partner_id=request.auth.partner_id,
+                order_id=order_id,
+                photo=values["photo"].read(),
+                latitude=values["latitude"],
+                longitude=values["longitude"],
+                planted_at=values.get("planted_at"),
+            )
+        except PlantingOrder.DoesNotExist:
+            return _order_not_found()
+        except EvidenceRejected as exc:
+            return _rejected(exc)
+        evidence.order.refresh_from_db(fields=["state"])
+        return Response(PartnerEvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+class PartnerSurvivalCheckApi(PartnerApi):
+    parser_classes = [JSONParser, FormParser]
+    InputSerializer = PartnerSurvivalInputSerializer
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: PartnerSurvivalSerializer,
+            400: OpenApiResponse(description="Not verified yet, or that year is checked"),
+            404: OpenApiResponse(description="No such order of yours"),
+        },
+        summary="Report a yearly survival check (years 1-5) of a verified order",
+    )
+    def post(self, request, order_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            check = partner_survival_check_record(
+                partner_id=request.auth.partner_id, order_id=order_id, **data.validated_data
+            )
+        except PlantingOrder.DoesNotExist:
+            return _order_not_found()
+        except EvidenceRejected as exc:
+            return _rejected(exc)
+        return Response(PartnerSurvivalSerializer(check).data, status=status.HTTP_201_CREATED)

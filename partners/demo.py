@@ -1,0 +1,66 @@
+"""Demo forests for `seed_demo`: the demo sponsor's brand forest, its partner and budget."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from partners.models import BrandForest, PlantingPartner, Sponsor
+
+DEMO_PARTNER_NAME = "Sandbox planting partner (demo)"
+DEMO_FOREST_NAME = "Groene Winkel Bos, Veluwe"
+# About 2 x 2 km of heath edge west of Kootwijk, Gelderland; GeoJSON is (lon, lat).
+DEMO_FOREST_AREA = {
+    "type": "Polygon",
+    "coordinates": [
+        [[5.745, 52.170], [5.775, 52.170], [5.775, 52.188], [5.745, 52.188], [5.745, 52.170]]
+    ],
+}
+# Dutch native species from forest/migrations/0006_seed_species.py.
+DEMO_SPECIES = ["hazelaar", "ruwe-berk", "zwarte-els", "zomereik"]
+DEMO_TOPUP = Decimal("500.00")
+DEMO_PRICE = Decimal("1.00")
+DEMO_CAPACITY = 1_000
+
+
+def seed_demo_forests(*, sponsor: Sponsor) -> Iterator[str]:
+    """Yield progress lines; a second run changes nothing (keys and names are fixed)."""
+    from forest.models import Species
+    from partners.api_keys import partner_api_key_create
+    from partners.services import forest_budget_available, forest_budget_topup
+
+    partner, created = PlantingPartner.objects.get_or_create(
+        name=DEMO_PARTNER_NAME, defaults={"kind": PlantingPartner.Kind.SANDBOX}
+    )
+    if created:
+        yield f"Created the sandbox planting partner {partner.pk}."
+    if not partner.api_keys.exists():
+        _key, token = partner_api_key_create(partner=partner, name="demo")
+        yield f"Partner API key for {partner.name} (shown once): {token}"
+
+    forest, created = BrandForest.objects.get_or_create(
+        sponsor=sponsor,
+        name=DEMO_FOREST_NAME,
+        defaults={
+            "story": "Native broadleaf woodland on the edge of the Veluwe heath, planted "
+            "bare-root from November to March.",
+            "area": DEMO_FOREST_AREA,
+            "planting_partner": partner,
+            "price_per_tree": DEMO_PRICE,
+            "currency": "EUR",
+            "capacity": DEMO_CAPACITY,
+        },
+    )
+    forest.full_clean()  # the GeoJSON area is validated as an operator's edit would be
+    forest.species.add(*Species.objects.filter(code__in=DEMO_SPECIES))
+    forest_budget_topup(
+        forest=forest,
+        amount=DEMO_TOPUP,
+        idempotency_key=f"demo:topup:{sponsor.slug}:1",
+        memo="Demo budget",
+    )
+    yield (
+        f"{'Created' if created else 'Found'} brand forest {forest.pk} '{forest.name}' for "
+        f"{sponsor.name}: {forest.species.count()} species, capacity {forest.capacity}, "
+        f"budget available EUR {forest_budget_available(forest.id)}."
+    )

@@ -1,0 +1,408 @@
+"""Reads behind the partner portal's pages, always for one sponsor.
+
+Every function runs a fixed number of queries whatever the sponsor's size (aggregates and
+GROUP BYs in the database, never a query per forest, campaign or tree); the portal tests
+assert those counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import TruncWeek
+from django.http import Http404
+from django.utils import timezone
+
+from forest.models import GreenAction, Tree
+from forest.models.trees import TreeContribution
+from partners.forest_selectors import forests_with_figures
+from partners.models import (
+    BrandForest,
+    Campaign,
+    ForestBudgetEntry,
+    PlantingOrder,
+    PlantingOrderEvent,
+    Sponsor,
+    SurvivalCheck,
+)
+
+CHART_WEEKS = 12
+CENT = Decimal("0.01")
+
+_S = PlantingOrder.State
+FUNDED_STATES = [_S.FUNDED, _S.PLANTED, _S.VERIFIED, _S.SURVIVAL_CHECKED]
+PLANTED_STATES = [_S.PLANTED, _S.VERIFIED, _S.SURVIVAL_CHECKED]
+VERIFIED_STATES = [_S.VERIFIED, _S.SURVIVAL_CHECKED]
+
+
+def sponsor_with_role(user, slug: str) -> Sponsor:
+    """The sponsor ``slug`` with ``member_role`` set to ``user``'s role; 404 for non-members.
+
+    One query: the filter and the annotation share the membership join.
+    """
+    sponsor = (
+        Sponsor.objects.filter(memberships__user=user, slug=slug)
+        .annotate(member_role=F("memberships__role"))
+        .first()
+    )
+    if sponsor is None:
+        raise Http404("No such sponsor.")
+    return sponsor
+
+
+# --------------------------------------------------------------------------------------------
+# Overview
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForestBudget:
+    money: Decimal
+    trees: int
+
+
+@dataclass(frozen=True)
+class SponsorFigures:
+    trees_funded: int
+    trees_planted: int
+    trees_verified: int
+    trees_surviving: int
+    participants: int
+    campaign_grams: int
+    budget_money: Decimal
+    budget_trees: int
+    currencies: list[str] = field(default_factory=list)
+
+
+def _dead(order_ref: str = "pk") -> Exists:
+    """The order's tree was found dead at a survival check (once dead, it stays counted dead)."""
+    return Exists(SurvivalCheck.objects.filter(order=OuterRef(order_ref), alive=False))
+
+
+def sponsor_tree_counts(sponsor: Sponsor) -> dict[str, int]:
+    """Funded, planted, verified and surviving trees of the sponsor's forests: one query.
+
+    Surviving is survival-adjusted: planted trees, minus those a survival check found dead.
+    """
+    counts = (
+        PlantingOrder.objects.filter(forest__sponsor=sponsor)
+        .annotate(dead=_dead())
+        .aggregate(
+            funded=Count("id", filter=Q(state__in=FUNDED_STATES)),
+            planted=Count("id", filter=Q(state__in=PLANTED_STATES)),
+            verified=Count("id", filter=Q(state__in=VERIFIED_STATES)),
+            surviving=Count("id", filter=Q(state__in=PLANTED_STATES, dead=False)),
+        )
+    )
+    return {k: v or 0 for k, v in counts.items()}
+
+
+def _live_campaign_actions(sponsor: Sponsor) -> QuerySet[GreenAction]:
+    return GreenAction.objects.filter(campaign__sponsor=sponsor, reversed_at__isnull=True).exclude(
+        campaign_grams=0
+    )
+
+
+def sponsor_participants(sponsor: Sponsor) -> int:
+    """Distinct people with a tree in the sponsor's forests (its owner or, for a team tree,
+    anyone who grew energy into it) or energy from its campaigns: one query."""
+    tree_owners = Tree.objects.filter(forest__sponsor=sponsor).order_by().values("owner_id")
+    growers = (
+        TreeContribution.objects.filter(tree__forest__sponsor=sponsor).order_by().values("user_id")
+    )
+    earners = _live_campaign_actions(sponsor).order_by().values("user_id")
+    return tree_owners.union(growers, earners).count()
+
+
+def sponsor_campaign_grams(sponsor: Sponsor) -> int:
+    total = _live_campaign_actions(sponsor).aggregate(g=Sum("campaign_grams"))["g"]
+    return int(total or 0)
+
+
+def _budget_left(forests: list[BrandForest]) -> ForestBudget:
+    money = sum((f.budget_available for f in forests), Decimal("0")).quantize(CENT)
+    trees = 0
+    for f in forests:
+        if f.budget_available > 0:
+            affordable = int((f.budget_available / f.price_per_tree).to_integral_value(ROUND_DOWN))
+            trees += max(0, min(affordable, f.capacity_left))
+    return ForestBudget(money=money, trees=trees)
+
+
+def sponsor_forests_with_figures(sponsor: Sponsor) -> list[BrandForest]:
+    """The sponsor's forests with trees committed, capacity and budget left: one query."""
+    return list(forests_with_figures().filter(sponsor=sponsor).order_by("name", "id"))
+
+
+def sponsor_budget_left(sponsor: Sponsor) -> ForestBudget:
+    """Money left in all forests, and how many trees it buys at each forest's price and room."""
+    return _budget_left(sponsor_forests_with_figures(sponsor))
+
+
+def sponsor_figures(sponsor: Sponsor) -> SponsorFigures:
+    """The overview's headline figures: four queries."""
+    counts = sponsor_tree_counts(sponsor)
+    forests = sponsor_forests_with_figures(sponsor)
+    budget = _budget_left(forests)
+    return SponsorFigures(
+        trees_funded=counts["funded"],
+        trees_planted=counts["planted"],
+        trees_verified=counts["verified"],
+        trees_surviving=counts["surviving"],
+        participants=sponsor_participants(sponsor),
+        campaign_grams=sponsor_campaign_grams(sponsor),
+        budget_money=budget.money,
+        budget_trees=budget.trees,
+        currencies=sorted({f.currency for f in forests}),
+    )
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    week: date  # the Monday
+    trees_funded: int
+    campaign_grams: int
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _as_date(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def sponsor_weekly_series(sponsor: Sponsor, *, today: date | None = None) -> list[WeekPoint]:
+    """Trees funded and campaign grams per week for the last 12 weeks (oldest first): two queries.
+
+    A tree counts as funded in the week its order was accepted by the planting partner.
+    """
+    today = today or timezone.localdate()
+    first = _monday(today) - timedelta(weeks=CHART_WEEKS - 1)
+    weeks = [first + timedelta(weeks=i) for i in range(CHART_WEEKS)]
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    funded_rows = (
+        PlantingOrderEvent.objects.filter(
+            order__forest__sponsor=sponsor, to_state=_S.FUNDED, created_at__gte=start
+        )
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(n=Count("id"))
+        .values_list("week", "n")
+    )
+    funded = {_as_date(w): n for w, n in funded_rows}
+    gram_rows = (
+        _live_campaign_actions(sponsor)
+        .filter(booking_date__gte=first)
+        .annotate(week=TruncWeek("booking_date"))
+        .values("week")
+        .annotate(g=Sum("campaign_grams"))
+        .values_list("week", "g")
+    )
+    grams = {_as_date(w): int(g or 0) for w, g in gram_rows}
+    return [WeekPoint(w, funded.get(w, 0), grams.get(w, 0)) for w in weeks]
+
+
+# --------------------------------------------------------------------------------------------
+# Forests
+# --------------------------------------------------------------------------------------------
+
+
+def sponsor_forest(sponsor: Sponsor, forest_id: int) -> BrandForest:
+    """One of the sponsor's forests with its figures; 404 for anyone else's."""
+    forest = (
+        forests_with_figures()
+        .filter(sponsor=sponsor, pk=forest_id)
+        .select_related("planting_partner")
+        .first()
+    )
+    if forest is None:
+        raise Http404("No such forest.")
+    return forest
+
+
+def forest_orders_by_state(forest: BrandForest) -> list[tuple[str, str, int]]:
+    """(state, label, count) for every state, in lifecycle order: one query."""
+    counts = dict(
+        PlantingOrder.objects.filter(forest=forest)
+        .values("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    return [(value, label, counts.get(value, 0)) for value, label in _S.choices]
+
+
+FOREST_LEDGER_LIMIT = 50
+
+
+def forest_budget_entries(forest: BrandForest) -> list[ForestBudgetEntry]:
+    return list(forest.budget_entries.order_by("-created_at", "-id")[:FOREST_LEDGER_LIMIT])
+
+
+# --------------------------------------------------------------------------------------------
+# Campaigns
+# --------------------------------------------------------------------------------------------
+
+
+def sponsor_campaigns(sponsor: Sponsor) -> list[Campaign]:
+    return list(sponsor.campaigns.order_by("-starts_on", "name", "id"))
+
+
+def sponsor_campaign(sponsor: Sponsor, campaign_id: int) -> Campaign:
+    campaign = sponsor.campaigns.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise Http404("No such campaign.")
+    return campaign
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    actions: int
+    grams: int
+
+
+def campaign_energy_by_day(campaign: Campaign) -> list[DayPoint]:
+    """Actions and campaign grams per booking day (live actions only): one query."""
+    rows = (
+        GreenAction.objects.filter(campaign=campaign, reversed_at__isnull=True)
+        .exclude(campaign_grams=0)
+        .values("booking_date")
+        .annotate(n=Count("id"), g=Sum("campaign_grams"))
+        .order_by("booking_date")
+        .values_list("booking_date", "n", "g")
+    )
+    return [DayPoint(d, n, int(g or 0)) for d, n, g in rows]
+
+
+# --------------------------------------------------------------------------------------------
+# CSV reports (iterators: the views stream them)
+# --------------------------------------------------------------------------------------------
+
+CSV_CHUNK_SIZE = 2_000
+
+
+def participant_pseudonym(sponsor_id: int, user_id: int) -> str:
+    """A stable id for one person in one sponsor's reports, unlinkable across sponsors."""
+    key = f"{settings.SECRET_KEY}:portal-participant:{sponsor_id}".encode()
+    return hmac.new(key, str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+TREES_CSV_HEADER = [
+    "tree_id",
+    "order_id",
+    "participant",
+    "forest",
+    "species",
+    "tree_status",
+    "matured_at",
+    "order_state",
+    "planted_at",
+    "verified_at",
+    "survival",
+    "survival_year",
+]
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def trees_report_rows(sponsor: Sponsor) -> Iterator[list[str]]:
+    """One row per tree in the sponsor's forests, with its live (or latest) planting order."""
+    # A live order wins over cancelled ones; then the newest.
+    order = PlantingOrder.objects.filter(tree=OuterRef("pk")).order_by(
+        Case(When(state=_S.CANCELLED, then=1), default=0), "-id"
+    )
+    last_check = SurvivalCheck.objects.filter(order_id=OuterRef("order_id")).order_by("-year")
+    rows = (
+        Tree.objects.filter(forest__sponsor=sponsor)
+        .annotate(
+            order_id=Subquery(order.values("pk")[:1], output_field=IntegerField()),
+        )
+        .annotate(
+            order_state=Subquery(
+                PlantingOrder.objects.filter(pk=OuterRef("order_id")).values("state")[:1]
+            ),
+            planted_at=Subquery(
+                PlantingOrder.objects.filter(pk=OuterRef("order_id")).values("planted_at")[:1]
+            ),
+            verified_at=Subquery(
+                PlantingOrder.objects.filter(pk=OuterRef("order_id")).values("verified_at")[:1]
+            ),
+            survival_alive=Subquery(last_check.values("alive")[:1]),
+            survival_year=Subquery(last_check.values("year")[:1]),
+        )
+        .order_by("id")
+        .values_list(
+            "id",
+            "order_id",
+            "owner_id",
+            "forest__name",
+            "species__code",
+            "status",
+            "matured_at",
+            "order_state",
+            "planted_at",
+            "verified_at",
+            "survival_alive",
+            "survival_year",
+        )
+    )
+    yield TREES_CSV_HEADER
+    for row in rows.iterator(chunk_size=CSV_CHUNK_SIZE):
+        (tree_id, order_id, owner_id, forest, species, status, matured, state) = row[:8]
+        planted, verified, alive, year = row[8:]
+        survival = "" if alive is None else ("alive" if alive else "dead")
+        yield [
+            str(tree_id),
+            "" if order_id is None else str(order_id),
+            participant_pseudonym(sponsor.pk, owner_id),
+            forest,
+            species,
+            status,
+            _iso(matured),
+            state or "",
+            _iso(planted),
+            _iso(verified),
+            survival,
+            "" if year is None else str(year),
+        ]
+
+
+CAMPAIGNS_CSV_HEADER = ["campaign_id", "campaign", "day", "actions", "grams"]
+
+
+def campaigns_report_rows(sponsor: Sponsor) -> Iterator[list[str]]:
+    """Per campaign per booking day: live actions and the campaign's grams."""
+    rows = (
+        _live_campaign_actions(sponsor)
+        .values("campaign_id", "campaign__name", "booking_date")
+        .annotate(n=Count("id"), g=Sum("campaign_grams"))
+        .order_by("campaign_id", "booking_date")
+        .values_list("campaign_id", "campaign__name", "booking_date", "n", "g")
+    )
+    yield CAMPAIGNS_CSV_HEADER
+    for campaign_id, name, day, n, g in rows.iterator(chunk_size=CSV_CHUNK_SIZE):
+        yield [str(campaign_id), name, day.isoformat(), str(n), str(int(g or 0))]
