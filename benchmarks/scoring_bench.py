@@ -49,7 +49,7 @@ def recreate_database(base_url: str, url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def load(n: int, users: int) -> None:
+def load(n: int, users: int, *, campaign: bool = True) -> None:
     from django.core.management import call_command
     from django.db import connection
 
@@ -124,10 +124,11 @@ def load(n: int, users: int) -> None:
     from partners.models import Campaign, Sponsor
 
     sponsor = Sponsor.objects.create(name="Bench", slug="bench")
-    Campaign.objects.create(
-        sponsor=sponsor, name="Vinted week", match_merchants=["vinted"], bonus_grams=50,
-        starts_on=start, ends_on=start + timedelta(days=60), budget_grams=n * 10,
-    )  # fmt: skip
+    if campaign:
+        Campaign.objects.create(
+            sponsor=sponsor, name="Vinted week", match_merchants=["vinted"], bonus_grams=50,
+            starts_on=start, ends_on=start + timedelta(days=60), budget_grams=n * 10,
+        )  # fmt: skip
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
 
@@ -175,6 +176,7 @@ def main() -> None:
         "--workers", type=int, default=2, help="scoring processes, as Celery workers (2 cores)"
     )
     parser.add_argument("--chunk", type=int, default=0, help="transactions per chunk")
+    parser.add_argument("--no-campaign", action="store_true", help="load no sponsor campaign")
     args = parser.parse_args()
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     if not base_url.startswith("postgres"):
@@ -185,7 +187,7 @@ def main() -> None:
     recreate_database(base_url, url)
     setup_django(url)
     t0 = time.perf_counter()
-    load(args.n, users)
+    load(args.n, users, campaign=not args.no_campaign)
     print(f"loaded {args.n:,} transactions for {users:,} users in {time.perf_counter() - t0:.1f} s")
 
     from django.db import connection

@@ -309,7 +309,9 @@ def _stage(sql: _Sql) -> int:
 
 def _classify(sql: _Sql, p: dict) -> None:
     """Every matcher that fits, then the highest-priority valid rule, in one statement."""
-    equality = " UNION ALL ".join(
+    # Only the kinds of matcher that some active rule uses: each is a join over the chunk.
+    kinds = {row[0] for row in sql.rows("SELECT DISTINCT kind FROM forest_rulematcher")}
+    joins = [
         f"""SELECT s.txn_id, m.rule_id FROM score_stage s
             JOIN forest_rulematcher m ON m.kind = '{kind}' AND m.value = s.{column}
             WHERE s.{column} <> ''"""
@@ -319,7 +321,10 @@ def _classify(sql: _Sql, p: dict) -> None:
             ("merchant_id", "merchant_id"),
             ("category", "category"),
         )
-    )
+        if kind in kinds
+    ]
+    # A never-true branch keeps the statement valid when no rule has an equality matcher.
+    equality = " UNION ALL ".join(joins) or "SELECT txn_id, NULL FROM score_stage WHERE 1=0"
     regex = sql.d.regex_match("s.description", "r.match_description_regex")
     sql.temp("score_best", "txn_id BIGINT PRIMARY KEY, rule_id BIGINT NOT NULL")
     # Regexes are the costly matchers: a regex rule is tried only where no equality matcher
