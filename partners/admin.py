@@ -2,6 +2,8 @@ import uuid
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.html import format_html
 
 from partners.models import (
     BrandForest,
@@ -185,6 +187,30 @@ class PlantingOrderEventInline(admin.TabularInline):
         return False
 
 
+def evidence_thumbnail(evidence) -> str:
+    if not evidence.photo:
+        return "-"
+    return format_html(
+        '<a href="{0}"><img src="{0}" alt="" style="max-height:80px;max-width:120px"></a>',
+        evidence.photo.url,
+    )
+
+
+class PlantingEvidenceInline(admin.TabularInline):
+    model = PlantingEvidence
+    extra = 0
+    can_delete = False
+    fields = ["thumbnail", "taken_at", "latitude", "longitude", "dhash"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="photo")
+    def thumbnail(self, evidence) -> str:
+        return evidence_thumbnail(evidence)
+
+
 @admin.register(PlantingOrder)
 class PlantingOrderAdmin(admin.ModelAdmin):
     """Orders change state only through partners.services (with an event each time)."""
@@ -196,14 +222,49 @@ class PlantingOrderAdmin(admin.ModelAdmin):
     list_filter = ["state", "partner", "forest", ("hold_reason", admin.EmptyFieldListFilter)]
     search_fields = ["idempotency_key", "provider_reference", "tree__owner__email"]
     list_select_related = ["tree", "forest", "partner"]
-    inlines = [PlantingOrderEventInline]
+    inlines = [PlantingOrderEventInline, PlantingEvidenceInline]
     date_hierarchy = "created_at"
+    actions = ["mark_funded", "mark_planted", "mark_verified", "mark_cancelled"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def _transition(self, request, queryset, to_state: str) -> None:
+        """Bulk state change through the service: illegal steps are refused one by one."""
+        from partners.services import PlantingOrderStateError, planting_order_transition
+
+        moved, refused = 0, []
+        for order_id in queryset.order_by("id").values_list("id", flat=True):
+            try:
+                with transaction.atomic():
+                    planting_order_transition(
+                        order_id=order_id, to_state=to_state, note=f"admin: {request.user}"
+                    )
+                moved += 1
+            except PlantingOrderStateError as exc:
+                refused.append(f"#{order_id}: {exc}")
+        self.message_user(request, f"{moved} orders moved to {to_state}.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Refused: " + "; ".join(refused[:20]), messages.WARNING)
+
+    @admin.action(description="Mark as funded (accepted by the partner)")
+    def mark_funded(self, request, queryset) -> None:
+        self._transition(request, queryset, PlantingOrder.State.FUNDED)
+
+    @admin.action(description="Mark as planted")
+    def mark_planted(self, request, queryset) -> None:
+        self._transition(request, queryset, PlantingOrder.State.PLANTED)
+
+    @admin.action(description="Mark as verified")
+    def mark_verified(self, request, queryset) -> None:
+        self._transition(request, queryset, PlantingOrder.State.VERIFIED)
+
+    @admin.action(description="Cancel (releases the reserved budget)")
+    def mark_cancelled(self, request, queryset) -> None:
+        self._transition(request, queryset, PlantingOrder.State.CANCELLED)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -233,12 +294,18 @@ class EvidenceUploadForm(forms.ModelForm):
 
 @admin.register(PlantingEvidence)
 class PlantingEvidenceAdmin(admin.ModelAdmin):
-    list_display = ["id", "order", "taken_at", "latitude", "longitude", "dhash", "created_at"]
+    list_display = [
+        "id", "thumbnail", "order", "taken_at", "latitude", "longitude", "dhash", "created_at",
+    ]  # fmt: skip
     list_filter = ["created_at", "order__partner"]
     search_fields = ["sha256", "dhash", "order__provider_reference"]
     list_select_related = ["order"]
     raw_id_fields = ["order"]
     form = EvidenceUploadForm
+
+    @admin.display(description="photo")
+    def thumbnail(self, evidence) -> str:
+        return evidence_thumbnail(evidence)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

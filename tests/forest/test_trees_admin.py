@@ -150,3 +150,56 @@ def test_admin_team_and_team_tree_pages_show_members_and_contributions(operator_
     assert team_page.status_code == tree_page.status_code == 200
     assert bram.email in team_page.content.decode()
     assert "120" in tree_page.content.decode()
+
+
+def test_bulk_state_actions_move_legal_orders_and_refuse_the_rest(operator_client, order):
+    other = planting_order_reserve(
+        tree=TreeFactory(forest=order.forest, status="matured", matured_at=timezone.now()),
+        forest_id=order.forest_id,
+    ).order
+    operator_client.post(
+        "/admin/partners/plantingorder/",
+        {"action": "mark_funded", "_selected_action": [order.id]},
+    )
+    response = operator_client.post(
+        "/admin/partners/plantingorder/",
+        {"action": "mark_planted", "_selected_action": [order.id, other.id]},
+        follow=True,
+    )
+    texts = [str(m) for m in response.context["messages"]]
+    assert "1 orders moved to planted." in texts
+    assert any(t.startswith("Refused: #") for t in texts)
+    order.refresh_from_db()
+    other.refresh_from_db()
+    assert (order.state, other.state) == ("planted", "requested")
+    assert order.events.filter(to_state="planted").count() == 1
+
+
+def test_cancel_action_releases_the_reservation(operator_client, order):
+    before = forest_budget_available(order.forest_id)
+    operator_client.post(
+        "/admin/partners/plantingorder/",
+        {"action": "mark_cancelled", "_selected_action": [order.id]},
+    )
+    order.refresh_from_db()
+    assert order.state == "cancelled"
+    assert forest_budget_available(order.forest_id) == before + order.price
+
+
+def test_evidence_shows_as_thumbnails(operator_client):
+    from partners.evidence import planting_evidence_add
+    from partners.services import planting_order_transition
+    from tests.partners.test_photos import camera_jpeg
+
+    forest = BrandForestFactory()
+    tree = TreeFactory(forest=forest, status="matured", matured_at=timezone.now())
+    order = planting_order_reserve(tree=tree, forest_id=forest.id).order
+    planting_order_transition(order_id=order.id, to_state="funded")
+    planting_order_transition(order_id=order.id, to_state="planted")
+    evidence = planting_evidence_add(
+        order_id=order.id, data=camera_jpeg(seed=3, lat=52.315, lon=4.84)
+    )
+    listing = operator_client.get("/admin/partners/plantingevidence/").content.decode()
+    assert f'<img src="{evidence.photo.url}"' in listing
+    detail = operator_client.get(f"/admin/partners/plantingorder/{order.id}/change/")
+    assert f'<img src="{evidence.photo.url}"' in detail.content.decode()
