@@ -487,12 +487,13 @@ def _merge(
         queue_changed = (
             f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
             f" SELECT id, user_id, 'changed', %s FROM {txn}"
-            f" WHERE import_batch_id = %s AND updated_at = %s AND created_at <> %s"
+            f" WHERE feed_id = %s AND import_batch_id = %s AND updated_at = %s"
+            f" AND created_at <> %s"
             f" AND status = 'booked'"
             f" ON CONFLICT (transaction_id) DO NOTHING"
         )
         if counts.updated:
-            cursor.execute(queue_changed, [now, batch.pk, now, now])
+            cursor.execute(queue_changed, [now, feed.pk, batch.pk, now, now])
         if postgres:
             # One statement inserts the rows and queues the booked ones.
             cursor.execute(
@@ -510,9 +511,10 @@ def _merge(
             cursor.execute(
                 f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
                 f" SELECT id, user_id, 'new', %s FROM {txn}"
-                f" WHERE import_batch_id = %s AND created_at = %s AND status = 'booked'"
+                f" WHERE feed_id = %s AND import_batch_id = %s AND created_at = %s"
+                f" AND status = 'booked'"
                 f" ON CONFLICT (transaction_id) DO NOTHING",
-                [now, batch.pk, now],
+                [now, feed.pk, batch.pk, now],
             )
         # 4. Removals the source sent, then pending rows that a posted item replaced.
         if counts.removals:

@@ -205,12 +205,16 @@ class GreenAction(models.Model):
     ``reversed_at`` (with a reversal ledger entry), and a re-score then adds a new row.
     """
 
-    transaction = models.ForeignKey(
-        "accounts.Transaction", on_delete=models.PROTECT, related_name="green_actions"
-    )
     # Scoring writes ~10k of these rows per statement, from one join over rows it has just
-    # read: per-row foreign-key triggers on user, rule, campaign, drop and chunk cost 30 % of a
-    # run (benchmarks/scoring_bench.py), so only ``transaction`` is a database constraint.
+    # read and claimed: per-row foreign-key triggers cost a third of a run
+    # (benchmarks/scoring_bench.py), so none of these keys is a database constraint; Django
+    # still enforces PROTECT and CASCADE when rows are deleted through the ORM.
+    transaction = models.ForeignKey(
+        "accounts.Transaction",
+        on_delete=models.PROTECT,
+        related_name="green_actions",
+        db_constraint=False,
+    )
     # The others carry no index of their own either; a composite index or nothing needs one.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
