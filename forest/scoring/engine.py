@@ -95,12 +95,6 @@ class _Sql:
         for statement in self.d.temp_table(name, columns):
             self._execute(statement, None)
 
-    def analyze(self, name: str) -> None:
-        """Temp tables get no statistics by themselves; without them PostgreSQL guesses their
-        size and may hash-join a whole history table instead of probing its index."""
-        if self.d.postgres:
-            self._execute(f"ANALYZE {name}", None)
-
 
 TEMP_TABLES = [
     "score_claimed",
@@ -140,7 +134,8 @@ def score_chunk(
                     cursor.execute("SET LOCAL random_page_cost = 1.1")
                     # A chunk lost in a server crash after its commit comes back whole: its
                     # queue rows come back with it and the next run scores them again. So the
-                    # commit need not wait for the WAL flush (nothing is half-kept either way).
+                    # commit need not wait for the WAL flush (nothing is half-kept either way,
+                    # and any later synchronous commit, a collect say, flushes this one first).
                     cursor.execute("SET LOCAL synchronous_commit = off")
                 sql = _Sql(cursor, dialect)
                 _score(sql, chunk=chunk, now=now, result=result, fail_after_step=fail_after_step)
