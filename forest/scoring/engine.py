@@ -96,6 +96,18 @@ class _Sql:
             self._execute(statement, None)
 
 
+# A rule's estimate for stage row ``s`` joined to rule ``r`` and exchange rate ``fx``: the three
+# formulas of PRODUCT.md section 3, on the absolute euro amount (as forest.catalogue computes it).
+ESTIMATED_GRAMS = """CASE
+    WHEN NOT r.awards_energy THEN 0
+    WHEN r.estimate_kind = 'fixed' THEN r.fixed_grams
+    WHEN r.estimate_kind = 'per_currency_unit' THEN CAST(ROUND(
+        ABS(s.amount) * fx.eur_per_unit * r.grams_per_unit * r.substitution_share) AS INTEGER)
+    ELSE CAST(ROUND(
+        ABS(s.amount) * fx.eur_per_unit / r.fare_per_km * r.grams_per_km * r.substitution_share
+    ) AS INTEGER)
+END"""
+
 TEMP_TABLES = [
     "score_claimed",
     "score_stage",
@@ -402,18 +414,7 @@ def _estimate_and_cap(sql: _Sql, p: dict) -> None:
                 SELECT s.txn_id, s.user_id, r.id AS rule_id, r.version AS rule_version,
                        r.action_type, s.booking_date, s.amount, s.currency,
                        ROUND(ABS(s.amount) * fx.eur_per_unit, 2) AS eur_amount,
-                       CASE
-                         WHEN NOT r.awards_energy THEN 0
-                         WHEN r.estimate_kind = 'fixed' THEN r.fixed_grams
-                         WHEN r.estimate_kind = 'per_currency_unit' THEN CAST(ROUND(
-                             ABS(s.amount) * fx.eur_per_unit * r.grams_per_unit
-                             * r.substitution_share
-                         ) AS INTEGER)
-                         ELSE CAST(ROUND(
-                             ABS(s.amount) * fx.eur_per_unit / r.fare_per_km * r.grams_per_km
-                             * r.substitution_share
-                         ) AS INTEGER)
-                       END AS estimated,
+                       {ESTIMATED_GRAMS} AS estimated,
                        r.daily_cap_grams AS daily_cap
                 FROM score_best b
                 JOIN score_stage s ON s.txn_id = b.txn_id
@@ -673,14 +674,7 @@ def _refunds(sql: _Sql, p: dict) -> None:
                 SELECT s.txn_id, s.user_id, r.id AS rule_id, r.version, r.action_type,
                        s.booking_date, s.amount, s.currency,
                        ROUND(ABS(s.amount) * fx.eur_per_unit, 2) AS eur_amount,
-                       CASE
-                         WHEN r.estimate_kind = 'fixed' THEN r.fixed_grams
-                         WHEN r.estimate_kind = 'per_currency_unit' THEN CAST(ROUND(
-                             ABS(s.amount) * fx.eur_per_unit * r.grams_per_unit
-                             * r.substitution_share) AS INTEGER)
-                         ELSE CAST(ROUND(ABS(s.amount) * fx.eur_per_unit / r.fare_per_km
-                             * r.grams_per_km * r.substitution_share) AS INTEGER)
-                       END AS estimated,
+                       {ESTIMATED_GRAMS} AS estimated,
                        COALESCE((SELECT SUM(g.grams) FROM forest_greenaction g
                                  WHERE g.user_id = s.user_id AND g.rule_id = r.id
                                    AND g.reversed_at IS NULL
@@ -790,13 +784,7 @@ def _add_to_balances(sql: _Sql, select: str, p: dict) -> None:
     """Add (user, account, grams) rows to the cached balances in one upsert.
 
     No read-modify-write: concurrent chunks add to the same row safely."""
-    sql.run(
-        f"""INSERT INTO forest_energybalance (user_id, account, grams)
-            SELECT * FROM ({select}) delta {sql.d.upsert_where}
-            ON CONFLICT (user_id, account)
-            DO UPDATE SET grams = forest_energybalance.grams + excluded.grams""",
-        p,
-    )
+    sql.run(sql.d.balance_upsert(f"SELECT * FROM ({select}) delta"), p)
 
 
 def _awards_preview(sql: _Sql) -> list[dict]:

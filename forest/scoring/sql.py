@@ -39,10 +39,17 @@ class Dialect:
         schema = "pg_temp" if self.postgres else "temp"
         return [f"DROP TABLE IF EXISTS {schema}.{name}"]
 
-    @property
-    def upsert_where(self) -> str:
-        # SQLite needs a WHERE after INSERT ... SELECT to parse ON CONFLICT unambiguously.
-        return "" if self.postgres else "WHERE 1=1"
+    def balance_upsert(self, rows_select: str) -> str:
+        """Add the (user_id, account, grams) rows of ``rows_select`` to the cached balances.
+
+        One upsert, never read-modify-write, so concurrent writers add to a row safely.
+        SQLite needs a WHERE after INSERT ... SELECT to parse ON CONFLICT unambiguously.
+        """
+        where = "" if self.postgres else "WHERE 1=1"
+        return f"""INSERT INTO forest_energybalance (user_id, account, grams)
+                   {rows_select} {where}
+                   ON CONFLICT (user_id, account)
+                   DO UPDATE SET grams = forest_energybalance.grams + excluded.grams"""
 
 
 def current_dialect() -> Dialect:

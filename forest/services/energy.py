@@ -60,13 +60,7 @@ def balances_add(totals: dict[tuple[int, str], int]) -> None:
     for (user_id, account), grams in sorted(totals.items()):
         params.extend([user_id, account, grams])
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO forest_energybalance (user_id, account, grams)
-                SELECT * FROM (VALUES {values}) AS v {dialect.upsert_where}
-                ON CONFLICT (user_id, account)
-                DO UPDATE SET grams = forest_energybalance.grams + excluded.grams""",
-            params,
-        )
+        cursor.execute(dialect.balance_upsert(f"SELECT * FROM (VALUES {values}) AS v"), params)
 
 
 def _collect_open(user_id: int, drop_ids: list[int] | None, now: datetime) -> list[tuple[int, int]]:
