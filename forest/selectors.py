@@ -11,6 +11,8 @@ def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") ->
         return {}
     actions = (
         GreenAction.objects.filter(transaction_id__in=transaction_ids)
+        # Oldest first, so a re-scored transaction ends on its newest (live) action.
+        .order_by("id")
         .select_related("rule", "campaign")
         .only(
             "transaction_id",

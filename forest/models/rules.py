@@ -268,7 +268,8 @@ class GreenAction(models.Model):
     )
     created_at = models.DateTimeField()
     reversed_at = models.DateTimeField(null=True, blank=True)
-    reversal_reason = models.CharField(max_length=16, blank=True, db_default="")  # removed|rescored
+    # removed | changed | rescored: why the action was reversed, if it was
+    reversal_reason = models.CharField(max_length=16, blank=True, db_default="")
     # Set by an operator's re-score; the next chunk reverses this action and scores anew.
     rescore_requested_at = models.DateTimeField(null=True, blank=True)
 

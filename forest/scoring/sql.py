@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import perf_counter
 
 from django.db import connection
 
@@ -72,3 +73,41 @@ def adapt_params(params):
     if isinstance(params, dict):
         return {k: adapt(v) for k, v in params.items()}
     return [adapt(v) for v in params]
+
+
+# The benchmark sets this to a dict to see where a chunk's time goes.
+STATEMENT_TIMINGS: dict[str, float] | None = None
+
+
+class ChunkSql:
+    """Runs one chunk's statements on one cursor, with the dialect's spelling."""
+
+    def __init__(self, cursor, dialect: Dialect):
+        self.cursor = cursor
+        self.d = dialect
+        self.rules: list = []  # the ranked active rules (classify.RankedRule), once loaded
+        self.kinds: set[str] = set()  # the equality matcher kinds those rules use
+
+    def run(self, sql: str, params: dict | None = None) -> int:
+        self._execute(sql, params)
+        return self.cursor.rowcount
+
+    def rows(self, sql: str, params: dict | None = None) -> list[tuple]:
+        self._execute(sql, params)
+        return self.cursor.fetchall()
+
+    def _execute(self, sql: str, params: dict | None) -> None:
+        started = perf_counter()
+        self.cursor.execute(sql, adapt_params(params or {}))
+        if STATEMENT_TIMINGS is not None:
+            key = " ".join(sql.split())[:70]
+            STATEMENT_TIMINGS[key] = STATEMENT_TIMINGS.get(key, 0.0) + perf_counter() - started
+
+    def temp(self, name: str, columns: str) -> None:
+        for statement in self.d.temp_table(name, columns):
+            self._execute(statement, None)
+
+    def add_to_balances(self, select: str, params: dict) -> None:
+        """Add the (user, account, grams) rows of ``select`` to the cached balances in one
+        upsert. No read-modify-write: concurrent chunks add to the same row safely."""
+        self.run(self.d.balance_upsert(f"SELECT * FROM ({select}) delta"), params)

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django.db.models import Sum
 
-from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry
+from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, GreenAction
 from forest.scoring.jobs import scoring_run_create, scoring_run_inline
 
 
@@ -31,6 +31,19 @@ def assert_ledger_consistent() -> None:
     for (user_id, account), total in sums.items():
         if account == "drops":
             assert total == open_drops.get(user_id, 0), f"drops account of {user_id}"
+
+
+def assert_drops_match_actions() -> None:
+    """Every drop scoring wrote holds exactly the grams of the green actions that point at it,
+    and no action with grams points nowhere (refund claw-backs carry negative grams, no drop)."""
+    held = defaultdict(int)
+    for drop_id, grams in GreenAction.objects.filter(drop__isnull=False).values_list(
+        "drop_id", "grams"
+    ):
+        held[drop_id] += grams
+    for drop in EnergyDrop.objects.filter(chunk__isnull=False):
+        assert drop.grams == held.get(drop.id, 0) > 0, f"drop {drop.id}"
+    assert not GreenAction.objects.filter(drop__isnull=True, grams__gt=0).exists()
 
 
 def balance(user, account: str = "balance") -> int:

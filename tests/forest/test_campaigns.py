@@ -7,12 +7,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 
-from forest.models import GreenAction
+from forest.models import EnergyDrop, EnergyLedgerEntry, GreenAction
 from partners.models import Campaign
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
-from tests.forest.helpers import assert_ledger_consistent, score_all
+from tests.forest.helpers import assert_drops_match_actions, assert_ledger_consistent, score_all
 from tests.partners.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,58 @@ def test_a_spent_budget_stops_the_bonus():
     assert bonuses == [100, 100, 50, 0]
     campaign.refresh_from_db()
     assert campaign.spent_grams == 250
+    assert_drops_match_actions()
+    assert_ledger_consistent()
+
+
+def test_a_budget_another_chunk_spends_first_leaves_no_bonus_and_no_empty_drop(mocker):
+    """The budget is taken at the end of the chunk; if a concurrent chunk spent it after this
+    one asked, the bonus, the sponsor-product action and its drop all go, before the ledger."""
+    from forest.scoring import engine
+
+    campaign = CampaignFactory(
+        match_merchants=["gvb"], match_description_regex="biologisch", bonus_grams=100,
+        budget_grams=1_000,
+    )  # fmt: skip
+    feed = LinkedFeedFactory()
+    TransactionFactory(feed=feed, merchant_name="GVB")
+    TransactionFactory(feed=feed, merchant_name="Albert Heijn", description="biologische melk")
+    asked = engine.campaign_requests
+
+    def asked_then_spent_elsewhere(*args, **kwargs):
+        requests = asked(*args, **kwargs)
+        Campaign.objects.filter(pk=campaign.pk).update(spent_grams=F("budget_grams"))
+        return requests
+
+    mocker.patch.object(engine, "campaign_requests", asked_then_spent_elsewhere)
+    score_all()
+    rail = GreenAction.objects.get()
+    assert (rail.action_type, rail.campaign_grams, rail.campaign_id) == (
+        "public_transport",
+        0,
+        None,
+    )
+    assert rail.grams == rail.base_grams > 0
+    assert not EnergyDrop.objects.filter(action_type="sponsor_product").exists()
+    campaign.refresh_from_db()
+    assert campaign.spent_grams == 1_000
+    assert_drops_match_actions()
+    assert_ledger_consistent()
+
+
+def test_a_budget_running_out_mid_chunk_shrinks_the_drop_to_its_actions():
+    CampaignFactory(match_merchants=["gvb"], bonus_grams=100, budget_grams=150)
+    feed = LinkedFeedFactory()
+    for _ in range(3):
+        TransactionFactory(feed=feed, merchant_name="GVB")
+    score_all()
+    drop = EnergyDrop.objects.get()
+    actions = GreenAction.objects.order_by("transaction_id")
+    assert [a.campaign_grams for a in actions] == [100, 50, 0]
+    assert [a.campaign_id is None for a in actions] == [False, False, True]
+    assert drop.grams == drop.remaining == sum(a.grams for a in actions)
+    assert EnergyLedgerEntry.objects.get(kind="earn").grams == drop.grams
+    assert_ledger_consistent()
 
 
 def test_segment_new_users_excludes_old_accounts():

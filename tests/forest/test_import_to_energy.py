@@ -63,6 +63,25 @@ def test_a_removed_transaction_gives_its_energy_back():
     assert_ledger_consistent()
 
 
+def test_a_booked_transaction_the_bank_changes_is_scored_again_as_it_is_now(user_client, user):
+    """Plaid ``modified``: the old award is reversed (a ledger entry) and the new one earned."""
+    feed = LinkedFeedFactory(user=user, provider="plaid")
+    run_import(feed, [txn("a", merchant_name="GVB", amount=Decimal("-3.20"))])
+    score_all()
+    run_import(feed, [txn("a", merchant_name="NS Groep", amount=Decimal("-12.40"))])
+    assert ScoringQueue.objects.get().reason == "changed"
+
+    assert score_all().reversals == 1
+    old, new = GreenAction.objects.order_by("id")
+    assert (old.reversal_reason, old.rule.code) == ("changed", "metro-tram")
+    assert (new.reversed_at, new.rule.code) == (None, "rail")
+    kinds = list(EnergyLedgerEntry.objects.order_by("id").values_list("kind", "grams"))
+    assert kinds == [("earn", old.grams), ("reversal", -old.grams), ("earn", new.grams)]
+    row = user_client.get("/api/v1/transactions").json()["results"][0]
+    assert row["green_action"]["rule"]["code"] == "rail"
+    assert_ledger_consistent()
+
+
 def test_a_transaction_queued_as_new_twice_is_refused_not_awarded_twice():
     feed = LinkedFeedFactory(provider="plaid")
     run_import(feed, [txn("a")])

@@ -188,7 +188,9 @@ def test_removed_after_collecting_gives_back_from_the_balance():
     assert_ledger_consistent()
 
 
-@pytest.mark.parametrize("step", ["reversals", "claim", "classify", "cap", "campaigns", "awards"])
+@pytest.mark.parametrize(
+    "step", ["reversals", "claim", "classify", "cap", "campaigns", "grants", "awards"]
+)
 def test_a_worker_killed_mid_chunk_leaves_nothing_and_the_retry_does_everything(step):
     feed = LinkedFeedFactory()
     pay(feed, "GVB", "-3.20")

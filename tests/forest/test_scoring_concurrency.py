@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from forest.services.energy import DropNotCollectable, drop_collect
 from partners.models import Campaign
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
 from tests.concurrency import race
-from tests.forest.helpers import assert_ledger_consistent, balance
+from tests.forest.helpers import assert_drops_match_actions, assert_ledger_consistent, balance
 from tests.partners.factories import CampaignFactory
 
 pytestmark = [
@@ -40,6 +41,36 @@ def test_two_workers_on_the_same_chunk_award_once():
     assert not errors
     assert sum(1 for r in results if r is not None) == 1
     assert GreenAction.objects.count() == 100
+    assert_ledger_consistent()
+
+
+def test_the_chunks_of_one_run_are_scored_side_by_side(mocker):
+    """A chunk locks its own row only. (It once locked its run's row too, which made every
+    worker of a nightly run wait for the one before: one core's worth of scoring.)"""
+    from forest.scoring import engine
+
+    make_transactions(n_users=2, per_user=3)
+    first, second = scoring_run_create(target=3).chunks.order_by("id").values_list("id", flat=True)
+    second_done = threading.Event()
+    waited = []
+    write_ledger = engine._write_ledger
+
+    def hold_the_first_chunk_open(sql, p, result):
+        if p["chunk"] == first:
+            waited.append(second_done.wait(timeout=15))
+        return write_ledger(sql, p, result)
+
+    def score_then_signal(chunk_id):
+        result = score_chunk(chunk_id)
+        if chunk_id == second:
+            second_done.set()
+        return result
+
+    mocker.patch.object(engine, "_write_ledger", hold_the_first_chunk_open)
+    results, errors = race(score_then_signal, [(first,), (second,)])
+    assert not errors
+    assert waited == [True]  # the second chunk finished while the first was still open
+    assert all(r.green_actions == 3 for r in results)
     assert_ledger_consistent()
 
 
@@ -90,4 +121,5 @@ def test_a_campaign_never_spends_more_than_its_budget_under_concurrent_scoring()
     campaign = Campaign.objects.get()
     granted = sum(GreenAction.objects.values_list("campaign_grams", flat=True))
     assert campaign.spent_grams == granted == 1_050
+    assert_drops_match_actions()
     assert_ledger_consistent()
