@@ -9,6 +9,7 @@ from partners.models import (
     BrandForest,
     Campaign,
     ForestBudgetEntry,
+    Invoice,
     PartnerApiKey,
     PlantingEvidence,
     PlantingOrder,
@@ -26,9 +27,36 @@ class SponsorMembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+class SponsorAdminForm(forms.ModelForm):
+    """A logo uploaded here is sanitised like one uploaded in the portal (partners.branding)."""
+
+    website = forms.URLField(required=False, assume_scheme="https")
+
+    class Meta:
+        model = Sponsor
+        fields = ["name", "slug", "website", "brand_colour", "logo", "is_active"]
+
+    def clean_logo(self):
+        from django.core.files.base import ContentFile
+        from django.core.files.uploadedfile import UploadedFile
+
+        from partners.branding import LogoRejected, sanitise_logo
+
+        logo = self.cleaned_data.get("logo")
+        if not isinstance(logo, UploadedFile):
+            return logo  # unchanged, or cleared
+        try:
+            clean = sanitise_logo(logo.read())
+        except LogoRejected as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        slug = self.cleaned_data.get("slug") or "sponsor"
+        return ContentFile(clean.png, name=f"{slug}-{clean.sha256[:12]}.png")
+
+
 @admin.register(Sponsor)
 class SponsorAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active", "website", "created_at"]
+    form = SponsorAdminForm
+    list_display = ["name", "slug", "is_active", "brand_colour", "website", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -174,6 +202,76 @@ class ForestBudgetEntryAdmin(admin.ModelAdmin):
             memo=obj.memo or f"by {request.user}",
         )
         obj.pk = entry.pk
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Sponsors request invoices in the portal; operators record payments and cancellations.
+
+    Marking paid credits the forest's budget through partners.billing, once per invoice
+    whatever happens (double clicks, two operators, a retried action).
+    """
+
+    list_display = [
+        "number", "sponsor", "forest", "amount", "vat_amount", "total", "currency", "status",
+        "po_reference", "payment_reference", "created_at", "paid_at",
+    ]  # fmt: skip
+    list_filter = ["status", "sponsor", "forest", "created_at", "paid_at"]
+    search_fields = [
+        "number", "payment_reference", "po_reference", "sponsor__name", "forest__name",
+        "requested_by__email",
+    ]  # fmt: skip
+    list_select_related = ["sponsor", "forest"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "number", "sponsor", "forest", "amount", "vat_rate", "vat_amount", "total", "currency",
+        "status", "payment_reference", "po_reference", "requested_by", "created_at",
+        "paid_at", "paid_by", "cancelled_at", "budget_entry",
+    ]  # fmt: skip
+    fields = readonly_fields
+    actions = ["mark_paid", "mark_cancelled"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def _apply(self, request, queryset, service, done: str) -> None:
+        from partners.billing import InvoiceError
+
+        changed, unchanged, refused = 0, 0, []
+        for invoice_id in queryset.order_by("id").values_list("id", flat=True):
+            try:
+                with transaction.atomic():
+                    _invoice, newly = service(invoice_id)
+            except InvoiceError as exc:
+                refused.append(str(exc))
+                continue
+            changed += newly
+            unchanged += not newly
+        self.message_user(
+            request, f"{changed} invoices {done}; {unchanged} were already.", messages.SUCCESS
+        )
+        if refused:
+            self.message_user(request, "Refused: " + " ".join(refused[:20]), messages.WARNING)
+
+    @admin.action(description="Mark as paid (credits the forest budget once)")
+    def mark_paid(self, request, queryset) -> None:
+        from partners.billing import invoice_mark_paid
+
+        self._apply(
+            request,
+            queryset,
+            lambda pk: invoice_mark_paid(invoice_id=pk, paid_by=request.user),
+            "marked paid",
+        )
+
+    @admin.action(description="Cancel (only pending invoices)")
+    def mark_cancelled(self, request, queryset) -> None:
+        from partners.billing import invoice_cancel
+
+        self._apply(request, queryset, lambda pk: invoice_cancel(invoice_id=pk), "cancelled")
 
 
 class PlantingOrderEventInline(admin.TabularInline):

@@ -412,3 +412,96 @@ class SurvivalCheck(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"order {self.order_id} year {self.year}: {'alive' if self.alive else 'dead'}"
+
+
+# --------------------------------------------------------------------------------------------
+# Invoices: how a sponsor pays in (partners/billing.py)
+# --------------------------------------------------------------------------------------------
+
+
+class InvoiceNumberSequence(models.Model):
+    """The last invoice number issued per year. Its row is locked while a number is taken,
+    so numbers are gapless and in order within a year (a rolled-back request gives its
+    number back), as Dutch and EU invoicing rules ask."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Invoice(TimeStampedModel):
+    """A sponsor's request to top up one forest's budget, and the bill for it.
+
+    ``amount`` (net) is what the forest's budget gets once an operator marks the invoice
+    paid; VAT is added on top at ``vat_rate`` percent and goes to the tax office, not into
+    the budget. Paying writes exactly one ForestBudgetEntry (idempotency key
+    ``topup:invoice:<pk>``), linked in ``budget_entry``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending payment")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    sponsor = models.ForeignKey(Sponsor, on_delete=models.PROTECT, related_name="invoices")
+    forest = models.ForeignKey(BrandForest, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    payment_reference = models.CharField(
+        max_length=25,
+        unique=True,
+        editable=False,
+        help_text=_("ISO 11649 creditor reference the sponsor quotes with the transfer"),
+    )
+    po_reference = models.CharField(max_length=64, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    vat_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    budget_entry = models.OneToOneField(
+        ForestBudgetEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="partners_invoice_amount_positive", condition=models.Q(amount__gt=0)
+            ),
+            models.CheckConstraint(
+                name="partners_invoice_paid_has_entry",
+                condition=~models.Q(status="paid")
+                | models.Q(paid_at__isnull=False, budget_entry__isnull=False),
+            ),
+        ]
+        indexes = [
+            # invoice list in the portal: one sponsor's invoices, newest first.
+            models.Index(fields=["sponsor", "-created_at"], name="partners_invoice_sponsor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.sponsor})"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.normalise import normalise_merchant
-from partners.models import Campaign
+from partners.models import BrandForest, Campaign, Sponsor
 
 
 def _split(value: str) -> list[str]:
@@ -92,3 +93,62 @@ class CampaignForm(forms.ModelForm):
                 params={"spent": self.instance.spent_grams},
             )
         return budget
+
+
+class TopUpForm(forms.Form):
+    """A sponsor administrator asks to top up one of the sponsor's forests."""
+
+    forest = forms.ModelChoiceField(label=_("Forest"), queryset=BrandForest.objects.none())
+    amount = forms.DecimalField(
+        label=_("Amount (EUR, excluding VAT)"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Goes into the forest's budget once the invoice is paid."),
+    )
+    po_reference = forms.CharField(
+        label=_("Purchase order reference (optional)"), max_length=64, required=False
+    )
+
+    def __init__(self, *args, sponsor: Sponsor, **kwargs):
+        super().__init__(*args, **kwargs)
+        from partners.billing import TOPUP_MAX, TOPUP_MIN
+
+        self.fields["forest"].queryset = sponsor.forests.exclude(
+            status=BrandForest.Status.CLOSED
+        ).order_by("name", "id")
+        amount = self.fields["amount"]
+        amount.min_value, amount.max_value = TOPUP_MIN, TOPUP_MAX
+        amount.validators += [MinValueValidator(TOPUP_MIN), MaxValueValidator(TOPUP_MAX)]
+        amount.widget.attrs.update(min=str(TOPUP_MIN), max=str(TOPUP_MAX), step="0.01")
+
+
+class BrandingForm(forms.Form):
+    brand_colour = forms.CharField(
+        label=_("Brand colour"),
+        max_length=7,
+        validators=Sponsor._meta.get_field("brand_colour").validators,
+        help_text=_("A colour like #2e7d32: the portal header and buttons."),
+        widget=forms.TextInput(attrs={"pattern": "#[0-9a-fA-F]{6}", "placeholder": "#2e7d32"}),
+    )
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG or JPEG, up to 2 MB and 4000 pixels a side."),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+
+    def clean_logo(self):
+        from partners.branding import LOGO_MAX_BYTES, LogoRejected, sanitise_logo
+
+        upload = self.cleaned_data.get("logo")
+        if not upload:
+            return None
+        if upload.size > LOGO_MAX_BYTES:  # refuse before reading it into memory
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB."), params={"mb": LOGO_MAX_BYTES // 2**20}
+            )
+        try:
+            return sanitise_logo(upload.read())
+        except LogoRejected as exc:
+            raise forms.ValidationError(str(exc)) from exc

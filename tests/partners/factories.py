@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import factory
 
@@ -35,3 +36,22 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     starts_on = date(2026, 1, 1)
     ends_on = date(2026, 12, 31)
     budget_grams = 10_000
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    """A pending top-up invoice, made the way the portal makes them (partners.billing)."""
+
+    class Meta:
+        model = "partners.Invoice"
+
+    forest = factory.SubFactory("tests.forest.tree_factories.BrandForestFactory")
+    sponsor = factory.SelfAttribute("forest.sponsor")
+    amount = Decimal("250.00")
+    po_reference = ""
+    requested_by = None
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        from partners.billing import invoice_request
+
+        return invoice_request(**kwargs)
