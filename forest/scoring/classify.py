@@ -4,8 +4,8 @@ The rules are few and change rarely, the transactions many. So the rules are tur
 chunk, into a small lookup table keyed by matcher value, in which every row already names the
 single best rule for that value on the days it covers. A transaction then needs one hash probe
 per matcher kind and a comparison, instead of joining every matching rule and ranking them.
-Description regexes, the costly matcher, run only where no equality match of a higher-priority
-rule already decided the transaction.
+Description regexes, the costly matcher, run once per distinct description of the chunk, and
+count only where no equality match of a higher-priority rule already decided the transaction.
 """
 
 from __future__ import annotations

@@ -3,14 +3,17 @@
 The steps, each one set-based statement over a temporary table of the chunk's rows:
 
 1. claim: the chunk's rows leave the scoring queue by ``DELETE … RETURNING`` (its row locks keep
-   two workers on overlapping users from scoring a transaction twice); removed and re-scored
-   transactions have their old action reversed, booked ones without a live action go on;
-2. match: every rule matcher that fits (MCC, merchant, merchant id, category, regex);
-3. best: the highest-priority valid rule per transaction;
-4. estimate: grams from the rule's formula, in euros through ``forest_currencyrate``;
-5. cap: the per-user daily cap per action type, counting what earlier chunks awarded;
-6. campaigns: sponsor bonuses, granted from each campaign's budget under its row lock;
-7. drops, green actions, ledger ``earn`` entries and cached balances;
+   two workers on overlapping users from scoring a transaction twice); removed, changed and
+   re-scored transactions have their old action reversed (``clawbacks``), booked ones without a
+   live action go on to the stage;
+2. classify: the best rule per transaction through the rules' lookup tables (``classify``);
+3. estimate and cap: grams from the rule's formula, in euros through ``forest_currencyrate``,
+   then the per-user daily cap per action type, counting what earlier chunks awarded;
+4. campaigns: sponsor bonuses requested, assuming the budgets have them (``campaigns``);
+5. drops and green actions;
+6. grants: the bonuses taken from the campaigns' budgets under their row locks, as late as
+   possible, shrinking what step 5 wrote if a budget ran out meanwhile;
+7. ledger ``earn`` entries and cached balances;
 8. claw-backs: refunds and reversals at a scored merchant.
 
 Nothing here loops over transactions in Python; the chunk either commits whole or not at all.
