@@ -15,22 +15,6 @@ from tests.partners.factories import SponsorFactory, SponsorMembershipFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def member():
-    return SponsorMembershipFactory(role=SponsorMembership.Role.ADMIN)
-
-
-@pytest.fixture
-def sponsor(member):
-    return member.sponsor
-
-
-@pytest.fixture
-def portal(client, member):
-    client.force_login(member.user)
-    return client
-
-
 def _image(fmt: str, size=(300, 120), mode="RGB", **save) -> bytes:
     image = Image.new(mode, size, (200, 30, 30) if mode == "RGB" else (200, 30, 30, 128))
     buf = io.BytesIO()

@@ -29,17 +29,6 @@ def member():
     return SponsorMembershipFactory(role=SponsorMembership.Role.ANALYST)  # reading is enough
 
 
-@pytest.fixture
-def sponsor(member):
-    return member.sponsor
-
-
-@pytest.fixture
-def portal(client, member):
-    client.force_login(member.user)
-    return client
-
-
 def _at(day: int, month: int = 11, hour: int = 12):
     return time_machine.travel(datetime(2026, month, day, hour, tzinfo=UTC), tick=False)
 

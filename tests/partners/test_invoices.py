@@ -27,24 +27,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def member():
-    return SponsorMembershipFactory(role=SponsorMembership.Role.ADMIN)
-
-
-@pytest.fixture
-def sponsor(member):
-    return member.sponsor
-
-
-@pytest.fixture
 def forest(sponsor):
     return BrandForestFactory(sponsor=sponsor, name="Kubuqi", budget="0")
-
-
-@pytest.fixture
-def portal(client, member):
-    client.force_login(member.user)
-    return client
 
 
 @pytest.fixture

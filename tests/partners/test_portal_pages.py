@@ -21,22 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def member():
-    return SponsorMembershipFactory(role=SponsorMembership.Role.ADMIN)
-
-
-@pytest.fixture
-def sponsor(member):
-    return member.sponsor
-
-
-@pytest.fixture
-def portal(client, member):
-    client.force_login(member.user)
-    return client
-
-
-@pytest.fixture
 def analyst_portal(client, sponsor):
     analyst = SponsorMembershipFactory(sponsor=sponsor, role=SponsorMembership.Role.ANALYST)
     client.force_login(analyst.user)
