@@ -7,11 +7,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.crypto import DecryptionFailed, mask
 from accounts.models import (
     Consent,
     ImportBatch,
     LinkedFeed,
     Notification,
+    PlaidItem,
     Profile,
     Transaction,
     User,
@@ -82,6 +84,73 @@ class ConsentInline(admin.TabularInline):
         return False  # consent is given by the user, never by an operator
 
 
+def _masked(item: PlaidItem, secret: str) -> str:
+    if item.removed_at is not None:
+        return _("erased (item removed at Plaid %(at)s)") % {"at": item.removed_at.date()}
+    try:
+        plaintext = item.access_token() if secret == "access_token" else item.item_id()
+    except DecryptionFailed:
+        return _("stored, but not decryptable with the current CANOPY_FIELD_ENCRYPTION_KEY")
+    return mask(plaintext) or "—"
+
+
+class _PlaidItemDisplay:
+    """Tokens are shown masked only; the encrypted columns are never on a page."""
+
+    @admin.display(description=_("access token"))
+    def access_token_masked(self, obj: PlaidItem) -> str:
+        return _masked(obj, "access_token")
+
+    @admin.display(description=_("item id"))
+    def item_id_masked(self, obj: PlaidItem) -> str:
+        return _masked(obj, "item_id")
+
+
+class PlaidItemInline(_PlaidItemDisplay, admin.StackedInline):
+    model = PlaidItem
+    extra = 0
+    can_delete = False
+    fields = [
+        "adapter",
+        "access_token_masked",
+        "item_id_masked",
+        "removal_requested_at",
+        "removed_at",
+        "removal_attempts",
+        "removal_error",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # only Plaid Link creates items
+
+
+@admin.register(PlaidItem)
+class PlaidItemAdmin(_PlaidItemDisplay, admin.ModelAdmin):
+    list_display = ["id", "feed", "adapter", "created_at", "removal_requested_at", "removed_at"]
+    list_filter = ["adapter", "removal_requested_at", "removed_at"]
+    search_fields = ["feed__user__email", "feed__account_ref"]
+    list_select_related = ["feed"]
+    fields = [
+        "feed",
+        "adapter",
+        "access_token_masked",
+        "item_id_masked",
+        "created_at",
+        "removal_requested_at",
+        "removed_at",
+        "removal_attempts",
+        "removal_error",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(LinkedFeed)
 class LinkedFeedAdmin(admin.ModelAdmin):
     list_display = [
@@ -100,7 +169,7 @@ class LinkedFeedAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
     readonly_fields = ["cursor", "last_synced_at", "last_error", "created_at", "updated_at"]
-    inlines = [ConsentInline]
+    inlines = [ConsentInline, PlaidItemInline]
     actions = ["sync_again"]
 
     @admin.action(description=_("Sync the selected feeds again (sandbox and Plaid)"))

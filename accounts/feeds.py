@@ -16,15 +16,17 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from accounts.crypto import digest
 from accounts.importing import feed_import_check, transactions_import
 from accounts.models import (
     Consent,
     ImportBatch,
     LinkedFeed,
     Notification,
+    PlaidItem,
     Profile,
     Provider,
     Transaction,
@@ -93,6 +95,10 @@ class FeedExists(Exception):
     def __init__(self, feed: LinkedFeed) -> None:
         super().__init__(f"This account is linked already (feed {feed.pk}).")
         self.feed = feed
+
+
+class FeedNeedsRelink(Exception):
+    """A Plaid feed whose item was removed at revocation: only Plaid Link can bring it back."""
 
 
 class DeliveryReplayed(Exception):
@@ -195,6 +201,11 @@ def consent_renew(*, feed: LinkedFeed, scopes: list[str], purpose_accepted: bool
     """A new consent for the feed (after expiry, revocation or before either); feed active."""
     scopes = _check_consent(scopes=scopes, purpose_accepted=purpose_accepted)
     feed = LinkedFeed.objects.select_for_update().get(pk=feed.pk)
+    if (
+        feed.provider == Provider.PLAID
+        and PlaidItem.objects.filter(feed=feed, removal_requested_at__isnull=False).exists()
+    ):
+        raise FeedNeedsRelink("This bank link was removed at Plaid: link the bank again.")
     consent = _consent_create(feed=feed, scopes=scopes, now=timezone.now())
     was_active = feed.status == LinkedFeed.Status.ACTIVE
     feed.status = LinkedFeed.Status.ACTIVE
@@ -219,6 +230,9 @@ class Revocation:
 @transaction.atomic
 def feed_revoke(*, feed: LinkedFeed) -> Revocation:
     """Stop the feed's imports now and erase the personal data of its transactions.
+
+    A Plaid feed's item is removed at Plaid too, after commit and without waiting for Plaid
+    (``accounts.plaid_link.plaid_item_removal_request``).
 
     One UPDATE erases what the bank sent about each transaction (payload, description,
     merchant) and keeps what scoring derived from it (amount, dates, currency, status and the
@@ -246,6 +260,10 @@ def feed_revoke(*, feed: LinkedFeed) -> Revocation:
         updated_at=now,
     )
     kept = Transaction.objects.filter(feed=feed).count()
+    if feed.provider == Provider.PLAID:
+        from accounts.plaid_link import plaid_item_removal_request
+
+        plaid_item_removal_request(feed=feed, now=now)
     return Revocation(
         feed=feed,
         revoked_at=now,
@@ -496,11 +514,11 @@ def webhook_delivery_accept(
     Raises ``DeliveryReplayed`` for a delivery id seen before and ``LookupError`` when it names
     no active feed; in both cases nothing is written.
     """
-    feeds = list(
-        LinkedFeed.objects.importable()
-        .filter(provider=provider, account_ref__in=account_refs)
-        .order_by("id")
+    # Plaid's webhooks name the item; feeds linked through Plaid Link keep its digest.
+    names = Q(account_ref__in=account_refs) | Q(
+        plaid_item__item_id_sha256__in=[digest(ref) for ref in account_refs]
     )
+    feeds = list(LinkedFeed.objects.importable().filter(names, provider=provider).order_by("id"))
     if WebhookDelivery.objects.filter(provider=provider, delivery_id=delivery_id).exists():
         raise DeliveryReplayed(delivery_id)
     if not feeds:

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from accounts.models import ImportBatch, LinkedFeed, User
+from accounts.models import ImportBatch, LinkedFeed, PlaidItem, User
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +32,29 @@ def consent_sweep_task() -> dict:
 
 @shared_task
 def feeds_pull_task() -> int:
-    """Nightly: one sync task per active aggregator feed. Returns how many were enqueued."""
+    """Nightly: one sync task per active aggregator feed, and another try at removing the
+    Plaid items of revoked feeds that Plaid missed. Returns how many syncs were enqueued."""
     from accounts.feeds import feeds_due_for_pull
+    from accounts.plaid_link import plaid_items_due_for_removal
 
     feed_ids = feeds_due_for_pull()
     for feed_id in feed_ids:
         feed_sync_task.delay(feed_id)
+    for item_id in plaid_items_due_for_removal():
+        plaid_item_remove_task.delay(item_id)
     return len(feed_ids)
+
+
+@shared_task
+def plaid_item_remove_task(plaid_item_id: int) -> bool:
+    """Remove a revoked feed's item at Plaid and erase its tokens. A failure is recorded on the
+    item and retried by the nightly pull, not here: revocation never waits for Plaid."""
+    from accounts.plaid_link import plaid_item_remove
+
+    item = PlaidItem.objects.filter(pk=plaid_item_id).first()
+    if item is None:
+        return False  # deleted since enqueue (the user or feed was deleted)
+    return plaid_item_remove(item=item)
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)

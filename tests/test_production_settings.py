@@ -14,6 +14,7 @@ EXAMPLE_ENV = {
     "DJANGO_ALLOWED_HOSTS": "canopy.example.org",
     "DATABASE_URL": "postgres://canopy@127.0.0.1:5432/canopy",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CANOPY_FIELD_ENCRYPTION_KEY": "v4J3sQ0yQm2b7m0cFZk9fF6x3eJQb1oVqk2b8yJr0gE=",
 }
 
 

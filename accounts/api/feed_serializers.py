@@ -170,3 +170,24 @@ class TransactionSerializer(serializers.ModelSerializer):
     def get_green_action(self, transaction: Transaction) -> dict | None:
         """The transaction's green action and why, or null until it is scored (or has none)."""
         return self.context.get("green_actions", {}).get(transaction.id)
+
+
+class PlaidLinkTokenSerializer(serializers.Serializer):
+    link_token = serializers.CharField(help_text="Open Plaid Link with this token.")
+    expiration = serializers.DateTimeField(help_text="The token is refused by Link after this.")
+
+
+class PlaidExchangeInputSerializer(serializers.Serializer):
+    """What Plaid Link's onSuccess gave the app, and the user's explicit consent."""
+
+    public_token = serializers.CharField(
+        max_length=256, help_text="onSuccess's public_token (single use, valid 30 minutes)."
+    )
+    account_id = serializers.CharField(
+        max_length=128,
+        help_text="The Plaid account_id of the account the user chose (metadata.accounts[].id).",
+    )
+    display_name = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default=""
+    )
+    consent = ConsentInputSerializer()

@@ -43,6 +43,7 @@ from accounts.feeds import (
     ConsentRequired,
     DeliveryReplayed,
     FeedExists,
+    FeedNeedsRelink,
     consent_purpose,
     consent_renew,
     feed_link,
@@ -123,7 +124,9 @@ class FeedListCreateApi(APIView):
             "on each feed's consent) and send `consent` only after they accept it. Nothing is "
             "pre-ticked: without `consent.scopes` and `consent.purpose_accepted: true` the "
             "answer is 400. Consent lasts `CANOPY_CONSENT_DAYS` (180 days; 90 for UK "
-            "accounts). Sandbox and Plaid feeds start their first sync right away."
+            "accounts). Sandbox feeds start their first sync right away. Plaid feeds are "
+            "linked through Plaid Link instead (`/api/v1/feeds/plaid/link-token`, then "
+            "`/api/v1/feeds/plaid/exchange`): `provider: plaid` here is a 400."
         ),
         examples=[
             OpenApiExample(
@@ -154,6 +157,14 @@ class FeedListCreateApi(APIView):
                 return _consent_required(request, data.errors)
             raise serializers.ValidationError(data.errors)
         values = data.validated_data
+        if values["provider"] == Provider.PLAID:
+            # A Plaid feed needs the access token only Plaid Link's exchange gives.
+            return error_response(
+                "Plaid feeds are linked through Plaid Link: POST /api/v1/feeds/plaid/link-token, "
+                "then POST /api/v1/feeds/plaid/exchange.",
+                code="use_plaid_link",
+                status_code=status.HTTP_400_BAD_REQUEST,
+            )
         try:
             feed = feed_link(
                 user=request.user,
@@ -188,7 +199,10 @@ class FeedDetailApi(APIView):
             "Stops every import into the feed at once and revokes its consent. Each of the "
             "feed's transactions loses what the bank sent about it (raw payload, description, "
             "merchant name and id, normalised merchant, MCC, category); the amount, currency, "
-            "dates, status and the green energy already earned stay. The answer lists both."
+            "dates, status and the green energy already earned stay. The answer lists both. "
+            "A feed linked through Plaid Link also has its item removed at Plaid, after the "
+            "answer and without waiting for Plaid; its stored access token is erased once "
+            "Plaid confirms."
         ),
     )
     def delete(self, request, feed_id: int) -> Response:
@@ -215,7 +229,14 @@ class FeedDetailApi(APIView):
 class FeedConsentApi(APIView):
     @extend_schema(
         request=ConsentInputSerializer,
-        responses={201: ConsentSerializer, 400: OpenApiResponse(description="Consent missing.")},
+        responses={
+            201: ConsentSerializer,
+            400: OpenApiResponse(description="Consent missing."),
+            409: OpenApiResponse(
+                description="A revoked Plaid feed: its bank link was removed; link it again "
+                "through Plaid Link."
+            ),
+        },
         examples=[OpenApiExample("Renew", value=_CONSENT_EXAMPLE, request_only=True)],
         summary="Renew consent (after a nudge, expiry or revocation): the feed is active again",
     )
@@ -228,6 +249,8 @@ class FeedConsentApi(APIView):
             consent = consent_renew(feed=feed, **data.validated_data)
         except ConsentRequired as exc:
             return _consent_required(request, [str(exc)])
+        except FeedNeedsRelink as exc:
+            return error_response(str(exc), code="relink_required", status_code=409)
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 

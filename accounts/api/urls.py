@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.api import auth_views, feed_views, views
+from accounts.api import auth_views, feed_views, plaid_views, views
 
 urlpatterns = [
     path("auth/register", auth_views.RegisterApi.as_view(), name="auth-register"),
@@ -13,6 +13,14 @@ urlpatterns = [
     # Linked feeds
     path("feeds", feed_views.FeedListCreateApi.as_view(), name="feeds"),
     path("feeds/csv-template", feed_views.CsvTemplateApi.as_view(), name="feeds-csv-template"),
+    path(
+        "feeds/plaid/link-token",
+        plaid_views.PlaidLinkTokenApi.as_view(),
+        name="feeds-plaid-link-token",
+    ),
+    path(
+        "feeds/plaid/exchange", plaid_views.PlaidExchangeApi.as_view(), name="feeds-plaid-exchange"
+    ),
     path("feeds/<int:feed_id>", feed_views.FeedDetailApi.as_view(), name="feed-detail"),
     path("feeds/<int:feed_id>/consent", feed_views.FeedConsentApi.as_view(), name="feed-consent"),
     path("feeds/<int:feed_id>/uploads", feed_views.FeedUploadApi.as_view(), name="feed-uploads"),

@@ -151,6 +151,8 @@ REST_FRAMEWORK = {
         "user": env("CANOPY_THROTTLE_USER", default="600/minute"),
         "auth": env("CANOPY_THROTTLE_AUTH", default="10/minute"),
         "webhook": env("CANOPY_THROTTLE_WEBHOOK", default="600/minute"),
+        # POST /feeds/plaid/link-token and /feeds/plaid/exchange, per user, shared.
+        "plaid_link": env("CANOPY_THROTTLE_PLAID_LINK", default="10/minute"),
     },
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -214,3 +216,25 @@ LOGGING = {
 # Shared secrets for aggregator webhooks, per provider: CANOPY_WEBHOOK_SECRET_<PROVIDER>.
 CANOPY_WEBHOOK_TOLERANCE_SECONDS = 300
 CANOPY_CONSENT_DAYS = {"default": 180, "sandbox": 180, "plaid": 180, "berlin_group": 180, "uk": 90}
+
+# Secrets stored in the database (Plaid access tokens) are Fernet-encrypted with this key:
+# one or more url-safe base64 32-byte keys, comma separated, the first encrypting
+# (accounts/crypto.py). Empty here: local.py and test.py set fixed throwaway keys, and
+# production.py refuses to start without one.
+CANOPY_FIELD_ENCRYPTION_KEY = env("CANOPY_FIELD_ENCRYPTION_KEY", default="")
+
+# Plaid Link. "plaid" calls the Plaid API (CANOPY_PLAID_CLIENT_ID, _SECRET, _ENV); "sandbox" is
+# Canopy's offline stand-in with deterministic tokens, serving the sandbox bank (demo, tests).
+CANOPY_PLAID_LINK = env("CANOPY_PLAID_LINK", default="plaid")
+CANOPY_PLAID_CLIENT_NAME = env("CANOPY_PLAID_CLIENT_NAME", default="Canopy")
+CANOPY_PLAID_COUNTRY_CODES = env.list("CANOPY_PLAID_COUNTRY_CODES", default=["NL"])
+# Needed by Plaid for banks that log in through OAuth (most European banks) on mobile.
+CANOPY_PLAID_REDIRECT_URI = env("CANOPY_PLAID_REDIRECT_URI", default="")
+
+# The sponsors' top-up invoices (partners.billing): who issues them, as JSON with the keys
+# name, address (a list of lines), vat_number, coc_number, iban, bic and email; unset keys keep
+# obvious placeholders. The VAT rate in percent (0 for reverse charge) and the top-up limits.
+CANOPY_INVOICE_ISSUER = env.json("CANOPY_INVOICE_ISSUER", default={})
+CANOPY_INVOICE_VAT_RATE = env.str("CANOPY_INVOICE_VAT_RATE", default="21.00")
+CANOPY_TOPUP_MIN = env.str("CANOPY_TOPUP_MIN", default="50.00")
+CANOPY_TOPUP_MAX = env.str("CANOPY_TOPUP_MAX", default="100000.00")

@@ -6,7 +6,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from accounts.models import Consent, Profile, User
+from accounts.models import Consent, PlaidItem, Profile, User
 from accounts.normalise import normalise_merchant
 
 DEFAULT_PASSWORD = "groene-trein-2026"
@@ -100,3 +100,26 @@ class TransactionFactory(factory.django.DjangoModelFactory):
             from forest.models import ScoringQueue
 
             ScoringQueue.objects.get_or_create(transaction=obj, defaults={"user_id": obj.user_id})
+
+
+class PlaidItemFactory(factory.django.DjangoModelFactory):
+    """A feed's Plaid item with its tokens encrypted, as Plaid Link leaves it.
+
+    ``PlaidItemFactory(access_token="access-sandbox-…", item_id="…")`` sets the plaintexts.
+    """
+
+    class Meta:
+        model = PlaidItem
+
+    feed = factory.SubFactory(LinkedFeedFactory, provider="plaid")
+    adapter = "sandbox"
+    public_token_sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    access_token = factory.Sequence(lambda n: f"access-sandbox-{n:08d}-0000-4000-8000-000000000000")
+    item_id = factory.Sequence(lambda n: f"item-sandbox-{n:024d}")
+
+    @classmethod
+    def _create(cls, model_class, *args, access_token="", item_id="", **kwargs):
+        item = model_class(*args, **kwargs)
+        item.set_secrets(access_token=access_token, item_id=item_id)
+        item.save()
+        return item

@@ -12,7 +12,7 @@ from accounts.importing import FeedNotImportable
 from accounts.models import ImportBatch, LinkedFeed, Transaction
 from accounts.providers import PlaidProvider, ProviderError, SandboxProvider
 from accounts.tasks import feed_sync_task, feeds_pull_task
-from tests.accounts.factories import LinkedFeedFactory
+from tests.accounts.factories import LinkedFeedFactory, PlaidItemFactory
 from tests.accounts.feed_helpers import fixture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -223,13 +223,26 @@ def test_plaid_without_credentials_is_not_retried(plaid_feed, monkeypatch):
     assert "credentials" in plaid_feed.last_error
 
 
-def test_the_plaid_access_token_comes_from_the_environment(plaid_feed, monkeypatch):
-    monkeypatch.setenv("CANOPY_PLAID_ACCESS_TOKEN_ACC_CHECKING", "access-env-1")
+def test_the_plaid_access_token_is_the_one_stored_when_the_feed_was_linked(plaid_feed):
+    PlaidItemFactory(feed=plaid_feed, access_token="access-sandbox-stored-1")
     transport = RecordedPlaid({None: "plaid_sync_empty.json"})
 
     PlaidProvider(client_id="c", secret="s", transport=transport).sync(feed=plaid_feed, cursor="")
 
-    assert transport.requests[0][1]["access_token"] == "access-env-1"
+    assert transport.requests[0][1]["access_token"] == "access-sandbox-stored-1"
+
+
+def test_a_plaid_feed_without_a_stored_token_is_not_retried(plaid_feed):
+    transport = RecordedPlaid({None: "plaid_sync_empty.json"})
+
+    with pytest.raises(ProviderError) as failed:
+        PlaidProvider(client_id="c", secret="s", transport=transport).sync(
+            feed=plaid_feed, cursor=""
+        )
+
+    assert failed.value.retryable is False
+    assert "Plaid Link" in str(failed.value)
+    assert transport.requests == []
 
 
 # --- Tasks -----------------------------------------------------------------------------------
