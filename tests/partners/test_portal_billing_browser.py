@@ -86,6 +86,13 @@ def test_sponsor_admin_tops_up_a_forest_and_sees_the_budget_after_payment(live_s
         page.click("text=Save branding")
         header_logo = page.locator("header img.brand-logo")
         assert header_logo.is_visible()
+        # The page is there before its image: wait until the browser has the logo (a logo
+        # that failed to load never completes with a width, and the wait times out).
+        page.wait_for_function(
+            "() => { const img = document.querySelector('header img.brand-logo');"
+            " return img && img.complete && img.naturalWidth > 0; }",
+            timeout=10_000,
+        )
         assert header_logo.evaluate("img => img.naturalWidth") == 240
         assert page.locator("header").evaluate("h => getComputedStyle(h).backgroundColor") == (
             "rgb(13, 71, 161)"
