@@ -20,7 +20,7 @@ from forest.models import (
     Species,
     Tree,
 )
-from forest.models.trees import Team, TeamMembership, TreeContribution
+from forest.models.trees import Team, TeamInvitation, TeamMembership, TreeContribution
 from forest.services.rules import rule_save
 
 
@@ -239,6 +239,18 @@ class TeamMembershipInline(admin.TabularInline):
         return False
 
 
+class TeamInvitationInline(admin.TabularInline):
+    model = TeamInvitation
+    extra = 0
+    readonly_fields = ["email", "invited_user", "invited_by", "status", "expires_at", "created_at"]
+    fields = readonly_fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Team)
 class TeamAdmin(ReadOnlyAdmin):
     """Co-planting teams; members join and leave through the app only."""
@@ -246,7 +258,26 @@ class TeamAdmin(ReadOnlyAdmin):
     list_display = ["id", "name", "created_by", "created_at"]
     search_fields = ["name", "created_by__email", "memberships__user__email"]
     list_select_related = ["created_by"]
-    inlines = [TeamMembershipInline]
+    inlines = [TeamMembershipInline, TeamInvitationInline]
+
+
+@admin.register(TeamInvitation)
+class TeamInvitationAdmin(ReadOnlyAdmin):
+    """Invitations are sent, answered and revoked through the app; only a hash of the token."""
+
+    list_display = [
+        "id", "team", "email", "invited_user", "invited_by", "status", "expires_at",
+        "responded_at", "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "expires_at", "created_at"]
+    search_fields = ["email", "team__name", "invited_user__email", "invited_by__email"]
+    list_select_related = ["team", "invited_user", "invited_by"]
+    readonly_fields = [
+        "team", "email", "invited_user", "invited_by", "status", "token_hash", "expires_at",
+        "responded_at", "accepted_by", "created_at", "updated_at",
+    ]  # fmt: skip
+    fields = readonly_fields
+    date_hierarchy = "created_at"
 
 
 @admin.register(Tree)

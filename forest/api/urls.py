@@ -14,10 +14,25 @@ urlpatterns = [
     path("trees/<int:tree_id>/grow", tree_views.TreeGrowApi.as_view(), name="tree-grow"),
     path("trees/<int:tree_id>/move", tree_views.TreeMoveApi.as_view(), name="tree-move"),
     path("teams", tree_views.TeamListCreateApi.as_view(), name="teams"),
+    path(
+        "teams/invitations/accept",
+        tree_views.TeamInvitationAcceptApi.as_view(),
+        name="team-invitation-accept",
+    ),
     path("teams/<int:team_id>", tree_views.TeamDetailApi.as_view(), name="team-detail"),
     path("teams/<int:team_id>/accept", tree_views.TeamAcceptApi.as_view(), name="team-accept"),
     path("teams/<int:team_id>/decline", tree_views.TeamDeclineApi.as_view(), name="team-decline"),
     path("teams/<int:team_id>/leave", tree_views.TeamLeaveApi.as_view(), name="team-leave"),
+    path(
+        "teams/<int:team_id>/invitations",
+        tree_views.TeamInvitationListCreateApi.as_view(),
+        name="team-invitations",
+    ),
+    path(
+        "teams/<int:team_id>/invitations/<int:invitation_id>/revoke",
+        tree_views.TeamInvitationRevokeApi.as_view(),
+        name="team-invitation-revoke",
+    ),
     path(
         "trees/<int:tree_id>/certificate.png",
         tree_views.TreeCertificatePngApi.as_view(),

@@ -10,7 +10,15 @@ from forest.models.rules import (
     RuleMatcher,
 )
 from forest.models.scoring import ScoringChunk, ScoringQueue, ScoringRun
-from forest.models.trees import Certificate, Species, Tree
+from forest.models.trees import (
+    Certificate,
+    Species,
+    Team,
+    TeamInvitation,
+    TeamMembership,
+    Tree,
+    TreeContribution,
+)
 
 __all__ = [
     "ActionType",
@@ -28,5 +36,9 @@ __all__ = [
     "ScoringQueue",
     "ScoringRun",
     "Species",
+    "Team",
+    "TeamInvitation",
+    "TeamMembership",
     "Tree",
+    "TreeContribution",
 ]

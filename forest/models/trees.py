@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 from django.conf import settings
@@ -106,6 +108,8 @@ class TeamMembership(TimeStampedModel):
         ACTIVE = "active", _("Member")
         DECLINED = "declined", _("Declined")
         LEFT = "left", _("Left")
+        # Every invitation of theirs was revoked or ran out before they answered.
+        EXPIRED = "expired", _("Invitation ended")
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -126,6 +130,95 @@ class TeamMembership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.team_id}: {self.status}"
+
+
+class TeamInvitationQuerySet(models.QuerySet["TeamInvitation"]):
+    def pending(self, now: datetime) -> TeamInvitationQuerySet:
+        """Open invitations: not answered, revoked or past their date (expiry is lazy)."""
+        return self.filter(status=TeamInvitation.Status.PENDING, expires_at__gt=now)
+
+
+class TeamInvitation(TimeStampedModel):
+    """One invitation to a team, by e-mail address or (for a known friend) by user.
+
+    An e-mail invitation looks the same to the team whether or not the address has an
+    account: ``invited_user`` is only for delivery and for accepting from the app. The token
+    is sent once (in the e-mail to an address without an account) and stored as a SHA-256 only.
+    Expiry is evaluated when the invitation is read or used; no sweep is needed.
+    """
+
+    TTL = timedelta(days=14)
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(blank=True, help_text=_("Lower-case; empty when invited by user"))
+    invited_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="team_invitations",
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="team_invitations_sent",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When it was accepted, declined, revoked or expired")
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = TeamInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="forest_invitation_has_invitee",
+                condition=~models.Q(email="") | models.Q(invited_user__isnull=False),
+            ),
+            # Inviting an address again while its invitation is open is a no-op, not a 2nd seat.
+            models.UniqueConstraint(
+                fields=["team", "email"],
+                condition=models.Q(status="pending") & ~models.Q(email=""),
+                name="forest_invitation_open_email_once",
+            ),
+        ]
+        indexes = [
+            # Seats taken and the team's invitation list (team_invitation_list).
+            models.Index(fields=["team", "status"], name="forest_invitation_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} to team {self.team_id}: {self.status}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        # Tokens are 256 random bits: a fast hash is enough (as for partner API keys).
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def current_status(self, now: datetime) -> str:
+        """The status, with a pending invitation past its date shown as expired."""
+        if self.status == self.Status.PENDING and self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.status
 
 
 class TreeQuerySet(models.QuerySet["Tree"]):

@@ -8,49 +8,46 @@ member gave. A user may grow a personal tree and be in teams at the same time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from forest.models.trees import Team, TeamMembership
+from forest.models.trees import Team, TeamInvitation, TeamMembership
+from forest.services.team_invitations import (
+    ended_error,
+    expire_due,
+    invite_locked,
+    join_locked,
+    raise_or_return,
+    resolve_invitees,
+)
 from forest.services.trees import TreeError
-
-
-def _invitees(*, creator_id: int, emails: Sequence[str], user_ids: Sequence[int]) -> list[int]:
-    """User ids for the invitees; unknown ones are refused by name so the creator can fix them."""
-    User = get_user_model()
-    wanted_emails = {e.strip().lower() for e in emails if e.strip()}
-    found = dict(
-        User.objects.filter(email__in=wanted_emails, is_active=True).values_list("email", "id")
-    )
-    found = {email.lower(): pk for email, pk in found.items()}
-    missing = sorted(wanted_emails - set(found))
-    ids = set(found.values())
-    if user_ids:
-        known = set(
-            User.objects.filter(pk__in=user_ids, is_active=True).values_list("id", flat=True)
-        )
-        missing += [str(pk) for pk in sorted(set(user_ids) - known)]
-        ids |= known
-    if missing:
-        raise TreeError(
-            f"Could not invite: {', '.join(missing)}.", code="unknown_invitee", status=400
-        )
-    ids.discard(creator_id)
-    return sorted(ids)
 
 
 @transaction.atomic
 def team_create(
-    *, creator_id: int, name: str, emails: Sequence[str] = (), user_ids: Sequence[int] = ()
+    *,
+    creator_id: int,
+    name: str,
+    emails: Sequence[str] = (),
+    user_ids: Sequence[int] = (),
+    now: datetime | None = None,
 ) -> Team:
-    """Create a team with its creator as member and the others invited (2 to 10 in all)."""
+    """Create a team with its creator as member and 1 to 9 others invited (2 to 10 in all).
+
+    E-mail addresses are invited whether or not they have an account (see
+    ``forest.services.team_invitations``); unknown user ids are refused.
+    """
+    now = now or timezone.now()
     name = name.strip()
     if not name:
         raise TreeError("Give the team a name.", code="invalid_name", status=400)
-    invitees = _invitees(creator_id=creator_id, emails=emails, user_ids=user_ids)
-    if len(invitees) + 1 < Team.MIN_MEMBERS:
+    creator = get_user_model().objects.select_related("profile").get(pk=creator_id)
+    invitees = resolve_invitees(inviter=creator, emails=emails, user_ids=user_ids)
+    if not invitees:
         raise TreeError("Invite at least one friend.", code="too_few_members", status=400)
     if len(invitees) + 1 > Team.MAX_MEMBERS:
         raise TreeError(
@@ -58,12 +55,11 @@ def team_create(
             code="too_many_members",
             status=400,
         )
-    now = timezone.now()
     team = Team.objects.create(name=name[:80], created_by_id=creator_id)
-    TeamMembership.objects.bulk_create(
-        [TeamMembership(team=team, user_id=creator_id, status="active", joined_at=now)]
-        + [TeamMembership(team=team, user_id=pk) for pk in invitees]
+    TeamMembership.objects.create(
+        team=team, user_id=creator_id, status=TeamMembership.Status.ACTIVE, joined_at=now
     )
+    invite_locked(team=team, inviter=creator, invitees=invitees, now=now, full_status=400)
     return team
 
 
@@ -76,31 +72,50 @@ def _locked_membership(user_id: int, team_id: int) -> TeamMembership:
     return membership
 
 
-@transaction.atomic
-def team_accept(*, user_id: int, team_id: int) -> TeamMembership:
-    membership = _locked_membership(user_id, team_id)
-    if membership.status == TeamMembership.Status.ACTIVE:
-        return membership
-    if membership.status != TeamMembership.Status.INVITED:
-        raise TreeError("You left this team; ask for a new invitation.", code="not_invited")
-    active = TeamMembership.objects.filter(
-        team_id=team_id, status=TeamMembership.Status.ACTIVE
-    ).count()
-    if active >= Team.MAX_MEMBERS:  # cannot happen while invitations count, but cheap to check
-        raise TreeError("The team is full.", code="too_many_members")
-    membership.status = TeamMembership.Status.ACTIVE
-    membership.joined_at = timezone.now()
-    membership.save(update_fields=["status", "joined_at", "updated_at"])
-    return membership
+def team_accept(*, user_id: int, team_id: int, now: datetime | None = None) -> TeamMembership:
+    """Accept an invitation from the app (for users who had an account when invited).
+
+    An invitation that expired or was withdrawn answers 410, and is marked so.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        membership = _locked_membership(user_id, team_id)
+        team = membership.team
+        expire_due(team, now)
+        membership.refresh_from_db()
+        invitation = (
+            TeamInvitation.objects.pending(now)
+            .filter(team=team, invited_user_id=user_id)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if membership.status == TeamMembership.Status.ACTIVE and invitation is None:
+            return membership
+        if membership.status == TeamMembership.Status.EXPIRED:
+            outcome = ended_error(team, user_id)
+        elif membership.status not in (
+            TeamMembership.Status.INVITED,
+            TeamMembership.Status.ACTIVE,  # a member whose address was invited again
+        ):
+            outcome = TreeError("You left this team; ask for a new invitation.", code="not_invited")
+        else:
+            # None: invited before invitations were records; accepted as it always was.
+            outcome = join_locked(team=team, user=membership.user, invitation=invitation, now=now)
+    return raise_or_return(outcome)
 
 
 @transaction.atomic
-def team_decline(*, user_id: int, team_id: int) -> None:
+def team_decline(*, user_id: int, team_id: int, now: datetime | None = None) -> None:
+    now = now or timezone.now()
     membership = _locked_membership(user_id, team_id)
     if membership.status != TeamMembership.Status.INVITED:
         raise TreeError("There is no invitation to decline.", code="not_invited")
     membership.status = TeamMembership.Status.DECLINED
     membership.save(update_fields=["status", "updated_at"])
+    email = membership.user.email.lower()
+    TeamInvitation.objects.pending(now).filter(team_id=team_id).filter(
+        Q(invited_user_id=user_id) | Q(email=email)
+    ).update(status=TeamInvitation.Status.DECLINED, responded_at=now, updated_at=now)
 
 
 @transaction.atomic

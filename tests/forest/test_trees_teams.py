@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from forest.certificates import certificate_by_number, certificate_details
 from forest.models import EnergyLedgerEntry, Tree
-from forest.models.trees import Team, TeamMembership, TreeContribution
+from forest.models.trees import Team, TeamInvitation, TeamMembership, TreeContribution
 from forest.services.teams import team_accept, team_create
 from forest.services.trees import TreeError, tree_grow, tree_start
 from partners.models import PlantingOrder
@@ -56,20 +56,26 @@ def test_a_team_is_created_with_invitees_who_accept(forest):
     assert response.status_code == 201, response.data
     team_id = response.data["id"]
     assert response.data["your_status"] == "active"
-    assert [(m["name"], m["status"]) for m in response.data["members"]] == [
-        ("Anna", "active"),
-        ("Bram", "invited"),
-    ]
-    assert "email" not in str(response.data).lower()
+    # an invitee is an invitation, not a member by name: that would reveal the account
+    assert [(m["name"], m["status"]) for m in response.data["members"]] == [("Anna", "active")]
+    assert response.data["open_invitations"] == 1
+    assert "example" not in str(response.data).lower()
 
     listed = client_for(bram).get("/api/v1/teams")
     assert [t["your_status"] for t in listed.data] == ["invited"]
+    assert [m["you"] for m in listed.data[0]["members"]] == [False, True]
     accepted = client_for(bram).post(f"/api/v1/teams/{team_id}/accept")
     assert accepted.status_code == 200
     assert TeamMembership.objects.get(team_id=team_id, user=bram).status == "active"
+    assert [(m["name"], m["status"]) for m in accepted.data["members"]] == [
+        ("Anna", "active"),
+        ("Bram", "active"),
+    ]
+    assert accepted.data["open_invitations"] == 0
+    assert TeamInvitation.objects.get(team_id=team_id).status == "accepted"
 
 
-def test_a_team_needs_two_to_ten_members_and_known_invitees(forest):
+def test_a_team_needs_two_to_ten_members_and_known_user_ids(forest):
     anna = UserFactory()
     others = UserFactory.create_batch(10)
     client = client_for(anna)
@@ -79,7 +85,7 @@ def test_a_team_needs_two_to_ten_members_and_known_invitees(forest):
     )
     alone = client.post("/api/v1/teams", {"name": "Solo"}, format="json")
     unknown = client.post(
-        "/api/v1/teams", {"name": "X", "invite_emails": ["nobody@example.com"]}, format="json"
+        "/api/v1/teams", {"name": "X", "invite_user_ids": [999_999]}, format="json"
     )
 
     assert too_many.status_code == 400

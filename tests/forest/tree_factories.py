@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
-from forest.models import Species, Tree
+from forest.models import Species, Team, TeamInvitation, TeamMembership, Tree
 from forest.models.energy import Account, EntryKind
 from forest.services.energy import _move
 from partners.models import BrandForest, ForestBudgetEntry, PlantingPartner
@@ -94,3 +95,43 @@ def give_energy(user, grams: int) -> None:
         rows=[(user.id, Account.BALANCE, EntryKind.ADJUSTMENT, grams, key, None)],
         now=timezone.now(),
     )
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    """A team whose creator is its one active member; invite or add others as the test needs."""
+
+    class Meta:
+        model = Team
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    created_by = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def members(obj, create, extracted, **kwargs):
+        """``TeamFactory(members=[bram, cas])``: active members besides the creator."""
+        if not create:
+            return
+        now = timezone.now()
+        for user in [obj.created_by, *(extracted or [])]:
+            TeamMembership.objects.create(team=obj, user=user, status="active", joined_at=now)
+
+
+class TeamInvitationFactory(factory.django.DjangoModelFactory):
+    """A pending e-mail invitation; its plaintext token is on ``invitation.token``."""
+
+    class Meta:
+        model = TeamInvitation
+
+    team = factory.SubFactory(TeamFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.org")
+    invited_by = factory.SelfAttribute("team.created_by")
+    token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
+    token_hash = factory.LazyAttribute(lambda o: TeamInvitation.hash_token(o.token))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + TeamInvitation.TTL)
+
+    @classmethod
+    def _create(cls, model_class, *args, token: str, **kwargs):
+        invitation = super()._create(model_class, *args, **kwargs)
+        invitation.token = token
+        return invitation
