@@ -18,6 +18,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.crypto import digest
 from accounts.importing import feed_import_check, transactions_import
@@ -93,7 +94,9 @@ class ConsentRequired(ValueError):
 
 class FeedExists(Exception):
     def __init__(self, feed: LinkedFeed) -> None:
-        super().__init__(f"This account is linked already (feed {feed.pk}).")
+        super().__init__(
+            gettext("This account is linked already (feed %(feed)s).") % {"feed": feed.pk}
+        )
         self.feed = feed
 
 
@@ -129,9 +132,12 @@ def _locale_of(user: User) -> str:
 
 def _check_consent(*, scopes: list[str], purpose_accepted: bool) -> list[str]:
     if purpose_accepted is not True:
-        raise ConsentRequired("The purpose of the consent must be accepted explicitly.")
+        raise ConsentRequired(gettext("The purpose of the consent must be accepted explicitly."))
     if not scopes or not set(scopes) <= SCOPES:
-        raise ConsentRequired(f"Scopes must be chosen explicitly from: {', '.join(SCOPES)}.")
+        raise ConsentRequired(
+            gettext("Scopes must be chosen explicitly from: %(scopes)s.")
+            % {"scopes": ", ".join(SCOPES)}
+        )
     return sorted(set(scopes))
 
 
@@ -164,11 +170,11 @@ def feed_link(
     """Link an account with an explicit consent; pulled feeds start their first sync on commit."""
     scopes = _check_consent(scopes=scopes, purpose_accepted=purpose_accepted)
     if provider not in Provider.values:
-        raise ValueError(f"Unknown provider {provider!r}.")
+        raise ValueError(gettext("Unknown provider %(provider)r.") % {"provider": provider})
     account_ref = account_ref.strip()
     if not account_ref:
         if provider not in (Provider.FILE, Provider.SANDBOX):
-            raise ValueError("account_ref is required for this provider.")
+            raise ValueError(gettext("account_ref is required for this provider."))
         account_ref = f"{provider}-{secrets.token_hex(8)}"
     existing = LinkedFeed.objects.filter(
         user=user, provider=provider, account_ref=account_ref
@@ -205,7 +211,7 @@ def consent_renew(*, feed: LinkedFeed, scopes: list[str], purpose_accepted: bool
         feed.provider == Provider.PLAID
         and PlaidItem.objects.filter(feed=feed, removal_requested_at__isnull=False).exists()
     ):
-        raise FeedNeedsRelink("This bank link was removed at Plaid: link the bank again.")
+        raise FeedNeedsRelink(gettext("This bank link was removed at Plaid: link the bank again."))
     consent = _consent_create(feed=feed, scopes=scopes, now=timezone.now())
     was_active = feed.status == LinkedFeed.Status.ACTIVE
     feed.status = LinkedFeed.Status.ACTIVE
@@ -522,7 +528,7 @@ def webhook_delivery_accept(
     if WebhookDelivery.objects.filter(provider=provider, delivery_id=delivery_id).exists():
         raise DeliveryReplayed(delivery_id)
     if not feeds:
-        raise LookupError("No active feed matches this account.")
+        raise LookupError(gettext("No active feed matches this account."))
     try:
         with transaction.atomic():
             WebhookDelivery.objects.create(

@@ -15,6 +15,7 @@ import os
 import time
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 SIGNATURE_PREFIX = "sha256="
 
@@ -39,12 +40,14 @@ def webhook_verify(
     """Raise ``WebhookRejected`` unless the signature is right and the timestamp is fresh."""
     secret = webhook_secret(provider)
     if not secret:
-        raise WebhookRejected("Webhooks from this provider are not configured.")
+        raise WebhookRejected(gettext("Webhooks from this provider are not configured."))
     if not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
-        raise WebhookRejected("The timestamp header is missing or not a Unix time.")
+        raise WebhookRejected(gettext("The timestamp header is missing or not a Unix time."))
     expected = webhook_signature(secret=secret, timestamp=timestamp, body=body)
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
-        raise WebhookRejected("The signature does not match.")
+        raise WebhookRejected(gettext("The signature does not match."))
     now = time.time() if now is None else now
     if abs(now - int(timestamp)) > settings.CANOPY_WEBHOOK_TOLERANCE_SECONDS:
-        raise WebhookRejected("The timestamp is too old (or in the future); send it again.")
+        raise WebhookRejected(
+            gettext("The timestamp is too old (or in the future); send it again.")
+        )

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,18 +25,22 @@ class CursorPagination(pagination.PageNumberPagination):
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
+    default_detail = gettext_lazy("The request conflicts with the current state.")
     default_code = "conflict"
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's own errors translated to 4xx instead of 500."""
+    """DRF's handler, plus Django's own errors translated to 4xx instead of 500.
+
+    Messages come out in the request's language (LocaleMiddleware reads Accept-Language);
+    the ``code`` next to them stays English for programs.
+    """
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, IntegrityError):
         logger.info("integrity error turned into 409: %s", exc)
-        exc = Conflict("This conflicts with data that already exists.")
+        exc = Conflict(gettext("This conflicts with data that already exists."))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -48,7 +53,7 @@ def exception_handler(exc, context):
 
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown routes under /api/ answer in JSON, like every other API error."""
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return JsonResponse({"detail": gettext("Not found."), "code": "not_found"}, status=404)
 
 
 def error_response(message: str, *, code: str, status_code: int, **extra) -> Response:

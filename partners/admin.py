@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
 from partners.models import (
     BrandForest,
@@ -97,7 +98,7 @@ class PlantingPartnerAdmin(admin.ModelAdmin):
     search_fields = ["name", "api_base_url"]
     actions = ["submit_requested_orders"]
 
-    @admin.action(description="Send requested planting orders now")
+    @admin.action(description=gettext_lazy("Send requested planting orders now"))
     def submit_requested_orders(self, request, queryset) -> None:
         from partners.services import planting_orders_submit
 
@@ -105,7 +106,8 @@ class PlantingPartnerAdmin(admin.ModelAdmin):
             result = planting_orders_submit(partner.id)
             self.message_user(
                 request,
-                f"{partner}: {result.funded} orders accepted, {result.failed} failed.",
+                gettext("%(partner)s: %(funded)s orders accepted, %(failed)s failed.")
+                % {"partner": partner, "funded": result.funded, "failed": result.failed},
                 messages.WARNING if result.failed else messages.SUCCESS,
             )
 
@@ -139,7 +141,8 @@ class PartnerApiKeyAdmin(admin.ModelAdmin):
         obj.created_at = key.created_at
         self.message_user(
             request,
-            f"The new key for {obj.partner} — copy it now, it is not shown again: {token}",
+            gettext("The new key for %(partner)s — copy it now, it is not shown again: %(token)s")
+            % {"partner": obj.partner, "token": token},
             messages.WARNING,
         )
 
@@ -160,11 +163,11 @@ class BrandForestAdmin(admin.ModelAdmin):
 
         return forests_with_figures().select_related("sponsor", "planting_partner")
 
-    @admin.display(description="trees committed", ordering="trees_committed")
+    @admin.display(description=gettext_lazy("trees committed"), ordering="trees_committed")
     def trees_committed(self, forest) -> int:
         return forest.trees_committed
 
-    @admin.display(description="budget available", ordering="budget_available")
+    @admin.display(description=gettext_lazy("budget available"), ordering="budget_available")
     def budget_available(self, forest) -> str:
         return f"{forest.budget_available:.2f} {forest.currency}"
 
@@ -237,7 +240,8 @@ class InvoiceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def _apply(self, request, queryset, service, done: str) -> None:
+    def _apply(self, request, queryset, service, done) -> None:
+        """``done``: the summary, with ``%(changed)s`` and ``%(unchanged)s`` counts."""
         from partners.billing import InvoiceError
 
         changed, unchanged, refused = 0, 0, []
@@ -251,12 +255,16 @@ class InvoiceAdmin(admin.ModelAdmin):
             changed += newly
             unchanged += not newly
         self.message_user(
-            request, f"{changed} invoices {done}; {unchanged} were already.", messages.SUCCESS
+            request, done % {"changed": changed, "unchanged": unchanged}, messages.SUCCESS
         )
         if refused:
-            self.message_user(request, "Refused: " + " ".join(refused[:20]), messages.WARNING)
+            self.message_user(
+                request,
+                gettext("Refused: %(reasons)s") % {"reasons": " ".join(refused[:20])},
+                messages.WARNING,
+            )
 
-    @admin.action(description="Mark as paid (credits the forest budget once)")
+    @admin.action(description=gettext_lazy("Mark as paid (credits the forest budget once)"))
     def mark_paid(self, request, queryset) -> None:
         from partners.billing import invoice_mark_paid
 
@@ -264,14 +272,19 @@ class InvoiceAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda pk: invoice_mark_paid(invoice_id=pk, paid_by=request.user),
-            "marked paid",
+            gettext("%(changed)s invoices marked paid; %(unchanged)s were already."),
         )
 
-    @admin.action(description="Cancel (only pending invoices)")
+    @admin.action(description=gettext_lazy("Cancel (only pending invoices)"))
     def mark_cancelled(self, request, queryset) -> None:
         from partners.billing import invoice_cancel
 
-        self._apply(request, queryset, lambda pk: invoice_cancel(invoice_id=pk), "cancelled")
+        self._apply(
+            request,
+            queryset,
+            lambda pk: invoice_cancel(invoice_id=pk),
+            gettext("%(changed)s invoices cancelled; %(unchanged)s were already."),
+        )
 
 
 class PlantingOrderEventInline(admin.TabularInline):
@@ -304,7 +317,7 @@ class PlantingEvidenceInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="photo")
+    @admin.display(description=gettext_lazy("photo"))
     def thumbnail(self, evidence) -> str:
         return evidence_thumbnail(evidence)
 
@@ -344,23 +357,31 @@ class PlantingOrderAdmin(admin.ModelAdmin):
                 moved += 1
             except PlantingOrderStateError as exc:
                 refused.append(f"#{order_id}: {exc}")
-        self.message_user(request, f"{moved} orders moved to {to_state}.", messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("%(moved)s orders moved to %(state)s.") % {"moved": moved, "state": to_state},
+            messages.SUCCESS,
+        )
         if refused:
-            self.message_user(request, "Refused: " + "; ".join(refused[:20]), messages.WARNING)
+            self.message_user(
+                request,
+                gettext("Refused: %(reasons)s") % {"reasons": "; ".join(refused[:20])},
+                messages.WARNING,
+            )
 
-    @admin.action(description="Mark as funded (accepted by the partner)")
+    @admin.action(description=gettext_lazy("Mark as funded (accepted by the partner)"))
     def mark_funded(self, request, queryset) -> None:
         self._transition(request, queryset, PlantingOrder.State.FUNDED)
 
-    @admin.action(description="Mark as planted")
+    @admin.action(description=gettext_lazy("Mark as planted"))
     def mark_planted(self, request, queryset) -> None:
         self._transition(request, queryset, PlantingOrder.State.PLANTED)
 
-    @admin.action(description="Mark as verified")
+    @admin.action(description=gettext_lazy("Mark as verified"))
     def mark_verified(self, request, queryset) -> None:
         self._transition(request, queryset, PlantingOrder.State.VERIFIED)
 
-    @admin.action(description="Cancel (releases the reserved budget)")
+    @admin.action(description=gettext_lazy("Cancel (releases the reserved budget)"))
     def mark_cancelled(self, request, queryset) -> None:
         self._transition(request, queryset, PlantingOrder.State.CANCELLED)
 
@@ -371,7 +392,10 @@ class PlantingOrderAdmin(admin.ModelAdmin):
 class EvidenceUploadForm(forms.ModelForm):
     """Operators upload a partner's photo; it is checked like any other evidence."""
 
-    upload = forms.FileField(help_text="JPEG, PNG or WebP with GPS, taken inside the forest")
+    upload = forms.FileField(
+        label=gettext_lazy("Upload"),
+        help_text=gettext_lazy("JPEG, PNG or WebP with GPS, taken inside the forest"),
+    )
 
     class Meta:
         model = PlantingEvidence
@@ -401,7 +425,7 @@ class PlantingEvidenceAdmin(admin.ModelAdmin):
     raw_id_fields = ["order"]
     form = EvidenceUploadForm
 
-    @admin.display(description="photo")
+    @admin.display(description=gettext_lazy("photo"))
     def thumbnail(self, evidence) -> str:
         return evidence_thumbnail(evidence)
 
@@ -428,7 +452,7 @@ class SurvivalCheckForm(forms.ModelForm):
         cleaned = super().clean()
         order = cleaned.get("order")
         if order and order.state not in ("verified", "survival_checked"):
-            raise forms.ValidationError("Only verified plantings are survival-checked.")
+            raise forms.ValidationError(gettext("Only verified plantings are survival-checked."))
         return cleaned
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from partners.models import (
     BrandForest,
@@ -81,7 +82,7 @@ def forest_budget_topup(
 ) -> ForestBudgetEntry:
     """The sponsor pays in. A repeated key returns the entry written the first time."""
     if amount <= 0:
-        raise ValueError("A top-up must be positive.")
+        raise ValueError(gettext("A top-up must be positive."))
     entry, _created = ForestBudgetEntry.objects.get_or_create(
         idempotency_key=idempotency_key,
         defaults={
@@ -146,7 +147,10 @@ def planting_order_transition(
     at = at or timezone.now()
     order = PlantingOrder.objects.select_for_update().get(pk=order_id)
     if to_state not in _TRANSITIONS[order.state]:
-        raise PlantingOrderStateError(f"An order cannot go from {order.state} to {to_state}.")
+        raise PlantingOrderStateError(
+            gettext("An order cannot go from %(from)s to %(to)s.")
+            % {"from": order.state, "to": to_state}
+        )
     from_state = order.state
     order.state = to_state
     update = ["state", "updated_at"]

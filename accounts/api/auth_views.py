@@ -7,6 +7,7 @@ log-out, so a stolen refresh token stops working once the real app refreshes.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
@@ -19,6 +20,29 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts.api.serializers import LogoutInputSerializer, MeSerializer, RegisterInputSerializer
 from accounts.services import EmailTaken, profile_for, user_register
 from config.api import error_response
+
+# djangorestframework-simplejwt ships Dutch only as nl_NL, which Django's "nl" never loads.
+# Marking its user-facing messages here puts them in Canopy's own catalogue (locale/nl), so
+# log-in, refresh, log-out and bearer-token errors answer in Dutch too. Same msgids as simplejwt.
+SIMPLEJWT_MESSAGES = (
+    gettext_noop("No active account found with the given credentials"),
+    gettext_noop("No active account found for the given token."),
+    gettext_noop("Authorization header must contain two space-delimited values"),
+    gettext_noop("Given token not valid for any token type"),
+    gettext_noop("Token contained no recognizable user identification"),
+    gettext_noop("User not found"),
+    gettext_noop("User is inactive"),
+    gettext_noop("The user's password has been changed."),
+    gettext_noop("Token is invalid"),
+    gettext_noop("Token is expired"),
+    gettext_noop("Token is invalid or expired"),
+    gettext_noop("Token is blacklisted"),
+    gettext_noop("Token has no id"),
+    gettext_noop("Token has no type"),
+    gettext_noop("Token has wrong type"),
+    gettext_noop("Token has no '{}' claim"),
+    gettext_noop("Token '{}' claim has expired"),
+)
 
 
 class AuthThrottleMixin:
@@ -55,7 +79,7 @@ class RegisterApi(AuthThrottleMixin, APIView):
             user = user_register(**data.validated_data)
         except EmailTaken:
             return Response(
-                {"email": ["An account with this e-mail address exists."]},
+                {"email": [gettext("An account with this e-mail address exists.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         body = MeSerializer.represent(user, profile_for(user))
@@ -81,7 +105,9 @@ class LogoutApi(APIView):
             token = RefreshToken(data.validated_data["refresh"])
             if str(token.get("user_id")) != str(request.user.id):
                 return error_response(
-                    "This refresh token is not yours.", code="token_not_yours", status_code=400
+                    gettext("This refresh token is not yours."),
+                    code="token_not_yours",
+                    status_code=400,
                 )
             token.blacklist()
         except TokenError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -23,7 +24,7 @@ class ConsentInputSerializer(serializers.Serializer):
 
     def validate_purpose_accepted(self, value: bool) -> bool:
         if value is not True:
-            raise serializers.ValidationError("The purpose must be accepted explicitly.")
+            raise serializers.ValidationError(gettext("The purpose must be accepted explicitly."))
         return value
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -77,6 +78,20 @@ _DETECT_BYTES = 8 * 1024
 
 _CONSENT_EXAMPLE = {"scopes": ["transactions"], "purpose_accepted": True}
 
+# accounts.importing keeps its messages in English (they are logged and stored too); the API
+# shows them in the request's language. An unknown message falls back to the English text.
+_NOT_IMPORTABLE_MESSAGES = {
+    "This feed was revoked; nothing is imported into it.": gettext_lazy(
+        "This feed was revoked; nothing is imported into it."
+    ),
+    "The consent for this feed has expired; renew it before importing.": gettext_lazy(
+        "The consent for this feed has expired; renew it before importing."
+    ),
+    "The consent for this feed is not live; renew it before importing.": gettext_lazy(
+        "The consent for this feed is not live; renew it before importing."
+    ),
+}
+
 
 def _locale(user) -> str:
     profile = Profile.objects.filter(user=user).only("locale").first()
@@ -85,13 +100,20 @@ def _locale(user) -> str:
 
 def _consent_required(request, errors: dict | list | str) -> Response:
     return error_response(
-        "Linking a feed needs your explicit consent: send consent.scopes "
-        '["transactions"] and consent.purpose_accepted true after showing the purpose.',
+        gettext(
+            "Linking a feed needs your explicit consent: send consent.scopes "
+            '["transactions"] and consent.purpose_accepted true after showing the purpose.'
+        ),
         code="consent_required",
         status_code=status.HTTP_400_BAD_REQUEST,
         consent={"scopes": sorted(SCOPES), "purpose": consent_purpose(_locale(request.user))},
         errors=errors,
     )
+
+
+def _not_importable(exc: FeedNotImportable) -> Response:
+    message = _NOT_IMPORTABLE_MESSAGES.get(exc.message, exc.message)
+    return error_response(str(message), code=exc.code, status_code=409)
 
 
 def _source_errors(exc: SourceError) -> list[dict]:
@@ -160,8 +182,10 @@ class FeedListCreateApi(APIView):
         if values["provider"] == Provider.PLAID:
             # A Plaid feed needs the access token only Plaid Link's exchange gives.
             return error_response(
-                "Plaid feeds are linked through Plaid Link: POST /api/v1/feeds/plaid/link-token, "
-                "then POST /api/v1/feeds/plaid/exchange.",
+                gettext(
+                    "Plaid feeds are linked through Plaid Link: POST "
+                    "/api/v1/feeds/plaid/link-token, then POST /api/v1/feeds/plaid/exchange."
+                ),
                 code="use_plaid_link",
                 status_code=status.HTTP_400_BAD_REQUEST,
             )
@@ -338,20 +362,21 @@ class FeedUploadApi(APIView):
         try:
             feed = feed_get_for_user(user=request.user, feed_id=feed_id)
         except Http404:
-            return error_response("Not found.", code="not_found", status_code=404)
+            return error_response(gettext("Not found."), code="not_found", status_code=404)
         if feed.provider not in UPLOAD_PROVIDERS:
             return error_response(
-                "This feed is synced from its aggregator; upload files to a file feed.",
+                gettext("This feed is synced from its aggregator; upload files to a file feed."),
                 code="feed_not_for_files",
                 status_code=status.HTTP_409_CONFLICT,
             )
         try:
             feed_import_check(feed=feed)
         except FeedNotImportable as exc:
-            return error_response(exc.message, code=exc.code, status_code=409)
+            return _not_importable(exc)
         limit = settings.CANOPY_MAX_UPLOAD_BYTES
         too_large = error_response(
-            f"The file is larger than the {limit} bytes an upload may have.",
+            gettext("The file is larger than the %(limit)s bytes an upload may have.")
+            % {"limit": limit},
             code="file_too_large",
             status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
@@ -364,10 +389,10 @@ class FeedUploadApi(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             return error_response(
-                "Send the file as multipart form field 'file'.",
+                gettext("Send the file as multipart form field 'file'."),
                 code="file_missing",
                 status_code=400,
-                errors=[{"line": None, "field": "file", "message": "No file was sent."}],
+                errors=[{"line": None, "field": "file", "message": gettext("No file was sent.")}],
             )
         if upload.size > limit:
             return too_large
@@ -376,7 +401,7 @@ class FeedUploadApi(APIView):
             source = get_source(format_name)
         except SourceError as exc:
             return error_response(
-                f"The file was not imported: {exc}",
+                gettext("The file was not imported: %(error)s") % {"error": exc},
                 code="unknown_format",
                 status_code=400,
                 errors=_source_errors(exc),
@@ -395,7 +420,7 @@ class FeedUploadApi(APIView):
                 file_sha256=sha256.hexdigest(),
             )
         except FeedNotImportable as exc:  # revoked while the file was uploading
-            return error_response(exc.message, code=exc.code, status_code=409)
+            return _not_importable(exc)
         if batch.status == ImportBatch.Status.REJECTED:
             error = batch.errors[0] if batch.errors else {}
             detail = SourceError(
@@ -405,7 +430,7 @@ class FeedUploadApi(APIView):
                 where=error.get("where", ""),
             )
             return error_response(
-                f"The file was not imported: {detail}",
+                gettext("The file was not imported: %(error)s") % {"error": detail},
                 code="malformed_file",
                 status_code=400,
                 errors=batch.errors,
@@ -413,10 +438,9 @@ class FeedUploadApi(APIView):
             )
         body = ImportBatchSerializer(batch).data
         if batch.duplicate_of is not None:
-            body["detail"] = (
-                f"This file was imported before (import {batch.duplicate_of.pk}); "
-                "nothing was imported again."
-            )
+            body["detail"] = gettext(
+                "This file was imported before (import %(import)s); nothing was imported again."
+            ) % {"import": batch.duplicate_of.pk}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -492,7 +516,7 @@ class FeedWebhookApi(APIView):
     )
     def post(self, request, provider: str) -> Response:
         if provider not in PULLED_PROVIDERS:
-            return error_response("Unknown provider.", code="not_found", status_code=404)
+            return error_response(gettext("Unknown provider."), code="not_found", status_code=404)
         body = request.body
         try:
             webhook_verify(
@@ -508,14 +532,16 @@ class FeedWebhookApi(APIView):
         delivery_id = request.headers.get("X-Canopy-Delivery", "").strip()
         if not delivery_id or len(delivery_id) > 128:
             return error_response(
-                "X-Canopy-Delivery must carry the delivery id (at most 128 characters).",
+                gettext("X-Canopy-Delivery must carry the delivery id (at most 128 characters)."),
                 code="delivery_missing",
                 status_code=400,
             )
         refs = _account_refs(body)
         if refs is None:
             return error_response(
-                "The body must be a JSON object naming account_ref, account_refs or item_id.",
+                gettext(
+                    "The body must be a JSON object naming account_ref, account_refs or item_id."
+                ),
                 code="invalid_body",
                 status_code=400,
             )
@@ -524,7 +550,7 @@ class FeedWebhookApi(APIView):
                 provider=provider, delivery_id=delivery_id, body=body, account_refs=refs
             )
         except DeliveryReplayed:
-            raise Conflict("This delivery was received before.") from None
+            raise Conflict(gettext("This delivery was received before.")) from None
         except LookupError as exc:
             return error_response(str(exc), code="feed_not_found", status_code=404)
         return Response({"feeds": [feed.pk for feed in feeds]}, status=status.HTTP_202_ACCEPTED)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -75,34 +76,39 @@ def plaid_error_response(exc: ProviderError) -> Response:
             extra["display_message"] = exc.display_message
         if exc.error_code in {"INVALID_PUBLIC_TOKEN", "INVALID_LINK_TOKEN"}:
             return error_response(
-                "Plaid did not accept this public token: it is malformed, expired (after 30 "
-                "minutes) or used already. Open Plaid Link again.",
+                gettext(
+                    "Plaid did not accept this public token: it is malformed, expired (after 30 "
+                    "minutes) or used already. Open Plaid Link again."
+                ),
                 code="invalid_public_token",
                 status_code=status.HTTP_400_BAD_REQUEST,
                 **extra,
             )
         if exc.error_type == "ITEM_ERROR":
             return error_response(
-                "Your bank needs you to log in again: open Plaid Link again.",
+                gettext("Your bank needs you to log in again: open Plaid Link again."),
                 code=exc.error_code.lower(),
                 status_code=status.HTTP_409_CONFLICT,
                 **extra,
             )
         if exc.error_type == "RATE_LIMIT_EXCEEDED":
             return _unavailable(
-                "Plaid is busy right now; try again in a minute.", code="plaid_rate_limited"
+                gettext("Plaid is busy right now; try again in a minute."),
+                code="plaid_rate_limited",
             )
         if exc.error_type in {"API_ERROR", "INSTITUTION_ERROR"}:
-            return _unavailable("Plaid or your bank cannot be reached right now; try again later.")
+            return _unavailable(
+                gettext("Plaid or your bank cannot be reached right now; try again later.")
+            )
         return error_response(
-            f"Plaid refused the request ({exc.error_code}).",
+            gettext("Plaid refused the request (%(code)s).") % {"code": exc.error_code},
             code="plaid_error",
             status_code=status.HTTP_502_BAD_GATEWAY,
             **extra,
         )
     if not exc.retryable:  # no credentials or an unknown environment: Canopy's configuration
-        return _unavailable("Linking a bank through Plaid is not available right now.")
-    return _unavailable("Plaid cannot be reached right now; try again in a few minutes.")
+        return _unavailable(gettext("Linking a bank through Plaid is not available right now."))
+    return _unavailable(gettext("Plaid cannot be reached right now; try again in a few minutes."))
 
 
 class _PlaidLinkApi(APIView):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from accounts.models import Profile, User, validate_time_zone
@@ -16,14 +17,18 @@ class RegisterInputSerializer(serializers.Serializer):
     def validate_email(self, value: str) -> str:
         value = value.lower()
         if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("An account with this e-mail address exists.")
+            raise serializers.ValidationError(
+                gettext("An account with this e-mail address exists.")
+            )
         return value
 
     def validate_time_zone(self, value: str) -> str:
         try:
             validate_time_zone(value)
         except Exception as exc:
-            raise serializers.ValidationError(f"Unknown time zone: {value}") from exc
+            raise serializers.ValidationError(
+                gettext("Unknown time zone: %(tz)s") % {"tz": value}
+            ) from exc
         return value
 
     def validate(self, attrs: dict) -> dict:
@@ -49,7 +54,9 @@ class MeSerializer(serializers.Serializer):
         try:
             validate_time_zone(value)
         except Exception as exc:
-            raise serializers.ValidationError(f"Unknown time zone: {value}") from exc
+            raise serializers.ValidationError(
+                gettext("Unknown time zone: %(tz)s") % {"tz": value}
+            ) from exc
         return value
 
     @staticmethod

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -37,8 +38,12 @@ class PasswordChangeApi(APIView):
         data.is_valid(raise_exception=True)
         try:
             password_change(user=request.user, **data.validated_data)
-        except ValueError as exc:
-            return error_response(str(exc), code="wrong_password", status_code=400)
+        except ValueError:  # the only ValueError password_change raises
+            return error_response(
+                gettext("The current password is not correct."),
+                code="wrong_password",
+                status_code=400,
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
@@ -79,7 +80,7 @@ class DropCollectApi(APIView):
         try:
             result = drop_collect(user_id=request.user.id, drop_id=drop_id)
         except EnergyDrop.DoesNotExist:
-            return error_response("No such drop.", code="not_found", status_code=404)
+            return error_response(gettext("No such drop."), code="not_found", status_code=404)
         except DropNotCollectable as exc:
             return error_response(str(exc), code=exc.code, status_code=409)
         return Response(_collect_body(request.user.id, result))

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.energy import Account, EntryKind
@@ -94,11 +95,13 @@ def drop_collect(*, user_id: int, drop_id: int, now: datetime | None = None) -> 
     if not won:
         state = drop.state_at(now)
         messages = {
-            "ripening": "This drop is not ripe yet.",
-            "collected": "This drop has been collected already.",
-            "expired": "This drop has expired.",
+            "ripening": gettext("This drop is not ripe yet."),
+            "collected": gettext("This drop has been collected already."),
+            "expired": gettext("This drop has expired."),
         }
-        raise DropNotCollectable(messages.get(state, "This drop cannot be collected."), code=state)
+        raise DropNotCollectable(
+            messages.get(state, gettext("This drop cannot be collected.")), code=state
+        )
     return _credit(user_id, won, now)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
@@ -36,10 +37,12 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
             return None
         scheme, _, token = header.partition(" ")
         if scheme != self.keyword or not token.strip():
-            raise exceptions.AuthenticationFailed("Send your partner API key as a Bearer token.")
+            raise exceptions.AuthenticationFailed(
+                gettext("Send your partner API key as a Bearer token.")
+            )
         key = partner_api_key_check(token.strip())
         if key is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+            raise exceptions.AuthenticationFailed(gettext("Invalid or revoked API key."))
         return PartnerPrincipal(key.partner), key
 
     def authenticate_header(self, request) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 # Photos larger than this are refused before they are read (sanitise_photo's own limit).
@@ -36,12 +37,12 @@ class PartnerPlantedInputSerializer(serializers.Serializer):
 
     def validate_photo(self, photo):
         if photo.size > MAX_PHOTO_BYTES:
-            raise serializers.ValidationError("The photo is larger than 10 MB.")
+            raise serializers.ValidationError(gettext("The photo is larger than 10 MB."))
         return photo
 
     def validate_planted_at(self, value):
         if value > timezone.now() + timedelta(minutes=5):
-            raise serializers.ValidationError("Planting cannot be in the future.")
+            raise serializers.ValidationError(gettext("Planting cannot be in the future."))
         return value
 
 
@@ -63,7 +64,7 @@ class PartnerSurvivalInputSerializer(serializers.Serializer):
 
     def validate_checked_on(self, value):
         if value > timezone.localdate():
-            raise serializers.ValidationError("A check cannot be in the future.")
+            raise serializers.ValidationError(gettext("A check cannot be in the future."))
         return value
 
 

@@ -6,6 +6,7 @@ Every lookup is scoped to the key's partner, so another partner's order answers 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -36,7 +37,7 @@ class PartnerApi(APIView):
 
 
 def _order_not_found() -> Response:
-    return error_response("No such order.", code="not_found", status_code=404)
+    return error_response(gettext("No such order."), code="not_found", status_code=404)
 
 
 def _rejected(exc: EvidenceRejected) -> Response:
