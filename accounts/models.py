@@ -46,6 +46,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -62,17 +64,28 @@ class Profile(TimeStampedModel):
         EN = "en", "English"
         NL = "nl", "Nederlands"
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
-    display_name = models.CharField(max_length=80, blank=True)
-    locale = models.CharField(max_length=2, choices=Locale.choices, default=Locale.NL)
-    time_zone = models.CharField(
-        max_length=64, default="Europe/Amsterdam", validators=[validate_time_zone]
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
     )
-    city = models.CharField(max_length=80, blank=True, help_text=_("For city campaigns"))
+    display_name = models.CharField(max_length=80, blank=True, verbose_name=_("display name"))
+    locale = models.CharField(
+        max_length=2, choices=Locale.choices, default=Locale.NL, verbose_name=_("locale")
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="Europe/Amsterdam",
+        validators=[validate_time_zone],
+        verbose_name=_("time zone"),
+    )
+    city = models.CharField(
+        max_length=80, blank=True, help_text=_("For city campaigns"), verbose_name=_("city")
+    )
     # Friends may take a share of ripe drops unless the user opts out (Ant Forest "steal").
-    steal_opt_out = models.BooleanField(default=False)
+    steal_opt_out = models.BooleanField(default=False, verbose_name=_("steal opt out"))
 
     class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -89,15 +102,19 @@ class Notification(TimeStampedModel):
         TREE = "tree", _("Tree")
         SYSTEM = "system", _("System")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name=_("kind"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
     # One notification per reason: retried tasks and reruns never nudge twice.
-    dedupe_key = models.CharField(max_length=200, unique=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True, verbose_name=_("dedupe key"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"], name="accounts_notif_user_created")]
 
@@ -134,20 +151,28 @@ class LinkedFeed(TimeStampedModel):
         REVOKED = "revoked", _("Revoked")
         ERROR = "error", _("Error")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="feeds")
-    provider = models.CharField(max_length=32, choices=Provider.choices)
-    account_ref = models.CharField(max_length=128, help_text="The provider's account id")
-    display_name = models.CharField(max_length=120, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="feeds", verbose_name=_("user")
+    )
+    provider = models.CharField(max_length=32, choices=Provider.choices, verbose_name=_("provider"))
+    account_ref = models.CharField(
+        max_length=128, help_text=_("The provider's account id"), verbose_name=_("account ref")
+    )
+    display_name = models.CharField(max_length=120, blank=True, verbose_name=_("display name"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status")
+    )
     # Some banks rotate OFX FITIDs: such feeds are deduplicated on the fingerprint instead.
-    unstable_ids = models.BooleanField(default=False)
-    cursor = models.CharField(max_length=512, blank=True)
-    last_synced_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    unstable_ids = models.BooleanField(default=False, verbose_name=_("unstable ids"))
+    cursor = models.CharField(max_length=512, blank=True, verbose_name=_("cursor"))
+    last_synced_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last synced at"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
 
     objects = LinkedFeedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("linked feed")
+        verbose_name_plural = _("linked feeds")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -165,19 +190,25 @@ class Consent(TimeStampedModel):
     class Scope(models.TextChoices):
         TRANSACTIONS = "transactions", _("Transactions")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
-    feed = models.ForeignKey(LinkedFeed, on_delete=models.CASCADE, related_name="consents")
-    scopes = models.JSONField(default=list)
-    purpose = models.TextField()
-    granted_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="consents", verbose_name=_("user")
+    )
+    feed = models.ForeignKey(
+        LinkedFeed, on_delete=models.CASCADE, related_name="consents", verbose_name=_("feed")
+    )
+    scopes = models.JSONField(default=list, verbose_name=_("scopes"))
+    purpose = models.TextField(verbose_name=_("purpose"))
+    granted_at = models.DateTimeField(verbose_name=_("granted at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     # Each nudge is sent once; the timestamps make the daily sweep idempotent.
-    nudged_14_at = models.DateTimeField(null=True, blank=True)
-    nudged_7_at = models.DateTimeField(null=True, blank=True)
-    expired_at = models.DateTimeField(null=True, blank=True)
+    nudged_14_at = models.DateTimeField(null=True, blank=True, verbose_name=_("nudged 14 at"))
+    nudged_7_at = models.DateTimeField(null=True, blank=True, verbose_name=_("nudged 7 at"))
+    expired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expired at"))
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         ordering = ["-granted_at", "-id"]
         indexes = [
             # Used by the daily consent sweep.
@@ -206,23 +237,29 @@ class ImportBatch(TimeStampedModel):
         REJECTED = "rejected", _("Rejected")
         FAILED = "failed", _("Failed")
 
-    feed = models.ForeignKey(LinkedFeed, on_delete=models.CASCADE, related_name="imports")
-    source = models.CharField(max_length=16, choices=Source.choices)
-    format = models.CharField(max_length=32, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    file_name = models.CharField(max_length=255, blank=True)
-    file_sha256 = models.CharField(max_length=64, blank=True)
-    delivery_id = models.CharField(max_length=128, blank=True)
-    count_new = models.PositiveIntegerField(default=0)
-    count_updated = models.PositiveIntegerField(default=0)
-    count_duplicate = models.PositiveIntegerField(default=0)
-    count_removed = models.PositiveIntegerField(default=0)
-    count_rejected = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    feed = models.ForeignKey(
+        LinkedFeed, on_delete=models.CASCADE, related_name="imports", verbose_name=_("feed")
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, verbose_name=_("source"))
+    format = models.CharField(max_length=32, blank=True, verbose_name=_("format"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.RUNNING, verbose_name=_("status")
+    )
+    file_name = models.CharField(max_length=255, blank=True, verbose_name=_("file name"))
+    file_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("file sha256"))
+    delivery_id = models.CharField(max_length=128, blank=True, verbose_name=_("delivery id"))
+    count_new = models.PositiveIntegerField(default=0, verbose_name=_("count new"))
+    count_updated = models.PositiveIntegerField(default=0, verbose_name=_("count updated"))
+    count_duplicate = models.PositiveIntegerField(default=0, verbose_name=_("count duplicate"))
+    count_removed = models.PositiveIntegerField(default=0, verbose_name=_("count removed"))
+    count_rejected = models.PositiveIntegerField(default=0, verbose_name=_("count rejected"))
+    errors = models.JSONField(default=list, blank=True, verbose_name=_("errors"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration ms"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["feed", "-created_at"], name="accounts_import_feed_created")
@@ -260,6 +297,7 @@ class Transaction(models.Model):
         related_name="transactions",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("user"),
     )
     # No database constraint either: imports write feed_id from the feed row they hold locked,
     # and a per-row trigger check at commit was a fifth of an import (benchmarks/).
@@ -269,6 +307,7 @@ class Transaction(models.Model):
         related_name="transactions",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("feed"),
     )
     # Bookkeeping only: no constraint (a 200k-row import would be 200k trigger checks at
     # commit) and no index of its own (imports find their rows through the feed's index).
@@ -280,32 +319,37 @@ class Transaction(models.Model):
         related_name="+",
         db_constraint=False,
         db_index=False,
+        verbose_name=_("import batch"),
     )
-    provider = models.CharField(max_length=32, choices=Provider.choices)
-    provider_txn_id = models.CharField(max_length=128)
-    fingerprint = models.CharField(max_length=64, blank=True)
-    pending_txn_id = models.CharField(max_length=128, blank=True)
-    status = models.CharField(max_length=8, choices=Status.choices)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    booking_date = models.DateField(null=True, blank=True)
-    transaction_date = models.DateField(null=True, blank=True)
-    merchant_name = models.CharField(max_length=200, blank=True)
-    merchant_norm = models.CharField(max_length=200, blank=True)
-    merchant_id = models.CharField(max_length=128, blank=True)
-    mcc = models.CharField(max_length=4, blank=True)
-    provider_category = models.CharField(max_length=128, blank=True)
-    description = models.TextField(blank=True)
-    raw = models.JSONField(null=True, blank=True)
-    is_reversal = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    removed_at = models.DateTimeField(null=True, blank=True)
-    redacted_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(max_length=32, choices=Provider.choices, verbose_name=_("provider"))
+    provider_txn_id = models.CharField(max_length=128, verbose_name=_("provider txn id"))
+    fingerprint = models.CharField(max_length=64, blank=True, verbose_name=_("fingerprint"))
+    pending_txn_id = models.CharField(max_length=128, blank=True, verbose_name=_("pending txn id"))
+    status = models.CharField(max_length=8, choices=Status.choices, verbose_name=_("status"))
+    amount = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    booking_date = models.DateField(null=True, blank=True, verbose_name=_("booking date"))
+    transaction_date = models.DateField(null=True, blank=True, verbose_name=_("transaction date"))
+    merchant_name = models.CharField(max_length=200, blank=True, verbose_name=_("merchant name"))
+    merchant_norm = models.CharField(max_length=200, blank=True, verbose_name=_("merchant norm"))
+    merchant_id = models.CharField(max_length=128, blank=True, verbose_name=_("merchant id"))
+    mcc = models.CharField(max_length=4, blank=True, verbose_name=_("mcc"))
+    provider_category = models.CharField(
+        max_length=128, blank=True, verbose_name=_("provider category")
+    )
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    raw = models.JSONField(null=True, blank=True, verbose_name=_("raw"))
+    is_reversal = models.BooleanField(default=False, verbose_name=_("is reversal"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed at"))
+    redacted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("redacted at"))
 
     objects = TransactionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
         ordering = ["-booking_date", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -334,12 +378,14 @@ class Transaction(models.Model):
 class WebhookDelivery(models.Model):
     """Delivery ids already accepted from an aggregator, to refuse replays."""
 
-    provider = models.CharField(max_length=32, choices=Provider.choices)
-    delivery_id = models.CharField(max_length=128)
-    received_at = models.DateTimeField(auto_now_add=True)
-    payload_sha256 = models.CharField(max_length=64)
+    provider = models.CharField(max_length=32, choices=Provider.choices, verbose_name=_("provider"))
+    delivery_id = models.CharField(max_length=128, verbose_name=_("delivery id"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    payload_sha256 = models.CharField(max_length=64, verbose_name=_("payload sha256"))
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(
@@ -364,20 +410,34 @@ class PlaidItem(TimeStampedModel):
         SANDBOX = "sandbox", _("Canopy's offline sandbox (demo, tests)")
         PLAID = "plaid", _("Plaid API")
 
-    feed = models.OneToOneField(LinkedFeed, on_delete=models.CASCADE, related_name="plaid_item")
-    adapter = models.CharField(max_length=16, choices=Adapter.choices)
-    access_token_ciphertext = models.TextField(blank=True, editable=False)
-    item_id_ciphertext = models.TextField(blank=True, editable=False)
+    feed = models.OneToOneField(
+        LinkedFeed, on_delete=models.CASCADE, related_name="plaid_item", verbose_name=_("feed")
+    )
+    adapter = models.CharField(max_length=16, choices=Adapter.choices, verbose_name=_("adapter"))
+    access_token_ciphertext = models.TextField(
+        blank=True, editable=False, verbose_name=_("access token ciphertext")
+    )
+    item_id_ciphertext = models.TextField(
+        blank=True, editable=False, verbose_name=_("item id ciphertext")
+    )
     # SHA-256 of the item id: Plaid's webhooks name the item, and it is not stored in clear.
-    item_id_sha256 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    item_id_sha256 = models.CharField(
+        max_length=64, blank=True, db_index=True, editable=False, verbose_name=_("item id sha256")
+    )
     # SHA-256 of the public token it was exchanged from: the same exchange twice is one feed.
-    public_token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
-    removal_requested_at = models.DateTimeField(null=True, blank=True)
-    removed_at = models.DateTimeField(null=True, blank=True)
-    removal_attempts = models.PositiveIntegerField(default=0)
-    removal_error = models.TextField(blank=True)
+    public_token_sha256 = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("public token sha256")
+    )
+    removal_requested_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("removal requested at")
+    )
+    removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed at"))
+    removal_attempts = models.PositiveIntegerField(default=0, verbose_name=_("removal attempts"))
+    removal_error = models.TextField(blank=True, verbose_name=_("removal error"))
 
     class Meta:
+        verbose_name = _("plaid item")
+        verbose_name_plural = _("plaid items")
         ordering = ["id"]
         indexes = [
             # Used by the nightly retry of /item/remove after a revocation Plaid missed.

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from forest.models import (
     Certificate,
@@ -62,7 +64,7 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         rule_save(rule=obj)
 
-    @admin.action(description="Test against the last 500 transactions")
+    @admin.action(description=gettext_lazy("Test against the last 500 transactions"))
     def test_against_recent(self, request, queryset) -> None:
         from forest.services.rule_testing import rule_test
 
@@ -73,14 +75,17 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
                 f"{h.transaction.amount} → {h.grams} g"
                 for h in hits[:8]
             )
-            self.message_user(
-                request,
-                f"{rule.code}: matches {len(hits)} of {examined} recent transactions"
-                + (f" (e.g. {examples})" if examples else ""),
-                messages.INFO,
-            )
+            context = {"rule": rule.code, "hits": len(hits), "examined": examined}
+            if examples:
+                text = _(
+                    "%(rule)s: matches %(hits)s of %(examined)s recent transactions "
+                    "(e.g. %(examples)s)"
+                ) % {**context, "examples": examples}
+            else:
+                text = _("%(rule)s: matches %(hits)s of %(examined)s recent transactions") % context
+            self.message_user(request, text, messages.INFO)
 
-    @admin.action(description="Re-score actions of older versions (last 30 days)")
+    @admin.action(description=gettext_lazy("Re-score actions of older versions (last 30 days)"))
     def rescore_last_30_days(self, request, queryset) -> None:
         from forest.scoring.jobs import scoring_run_inline
         from forest.services.rescoring import rescore_request
@@ -94,8 +99,11 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
         result = scoring_run_inline(run)
         self.message_user(
             request,
-            f"Re-scored {marked} actions: {result.green_actions} new actions, "
-            f"{result.reversals} reversals, all as ledger entries.",
+            _(
+                "Re-scored %(marked)s actions: %(new)s new actions, %(reversals)s reversals, "
+                "all as ledger entries."
+            )
+            % {"marked": marked, "new": result.green_actions, "reversals": result.reversals},
             messages.SUCCESS,
         )
 
@@ -159,13 +167,14 @@ class LedgerAuditAdmin(ReadOnlyAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Run the ledger audit now")
+    @admin.action(description=gettext_lazy("Run the ledger audit now"))
     def run_audit(self, request, queryset) -> None:
         from forest.services.energy import ledger_audit
 
         audit = ledger_audit()
         level = messages.ERROR if audit.drift_count else messages.SUCCESS
-        self.message_user(request, f"{audit.drift_count} balances drift from the ledger.", level)
+        text = _("%(n)s balances drift from the ledger.") % {"n": audit.drift_count}
+        self.message_user(request, text, level)
 
 
 class ScoringChunkInline(admin.TabularInline):
@@ -191,12 +200,16 @@ class ScoringRunAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("chunks")
 
-    @admin.display(description="chunks")
+    @admin.display(description=gettext_lazy("chunks"))
     def chunk_summary(self, run) -> str:
         chunks = list(run.chunks.all())
         done = sum(1 for c in chunks if c.status == "done")
         scored = sum(c.transactions_scored for c in chunks)
-        return f"{done}/{len(chunks)} done, {scored} transactions"
+        return _("%(done)s/%(total)s done, %(scored)s transactions") % {
+            "done": done,
+            "total": len(chunks),
+            "scored": scored,
+        }
 
 
 @admin.register(CurrencyRate)

@@ -4,6 +4,7 @@ from forest import public_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("teams/join", views.team_join, name="team-join"),
     path(
         "certificates/<str:number>",
         public_views.certificate_public,

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from partners.geo import point_in_geojson
 from partners.models import PlantingEvidence, PlantingOrder, SurvivalCheck
@@ -42,16 +43,19 @@ def planting_evidence_add(*, order_id: int, data: bytes) -> PlantingEvidence:
         .get(pk=order_id)
     )
     if order.state not in _EVIDENCE_STATES:
-        raise EvidenceRejected("The order is not planted yet.", code="not_planted")
+        raise EvidenceRejected(_("The order is not planted yet."), code="not_planted")
     try:
         photo = sanitise_photo(data)
     except PhotoRejected as exc:
-        raise EvidenceRejected(f"Unusable photo: {exc}", code="bad_photo") from exc
+        raise EvidenceRejected(
+            _("Unusable photo: %(reason)s") % {"reason": exc}, code="bad_photo"
+        ) from exc
     if photo.latitude is None or photo.longitude is None:
-        raise EvidenceRejected("The photo has no GPS position.", code="no_gps")
+        raise EvidenceRejected(_("The photo has no GPS position."), code="no_gps")
     if not point_in_geojson(photo.latitude, photo.longitude, order.forest.area):
         raise EvidenceRejected(
-            f"The photo was taken outside {order.forest.name}.", code="outside_forest"
+            _("The photo was taken outside %(forest)s.") % {"forest": order.forest.name},
+            code="outside_forest",
         )
     # A partner's photos number in the thousands at most; comparing 16-hex hashes in Python
     # takes milliseconds. Hamming distance cannot use a B-tree index anyway.
@@ -61,7 +65,8 @@ def planting_evidence_add(*, order_id: int, data: bytes) -> PlantingEvidence:
     for other_hash, other_order in earlier:
         if is_near_duplicate(photo.dhash, other_hash):
             raise EvidenceRejected(
-                f"This photo was already used as evidence (order {other_order}).",
+                _("This photo was already used as evidence (order %(order)s).")
+                % {"order": other_order},
                 code="duplicate_photo",
             )
     evidence = PlantingEvidence(
@@ -111,7 +116,8 @@ def partner_order_report_planted(
         raise PlantingOrder.DoesNotExist
     if not point_in_geojson(latitude, longitude, order.forest.area):
         raise EvidenceRejected(
-            f"The position {latitude:.5f}, {longitude:.5f} is outside {order.forest.name}.",
+            _("The position %(latitude).5f, %(longitude).5f is outside %(forest)s.")
+            % {"latitude": latitude, "longitude": longitude, "forest": order.forest.name},
             code="outside_forest",
         )
     if order.state == PlantingOrder.State.FUNDED:
@@ -124,7 +130,7 @@ def partner_order_report_planted(
             planted_longitude=longitude,
         )
     elif order.state not in _EVIDENCE_STATES:
-        raise EvidenceRejected("The order is not funded yet.", code="not_funded")
+        raise EvidenceRejected(_("The order is not funded yet."), code="not_funded")
     return planting_evidence_add(order_id=order.id, data=photo)
 
 
@@ -146,16 +152,20 @@ def survival_check_record(
     """Record year ``year``'s check of a verified order; the first one marks it checked."""
     order = PlantingOrder.objects.select_for_update().get(pk=order_id)
     if order.state not in (PlantingOrder.State.VERIFIED, PlantingOrder.State.SURVIVAL_CHECKED):
-        raise EvidenceRejected("Only verified plantings are survival-checked.", code="not_verified")
+        raise EvidenceRejected(
+            _("Only verified plantings are survival-checked."), code="not_verified"
+        )
     if not 1 <= year <= 5:
-        raise EvidenceRejected("Survival is checked in years 1 to 5.", code="bad_year")
+        raise EvidenceRejected(_("Survival is checked in years 1 to 5."), code="bad_year")
     check, created = SurvivalCheck.objects.get_or_create(
         order=order,
         year=year,
         defaults={"alive": alive, "checked_on": checked_on, "note": note[:500]},
     )
     if not created:
-        raise EvidenceRejected(f"Year {year} is checked already.", code="already_checked")
+        raise EvidenceRejected(
+            _("Year %(year)s is checked already.") % {"year": year}, code="already_checked"
+        )
     if order.state == PlantingOrder.State.VERIFIED:
         planting_order_transition(
             order_id=order.id,

@@ -20,22 +20,25 @@ class SponsorQuerySet(models.QuerySet["Sponsor"]):
 class Sponsor(TimeStampedModel):
     """A brand that funds forests and runs campaigns."""
 
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(unique=True)
-    website = models.URLField(blank=True)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    slug = models.SlugField(unique=True, verbose_name=_("slug"))
+    website = models.URLField(blank=True, verbose_name=_("website"))
     # Rendered into the portal's <style>: only a #rrggbb value may get there.
     brand_colour = models.CharField(
         max_length=7,
         default="#2e7d32",
-        help_text="#rrggbb",
+        help_text=_("#rrggbb"),
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", message=_("Use a colour like #2e7d32."))],
+        verbose_name=_("brand colour"),
     )
-    logo = models.ImageField(upload_to="sponsors/logos/", blank=True)
-    is_active = models.BooleanField(default=True)
+    logo = models.ImageField(upload_to="sponsors/logos/", blank=True, verbose_name=_("logo"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     objects = SponsorQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("sponsor")
+        verbose_name_plural = _("sponsors")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -47,13 +50,22 @@ class SponsorMembership(TimeStampedModel):
         ADMIN = "admin", _("Administrator")
         ANALYST = "analyst", _("Analyst (read-only)")
 
-    sponsor = models.ForeignKey(Sponsor, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sponsor_memberships"
+    sponsor = models.ForeignKey(
+        Sponsor, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("sponsor")
     )
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ADMIN)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sponsor_memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(
+        max_length=16, choices=Role.choices, default=Role.ADMIN, verbose_name=_("role")
+    )
 
     class Meta:
+        verbose_name = _("sponsor membership")
+        verbose_name_plural = _("sponsor memberships")
         ordering = ["sponsor", "user"]
         constraints = [
             models.UniqueConstraint(fields=["sponsor", "user"], name="partners_membership_unique")
@@ -76,27 +88,40 @@ class Campaign(TimeStampedModel):
         CITY = "city", _("Users in a city")
         DORMANT = "dormant", _("Users who have not earned in 30 days")
 
-    sponsor = models.ForeignKey(Sponsor, on_delete=models.PROTECT, related_name="campaigns")
-    name = models.CharField(max_length=120)
-    match_merchants = models.JSONField(default=list, blank=True)
-    match_mccs = models.JSONField(default=list, blank=True)
-    match_description_regex = models.CharField(max_length=300, blank=True)
-    bonus_grams = models.PositiveIntegerField(default=0, help_text=_("Added per matching purchase"))
+    sponsor = models.ForeignKey(
+        Sponsor, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("sponsor")
+    )
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    match_merchants = models.JSONField(default=list, blank=True, verbose_name=_("match merchants"))
+    match_mccs = models.JSONField(default=list, blank=True, verbose_name=_("match mccs"))
+    match_description_regex = models.CharField(
+        max_length=300, blank=True, verbose_name=_("match description regex")
+    )
+    bonus_grams = models.PositiveIntegerField(
+        default=0, help_text=_("Added per matching purchase"), verbose_name=_("bonus grams")
+    )
     multiplier = models.DecimalField(
         max_digits=4,
         decimal_places=2,
         default=1,
         help_text=_("Applied to the green action's own grams (1 = no change)"),
+        verbose_name=_("multiplier"),
     )
-    starts_on = models.DateField()
-    ends_on = models.DateField()
-    segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.ALL)
-    segment_city = models.CharField(max_length=80, blank=True)
-    budget_grams = models.PositiveBigIntegerField()
-    spent_grams = models.PositiveBigIntegerField(default=0, editable=False)
-    is_active = models.BooleanField(default=True)
+    starts_on = models.DateField(verbose_name=_("starts on"))
+    ends_on = models.DateField(verbose_name=_("ends on"))
+    segment = models.CharField(
+        max_length=16, choices=Segment.choices, default=Segment.ALL, verbose_name=_("segment")
+    )
+    segment_city = models.CharField(max_length=80, blank=True, verbose_name=_("segment city"))
+    budget_grams = models.PositiveBigIntegerField(verbose_name=_("budget grams"))
+    spent_grams = models.PositiveBigIntegerField(
+        default=0, editable=False, verbose_name=_("spent grams")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
         ordering = ["-starts_on", "name"]
         constraints = [
             models.CheckConstraint(
@@ -147,17 +172,22 @@ class PlantingPartner(TimeStampedModel):
         SANDBOX = "sandbox", _("Sandbox (no real trees)")
         HTTP = "http", _("HTTP API (Ecologi-style)")
 
-    name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SANDBOX)
-    api_base_url = models.URLField(blank=True)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    kind = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.SANDBOX, verbose_name=_("kind")
+    )
+    api_base_url = models.URLField(blank=True, verbose_name=_("api base url"))
     api_key_env = models.CharField(
         max_length=80,
         blank=True,
         help_text=_("Name of the environment variable holding the API key (never the key)"),
+        verbose_name=_("api key env"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("planting partner")
+        verbose_name_plural = _("planting partners")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -178,16 +208,26 @@ class PartnerApiKey(TimeStampedModel):
     (256 bits), so a fast hash is enough: there is nothing to brute-force as with passwords.
     """
 
-    partner = models.ForeignKey(PlantingPartner, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=80, help_text=_("Who or what uses this key"))
-    prefix = models.CharField(max_length=12, unique=True, editable=False)
-    secret_hash = models.CharField(max_length=64, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    partner = models.ForeignKey(
+        PlantingPartner,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("partner"),
+    )
+    name = models.CharField(
+        max_length=80, help_text=_("Who or what uses this key"), verbose_name=_("name")
+    )
+    prefix = models.CharField(max_length=12, unique=True, editable=False, verbose_name=_("prefix"))
+    secret_hash = models.CharField(max_length=64, editable=False, verbose_name=_("secret hash"))
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last used at")
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
+        verbose_name_plural = _("partner API keys")
         ordering = ["partner", "-created_at"]
-        verbose_name = "partner API key"
+        verbose_name = _("partner API key")
 
     def __str__(self) -> str:
         return f"{self.partner} · {self.name} (cnp_{self.prefix}_…)"
@@ -204,20 +244,37 @@ class BrandForest(TimeStampedModel):
         FULL = "full", _("Full")
         CLOSED = "closed", _("Closed")
 
-    sponsor = models.ForeignKey(Sponsor, on_delete=models.PROTECT, related_name="forests")
-    name = models.CharField(max_length=120)
-    story = models.TextField(blank=True)
-    area = models.JSONField(help_text=_("GeoJSON Polygon or MultiPolygon (lon, lat)"))
-    planting_partner = models.ForeignKey(
-        PlantingPartner, on_delete=models.PROTECT, related_name="forests"
+    sponsor = models.ForeignKey(
+        Sponsor, on_delete=models.PROTECT, related_name="forests", verbose_name=_("sponsor")
     )
-    species = models.ManyToManyField("forest.Species", related_name="forests", blank=True)
-    price_per_tree = models.DecimalField(max_digits=8, decimal_places=2)
-    currency = models.CharField(max_length=3, default="EUR")
-    capacity = models.PositiveIntegerField(help_text=_("Trees this forest can take in all"))
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    story = models.TextField(blank=True, verbose_name=_("story"))
+    area = models.JSONField(
+        help_text=_("GeoJSON Polygon or MultiPolygon (lon, lat)"), verbose_name=_("area")
+    )
+    planting_partner = models.ForeignKey(
+        PlantingPartner,
+        on_delete=models.PROTECT,
+        related_name="forests",
+        verbose_name=_("planting partner"),
+    )
+    species = models.ManyToManyField(
+        "forest.Species", related_name="forests", blank=True, verbose_name=_("species")
+    )
+    price_per_tree = models.DecimalField(
+        max_digits=8, decimal_places=2, verbose_name=_("price per tree")
+    )
+    currency = models.CharField(max_length=3, default="EUR", verbose_name=_("currency"))
+    capacity = models.PositiveIntegerField(
+        help_text=_("Trees this forest can take in all"), verbose_name=_("capacity")
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
 
     class Meta:
+        verbose_name = _("brand forest")
+        verbose_name_plural = _("brand forests")
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(
@@ -253,23 +310,34 @@ class ForestBudgetEntry(models.Model):
         RELEASE = "release", _("Reservation released")
         SPEND = "spend", _("Spent on a tree")
 
-    forest = models.ForeignKey(BrandForest, on_delete=models.PROTECT, related_name="budget_entries")
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    idempotency_key = models.CharField(max_length=160, unique=True)
+    forest = models.ForeignKey(
+        BrandForest,
+        on_delete=models.PROTECT,
+        related_name="budget_entries",
+        verbose_name=_("forest"),
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("amount"))
+    idempotency_key = models.CharField(
+        max_length=160, unique=True, verbose_name=_("idempotency key")
+    )
     order = models.ForeignKey(
         "partners.PlantingOrder",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="budget_entries",
+        verbose_name=_("order"),
     )
-    memo = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    memo = models.CharField(max_length=200, blank=True, verbose_name=_("memo"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("forest budget entry")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "forest budget entries"
+        verbose_name_plural = _("forest budget entries")
         constraints = [
             models.CheckConstraint(
                 name="partners_budget_sign_by_kind",
@@ -307,27 +375,44 @@ class PlantingOrder(TimeStampedModel):
         SURVIVAL_CHECKED = "survival_checked", _("Survival checked")
         CANCELLED = "cancelled", _("Cancelled")
 
-    tree = models.ForeignKey("forest.Tree", on_delete=models.PROTECT, related_name="orders")
-    forest = models.ForeignKey(BrandForest, on_delete=models.PROTECT, related_name="orders")
-    partner = models.ForeignKey(PlantingPartner, on_delete=models.PROTECT, related_name="orders")
-    state = models.CharField(max_length=20, choices=State.choices, default=State.REQUESTED)
-    price = models.DecimalField(max_digits=8, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    provider_reference = models.CharField(max_length=200, blank=True)
-    submit_attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
+    tree = models.ForeignKey(
+        "forest.Tree", on_delete=models.PROTECT, related_name="orders", verbose_name=_("tree")
+    )
+    forest = models.ForeignKey(
+        BrandForest, on_delete=models.PROTECT, related_name="orders", verbose_name=_("forest")
+    )
+    partner = models.ForeignKey(
+        PlantingPartner, on_delete=models.PROTECT, related_name="orders", verbose_name=_("partner")
+    )
+    state = models.CharField(
+        max_length=20, choices=State.choices, default=State.REQUESTED, verbose_name=_("state")
+    )
+    price = models.DecimalField(max_digits=8, decimal_places=2, verbose_name=_("price"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    idempotency_key = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=_("idempotency key")
+    )
+    provider_reference = models.CharField(
+        max_length=200, blank=True, verbose_name=_("provider reference")
+    )
+    submit_attempts = models.PositiveIntegerField(default=0, verbose_name=_("submit attempts"))
+    last_error = models.CharField(max_length=500, blank=True, verbose_name=_("last error"))
     hold_reason = models.CharField(
         max_length=200,
         blank=True,
         help_text=_("Why a requested order is not sent yet (e.g. out of planting season)"),
+        verbose_name=_("hold reason"),
     )
-    planted_at = models.DateTimeField(null=True, blank=True)
-    planted_latitude = models.FloatField(null=True, blank=True)
-    planted_longitude = models.FloatField(null=True, blank=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
+    planted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("planted at"))
+    planted_latitude = models.FloatField(null=True, blank=True, verbose_name=_("planted latitude"))
+    planted_longitude = models.FloatField(
+        null=True, blank=True, verbose_name=_("planted longitude")
+    )
+    verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("verified at"))
 
     class Meta:
+        verbose_name = _("planting order")
+        verbose_name_plural = _("planting orders")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -352,13 +437,17 @@ class PlantingOrder(TimeStampedModel):
 class PlantingOrderEvent(models.Model):
     """The history of an order: every state change and every failed submission."""
 
-    order = models.ForeignKey(PlantingOrder, on_delete=models.CASCADE, related_name="events")
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20)
-    note = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    order = models.ForeignKey(
+        PlantingOrder, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
+    )
+    from_state = models.CharField(max_length=20, blank=True, verbose_name=_("from state"))
+    to_state = models.CharField(max_length=20, verbose_name=_("to state"))
+    note = models.CharField(max_length=500, blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("planting order event")
+        verbose_name_plural = _("planting order events")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -372,19 +461,24 @@ class PlantingEvidence(TimeStampedModel):
     the forest's area and the perceptual hash against the partner's earlier photos).
     """
 
-    order = models.ForeignKey(PlantingOrder, on_delete=models.PROTECT, related_name="evidence")
-    photo = models.FileField(upload_to="evidence/%Y/%m/")
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    taken_at = models.DateTimeField(null=True, blank=True)
-    latitude = models.FloatField()
-    longitude = models.FloatField()
-    dhash = models.CharField(max_length=16, help_text=_("Perceptual hash (64-bit dHash, hex)"))
-    sha256 = models.CharField(max_length=64, unique=True)
+    order = models.ForeignKey(
+        PlantingOrder, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("order")
+    )
+    photo = models.FileField(upload_to="evidence/%Y/%m/", verbose_name=_("photo"))
+    width = models.PositiveIntegerField(verbose_name=_("width"))
+    height = models.PositiveIntegerField(verbose_name=_("height"))
+    taken_at = models.DateTimeField(null=True, blank=True, verbose_name=_("taken at"))
+    latitude = models.FloatField(verbose_name=_("latitude"))
+    longitude = models.FloatField(verbose_name=_("longitude"))
+    dhash = models.CharField(
+        max_length=16, help_text=_("Perceptual hash (64-bit dHash, hex)"), verbose_name=_("dhash")
+    )
+    sha256 = models.CharField(max_length=64, unique=True, verbose_name=_("sha256"))
 
     class Meta:
+        verbose_name = _("planting evidence")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "planting evidence"
+        verbose_name_plural = _("planting evidence")
 
     def __str__(self) -> str:
         return f"evidence {self.pk} for order {self.order_id}"
@@ -394,14 +488,19 @@ class SurvivalCheck(TimeStampedModel):
     """A yearly check (years 1 to 5 after planting) of whether an order's tree is alive."""
 
     order = models.ForeignKey(
-        PlantingOrder, on_delete=models.PROTECT, related_name="survival_checks"
+        PlantingOrder,
+        on_delete=models.PROTECT,
+        related_name="survival_checks",
+        verbose_name=_("order"),
     )
-    year = models.PositiveSmallIntegerField()
-    checked_on = models.DateField()
-    alive = models.BooleanField()
-    note = models.CharField(max_length=500, blank=True)
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    checked_on = models.DateField(verbose_name=_("checked on"))
+    alive = models.BooleanField(verbose_name=_("alive"))
+    note = models.CharField(max_length=500, blank=True, verbose_name=_("note"))
 
     class Meta:
+        verbose_name = _("survival check")
+        verbose_name_plural = _("survival checks")
         ordering = ["order", "year"]
         constraints = [
             models.UniqueConstraint(fields=["order", "year"], name="partners_survival_once_a_year"),
@@ -424,8 +523,8 @@ class InvoiceNumberSequence(models.Model):
     so numbers are gapless and in order within a year (a rolled-back request gives its
     number back), as Dutch and EU invoicing rules ask."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last_number = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField(primary_key=True, verbose_name=_("year"))
+    last_number = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
@@ -445,38 +544,47 @@ class Invoice(TimeStampedModel):
         PAID = "paid", _("Paid")
         CANCELLED = "cancelled", _("Cancelled")
 
-    sponsor = models.ForeignKey(Sponsor, on_delete=models.PROTECT, related_name="invoices")
-    forest = models.ForeignKey(BrandForest, on_delete=models.PROTECT, related_name="invoices")
-    number = models.CharField(max_length=20, unique=True, editable=False)
+    sponsor = models.ForeignKey(
+        Sponsor, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("sponsor")
+    )
+    forest = models.ForeignKey(
+        BrandForest, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("forest")
+    )
+    number = models.CharField(max_length=20, unique=True, editable=False, verbose_name=_("number"))
     payment_reference = models.CharField(
         max_length=25,
         unique=True,
         editable=False,
         help_text=_("ISO 11649 creditor reference the sponsor quotes with the transfer"),
+        verbose_name=_("payment reference"),
     )
-    po_reference = models.CharField(max_length=64, blank=True)
-    currency = models.CharField(max_length=3, default="EUR")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
-    vat_amount = models.DecimalField(max_digits=12, decimal_places=2)
-    total = models.DecimalField(max_digits=12, decimal_places=2)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    po_reference = models.CharField(max_length=64, blank=True, verbose_name=_("po reference"))
+    currency = models.CharField(max_length=3, default="EUR", verbose_name=_("currency"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("amount"))
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, verbose_name=_("vat rate"))
+    vat_amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("vat amount"))
+    total = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("total"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("requested by"),
     )
-    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("paid by"),
     )
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
     budget_entry = models.OneToOneField(
         ForestBudgetEntry,
         on_delete=models.PROTECT,
@@ -484,9 +592,12 @@ class Invoice(TimeStampedModel):
         blank=True,
         related_name="invoice",
         editable=False,
+        verbose_name=_("budget entry"),
     )
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

@@ -13,6 +13,8 @@ from django.utils import translation
 
 from accounts.feeds import feed_revoke
 from forest.models import EnergyDrop
+from forest.models.trees import Team, TeamMembership
+from forest.services.energy import ledger_audit
 from tests.accounts.factories import (
     DEFAULT_PASSWORD,
     LinkedFeedFactory,
@@ -20,6 +22,14 @@ from tests.accounts.factories import (
     UserFactory,
 )
 from tests.forest.helpers import score_all
+from tests.forest.tree_factories import (
+    SpeciesFactory,
+    TeamFactory,
+    TeamInvitationFactory,
+    TreeFactory,
+    give_energy,
+)
+from tests.partners.test_partner_api import funded_order, partner_client, planted_form
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +197,148 @@ def test_uploading_into_a_revoked_feed_is_a_dutch_409(user_client, user):
         "code": "feed_revoked",
     }
     assert english.json()["detail"] == "This feed was revoked; nothing is imported into it."
+
+
+# --- trees and co-planting teams -------------------------------------------------------------
+
+
+def test_an_unknown_invitation_token_is_not_found_in_dutch(user_client):
+    payload = {"token": "no-such-token-0123456789"}
+    url = "/api/v1/teams/invitations/accept"
+
+    dutch = user_client.post(url, payload, format="json", **NL)
+    english = user_client.post(url, payload, format="json")
+
+    assert dutch.status_code == english.status_code == 404
+    assert dutch.json() == {"detail": "Deze uitnodiging bestaat niet.", "code": "not_found"}
+    assert english.json() == {"detail": "No such invitation.", "code": "not_found"}
+
+
+def test_accepting_into_a_full_team_is_a_dutch_409(user_client, user):
+    team = TeamFactory(members=UserFactory.create_batch(Team.MAX_MEMBERS - 1))
+    invitation = TeamInvitationFactory(team=team, email=user.email)
+    payload = {"token": invitation.token}
+    url = "/api/v1/teams/invitations/accept"
+
+    dutch = user_client.post(url, payload, format="json", **NL)
+    english = user_client.post(url, payload, format="json")
+
+    assert dutch.status_code == english.status_code == 409
+    assert dutch.json() == {"detail": "Het team is vol.", "code": "team_full"}
+    assert english.json() == {"detail": "The team is full.", "code": "team_full"}
+    assert not TeamMembership.objects.filter(team=team, user=user).exists()
+
+
+def test_an_invitation_for_another_address_names_it_masked_in_dutch(user_client):
+    invitation = TeamInvitationFactory(email="bram.devries@example.nl")
+    payload = {"token": invitation.token}
+    url = "/api/v1/teams/invitations/accept"
+
+    dutch = user_client.post(url, payload, format="json", **NL).json()
+    english = user_client.post(url, payload, format="json").json()
+
+    assert dutch == {
+        "detail": "Deze uitnodiging is verstuurd naar b***@e***.nl; log in met dat adres om "
+        "haar te accepteren.",
+        "code": "email_mismatch",
+    }
+    assert english["detail"] == (
+        "This invitation was sent to b***@e***.nl; sign in with that address to accept it."
+    )
+
+
+def test_a_team_without_invitees_is_refused_in_dutch(user_client):
+    payload = {"name": "Buren", "invite_emails": []}
+
+    dutch = user_client.post("/api/v1/teams", payload, format="json", **NL).json()
+    english = user_client.post("/api/v1/teams", payload, format="json").json()
+
+    assert dutch == {"detail": "Nodig minstens één vriend uit.", "code": "too_few_members"}
+    assert english == {"detail": "Invite at least one friend.", "code": "too_few_members"}
+    assert not Team.objects.exists()
+
+
+def test_growing_a_tree_without_collected_energy_explains_in_dutch(user_client, user):
+    tree = TreeFactory(owner=user)
+    url = f"/api/v1/trees/{tree.pk}/grow"
+
+    dutch = user_client.post(url, {}, format="json", **NL)
+    english = user_client.post(url, {}, format="json")
+
+    assert dutch.status_code == english.status_code == 409
+    assert dutch.json() == {
+        "detail": "Je hebt geen verzamelde energie om mee te laten groeien.",
+        "code": "no_energy",
+    }
+    assert english.json()["detail"] == "You have no collected energy to grow with."
+    tree.refresh_from_db()
+    assert tree.energy_grams == 0
+
+
+def test_growing_reports_the_grams_in_dutch(user_client, user):
+    tree = TreeFactory(owner=user)
+    give_energy(user, 50)
+    url = f"/api/v1/trees/{tree.pk}/grow"
+
+    dutch = user_client.post(url, {"grams": 20}, format="json", **NL).json()
+    english = user_client.post(url, {"grams": 20}, format="json").json()
+
+    assert dutch["message"] == "20 g in je boom gegroeid."
+    assert english["message"] == "20 g grown into your tree."
+    assert dutch["balance_grams"] == 30 and english["balance_grams"] == 10
+
+
+def test_starting_a_tree_in_an_unknown_forest_is_dutch(user_client):
+    species = SpeciesFactory()
+    payload = {"species": species.pk, "forest": 999_999}
+
+    dutch = user_client.post("/api/v1/trees", payload, format="json", **NL).json()
+    english = user_client.post("/api/v1/trees", payload, format="json").json()
+
+    assert dutch == {"detail": "Dit bos bestaat niet.", "code": "forest_not_found"}
+    assert english == {"detail": "No such forest.", "code": "forest_not_found"}
+
+
+# --- planting partners and the forest admin --------------------------------------------------
+
+
+def test_a_planting_partner_is_refused_a_position_outside_the_forest_in_dutch():
+    order = funded_order()
+    client = partner_client(order.partner)
+    url = f"/api/v1/partner/orders/{order.pk}/planted"
+    outside = {"lat": 52.37, "lon": 4.89}  # central Amsterdam
+
+    dutch = client.post(url, planted_form(**outside), format="multipart", **NL).json()
+    english = client.post(url, planted_form(**outside), format="multipart").json()
+
+    forest = order.forest.name
+    assert dutch == {
+        "detail": f"De positie 52.37000, 4.89000 ligt buiten {forest}.",
+        "code": "outside_forest",
+    }
+    assert english["detail"] == f"The position 52.37000, 4.89000 is outside {forest}."
+    order.refresh_from_db()
+    assert order.state == "funded"
+
+
+def test_the_forest_admin_labels_actions_and_messages_are_dutch(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    audit = ledger_audit()
+    TreeFactory()
+
+    dutch = client.get("/admin/forest/ledgeraudit/", **NL).content.decode()
+    english = client.get("/admin/forest/ledgeraudit/").content.decode()
+    trees = client.get("/admin/forest/tree/", **NL).content.decode()
+    done = client.post(
+        "/admin/forest/ledgeraudit/",
+        {"action": "run_audit", "_selected_action": [audit.pk]},
+        follow=True,
+        **NL,
+    ).content.decode()
+
+    assert "Grootboekcontrole nu uitvoeren" in dutch
+    assert "Saldi gecontroleerd" in dutch  # a field's label, as a column header
+    assert "Run the ledger audit now" in english
+    assert "Balances checked" in english
+    assert "Eigenaar" in trees and "Volgroeid op" in trees
+    assert "0 saldi wijken af van het grootboek." in done

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -64,7 +65,7 @@ def _tree_error(exc: TreeError) -> Response:
 
 
 def _not_found() -> Response:
-    return error_response("No such tree.", code="not_found", status_code=404)
+    return error_response(_("No such tree."), code="not_found", status_code=404)
 
 
 def _summaries(user_id: int, trees) -> list[dict]:
@@ -173,7 +174,7 @@ class TreeGrowApi(APIView):
                 request_id = str(uuid.UUID(str(request_id)))
             except ValueError:
                 return error_response(
-                    "Idempotency-Key must be a UUID.", code="invalid", status_code=400
+                    _("Idempotency-Key must be a UUID."), code="invalid", status_code=400
                 )
         try:
             result = tree_grow(
@@ -228,7 +229,9 @@ class TreeCertificatePngApi(APIView):
         certificate = certificate_for_owner(user_id=request.user.id, tree_id=tree_id)
         if certificate is None:
             return error_response(
-                "No certificate: the tree is not planted yet.", code="not_found", status_code=404
+                _("No certificate: the tree is not planted yet."),
+                code="not_found",
+                status_code=404,
             )
         url = request.build_absolute_uri(f"/certificates/{certificate.number}")
         png = certificate_png(certificate, verification_url=url, locale=_locale())
@@ -239,7 +242,7 @@ class TreeCertificatePngApi(APIView):
 
 
 def _team_not_found() -> Response:
-    return error_response("No such team.", code="not_found", status_code=404)
+    return error_response(_("No such team."), code="not_found", status_code=404)
 
 
 def _team_rows(teams, user_id: int) -> list[dict]:
@@ -630,7 +633,7 @@ class TeamInvitationAcceptApi(APIView):
                 user_id=request.user.id, token=data.validated_data["token"]
             )
         except TeamInvitation.DoesNotExist:
-            return error_response("No such invitation.", code="not_found", status_code=404)
+            return error_response(_("No such invitation."), code="not_found", status_code=404)
         except TreeError as exc:
             return _tree_error(exc)
         return Response(_team_body(request.user.id, team.id))

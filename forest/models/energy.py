@@ -41,22 +41,35 @@ class EnergyDrop(models.Model):
         EXPIRED = "expired", _("Expired")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="drops"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="drops",
+        verbose_name=_("user"),
     )
-    action_type = models.CharField(max_length=32, choices=ActionType.choices)
-    grams = models.IntegerField()
-    remaining = models.IntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    ripe_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    collected_at = models.DateTimeField(null=True, blank=True)
+    action_type = models.CharField(
+        max_length=32, choices=ActionType.choices, verbose_name=_("action type")
+    )
+    grams = models.IntegerField(verbose_name=_("grams"))
+    remaining = models.IntegerField(verbose_name=_("remaining"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    ripe_at = models.DateTimeField(verbose_name=_("ripe at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    collected_at = models.DateTimeField(null=True, blank=True, verbose_name=_("collected at"))
     # The (chunk, user, action_type) unique constraint indexes chunk lookups already.
     chunk = models.ForeignKey(
-        "forest.ScoringChunk", on_delete=models.PROTECT, related_name="+", db_index=False
+        "forest.ScoringChunk",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("chunk"),
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("energy drop")
+        verbose_name_plural = _("energy drops")
         ordering = ["ripe_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -103,12 +116,18 @@ class EnergyLedgerEntry(models.Model):
 
     # (user, account, -id) indexes the statement; the other keys are for the admin only.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("user"),
     )
-    account = models.CharField(max_length=16, choices=Account.choices)
-    kind = models.CharField(max_length=16, choices=EntryKind.choices)
-    grams = models.IntegerField()
-    idempotency_key = models.CharField(max_length=160, unique=True)
+    account = models.CharField(max_length=16, choices=Account.choices, verbose_name=_("account"))
+    kind = models.CharField(max_length=16, choices=EntryKind.choices, verbose_name=_("kind"))
+    grams = models.IntegerField(verbose_name=_("grams"))
+    idempotency_key = models.CharField(
+        max_length=160, unique=True, verbose_name=_("idempotency key")
+    )
     drop = models.ForeignKey(
         EnergyDrop,
         on_delete=models.PROTECT,
@@ -116,6 +135,7 @@ class EnergyLedgerEntry(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        verbose_name=_("drop"),
     )
     green_action = models.ForeignKey(
         "forest.GreenAction",
@@ -124,13 +144,15 @@ class EnergyLedgerEntry(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        verbose_name=_("green action"),
     )
-    memo = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField()
+    memo = models.CharField(max_length=200, blank=True, verbose_name=_("memo"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("energy ledger entry")
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "energy ledger entries"
+        verbose_name_plural = _("energy ledger entries")
         indexes = [
             models.Index(fields=["user", "account", "-id"], name="forest_ledger_user_account")
         ]
@@ -151,11 +173,15 @@ class EnergyBalance(models.Model):
     """Cached sum of a user's entries per account, updated in the same transaction as they are
     written (by SQL upsert, never read-modify-write). ``ledger_audit`` checks it nightly."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    account = models.CharField(max_length=16, choices=Account.choices)
-    grams = models.BigIntegerField(default=0)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    account = models.CharField(max_length=16, choices=Account.choices, verbose_name=_("account"))
+    grams = models.BigIntegerField(default=0, verbose_name=_("grams"))
 
     class Meta:
+        verbose_name = _("energy balance")
+        verbose_name_plural = _("energy balances")
         ordering = ["user", "account"]
         constraints = [
             models.UniqueConstraint(fields=["user", "account"], name="forest_balance_unique")
@@ -168,12 +194,14 @@ class EnergyBalance(models.Model):
 class LedgerAudit(models.Model):
     """The nightly check that cached balances equal the sum of entries."""
 
-    checked_at = models.DateTimeField(auto_now_add=True)
-    balances_checked = models.PositiveIntegerField(default=0)
-    drift_count = models.PositiveIntegerField(default=0)
-    drifts = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(auto_now_add=True, verbose_name=_("checked at"))
+    balances_checked = models.PositiveIntegerField(default=0, verbose_name=_("balances checked"))
+    drift_count = models.PositiveIntegerField(default=0, verbose_name=_("drift count"))
+    drifts = models.JSONField(default=list, blank=True, verbose_name=_("drifts"))
 
     class Meta:
+        verbose_name = _("ledger audit")
+        verbose_name_plural = _("ledger audits")
         ordering = ["-checked_at"]
 
     def __str__(self) -> str:

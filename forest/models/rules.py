@@ -66,44 +66,74 @@ class GreenActionRule(TimeStampedModel):
     keep the version and grams they were awarded with, so an edit never changes past energy.
     """
 
-    code = models.SlugField(max_length=64, unique=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    name_en = models.CharField(max_length=120)
-    name_nl = models.CharField(max_length=120)
-    action_type = models.CharField(max_length=32, choices=ActionType.choices)
-    priority = models.IntegerField(default=100, help_text=_("Higher wins when several match."))
-    match_mccs = models.JSONField(default=list, blank=True, validators=[validate_mcc_list])
+    code = models.SlugField(max_length=64, unique=True, verbose_name=_("code"))
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    name_en = models.CharField(max_length=120, verbose_name=_("name en"))
+    name_nl = models.CharField(max_length=120, verbose_name=_("name nl"))
+    action_type = models.CharField(
+        max_length=32, choices=ActionType.choices, verbose_name=_("action type")
+    )
+    priority = models.IntegerField(
+        default=100, help_text=_("Higher wins when several match."), verbose_name=_("priority")
+    )
+    match_mccs = models.JSONField(
+        default=list, blank=True, validators=[validate_mcc_list], verbose_name=_("match mccs")
+    )
     match_merchants = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_string_list],
         help_text=_("Normalised merchant names (lower case, no punctuation or legal suffix)."),
+        verbose_name=_("match merchants"),
     )
     match_merchant_ids = models.JSONField(
-        default=list, blank=True, validators=[validate_string_list]
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        verbose_name=_("match merchant ids"),
     )
-    match_categories = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    match_categories = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        verbose_name=_("match categories"),
+    )
     match_description_regex = models.CharField(
         max_length=300,
         blank=True,
         validators=[_validate_regex],
         help_text=_("Case-insensitive; matched against the transaction description."),
+        verbose_name=_("match description regex"),
     )
-    estimate_kind = models.CharField(max_length=24, choices=EstimateKind.choices)
-    fixed_grams = models.PositiveIntegerField(default=0)
-    grams_per_unit = models.DecimalField(max_digits=10, decimal_places=3, default=Decimal("0"))
-    fare_per_km = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("0"))
-    grams_per_km = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
-    substitution_share = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("1"))
-    method = models.TextField(help_text=_("The formula in words, shown to users as the 'why'."))
-    source = models.TextField(help_text=_("Where the factors come from."))
-    daily_cap_grams = models.PositiveIntegerField(default=1000)
-    awards_energy = models.BooleanField(default=True)
-    valid_from = models.DateField(null=True, blank=True)
-    valid_to = models.DateField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
+    estimate_kind = models.CharField(
+        max_length=24, choices=EstimateKind.choices, verbose_name=_("estimate kind")
+    )
+    fixed_grams = models.PositiveIntegerField(default=0, verbose_name=_("fixed grams"))
+    grams_per_unit = models.DecimalField(
+        max_digits=10, decimal_places=3, default=Decimal("0"), verbose_name=_("grams per unit")
+    )
+    fare_per_km = models.DecimalField(
+        max_digits=8, decimal_places=4, default=Decimal("0"), verbose_name=_("fare per km")
+    )
+    grams_per_km = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("0"), verbose_name=_("grams per km")
+    )
+    substitution_share = models.DecimalField(
+        max_digits=4, decimal_places=3, default=Decimal("1"), verbose_name=_("substitution share")
+    )
+    method = models.TextField(
+        help_text=_("The formula in words, shown to users as the 'why'."), verbose_name=_("method")
+    )
+    source = models.TextField(help_text=_("Where the factors come from."), verbose_name=_("source"))
+    daily_cap_grams = models.PositiveIntegerField(default=1000, verbose_name=_("daily cap grams"))
+    awards_energy = models.BooleanField(default=True, verbose_name=_("awards energy"))
+    valid_from = models.DateField(null=True, blank=True, verbose_name=_("valid from"))
+    valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("green action rule")
+        verbose_name_plural = _("green action rules")
         ordering = ["-priority", "code"]
         constraints = [
             models.CheckConstraint(
@@ -140,12 +170,16 @@ class GreenActionRule(TimeStampedModel):
 class GreenActionRuleVersion(models.Model):
     """An immutable snapshot of a rule as it was when a version was awarded."""
 
-    rule = models.ForeignKey(GreenActionRule, on_delete=models.PROTECT, related_name="versions")
-    version = models.PositiveIntegerField()
-    snapshot = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    rule = models.ForeignKey(
+        GreenActionRule, on_delete=models.PROTECT, related_name="versions", verbose_name=_("rule")
+    )
+    version = models.PositiveIntegerField(verbose_name=_("version"))
+    snapshot = models.JSONField(verbose_name=_("snapshot"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("green action rule version")
+        verbose_name_plural = _("green action rule versions")
         ordering = ["rule", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["rule", "version"], name="forest_rule_version_unique")
@@ -167,11 +201,15 @@ class RuleMatcher(models.Model):
         MERCHANT_ID = "merchant_id"
         CATEGORY = "category"
 
-    rule = models.ForeignKey(GreenActionRule, on_delete=models.CASCADE, related_name="matchers")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    value = models.CharField(max_length=200)
+    rule = models.ForeignKey(
+        GreenActionRule, on_delete=models.CASCADE, related_name="matchers", verbose_name=_("rule")
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    value = models.CharField(max_length=200, verbose_name=_("value"))
 
     class Meta:
+        verbose_name = _("rule matcher")
+        verbose_name_plural = _("rule matchers")
         ordering = ["kind", "value"]
         constraints = [
             models.UniqueConstraint(fields=["rule", "kind", "value"], name="forest_matcher_unique")
@@ -185,12 +223,16 @@ class RuleMatcher(models.Model):
 class CurrencyRate(models.Model):
     """Euro value of one unit of a currency; rules are written in euros."""
 
-    currency = models.CharField(max_length=3, primary_key=True)
-    eur_per_unit = models.DecimalField(max_digits=14, decimal_places=8)
-    source = models.CharField(max_length=200, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    currency = models.CharField(max_length=3, primary_key=True, verbose_name=_("currency"))
+    eur_per_unit = models.DecimalField(
+        max_digits=14, decimal_places=8, verbose_name=_("eur per unit")
+    )
+    source = models.CharField(max_length=200, blank=True, verbose_name=_("source"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("currency rate")
+        verbose_name_plural = _("currency rates")
         ordering = ["currency"]
 
     def __str__(self) -> str:
@@ -214,6 +256,7 @@ class GreenAction(models.Model):
         on_delete=models.PROTECT,
         related_name="green_actions",
         db_constraint=False,
+        verbose_name=_("transaction"),
     )
     # The others carry no index of their own either; a composite index or nothing needs one.
     user = models.ForeignKey(
@@ -222,6 +265,7 @@ class GreenAction(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("user"),
     )
     rule = models.ForeignKey(
         GreenActionRule,
@@ -230,8 +274,11 @@ class GreenAction(models.Model):
         blank=True,
         db_index=False,
         db_constraint=False,
+        verbose_name=_("rule"),
     )
-    rule_version = models.PositiveIntegerField(null=True, blank=True)
+    rule_version = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("rule version")
+    )
     campaign = models.ForeignKey(
         "partners.Campaign",
         on_delete=models.PROTECT,
@@ -240,16 +287,23 @@ class GreenAction(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("campaign"),
     )
-    action_type = models.CharField(max_length=32, choices=ActionType.choices)
-    booking_date = models.DateField()
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    eur_amount = models.DecimalField(max_digits=14, decimal_places=2)
-    estimated_grams = models.IntegerField(help_text=_("Before the daily cap"))
-    base_grams = models.IntegerField(help_text=_("After the daily cap"))
-    campaign_grams = models.IntegerField(default=0)
-    grams = models.IntegerField()
+    action_type = models.CharField(
+        max_length=32, choices=ActionType.choices, verbose_name=_("action type")
+    )
+    booking_date = models.DateField(verbose_name=_("booking date"))
+    amount = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    eur_amount = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("eur amount"))
+    estimated_grams = models.IntegerField(
+        help_text=_("Before the daily cap"), verbose_name=_("estimated grams")
+    )
+    base_grams = models.IntegerField(
+        help_text=_("After the daily cap"), verbose_name=_("base grams")
+    )
+    campaign_grams = models.IntegerField(default=0, verbose_name=_("campaign grams"))
+    grams = models.IntegerField(verbose_name=_("grams"))
     drop = models.ForeignKey(
         "forest.EnergyDrop",
         on_delete=models.PROTECT,
@@ -258,6 +312,7 @@ class GreenAction(models.Model):
         related_name="actions",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("drop"),
     )
     chunk = models.ForeignKey(
         "forest.ScoringChunk",
@@ -265,15 +320,22 @@ class GreenAction(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("chunk"),
     )
-    created_at = models.DateTimeField()
-    reversed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    reversed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reversed at"))
     # removed | changed | rescored: why the action was reversed, if it was
-    reversal_reason = models.CharField(max_length=16, blank=True, db_default="")
+    reversal_reason = models.CharField(
+        max_length=16, blank=True, db_default="", verbose_name=_("reversal reason")
+    )
     # Set by an operator's re-score; the next chunk reverses this action and scores anew.
-    rescore_requested_at = models.DateTimeField(null=True, blank=True)
+    rescore_requested_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("rescore requested at")
+    )
 
     class Meta:
+        verbose_name = _("green action")
+        verbose_name_plural = _("green actions")
         ordering = ["-booking_date", "-id"]
         constraints = [
             # One live action per transaction; reversed ones stay as history.

@@ -11,14 +11,18 @@ class ScoringRun(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
 
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    triggered_by = models.CharField(max_length=64, default="beat")
-    since = models.DateField(null=True, blank=True)
-    only_user_id = models.BigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.RUNNING, verbose_name=_("status")
+    )
+    triggered_by = models.CharField(max_length=64, default="beat", verbose_name=_("triggered by"))
+    since = models.DateField(null=True, blank=True, verbose_name=_("since"))
+    only_user_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("only user id"))
 
     class Meta:
+        verbose_name = _("scoring run")
+        verbose_name_plural = _("scoring runs")
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
@@ -33,20 +37,30 @@ class ScoringChunk(models.Model):
         PENDING = "pending", _("Pending")
         DONE = "done", _("Done")
 
-    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="chunks")
-    user_id_from = models.BigIntegerField()
-    user_id_to = models.BigIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    transactions_scored = models.PositiveIntegerField(default=0)
-    green_actions = models.PositiveIntegerField(default=0)
-    grams_awarded = models.BigIntegerField(default=0)
-    reversals = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
-    skipped_examples = models.JSONField(default=list, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(
+        ScoringRun, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("run")
+    )
+    user_id_from = models.BigIntegerField(verbose_name=_("user id from"))
+    user_id_to = models.BigIntegerField(verbose_name=_("user id to"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    transactions_scored = models.PositiveIntegerField(
+        default=0, verbose_name=_("transactions scored")
+    )
+    green_actions = models.PositiveIntegerField(default=0, verbose_name=_("green actions"))
+    grams_awarded = models.BigIntegerField(default=0, verbose_name=_("grams awarded"))
+    reversals = models.PositiveIntegerField(default=0, verbose_name=_("reversals"))
+    skipped = models.PositiveIntegerField(default=0, verbose_name=_("skipped"))
+    skipped_examples = models.JSONField(
+        default=list, blank=True, verbose_name=_("skipped examples")
+    )
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("scoring chunk")
+        verbose_name_plural = _("scoring chunks")
         ordering = ["run", "user_id_from"]
 
     def __str__(self) -> str:
@@ -77,13 +91,18 @@ class ScoringQueue(models.Model):
         primary_key=True,
         related_name="+",
         db_constraint=False,
+        verbose_name=_("transaction"),
     )
-    user_id = models.BigIntegerField()
+    user_id = models.BigIntegerField(verbose_name=_("user id"))
     # "new" rows cannot have an action yet, so scoring skips the per-row check for them.
-    reason = models.CharField(max_length=8, choices=Reason.choices, default=Reason.NEW)
-    queued_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(
+        max_length=8, choices=Reason.choices, default=Reason.NEW, verbose_name=_("reason")
+    )
+    queued_at = models.DateTimeField(auto_now_add=True, verbose_name=_("queued at"))
 
     class Meta:
+        verbose_name = _("scoring queue")
+        verbose_name_plural = _("scoring queues")
         ordering = ["user_id"]
         indexes = [models.Index(fields=["user_id"], name="forest_queue_user")]
 

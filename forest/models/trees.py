@@ -42,24 +42,30 @@ def validate_months(value) -> None:
 class Species(TimeStampedModel):
     """A tree a user can grow; ``energy_cost_grams`` of energy grows one to maturity."""
 
-    code = models.SlugField(max_length=40, unique=True)
-    name_en = models.CharField(max_length=80)
-    name_nl = models.CharField(max_length=80)
-    latin_name = models.CharField(max_length=120)
-    energy_cost_grams = models.PositiveIntegerField()
+    code = models.SlugField(max_length=40, unique=True, verbose_name=_("code"))
+    name_en = models.CharField(max_length=80, verbose_name=_("name en"))
+    name_nl = models.CharField(max_length=80, verbose_name=_("name nl"))
+    latin_name = models.CharField(max_length=120, verbose_name=_("latin name"))
+    energy_cost_grams = models.PositiveIntegerField(verbose_name=_("energy cost grams"))
     stage_thresholds = models.JSONField(
         default=default_stage_thresholds,
         validators=[validate_stage_thresholds],
         help_text=_("Percent of the cost at which stages 1-6 are reached"),
+        verbose_name=_("stage thresholds"),
     )
     planting_months = models.JSONField(
-        default=list, blank=True, validators=[validate_months], help_text=_("Months 1-12")
+        default=list,
+        blank=True,
+        validators=[validate_months],
+        help_text=_("Months 1-12"),
+        verbose_name=_("planting months"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("species")
         ordering = ["energy_cost_grams", "code"]
-        verbose_name_plural = "species"
+        verbose_name_plural = _("species")
         constraints = [
             models.CheckConstraint(
                 name="forest_species_cost_positive", condition=models.Q(energy_cost_grams__gt=0)
@@ -88,12 +94,17 @@ class Team(TimeStampedModel):
     MIN_MEMBERS = 2
     MAX_MEMBERS = 10
 
-    name = models.CharField(max_length=80)
+    name = models.CharField(max_length=80, verbose_name=_("name"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="teams_created"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="teams_created",
+        verbose_name=_("created by"),
     )
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -111,14 +122,23 @@ class TeamMembership(TimeStampedModel):
         # Every invitation of theirs was revoked or ran out before they answered.
         EXPIRED = "expired", _("Invitation ended")
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("team")
     )
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.INVITED)
-    joined_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="team_memberships",
+        verbose_name=_("user"),
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.INVITED, verbose_name=_("status")
+    )
+    joined_at = models.DateTimeField(null=True, blank=True, verbose_name=_("joined at"))
 
     class Meta:
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
         ordering = ["team", "created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="forest_team_member_once")
@@ -156,26 +176,39 @@ class TeamInvitation(TimeStampedModel):
         REVOKED = "revoked", _("Revoked")
         EXPIRED = "expired", _("Expired")
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField(blank=True, help_text=_("Lower-case; empty when invited by user"))
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("team")
+    )
+    email = models.EmailField(
+        blank=True, help_text=_("Lower-case; empty when invited by user"), verbose_name=_("email")
+    )
     invited_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="team_invitations",
+        verbose_name=_("invited user"),
     )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         related_name="team_invitations_sent",
+        verbose_name=_("invited by"),
     )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
-    expires_at = models.DateTimeField()
+    token_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("token hash")
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
     responded_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When it was accepted, declined, revoked or expired")
+        null=True,
+        blank=True,
+        help_text=_("When it was accepted, declined, revoked or expired"),
+        verbose_name=_("responded at"),
     )
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -183,11 +216,14 @@ class TeamInvitation(TimeStampedModel):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("accepted by"),
     )
 
     objects = TeamInvitationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("team invitation")
+        verbose_name_plural = _("team invitations")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -272,21 +308,36 @@ class Tree(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="trees",
         help_text=_("For a team tree: the member who started it"),
+        verbose_name=_("owner"),
     )
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="trees"
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="trees",
+        verbose_name=_("team"),
     )
-    species = models.ForeignKey(Species, on_delete=models.PROTECT, related_name="trees")
+    species = models.ForeignKey(
+        Species, on_delete=models.PROTECT, related_name="trees", verbose_name=_("species")
+    )
     forest = models.ForeignKey(
-        "partners.BrandForest", on_delete=models.PROTECT, related_name="trees"
+        "partners.BrandForest",
+        on_delete=models.PROTECT,
+        related_name="trees",
+        verbose_name=_("forest"),
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.GROWING)
-    energy_grams = models.PositiveIntegerField(default=0)
-    matured_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.GROWING, verbose_name=_("status")
+    )
+    energy_grams = models.PositiveIntegerField(default=0, verbose_name=_("energy grams"))
+    matured_at = models.DateTimeField(null=True, blank=True, verbose_name=_("matured at"))
 
     objects = TreeQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("tree")
+        verbose_name_plural = _("trees")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -316,14 +367,21 @@ class TreeContribution(models.Model):
     tree's row lock, so a team tree's contributions always add up to its ``energy_grams``.
     """
 
-    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="contributions")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tree_contributions"
+    tree = models.ForeignKey(
+        Tree, on_delete=models.CASCADE, related_name="contributions", verbose_name=_("tree")
     )
-    grams = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="tree_contributions",
+        verbose_name=_("user"),
+    )
+    grams = models.PositiveIntegerField(default=0, verbose_name=_("grams"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("tree contribution")
+        verbose_name_plural = _("tree contributions")
         ordering = ["tree", "-grams", "id"]
         constraints = [
             models.UniqueConstraint(fields=["tree", "user"], name="forest_contribution_once")
@@ -336,11 +394,15 @@ class TreeContribution(models.Model):
 class Certificate(models.Model):
     """Proof of a planted tree, verifiable by anyone at /certificates/<number>."""
 
-    number = models.CharField(max_length=32, unique=True)
-    tree = models.OneToOneField(Tree, on_delete=models.PROTECT, related_name="certificate")
-    issued_at = models.DateTimeField()
+    number = models.CharField(max_length=32, unique=True, verbose_name=_("number"))
+    tree = models.OneToOneField(
+        Tree, on_delete=models.PROTECT, related_name="certificate", verbose_name=_("tree")
+    )
+    issued_at = models.DateTimeField(verbose_name=_("issued at"))
 
     class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
         ordering = ["-issued_at"]
 
     def __str__(self) -> str:

@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from forest.models.trees import Team, TeamInvitation, TeamMembership, Tree
 from forest.services.trees import TreeError
@@ -80,7 +81,7 @@ def team_is_closed(team: Team) -> bool:
 
 def _closed_error() -> TreeError:
     return TreeError(
-        "Your team's tree is fully grown: the team takes no new members.", code="team_closed"
+        _("Your team's tree is fully grown: the team takes no new members."), code="team_closed"
     )
 
 
@@ -143,7 +144,9 @@ def resolve_invitees(*, inviter, emails: Sequence[str], user_ids: Sequence[int])
     missing = [str(pk) for pk in ids if pk not in known]
     if missing:
         raise TreeError(
-            f"Could not invite: {', '.join(missing)}.", code="unknown_invitee", status=400
+            _("Could not invite: %(ids)s.") % {"ids": ", ".join(missing)},
+            code="unknown_invitee",
+            status=400,
         )
     accounts = {
         u.email.lower(): u
@@ -178,7 +181,7 @@ def invite_locked(
     for invitee in invitees:
         if invitee.by_id and invitee.user.pk in active:
             raise TreeError(
-                f"{public_holder_name(invitee.user)} is in this team already.",
+                _("%(name)s is in this team already.") % {"name": public_holder_name(invitee.user)},
                 code="already_member",
                 status=400,
             )
@@ -188,7 +191,8 @@ def invite_locked(
             new.append(invitee)
     if seats_taken(team, now) + len(new) > Team.MAX_MEMBERS:
         raise TreeError(
-            f"A team has at most {Team.MAX_MEMBERS} members, you and open invitations included.",
+            _("A team has at most %(max)s members, you and open invitations included.")
+            % {"max": Team.MAX_MEMBERS},
             code="too_many_members",
             status=full_status,
         )
@@ -312,7 +316,7 @@ def team_invite(
     invitees = resolve_invitees(inviter=inviter, emails=emails, user_ids=user_ids)
     if not invitees:
         raise TreeError(
-            "Give an e-mail address or a friend to invite.", code="no_invitees", status=400
+            _("Give an e-mail address or a friend to invite."), code="no_invitees", status=400
         )
     return invite_locked(team=team, inviter=inviter, invitees=invitees, now=now, full_status=409)
 
@@ -328,13 +332,13 @@ def ended_error(team: Team, user_id: int) -> TreeError:
 
 def _status_error(status: str) -> TreeError:
     if status == Status.ACCEPTED:
-        return TreeError("This invitation has been accepted already.", code="invitation_used")
+        return TreeError(_("This invitation has been accepted already."), code="invitation_used")
     if status == Status.DECLINED:
-        return TreeError("This invitation was declined.", code="invitation_declined")
+        return TreeError(_("This invitation was declined."), code="invitation_declined")
     if status == Status.REVOKED:
-        return TreeError("This invitation was withdrawn.", code="invitation_revoked", status=410)
+        return TreeError(_("This invitation was withdrawn."), code="invitation_revoked", status=410)
     return TreeError(
-        "This invitation has expired; ask the team for a new one.",
+        _("This invitation has expired; ask the team for a new one."),
         code="invitation_expired",
         status=410,
     )
@@ -355,7 +359,7 @@ def join_locked(
             return _closed_error()
         active = TeamMembership.objects.filter(team=team, status=Member.ACTIVE).count()
         if active >= Team.MAX_MEMBERS:
-            return TreeError("The team is full.", code="team_full")
+            return TreeError(_("The team is full."), code="team_full")
         if membership is None:
             membership = TeamMembership.objects.create(
                 team=team, user=user, status=Member.ACTIVE, joined_at=now
@@ -397,14 +401,14 @@ def team_invitation_accept(*, user_id: int, token: str, now: datetime | None = N
         user = get_user_model().objects.get(pk=user_id)
         if invitation.email and invitation.email != user.email.lower():
             outcome = TreeError(
-                f"This invitation was sent to {mask_email(invitation.email)}; sign in with "
-                "that address to accept it.",
+                _("This invitation was sent to %(email)s; sign in with that address to accept it.")
+                % {"email": mask_email(invitation.email)},
                 code="email_mismatch",
                 status=403,
             )
         elif not invitation.email and invitation.invited_user_id != user.pk:
             outcome = TreeError(
-                "This invitation is for someone else.", code="email_mismatch", status=403
+                _("This invitation is for someone else."), code="email_mismatch", status=403
             )
         else:
             expire_due(team, now)
@@ -428,19 +432,33 @@ def team_invitation_revoke(
         raise TeamInvitation.DoesNotExist
     if invitation.invited_by_id != user_id:
         raise TreeError(
-            "Only the member who sent an invitation can withdraw it.",
+            _("Only the member who sent an invitation can withdraw it."),
             code="not_inviter",
             status=403,
         )
     current = invitation.current_status(now)
     if current != Status.PENDING:
-        raise TreeError(f"This invitation is {current} already.", code="not_pending")
+        raise TreeError(
+            _not_pending_message(current),
+            code="not_pending",
+        )
     invitation.status = Status.REVOKED
     invitation.responded_at = now
     invitation.save(update_fields=["status", "responded_at", "updated_at"])
     if invitation.invited_user_id:
         _end_memberships(team, {invitation.invited_user_id}, now)
     return invitation
+
+
+def _not_pending_message(status: str) -> str:
+    # One sentence per status: a status spliced into a sentence cannot be translated well.
+    messages = {
+        Status.ACCEPTED: _("This invitation is accepted already."),
+        Status.DECLINED: _("This invitation is declined already."),
+        Status.REVOKED: _("This invitation is revoked already."),
+        Status.EXPIRED: _("This invitation is expired already."),
+    }
+    return messages.get(status) or _("This invitation is %(status)s already.") % {"status": status}
 
 
 def team_invitations_for_member(*, user_id: int, team_id: int) -> list[TeamInvitation]:

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from forest.models.trees import Team, TeamInvitation, TeamMembership
 from forest.services.team_invitations import (
@@ -44,14 +45,14 @@ def team_create(
     now = now or timezone.now()
     name = name.strip()
     if not name:
-        raise TreeError("Give the team a name.", code="invalid_name", status=400)
+        raise TreeError(_("Give the team a name."), code="invalid_name", status=400)
     creator = get_user_model().objects.select_related("profile").get(pk=creator_id)
     invitees = resolve_invitees(inviter=creator, emails=emails, user_ids=user_ids)
     if not invitees:
-        raise TreeError("Invite at least one friend.", code="too_few_members", status=400)
+        raise TreeError(_("Invite at least one friend."), code="too_few_members", status=400)
     if len(invitees) + 1 > Team.MAX_MEMBERS:
         raise TreeError(
-            f"A team has at most {Team.MAX_MEMBERS} members, you included.",
+            _("A team has at most %(max)s members, you included.") % {"max": Team.MAX_MEMBERS},
             code="too_many_members",
             status=400,
         )
@@ -97,7 +98,9 @@ def team_accept(*, user_id: int, team_id: int, now: datetime | None = None) -> T
             TeamMembership.Status.INVITED,
             TeamMembership.Status.ACTIVE,  # a member whose address was invited again
         ):
-            outcome = TreeError("You left this team; ask for a new invitation.", code="not_invited")
+            outcome = TreeError(
+                _("You left this team; ask for a new invitation."), code="not_invited"
+            )
         else:
             # None: invited before invitations were records; accepted as it always was.
             outcome = join_locked(team=team, user=membership.user, invitation=invitation, now=now)
@@ -109,7 +112,7 @@ def team_decline(*, user_id: int, team_id: int, now: datetime | None = None) -> 
     now = now or timezone.now()
     membership = _locked_membership(user_id, team_id)
     if membership.status != TeamMembership.Status.INVITED:
-        raise TreeError("There is no invitation to decline.", code="not_invited")
+        raise TreeError(_("There is no invitation to decline."), code="not_invited")
     membership.status = TeamMembership.Status.DECLINED
     membership.save(update_fields=["status", "updated_at"])
     email = membership.user.email.lower()
@@ -123,7 +126,7 @@ def team_leave(*, user_id: int, team_id: int) -> None:
     """Leave a team. Grams already grown stay in its tree and keep the member's name on it."""
     membership = _locked_membership(user_id, team_id)
     if membership.status != TeamMembership.Status.ACTIVE:
-        raise TreeError("You are not a member of this team.", code="not_member")
+        raise TreeError(_("You are not a member of this team."), code="not_member")
     membership.status = TeamMembership.Status.LEFT
     membership.save(update_fields=["status", "updated_at"])
 
@@ -138,11 +141,11 @@ def team_lock_for_tree(*, user_id: int, team_id: int) -> Team:
         ).exists()
     )
     if not is_member:
-        raise TreeError("No such team of yours.", code="team_not_found", status=404)
+        raise TreeError(_("No such team of yours."), code="team_not_found", status=404)
     active = TeamMembership.objects.filter(team=team, status=TeamMembership.Status.ACTIVE).count()
     if active < Team.MIN_MEMBERS:
         raise TreeError(
-            "A team tree needs at least two members; wait until a friend accepts.",
+            _("A team tree needs at least two members; wait until a friend accepts."),
             code="too_few_members",
         )
     return team

@@ -14,6 +14,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from forest.models import Certificate, EnergyBalance, EnergyLedgerEntry, Species, Tree
 from forest.models.energy import Account, EntryKind
@@ -45,12 +47,17 @@ class GrowResult:
 def _forest_offering(forest_id: int, species_id: int) -> BrandForest:
     forest = BrandForest.objects.filter(pk=forest_id).first()
     if forest is None:
-        raise TreeError("No such forest.", code="forest_not_found", status=400)
+        raise TreeError(_("No such forest."), code="forest_not_found", status=400)
     if forest.status != BrandForest.Status.OPEN:
-        raise TreeError(f"{forest.name} is not taking new trees.", code="forest_not_open")
+        raise TreeError(
+            _("%(forest)s is not taking new trees.") % {"forest": forest.name},
+            code="forest_not_open",
+        )
     if not forest.species.filter(pk=species_id).exists():
         raise TreeError(
-            f"{forest.name} does not plant this species.", code="species_not_offered", status=400
+            _("%(forest)s does not plant this species.") % {"forest": forest.name},
+            code="species_not_offered",
+            status=400,
         )
     return forest
 
@@ -66,19 +73,19 @@ def tree_start(
     """
     species = Species.objects.filter(pk=species_id, is_active=True).first()
     if species is None:
-        raise TreeError("No such species.", code="species_not_found", status=400)
+        raise TreeError(_("No such species."), code="species_not_found", status=400)
     team = None
     if team_id is not None:
         from forest.services.teams import team_lock_for_tree
 
         team = team_lock_for_tree(user_id=user_id, team_id=team_id)
         growing = Tree.objects.filter(team=team, status=Tree.Status.GROWING)
-        message = "Your team is already growing a tree."
+        message = _("Your team is already growing a tree.")
     else:
         growing = Tree.objects.filter(
             owner_id=user_id, team__isnull=True, status=Tree.Status.GROWING
         )
-        message = "You are already growing a tree."
+        message = _("You are already growing a tree.")
     if growing.exists():
         raise TreeError(message, code="tree_growing")
     forest = _forest_offering(forest_id, species.id)
@@ -126,11 +133,11 @@ def tree_grow(
         member = f"u{user_id}:" if tree.team_id else ""
         key = f"grow:tree:{tree.id}:{member}{request_key}"
         if EnergyLedgerEntry.objects.filter(idempotency_key=f"{key}:in").exists():
-            return GrowResult(tree, 0, False, _has_active_order(tree), "Already done.", True)
+            return GrowResult(tree, 0, False, _has_active_order(tree), _("Already done."), True)
     if tree.status != Tree.Status.GROWING:
-        raise TreeError("This tree is fully grown.", code="tree_not_growing")
+        raise TreeError(_("This tree is fully grown."), code="tree_not_growing")
     if grams is not None and grams <= 0:
-        raise TreeError("Grow at least 1 g.", code="invalid_grams", status=400)
+        raise TreeError(_("Grow at least 1 g."), code="invalid_grams", status=400)
 
     # Locking the balance row keeps two grows (or a future spend) from both spending it.
     row = (
@@ -141,7 +148,7 @@ def tree_grow(
     available = row.grams if row else 0
     if grams is not None and grams > available:
         raise TreeError(
-            f"You have {available} g collected; collect more energy first.",
+            _("You have %(grams)s g collected; collect more energy first.") % {"grams": available},
             code="insufficient_energy",
         )
     needed = tree.species.energy_cost_grams - tree.energy_grams
@@ -149,7 +156,7 @@ def tree_grow(
         return _mature(tree, 0, now)
     amount = min(grams if grams is not None else available, available, needed)
     if amount <= 0:
-        raise TreeError("You have no collected energy to grow with.", code="no_energy")
+        raise TreeError(_("You have no collected energy to grow with."), code="no_energy")
 
     if not request_key:
         # Counting every member's entries of a team tree keeps the keys unique across members;
@@ -173,8 +180,11 @@ def tree_grow(
         _contribution_add(tree.id, user_id, amount)
     if tree.energy_grams < tree.species.energy_cost_grams:
         tree.save(update_fields=["energy_grams", "updated_at"])
-        whose = "your team's tree" if tree.team_id else "your tree"
-        return GrowResult(tree, amount, False, False, f"{amount} g grown into {whose}.")
+        if tree.team_id:
+            message = _("%(grams)s g grown into your team's tree.") % {"grams": amount}
+        else:
+            message = _("%(grams)s g grown into your tree.") % {"grams": amount}
+        return GrowResult(tree, amount, False, False, message)
     return _mature(tree, amount, now)
 
 
@@ -196,13 +206,22 @@ def _mature(tree: Tree, grown: int, now: datetime) -> GrowResult:
     return GrowResult(tree, grown, True, reservation.funded, _funding_message(reservation))
 
 
+# The reasons ``planting_order_reserve`` gives, marked here so they are in the catalogue:
+# ``_funding_message`` translates them (an unknown reason is shown as it is).
+_RESERVATION_REASONS = (
+    gettext_noop("This forest is not taking trees at the moment."),
+    gettext_noop("This forest is full."),
+    gettext_noop("This forest's sponsor budget is used up for now."),
+)
+
+
 def _funding_message(reservation: Reservation) -> str:
     if reservation.funded:
-        return "Your tree is fully grown and will be planted."
-    return (
-        f"Your tree is fully grown, but it cannot be planted yet: {reservation.reason} "
+        return _("Your tree is fully grown and will be planted.")
+    return _(
+        "Your tree is fully grown, but it cannot be planted yet: %(reason)s "
         "Your energy is kept; move the tree to another forest or wait."
-    )
+    ) % {"reason": _(reservation.reason) if reservation.reason else ""}
 
 
 def _has_active_order(tree: Tree) -> bool:
@@ -217,14 +236,16 @@ def tree_move(*, user_id: int, tree_id: int, forest_id: int) -> GrowResult:
     """
     tree = _locked_tree(user_id, tree_id)
     if tree.status == Tree.Status.PLANTED or _has_active_order(tree):
-        raise TreeError("This tree is already on its way to be planted.", code="tree_funded")
+        raise TreeError(_("This tree is already on its way to be planted."), code="tree_funded")
     if tree.forest_id == forest_id:
-        raise TreeError("The tree is in that forest already.", code="same_forest", status=400)
+        raise TreeError(_("The tree is in that forest already."), code="same_forest", status=400)
     forest = _forest_offering(forest_id, tree.species_id)
     tree.forest = forest
     tree.save(update_fields=["forest", "updated_at"])
     if tree.status == Tree.Status.GROWING:
-        return GrowResult(tree, 0, False, False, f"Your tree now grows in {forest.name}.")
+        return GrowResult(
+            tree, 0, False, False, _("Your tree now grows in %(forest)s.") % {"forest": forest.name}
+        )
     reservation = planting_order_reserve(tree=tree, forest_id=forest.id)
     return GrowResult(tree, 0, True, reservation.funded, _funding_message(reservation))
 
