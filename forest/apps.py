@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class ForestConfig(AppConfig):
     name = "forest"
-    verbose_name = "Energy and trees"
+    verbose_name = _("Energy and trees")
 
     def ready(self) -> None:
         from config.schedules import ensure_default_schedules
