@@ -14,6 +14,9 @@ jsonb), here in the shape the sandbox bank's Plaid items have (~450 bytes; real 
 larger). Two ceilings are printed: a copy of the whole rows, and a copy without ``raw``.
 ``--raw none`` loads rows without a payload (the figures of earlier runs).
 
+``--history H`` also loads H older transactions that are already scored, so the night's N
+new ones sit among a longer history, as they do in production.
+
 ``BENCH_TIMINGS=1`` prints where the chunks' time goes, statement by statement;
 ``BENCH_EXPLAIN=1`` logs every statement over 15 ms with its plan to the server log
 (``auto_explain``; needs a superuser connection).
@@ -85,7 +88,12 @@ def sandbox_raw(t, account_id: str) -> str:
     )
 
 
-def load(n: int, users: int, *, campaign: bool = True, raw_payload: bool = True) -> None:
+NEW_ROWS = "created_at = '2026-11-01 00:00+00'"  # the night's rows; older history is not queued
+
+
+def load(
+    n: int, users: int, *, campaign: bool = True, raw_payload: bool = True, history: int = 0
+) -> None:
     from django.core.management import call_command
     from django.db import connection
 
@@ -140,20 +148,26 @@ def load(n: int, users: int, *, campaign: bool = True, raw_payload: bool = True)
             # Rows arrive per feed, as imports write them (a feed's sync or file at a time),
             # so a user's transactions sit together: the k-th generated row goes to user
             # k // (n / users). The generator's own user index is ignored.
-            per_user = max(1, n // users)
+            # With ``history``, the first rows of each user's block are older, already scored
+            # transactions (booked two months earlier, not queued): an ordinary night.
+            per_user = max(1, (n + history) // users)
+            old_per_user = per_user * history // (n + history)
             for k, (_, t) in enumerate(
-                generate_transactions(n=n, users=users, start=start, days=30)
+                generate_transactions(n=n + history, users=users, start=start, days=30)
             ):
                 uid = min(users, k // per_user + 1)
+                old = k % per_user < old_per_user
+                shift = timedelta(days=60 if old else 0)
                 norm = norm_cache.get(t.merchant_name)
                 if norm is None:
                     norm = norm_cache[t.merchant_name] = normalise_merchant(t.merchant_name)
                 raw = sandbox_raw(t, f"acc-{uid}") if raw_payload else None
+                created = "2026-09-01 00:00+00" if old else "2026-11-01 00:00+00"
                 copy.write_row((uid, uid, "sandbox", t.provider_txn_id, "", "", "booked",
-                                t.amount, t.currency, t.booking_date, t.transaction_date,
-                                t.merchant_name, norm, t.merchant_id, t.mcc,
-                                t.provider_category, t.description, t.is_reversal,
-                                "2026-11-01 00:00+00", "2026-11-01 00:00+00", raw))  # fmt: skip
+                                t.amount, t.currency, t.booking_date - shift,
+                                t.transaction_date - shift, t.merchant_name, norm,
+                                t.merchant_id, t.mcc, t.provider_category, t.description,
+                                t.is_reversal, created, created, raw))  # fmt: skip
         cur.execute("SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), %s)", [users])
         cur.execute(
             "SELECT setval(pg_get_serial_sequence('accounts_linkedfeed', 'id'), %s)", [users]
@@ -170,24 +184,29 @@ def load(n: int, users: int, *, campaign: bool = True, raw_payload: bool = True)
         cur.execute("ANALYZE")
 
 
-def ceiling(*, with_raw: bool) -> float:
-    """Rows/s of a plain INSERT … SELECT of the transactions into a bare table: the whole
-    rows, or every column but the stored provider payload."""
+def ceiling(*, with_raw: bool, among_history: bool) -> float:
+    """Rows/s of a plain INSERT … SELECT of the night's transactions into a bare table: the
+    whole rows, or every column but the stored provider payload. Among older history they are
+    found through the scoring queue, by primary key, as scoring finds them."""
     from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute("CREATE TABLE bench_copy (LIKE accounts_transaction)")
         cur.execute(
-            "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
-            "WHERE attrelid = 'accounts_transaction'::regclass AND attnum > 0 "
-            "AND NOT attisdropped AND (%s OR attname <> 'raw')",
+            "SELECT string_agg('t.' || quote_ident(attname), ', ' ORDER BY attnum) "
+            "FROM pg_attribute WHERE attrelid = 'accounts_transaction'::regclass "
+            "AND attnum > 0 AND NOT attisdropped AND (%s OR attname <> 'raw')",
             [with_raw],
         )
-        columns = cur.fetchone()[0]
-        started = time.perf_counter()
-        cur.execute(
-            f"INSERT INTO bench_copy ({columns}) SELECT {columns} FROM accounts_transaction"
+        selected = cur.fetchone()[0]
+        columns = selected.replace("t.", "")
+        source = (
+            "accounts_transaction t JOIN forest_scoringqueue q ON q.transaction_id = t.id"
+            if among_history
+            else "accounts_transaction t"
         )
+        started = time.perf_counter()
+        cur.execute(f"INSERT INTO bench_copy ({columns}) SELECT {selected} FROM {source}")
         rows = cur.rowcount
         copy_seconds = time.perf_counter() - started
         cur.execute("DROP TABLE bench_copy")
@@ -240,6 +259,10 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=0, help="transactions per chunk")
     parser.add_argument("--no-campaign", action="store_true", help="load no sponsor campaign")
     parser.add_argument(
+        "--history", type=int, default=0,
+        help="older, already scored transactions to load besides the N new ones (a normal night)",
+    )  # fmt: skip
+    parser.add_argument(
         "--raw", choices=["sandbox", "none"], default="sandbox",
         help="the stored provider payload per row: the sandbox's Plaid-shaped item, or none",
     )  # fmt: skip
@@ -253,8 +276,12 @@ def main() -> None:
     recreate_database(base_url, url)
     setup_django(url)
     t0 = time.perf_counter()
-    load(args.n, users, campaign=not args.no_campaign, raw_payload=args.raw == "sandbox")
-    print(f"loaded {args.n:,} transactions for {users:,} users in {time.perf_counter() - t0:.1f} s")
+    load(
+        args.n, users, campaign=not args.no_campaign, raw_payload=args.raw == "sandbox",
+        history=args.history,
+    )  # fmt: skip
+    print(f"loaded {args.n:,} new and {args.history:,} older transactions for {users:,} users "
+          f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
 
     from django.db import connection
 
@@ -262,14 +289,12 @@ def main() -> None:
     from forest.scoring.jobs import scoring_run_create, scoring_run_finish_if_done
     from forest.services.energy import ledger_audit
 
-    ceiling_rate = ceiling(with_raw=True)
-    slim_ceiling_rate = ceiling(with_raw=False)
     # The importer queues what it imports, in the same statement batch; timed apart here.
     with connection.cursor() as cur:
         t_queue = time.perf_counter()
         cur.execute(
             "INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at) "
-            "SELECT id, user_id, 'new', now() FROM accounts_transaction"
+            f"SELECT id, user_id, 'new', now() FROM accounts_transaction WHERE {NEW_ROWS}"
         )
         queue_seconds = time.perf_counter() - t_queue
         cur.execute("ANALYZE forest_scoringqueue")
@@ -280,6 +305,8 @@ def main() -> None:
             )
             for (name,) in cur.fetchall():
                 cur.execute(f'ALTER TABLE forest_greenaction DROP CONSTRAINT "{name}"')
+    ceiling_rate = ceiling(with_raw=True, among_history=args.history > 0)
+    slim_ceiling_rate = ceiling(with_raw=False, among_history=args.history > 0)
     loader_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     from forest.scoring.jobs import TARGET_TRANSACTIONS_PER_CHUNK
 
