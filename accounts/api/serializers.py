@@ -77,6 +77,16 @@ class PasswordChangeInputSerializer(serializers.Serializer):
     new_password = serializers.CharField(write_only=True)
 
 
+class AccountDeleteInputSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=4096,
+        style={"input_type": "password"},
+        help_text="Your current password, to confirm that you are deleting your account.",
+    )
+
+
 class LogoutInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 

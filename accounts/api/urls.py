@@ -8,6 +8,7 @@ urlpatterns = [
     path("auth/token/refresh", auth_views.RefreshApi.as_view(), name="auth-token-refresh"),
     path("auth/logout", auth_views.LogoutApi.as_view(), name="auth-logout"),
     path("me", views.MeApi.as_view(), name="me"),
+    path("me/export", views.MeExportApi.as_view(), name="me-export"),
     path("me/password", views.PasswordChangeApi.as_view(), name="me-password"),
     path("me/notifications", views.NotificationListApi.as_view(), name="me-notifications"),
     # Linked feeds
