@@ -24,6 +24,12 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "30", "hour": "4"},
         "Checks cached balances against the sum of ledger entries and reports drift.",
     ),
+    "forest: fraud sweep": (
+        "forest.tasks.fraud_sweep_task",
+        {"minute": "45", "hour": "4"},
+        "Raises fraud signals (bot-like collecting, refund cycling, cap pressing, shared feed "
+        "accounts) for review in the admin, after the nightly scoring.",
+    ),
     "partners: submit planting orders": (
         "partners.tasks.planting_orders_submit_all_task",
         {"minute": "30", "hour": "3"},

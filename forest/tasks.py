@@ -62,3 +62,11 @@ def ledger_audit_task() -> int:
             "energy ledger drift: %d balances differ from their entries", audit.drift_count
         )
     return audit.drift_count
+
+
+@shared_task
+def fraud_sweep_task() -> int:
+    """Raise or refresh fraud signals for operators to review; returns how many."""
+    from forest.services.fraud import fraud_sweep
+
+    return sum(fraud_sweep().values())

@@ -15,7 +15,12 @@ from forest.api.serializers import (
 )
 from forest.models import EnergyDrop, EnergyLedgerEntry
 from forest.selectors import balances_for_user, caps_left_today, open_drops_for_user
-from forest.services.energy import DropNotCollectable, drop_collect, drops_collect_all
+from forest.services.energy import (
+    DropNotCollectable,
+    EnergyOnHold,
+    drop_collect,
+    drops_collect_all,
+)
 
 
 def _tree_summary(user) -> dict | None:
@@ -71,6 +76,7 @@ class DropCollectApi(APIView):
         request=None,
         responses={
             200: CollectResultSerializer,
+            403: OpenApiResponse(description="Collecting is paused during a fraud review"),
             404: OpenApiResponse(description="No such drop of yours"),
             409: OpenApiResponse(description="Not ripe yet, already collected, or expired"),
         },
@@ -83,15 +89,25 @@ class DropCollectApi(APIView):
             return error_response(gettext("No such drop."), code="not_found", status_code=404)
         except DropNotCollectable as exc:
             return error_response(str(exc), code=exc.code, status_code=409)
+        except EnergyOnHold as exc:
+            return error_response(str(exc), code="energy_on_hold", status_code=403)
         return Response(_collect_body(request.user.id, result))
 
 
 class DropCollectAllApi(APIView):
     @extend_schema(
-        request=None, responses=CollectResultSerializer, summary="Collect every ripe drop"
+        request=None,
+        responses={
+            200: CollectResultSerializer,
+            403: OpenApiResponse(description="Collecting is paused during a fraud review"),
+        },
+        summary="Collect every ripe drop",
     )
     def post(self, request) -> Response:
-        result = drops_collect_all(user_id=request.user.id)
+        try:
+            result = drops_collect_all(user_id=request.user.id)
+        except EnergyOnHold as exc:
+            return error_response(str(exc), code="energy_on_hold", status_code=403)
         return Response(_collect_body(request.user.id, result))
 
 

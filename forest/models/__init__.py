@@ -1,6 +1,7 @@
 """Forest models, split by concept: rules and actions, energy (drops, ledger), scoring runs."""
 
 from forest.models.energy import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
+from forest.models.fraud import EnergyHold, FraudSignal
 from forest.models.rules import (
     ActionType,
     CurrencyRate,
@@ -26,7 +27,9 @@ __all__ = [
     "CurrencyRate",
     "EnergyBalance",
     "EnergyDrop",
+    "EnergyHold",
     "EnergyLedgerEntry",
+    "FraudSignal",
     "GreenAction",
     "GreenActionRule",
     "GreenActionRuleVersion",

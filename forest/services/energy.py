@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
+from forest.models import EnergyBalance, EnergyDrop, EnergyHold, EnergyLedgerEntry, LedgerAudit
 from forest.models.energy import Account, EntryKind
 from forest.scoring.sql import adapt_params, current_dialect
 
@@ -26,6 +26,20 @@ class DropNotCollectable(Exception):
     def __init__(self, message: str, *, code: str):
         super().__init__(message)
         self.code = code
+
+
+class EnergyOnHold(Exception):
+    """An operator put a hold on this user's energy during a fraud review (forest.EnergyHold)."""
+
+
+def _refuse_if_on_hold(user_id: int) -> None:
+    if EnergyHold.objects.filter(user_id=user_id, released_at__isnull=True).exists():
+        raise EnergyOnHold(
+            gettext(
+                "Collecting energy is paused for your account while we review unusual "
+                "activity. Please contact support."
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,7 @@ def _collect_open(user_id: int, drop_ids: list[int] | None, now: datetime) -> li
 @transaction.atomic
 def drop_collect(*, user_id: int, drop_id: int, now: datetime | None = None) -> Collected:
     now = now or timezone.now()
+    _refuse_if_on_hold(user_id)
     drop = EnergyDrop.objects.filter(id=drop_id, user_id=user_id).first()
     if drop is None:
         raise EnergyDrop.DoesNotExist
@@ -108,6 +123,7 @@ def drop_collect(*, user_id: int, drop_id: int, now: datetime | None = None) -> 
 @transaction.atomic
 def drops_collect_all(*, user_id: int, now: datetime | None = None) -> Collected:
     now = now or timezone.now()
+    _refuse_if_on_hold(user_id)
     return _credit(user_id, _collect_open(user_id, None, now), now)
 
 

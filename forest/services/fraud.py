@@ -1,0 +1,435 @@
+"""Fraud review: the nightly sweep that raises signals, and what operators do about them.
+
+The sweep is set-based: one ``INSERT … SELECT … ON CONFLICT`` per kind of signal over the last
+days of ledger entries, green actions and feeds, so its query count does not grow with the number
+of users. Each statement upserts on the "one open signal per user and kind" constraint: a pattern
+seen again updates the open signal rather than adding a second one.
+
+Review actions never edit energy: a reversal is ledger entries with idempotency keys, and every
+action is a conditional UPDATE or an insert that ignores conflicts, so clicking twice or two
+operators at once changes things once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from forest.models import EnergyHold, EnergyLedgerEntry, FraudSignal
+from forest.models.energy import Account, EntryKind
+from forest.scoring.sql import adapt_params
+from forest.services.energy import balances_add
+
+# --------------------------------------------------------------------------------------------
+# Thresholds. Each is deliberately above what a keen human does; a signal is a question for an
+# operator, never an automatic sanction.
+# --------------------------------------------------------------------------------------------
+
+# Bot-like collecting. Drops ripen at 07:00 local time and keen users set alarms for it, but a
+# human opening the app lands tens of seconds to minutes later; auto-collect scripts (Ant
+# Forest's Sesame-TK "蹲点" sniping) fire within a second or two, every day.
+BOT_WINDOW_DAYS = 7
+BOT_SNIPE_SECONDS = 3  # a collect this soon after ripe_at is a "snipe"
+BOT_MIN_DAYS = 3  # snipes on at least this many days of the window: a habit, not luck
+BOT_MIN_SHARE = 0.5  # and at least half of all the user's collects were snipes
+BOT_HIGH_DAYS = 5
+
+# Refund cycling: buy at a rewarded merchant, collect the energy, refund, repeat. A refund
+# claws the energy back, so each cycle is a green action with negative grams. Honest users
+# return something now and then; four returns a month at green merchants that take back half
+# of what was earned there is a pattern.
+REFUND_WINDOW_DAYS = 30
+REFUND_MIN_CYCLES = 4
+REFUND_MIN_CLAWBACK_SHARE = 0.5  # clawed back / earned in the window
+REFUND_HIGH_CYCLES = 8
+
+# Cap pressing: hitting an action type's daily cap day after day with many small payments
+# looks like card testing or split payments to farm energy. A daily commuter makes 2-4
+# payments a day and rarely reaches the cap.
+CAP_WINDOW_DAYS = 14
+CAP_MIN_DAYS = 8  # most days of the window
+CAP_MIN_TXNS_PER_DAY = 5  # "many" payments on a capped day
+CAP_MAX_AVG_EUR = 5  # "small": average euros per payment on a capped day
+CAP_HIGH_DAYS = 12
+
+# Shared feed account: the same bank account (provider + account_ref) linked by several users,
+# one account farming energy for many. Two is a joint account, which is normal; three is not.
+# Details keep the user's feed ids, not the account numbers: the admin shows those live.
+SHARED_FEED_MIN_USERS = 3
+SHARED_FEED_HIGH_USERS = 5
+# Shared feeds are state, not events: a dismissed or confirmed one stays quiet this long.
+SHARED_FEED_QUIET_DAYS = 30
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """The JSON and date spellings the sweep needs on PostgreSQL and SQLite."""
+
+    postgres: bool
+
+    def obj(self, **pairs: str) -> str:
+        args = ", ".join(f"'{key}', {value}" for key, value in pairs.items())
+        return f"jsonb_build_object({args})" if self.postgres else f"json_object({args})"
+
+    def agg_distinct(self, expr: str) -> str:
+        return (
+            f"jsonb_agg(DISTINCT {expr})" if self.postgres else f"json_group_array(DISTINCT {expr})"
+        )
+
+    def nested(self, column: str) -> str:
+        """A JSON column read back from a CTE; SQLite loses the JSON subtype on the way."""
+        return column if self.postgres else f"json({column})"
+
+    def seconds_between(self, later: str, earlier: str) -> str:
+        if self.postgres:
+            return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+        return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+    def day(self, timestamp: str) -> str:
+        return f"CAST({timestamp} AS DATE)" if self.postgres else f"date({timestamp})"
+
+    def least(self, *args: str) -> str:
+        return f"{'LEAST' if self.postgres else 'MIN'}({', '.join(args)})"
+
+
+def _upsert(
+    found_cte: str, *, kind: str, quiet_since: datetime, now: datetime, params: dict
+) -> int:
+    """Insert or refresh the open signal of kind ``kind`` for each row of the ``found`` CTE
+    (user_id, score, severity, details); users reviewed for this kind since ``quiet_since``
+    are left alone, so a dismissed pattern does not come back with the same evidence."""
+    sql = f"""INSERT INTO forest_fraudsignal (user_id, kind, score, severity, details, status,
+                                              first_seen_at, last_seen_at, review_note)
+              {found_cte}
+              SELECT f.user_id, %(kind)s, f.score, f.severity, f.details, 'open',
+                     %(now)s, %(now)s, ''
+              FROM found f
+              WHERE NOT EXISTS (
+                  SELECT 1 FROM forest_fraudsignal r
+                  WHERE r.user_id = f.user_id AND r.kind = %(kind)s AND r.status <> 'open'
+                    AND r.reviewed_at >= %(quiet_since)s)
+              ON CONFLICT (user_id, kind) WHERE status = 'open'
+              DO UPDATE SET score = excluded.score, severity = excluded.severity,
+                            details = excluded.details, last_seen_at = excluded.last_seen_at"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            adapt_params({**params, "kind": kind, "now": now, "quiet_since": quiet_since}),
+        )
+        return max(cursor.rowcount, 0)
+
+
+def _detect_bot_collect(q: _Sql, now: datetime) -> int:
+    since = now - timedelta(days=BOT_WINDOW_DAYS)
+    delay = q.seconds_between("l.created_at", "d.ripe_at")
+    snipe = f"({delay} >= 0 AND {delay} < {int(BOT_SNIPE_SECONDS)})"
+    details = q.obj(
+        window_days=str(int(BOT_WINDOW_DAYS)),
+        snipe_seconds=str(int(BOT_SNIPE_SECONDS)),
+        collects="collects",
+        sniped_collects="sniped",
+        days_with_snipes="days",
+        fastest_seconds="ROUND(CAST(fastest AS NUMERIC), 2)",
+    )
+    found = f"""WITH collects AS (
+                    SELECT l.user_id, {q.day("l.created_at")} AS day, {delay} AS delay,
+                           CASE WHEN {snipe} THEN 1 ELSE 0 END AS sniped
+                    FROM forest_energyledgerentry l
+                    JOIN forest_energydrop d ON d.id = l.drop_id
+                    WHERE l.kind IN ('collect', 'steal') AND l.account = 'balance'
+                      AND l.grams > 0 AND l.created_at >= %(since)s AND l.created_at < %(now)s
+                ), per_user AS (
+                    SELECT user_id, COUNT(*) AS collects, SUM(sniped) AS sniped,
+                           COUNT(DISTINCT CASE WHEN sniped = 1 THEN day END) AS days,
+                           MIN(CASE WHEN sniped = 1 THEN delay END) AS fastest
+                    FROM collects GROUP BY user_id
+                ), found AS (
+                    SELECT user_id, (100 * sniped) / collects AS score,
+                           CASE WHEN days >= {int(BOT_HIGH_DAYS)} THEN 'high' ELSE 'medium' END
+                               AS severity,
+                           {details} AS details
+                    FROM per_user
+                    WHERE days >= {int(BOT_MIN_DAYS)}
+                      AND sniped >= {float(BOT_MIN_SHARE)} * collects
+                )"""
+    return _upsert(
+        found,
+        kind=FraudSignal.Kind.BOT_COLLECT,
+        quiet_since=since,
+        now=now,
+        params={"since": since},
+    )
+
+
+def _detect_refund_cycling(q: _Sql, now: datetime) -> int:
+    since = now - timedelta(days=REFUND_WINDOW_DAYS)
+    details = q.obj(
+        window_days=str(int(REFUND_WINDOW_DAYS)),
+        refunds="cycles",
+        grams_clawed_back="clawed",
+        grams_earned="earned",
+        rules="rules",
+    )
+    found = f"""WITH per_user AS (
+                    SELECT g.user_id,
+                           SUM(CASE WHEN g.grams < 0 THEN 1 ELSE 0 END) AS cycles,
+                           SUM(CASE WHEN g.grams < 0 THEN -g.grams ELSE 0 END) AS clawed,
+                           SUM(CASE WHEN g.grams > 0 THEN g.grams ELSE 0 END) AS earned,
+                           COUNT(DISTINCT CASE WHEN g.grams < 0 THEN g.rule_id END) AS rules
+                    FROM forest_greenaction g
+                    WHERE g.booking_date >= %(since_date)s AND g.reversed_at IS NULL
+                      AND g.rule_id IS NOT NULL
+                    GROUP BY g.user_id
+                ), found AS (
+                    SELECT user_id,
+                           CASE WHEN earned <= 0 THEN 100
+                                ELSE {q.least("100", "(100 * clawed) / earned")} END AS score,
+                           CASE WHEN cycles >= {int(REFUND_HIGH_CYCLES)} THEN 'high'
+                                ELSE 'medium' END AS severity,
+                           {details} AS details
+                    FROM per_user
+                    WHERE cycles >= {int(REFUND_MIN_CYCLES)}
+                      AND clawed >= {float(REFUND_MIN_CLAWBACK_SHARE)} * earned
+                )"""
+    return _upsert(
+        found,
+        kind=FraudSignal.Kind.REFUND_CYCLING,
+        quiet_since=since,
+        now=now,
+        params={"since_date": timezone.localdate(now) - timedelta(days=REFUND_WINDOW_DAYS)},
+    )
+
+
+def _detect_cap_pressing(q: _Sql, now: datetime) -> int:
+    since = now - timedelta(days=CAP_WINDOW_DAYS)
+    details = q.obj(
+        window_days=str(int(CAP_WINDOW_DAYS)),
+        capped_days="days",
+        transactions_on_capped_days="txns",
+        action_types=q.nested("action_types"),
+    )
+    found = f"""WITH pressed AS (
+                    SELECT g.user_id, g.action_type, g.booking_date, COUNT(*) AS txns
+                    FROM forest_greenaction g
+                    WHERE g.booking_date >= %(since_date)s AND g.reversed_at IS NULL
+                      AND g.estimated_grams > 0
+                    GROUP BY g.user_id, g.action_type, g.booking_date
+                    HAVING SUM(CASE WHEN g.base_grams < g.estimated_grams THEN 1 ELSE 0 END) > 0
+                       AND COUNT(*) >= {int(CAP_MIN_TXNS_PER_DAY)}
+                       AND AVG(g.eur_amount) <= {int(CAP_MAX_AVG_EUR)}
+                ), per_user AS (
+                    SELECT user_id, COUNT(DISTINCT booking_date) AS days, SUM(txns) AS txns,
+                           {q.agg_distinct("action_type")} AS action_types
+                    FROM pressed GROUP BY user_id
+                ), found AS (
+                    SELECT user_id,
+                           {q.least("100", f"(100 * days) / {int(CAP_WINDOW_DAYS)}")} AS score,
+                           CASE WHEN days >= {int(CAP_HIGH_DAYS)} THEN 'high'
+                                ELSE 'medium' END AS severity,
+                           {details} AS details
+                    FROM per_user
+                    WHERE days >= {int(CAP_MIN_DAYS)}
+                )"""
+    return _upsert(
+        found,
+        kind=FraudSignal.Kind.CAP_PRESSING,
+        quiet_since=since,
+        now=now,
+        params={"since_date": timezone.localdate(now) - timedelta(days=CAP_WINDOW_DAYS)},
+    )
+
+
+def _detect_shared_feed(q: _Sql, now: datetime) -> int:
+    found = f"""WITH shared AS (
+                    SELECT provider, account_ref, COUNT(DISTINCT user_id) AS users
+                    FROM accounts_linkedfeed
+                    GROUP BY provider, account_ref
+                    HAVING COUNT(DISTINCT user_id) >= {int(SHARED_FEED_MIN_USERS)}
+                ), per_user AS (
+                    SELECT f.user_id, MAX(s.users) AS users,
+                           {q.agg_distinct("f.id")} AS feeds
+                    FROM accounts_linkedfeed f
+                    JOIN shared s ON s.provider = f.provider AND s.account_ref = f.account_ref
+                    GROUP BY f.user_id
+                ), found AS (
+                    SELECT user_id, {q.least("100", "20 * users")} AS score,
+                           CASE WHEN users >= {int(SHARED_FEED_HIGH_USERS)} THEN 'high'
+                                ELSE 'medium' END AS severity,
+                           {q.obj(users_sharing="users", feeds=q.nested("feeds"))} AS details
+                    FROM per_user
+                    WHERE users >= {int(SHARED_FEED_MIN_USERS)}
+                )"""
+    return _upsert(
+        found,
+        kind=FraudSignal.Kind.SHARED_FEED,
+        quiet_since=now - timedelta(days=SHARED_FEED_QUIET_DAYS),
+        now=now,
+        params={},
+    )
+
+
+DETECTORS: dict[str, Callable[[_Sql, datetime], int]] = {
+    FraudSignal.Kind.BOT_COLLECT: _detect_bot_collect,
+    FraudSignal.Kind.REFUND_CYCLING: _detect_refund_cycling,
+    FraudSignal.Kind.CAP_PRESSING: _detect_cap_pressing,
+    FraudSignal.Kind.SHARED_FEED: _detect_shared_feed,
+}
+
+
+@transaction.atomic
+def fraud_sweep(
+    *,
+    now: datetime | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
+    """Run every detector once; returns, per kind, the open signals raised or refreshed.
+
+    One statement per detector whatever the number of users. Safe to run twice or side by
+    side: the second run refreshes the same open signals.
+    """
+    now = now or timezone.now()
+    q = _Sql(postgres=connection.vendor == "postgresql")
+    counts: dict[str, int] = {}
+    for kind, detect in DETECTORS.items():
+        counts[kind] = detect(q, now)
+        if progress:
+            progress(kind, counts[kind])
+    return counts
+
+
+# --------------------------------------------------------------------------------------------
+# Review
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """What one review call changed; a repeated call reports zeros."""
+
+    signals: int = 0  # signals this call moved to the new status
+    skipped: int = 0  # selected signals in a status the action does not apply to
+    holds: int = 0  # holds placed or released
+    drops: int = 0  # open drops reversed
+    grams: int = 0  # grams those drops held
+
+
+def _review(signal_ids: list[int], *, to: str, reviewer, now: datetime) -> int:
+    return FraudSignal.objects.filter(id__in=signal_ids, status=FraudSignal.Status.OPEN).update(
+        status=to, reviewed_by=reviewer, reviewed_at=now
+    )
+
+
+@transaction.atomic
+def fraud_signals_dismiss(*, signal_ids: Iterable[int], reviewer=None) -> ReviewResult:
+    """Open signals become dismissed; reviewed ones are left as they are."""
+    ids = sorted(set(signal_ids))
+    moved = _review(ids, to=FraudSignal.Status.DISMISSED, reviewer=reviewer, now=timezone.now())
+    return ReviewResult(signals=moved, skipped=len(ids) - moved)
+
+
+def _confirm(signal_ids: Iterable[int], reviewer, now: datetime) -> tuple[int, list[FraudSignal]]:
+    """Confirm the open ones; returns how many this call confirmed and every confirmed signal
+    of the selection (confirmed now or before: freezing or reversing again is harmless)."""
+    ids = sorted(set(signal_ids))
+    moved = _review(ids, to=FraudSignal.Status.CONFIRMED, reviewer=reviewer, now=now)
+    confirmed = list(
+        FraudSignal.objects.filter(id__in=ids, status=FraudSignal.Status.CONFIRMED).order_by("id")
+    )
+    return moved, confirmed
+
+
+@transaction.atomic
+def fraud_signals_confirm_and_freeze(*, signal_ids: Iterable[int], reviewer=None) -> ReviewResult:
+    """Confirm the signals and put a hold on their users: they can no longer collect."""
+    now = timezone.now()
+    ids = sorted(set(signal_ids))
+    moved, confirmed = _confirm(ids, reviewer, now)
+    holds = energy_holds_place(
+        holds={s.user_id: (s.id, f"fraud signal {s.id}: {s.kind}") for s in confirmed},
+        created_by=reviewer,
+        now=now,
+    )
+    return ReviewResult(signals=moved, skipped=len(ids) - len(confirmed), holds=holds)
+
+
+@transaction.atomic
+def fraud_signals_confirm_and_reverse(*, signal_ids: Iterable[int], reviewer=None) -> ReviewResult:
+    """Confirm the signals and reverse their users' open drops (ledger entries, no edits)."""
+    now = timezone.now()
+    ids = sorted(set(signal_ids))
+    moved, confirmed = _confirm(ids, reviewer, now)
+    drops, grams = drops_reverse_open(user_ids=[s.user_id for s in confirmed], now=now)
+    return ReviewResult(signals=moved, skipped=len(ids) - len(confirmed), drops=drops, grams=grams)
+
+
+def energy_holds_place(
+    *, holds: dict[int, tuple[int | None, str]], created_by=None, now: datetime | None = None
+) -> int:
+    """Place a hold on each user of ``holds`` ({user id: (signal id, reason)}) that has no
+    active one; returns how many were placed. A user already on hold is left as they are."""
+    if not holds:
+        return 0
+    now = now or timezone.now()
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(holds))
+    params: list = []
+    for user_id, (signal_id, reason) in sorted(holds.items()):
+        params.extend([user_id, reason[:200], signal_id, getattr(created_by, "pk", None), now])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO forest_energyhold (user_id, reason, signal_id, created_by_id,
+                                               created_at)
+                VALUES {values}
+                ON CONFLICT (user_id) WHERE released_at IS NULL DO NOTHING""",
+            adapt_params(params),
+        )
+        return max(cursor.rowcount, 0)
+
+
+@transaction.atomic
+def energy_holds_release(*, user_ids: Iterable[int], released_by=None) -> int:
+    """Release the users' active holds; returns how many this call released."""
+    return EnergyHold.objects.filter(
+        user_id__in=sorted(set(user_ids)), released_at__isnull=True
+    ).update(released_at=timezone.now(), released_by=released_by)
+
+
+def drops_reverse_open(*, user_ids: Iterable[int], now: datetime) -> tuple[int, int]:
+    """Take back what the users' open drops (ripe or not) still hold: the drops become expired
+    through one conditional UPDATE, and their remaining grams leave the drops account as
+    reversal entries keyed ``fraud:drop:<id>``. Returns (drops, grams) this call reversed."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return 0, 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE forest_energydrop SET status = 'expired'
+                WHERE user_id IN ({", ".join(["%s"] * len(ids))}) AND status = 'open'
+                RETURNING id, user_id, remaining""",
+            ids,
+        )
+        won = sorted(cursor.fetchall())
+    entries = [
+        EnergyLedgerEntry(
+            user_id=user_id,
+            account=Account.DROPS,
+            kind=EntryKind.REVERSAL,
+            grams=-remaining,
+            idempotency_key=f"fraud:drop:{drop_id}",
+            drop_id=drop_id,
+            memo="fraud review",
+            created_at=now,
+        )
+        for drop_id, user_id, remaining in won
+        if remaining > 0
+    ]
+    EnergyLedgerEntry.objects.bulk_create(entries)
+    totals: dict[tuple[int, str], int] = {}
+    for entry in entries:
+        key = (entry.user_id, Account.DROPS)
+        totals[key] = totals.get(key, 0) + entry.grams
+    balances_add(totals)
+    return len(won), -sum(totals.values())
