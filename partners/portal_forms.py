@@ -152,3 +152,50 @@ class BrandingForm(forms.Form):
             return sanitise_logo(upload.read())
         except LogoRejected as exc:
             raise forms.ValidationError(str(exc)) from exc
+
+
+class ClaimBatchForm(forms.Form):
+    """A batch of single-use claim codes for one of the sponsor's campaigns."""
+
+    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.none())
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=120,
+        help_text=_("For you, e.g. Receipts December; not shown to users"),
+    )
+    grams_per_code = forms.IntegerField(
+        label=_("Grams per code"), help_text=_("The energy one code gives")
+    )
+    code_count = forms.IntegerField(label=_("Number of codes"))
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        help_text=_("Including this day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, sponsor: Sponsor, **kwargs):
+        super().__init__(*args, **kwargs)
+        from partners.claims import CODES_PER_BATCH_MAX, GRAMS_PER_CODE_MAX
+
+        self.fields["campaign"].queryset = sponsor.campaigns.filter(is_active=True).order_by(
+            "name", "id"
+        )
+        for name, maximum in [
+            ("grams_per_code", GRAMS_PER_CODE_MAX),
+            ("code_count", CODES_PER_BATCH_MAX),
+        ]:
+            field = self.fields[name]
+            field.min_value, field.max_value = 1, maximum
+            field.validators += [MinValueValidator(1), MaxValueValidator(maximum)]
+            field.widget.attrs.update(min="1", max=str(maximum))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", _("The last day cannot be before the first."))
+        return data

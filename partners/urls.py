@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from partners import portal_billing, portal_branding, views
+from partners import portal_billing, portal_branding, portal_claims, views
 
 app_name = "partners"
 
@@ -32,6 +32,19 @@ urlpatterns = [
     path("<slug:slug>/campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign"),
     path(
         "<slug:slug>/campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"
+    ),
+    path("<slug:slug>/claims/", portal_claims.batch_list, name="claims"),
+    path("<slug:slug>/claims/new/", portal_claims.batch_create, name="claim_batch_create"),
+    path("<slug:slug>/claims/<int:batch_id>/", portal_claims.batch_detail, name="claim_batch"),
+    path(
+        "<slug:slug>/claims/<int:batch_id>/codes.csv",
+        portal_claims.batch_codes_csv,
+        name="claim_batch_codes",
+    ),
+    path(
+        "<slug:slug>/claims/<int:batch_id>/release/",
+        portal_claims.batch_release,
+        name="claim_batch_release",
     ),
     path("<slug:slug>/invoices/", portal_billing.invoice_list, name="invoices"),
     path("<slug:slug>/invoices/new/", portal_billing.topup_request, name="topup"),

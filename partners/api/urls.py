@@ -1,8 +1,10 @@
 from django.urls import path
 
-from partners.api import views
+from partners.api import claims, views
 
 urlpatterns = [
+    # Consumer API (JWT): redeem a sponsor's claim code.
+    path("claims", claims.ClaimRedeemApi.as_view(), name="claims"),
     path("partner/orders", views.PartnerOrderListApi.as_view(), name="partner-orders"),
     path(
         "partner/orders/<int:order_id>/planted",
