@@ -11,6 +11,8 @@ from accounts.crypto import DecryptionFailed, mask
 from accounts.erasure import user_erase, user_has_history
 from accounts.models import (
     Consent,
+    FriendInvite,
+    Friendship,
     ImportBatch,
     LinkedFeed,
     Notification,
@@ -101,6 +103,29 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Friendship)
+class FriendshipAdmin(admin.ModelAdmin):
+    list_display = ["id", "user_low", "user_high", "requested_by", "status", "accepted_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["user_low__email", "user_high__email"]
+    list_select_related = ["user_low", "user_high", "requested_by"]
+    raw_id_fields = ["user_low", "user_high", "requested_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(FriendInvite)
+class FriendInviteAdmin(admin.ModelAdmin):
+    # Codes exist only as hashes; operators see who invited whom and when, nothing to edit.
+    list_display = ["id", "inviter", "created_at", "expires_at", "used_at", "used_by"]
+    list_filter = ["created_at", "used_at"]
+    search_fields = ["inviter__email", "used_by__email"]
+    list_select_related = ["inviter", "used_by"]
+    readonly_fields = ["inviter", "code_hash", "expires_at", "used_at", "used_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------

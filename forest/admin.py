@@ -18,6 +18,7 @@ from forest.models import (
     EnergyDrop,
     EnergyHold,
     EnergyLedgerEntry,
+    EnergyTransfer,
     FraudSignal,
     GreenAction,
     GreenActionRule,
@@ -155,6 +156,15 @@ class EnergyLedgerEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     show_full_result_count = False  # counting a huge ledger on every page view is wasteful
+
+
+@admin.register(EnergyTransfer)
+class EnergyTransferAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "from_user", "to_user", "grams", "drop", "tree", "created_at"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["from_user__email", "to_user__email"]
+    list_select_related = ["from_user", "to_user", "drop", "tree"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(EnergyBalance)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.api import auth_views, feed_views, plaid_views, views
+from accounts.api import auth_views, feed_views, friend_views, plaid_views, views
 
 urlpatterns = [
     path("auth/register", auth_views.RegisterApi.as_view(), name="auth-register"),
@@ -11,6 +11,11 @@ urlpatterns = [
     path("me/export", views.MeExportApi.as_view(), name="me-export"),
     path("me/password", views.PasswordChangeApi.as_view(), name="me-password"),
     path("me/notifications", views.NotificationListApi.as_view(), name="me-notifications"),
+    # Friends (their forests, stealing, watering and the leaderboard: forest.api.urls)
+    path("friends", friend_views.FriendListApi.as_view(), name="friends"),
+    path("friends/invite", friend_views.FriendInviteApi.as_view(), name="friends-invite"),
+    path("friends/accept", friend_views.FriendAcceptApi.as_view(), name="friends-accept"),
+    path("friends/<int:user_id>", friend_views.FriendDetailApi.as_view(), name="friend-detail"),
     # Linked feeds
     path("feeds", feed_views.FeedListCreateApi.as_view(), name="feeds"),
     path("feeds/csv-template", feed_views.CsvTemplateApi.as_view(), name="feeds-csv-template"),

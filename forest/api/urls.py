@@ -1,12 +1,29 @@
 from django.urls import path
 
-from forest.api import tree_views, views
+from forest.api import social_views, tree_views, views
 
 urlpatterns = [
     path("forest", views.ForestHomeApi.as_view(), name="forest-home"),
     path("drops/collect-all", views.DropCollectAllApi.as_view(), name="drops-collect-all"),
     path("drops/<int:drop_id>/collect", views.DropCollectApi.as_view(), name="drop-collect"),
     path("ledger", views.LedgerListApi.as_view(), name="ledger"),
+    path(
+        "friends/leaderboard",
+        social_views.FriendsLeaderboardApi.as_view(),
+        name="friends-leaderboard",
+    ),
+    path("friends/activity", social_views.SocialActivityApi.as_view(), name="friends-activity"),
+    path(
+        "friends/<int:user_id>/forest",
+        social_views.FriendForestApi.as_view(),
+        name="friend-forest",
+    ),
+    path(
+        "friends/<int:user_id>/drops/<int:drop_id>/steal",
+        social_views.DropStealApi.as_view(),
+        name="friend-drop-steal",
+    ),
+    path("friends/<int:user_id>/water", social_views.FriendWaterApi.as_view(), name="friend-water"),
     path("species", tree_views.SpeciesListApi.as_view(), name="species-list"),
     path("forests", tree_views.ForestListApi.as_view(), name="forest-list"),
     path("trees", tree_views.TreeListCreateApi.as_view(), name="trees"),

@@ -11,6 +11,7 @@ from forest.models.rules import (
     RuleMatcher,
 )
 from forest.models.scoring import ScoringChunk, ScoringQueue, ScoringRun
+from forest.models.social import EnergyTransfer
 from forest.models.trees import (
     Certificate,
     Species,
@@ -29,6 +30,7 @@ __all__ = [
     "EnergyDrop",
     "EnergyHold",
     "EnergyLedgerEntry",
+    "EnergyTransfer",
     "FraudSignal",
     "GreenAction",
     "GreenActionRule",

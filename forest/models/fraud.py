@@ -19,6 +19,7 @@ class FraudSignal(models.Model):
         REFUND_CYCLING = "refund_cycling", _("Refund cycling")
         CAP_PRESSING = "cap_pressing", _("Cap pressing")
         SHARED_FEED = "shared_feed", _("Shared feed account")
+        STEAL_SNIPING = "steal_sniping", _("Bot-like stealing")
 
     class Severity(models.TextChoices):
         LOW = "low", _("Low")

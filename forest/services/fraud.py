@@ -38,6 +38,15 @@ BOT_MIN_DAYS = 3  # snipes on at least this many days of the window: a habit, no
 BOT_MIN_SHARE = 0.5  # and at least half of all the user's collects were snipes
 BOT_HIGH_DAYS = 5
 
+# Bot-like stealing. Friends' drops become stealable STEAL_GRACE after ripening
+# (forest.services.social); a person checks their friends' forests now and then, a script
+# ("one-click steal all friends", Sesame-TK's timed sniping) fires the moment a drop opens.
+STEAL_WINDOW_DAYS = 7
+STEAL_SNIPE_SECONDS = 3  # a steal this soon after the drop became stealable is a "snipe"
+STEAL_MIN_DAYS = 3  # on at least this many days of the window
+STEAL_MIN_SHARE = 0.5  # and at least half of the user's steals
+STEAL_HIGH_DAYS = 5
+
 # Refund cycling: buy at a rewarded merchant, collect the energy, refund, repeat. A refund
 # claws the energy back, so each cycle is a green action with negative grams. Honest users
 # return something now and then; four returns a month at green merchants that take back half
@@ -165,6 +174,51 @@ def _detect_bot_collect(q: _Sql, now: datetime) -> int:
     )
 
 
+def _detect_steal_sniping(q: _Sql, now: datetime) -> int:
+    from forest.services.social import STEAL_GRACE
+
+    since = now - timedelta(days=STEAL_WINDOW_DAYS)
+    grace = int(STEAL_GRACE.total_seconds())
+    delay = f"({q.seconds_between('l.created_at', 'd.ripe_at')} - {grace})"
+    snipe = f"({delay} >= 0 AND {delay} < {int(STEAL_SNIPE_SECONDS)})"
+    details = q.obj(
+        window_days=str(int(STEAL_WINDOW_DAYS)),
+        snipe_seconds=str(int(STEAL_SNIPE_SECONDS)),
+        steals="steals",
+        sniped_steals="sniped",
+        days_with_snipes="days",
+        fastest_seconds="ROUND(CAST(fastest AS NUMERIC), 2)",
+    )
+    found = f"""WITH steals AS (
+                    SELECT l.user_id, {q.day("l.created_at")} AS day, {delay} AS delay,
+                           CASE WHEN {snipe} THEN 1 ELSE 0 END AS sniped
+                    FROM forest_energyledgerentry l
+                    JOIN forest_energydrop d ON d.id = l.drop_id
+                    WHERE l.kind = 'steal' AND l.account = 'balance'
+                      AND l.grams > 0 AND l.created_at >= %(since)s AND l.created_at < %(now)s
+                ), per_user AS (
+                    SELECT user_id, COUNT(*) AS steals, SUM(sniped) AS sniped,
+                           COUNT(DISTINCT CASE WHEN sniped = 1 THEN day END) AS days,
+                           MIN(CASE WHEN sniped = 1 THEN delay END) AS fastest
+                    FROM steals GROUP BY user_id
+                ), found AS (
+                    SELECT user_id, (100 * sniped) / steals AS score,
+                           CASE WHEN days >= {int(STEAL_HIGH_DAYS)} THEN 'high'
+                                ELSE 'medium' END AS severity,
+                           {details} AS details
+                    FROM per_user
+                    WHERE days >= {int(STEAL_MIN_DAYS)}
+                      AND sniped >= {float(STEAL_MIN_SHARE)} * steals
+                )"""
+    return _upsert(
+        found,
+        kind=FraudSignal.Kind.STEAL_SNIPING,
+        quiet_since=since,
+        now=now,
+        params={"since": since},
+    )
+
+
 def _detect_refund_cycling(q: _Sql, now: datetime) -> int:
     since = now - timedelta(days=REFUND_WINDOW_DAYS)
     details = q.obj(
@@ -277,6 +331,7 @@ DETECTORS: dict[str, Callable[[_Sql, datetime], int]] = {
     FraudSignal.Kind.REFUND_CYCLING: _detect_refund_cycling,
     FraudSignal.Kind.CAP_PRESSING: _detect_cap_pressing,
     FraudSignal.Kind.SHARED_FEED: _detect_shared_feed,
+    FraudSignal.Kind.STEAL_SNIPING: _detect_steal_sniping,
 }
 
 

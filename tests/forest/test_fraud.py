@@ -175,13 +175,13 @@ def test_the_sweep_runs_a_fixed_number_of_queries(django_assert_max_num_queries)
     for _ in range(3):
         collect_pattern(UserFactory(), days=BOT_MIN_DAYS, seconds_after_ripe=1)
     shared_account_pattern(users=4)
-    # one statement per detector, plus the savepoint and its release inside the test's atomic
-    with django_assert_max_num_queries(6):
+    # one statement per detector (five), plus the savepoint and its release in the test's atomic
+    with django_assert_max_num_queries(7):
         fraud_sweep()
     for _ in range(12):
         collect_pattern(UserFactory(), days=BOT_MIN_DAYS, seconds_after_ripe=1)
     shared_account_pattern(users=20, account_ref="NL09BIGFARM")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         counts = fraud_sweep()
     assert counts[Kind.BOT_COLLECT] == 15
     assert counts[Kind.SHARED_FEED] == 24
