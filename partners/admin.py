@@ -513,7 +513,6 @@ class ClaimCodeBatchAdmin(admin.ModelAdmin):
         "created_by",
         "downloaded_at",
         "downloaded_by",
-        "scoring_run",
     ]
 
     def has_add_permission(self, request) -> bool:

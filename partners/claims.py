@@ -33,7 +33,7 @@ from django.utils.translation import gettext
 
 from accounts.crypto import decrypt, encrypt
 from accounts.models import User
-from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry, ScoringChunk, ScoringRun
+from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry
 from forest.models.energy import Account, EntryKind
 from forest.models.rules import ActionType
 from forest.scoring.engine import COLLECT_WINDOW, DEFAULT_TZ, ripe_time
@@ -155,10 +155,6 @@ def claim_batch_create(
         )
     locked.spent_grams += needed
     locked.save(update_fields=["spent_grams", "updated_at"])
-    now = timezone.now()
-    run = ScoringRun.objects.create(
-        triggered_by=f"claims:{sponsor.slug}"[:64], status=ScoringRun.Status.DONE, finished_at=now
-    )
     seed = secrets.token_bytes(32)
     batch = ClaimCodeBatch.objects.create(
         sponsor=sponsor,
@@ -171,7 +167,6 @@ def claim_batch_create(
         valid_until=valid_until,
         created_by=created_by,
         code_seed=encrypt(seed.hex()),
-        scoring_run=run,
     )
     _codes_insert(batch.pk, seed, code_count)
     return batch
@@ -358,14 +353,6 @@ def claim_code_redeem(*, user_id: int, code: str, now: datetime | None = None) -
     if not won:
         raise ClaimError(gettext("This code has been used already."), code="used", status=409)
     grams = batch.grams_per_code
-    chunk = ScoringChunk.objects.create(
-        run_id=batch.scoring_run_id,
-        user_id_from=user_id,
-        user_id_to=user_id,
-        status=ScoringChunk.Status.DONE,
-        grams_awarded=grams,
-        finished_at=now,
-    )
     ripe_at = ripe_time(now, tz_name)
     drop = EnergyDrop.objects.create(
         user_id=user_id,
@@ -374,7 +361,7 @@ def claim_code_redeem(*, user_id: int, code: str, now: datetime | None = None) -
         remaining=grams,
         ripe_at=ripe_at,
         expires_at=ripe_at + COLLECT_WINDOW,
-        chunk=chunk,
+        chunk=None,  # not from scoring
         created_at=now,
     )
     EnergyLedgerEntry.objects.create(

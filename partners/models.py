@@ -685,14 +685,6 @@ class ClaimCodeBatch(TimeStampedModel):
         help_text=_("Grams of unredeemed codes given back to the campaign's budget after expiry"),
         verbose_name=_("released grams"),
     )
-    # The finished scoring run the batch's drops hang from (EnergyDrop needs a chunk).
-    scoring_run = models.ForeignKey(
-        "forest.ScoringRun",
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-        verbose_name=_("scoring run"),
-    )
 
     class Meta:
         verbose_name = _("claim code batch")

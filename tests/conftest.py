@@ -71,6 +71,16 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request with ``Accept-Language: nl`` activates Dutch for the whole thread (Django's
+    LocaleMiddleware does not switch back); the next test starts in the default language."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

@@ -57,12 +57,15 @@ class EnergyDrop(models.Model):
     ripe_at = models.DateTimeField(verbose_name=_("ripe at"))
     expires_at = models.DateTimeField(verbose_name=_("expires at"))
     collected_at = models.DateTimeField(null=True, blank=True, verbose_name=_("collected at"))
-    # The (chunk, user, action_type) unique constraint indexes chunk lookups already.
+    # The (chunk, user, action_type) unique constraint indexes chunk lookups already. Empty for
+    # drops that did not come from scoring (a sponsor's claim code).
     chunk = models.ForeignKey(
         "forest.ScoringChunk",
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        null=True,
+        blank=True,
         verbose_name=_("chunk"),
     )
     created_at = models.DateTimeField(verbose_name=_("created at"))

@@ -33,7 +33,6 @@ class Migration(migrations.Migration):
                 ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claim_batches', to='partners.campaign', verbose_name='campaign')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
                 ('downloaded_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='downloaded by')),
-                ('scoring_run', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='forest.scoringrun', verbose_name='scoring run')),
                 ('sponsor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claim_batches', to='partners.sponsor', verbose_name='sponsor')),
             ],
             options={
