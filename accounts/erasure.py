@@ -48,6 +48,7 @@ class Erasure:
     invitations_scrubbed: int = 0
     team_memberships_ended: int = 0
     sponsor_memberships_deleted: int = 0
+    friendships_ended: int = 0
 
 
 def erased_email() -> str:
@@ -115,6 +116,15 @@ def user_erase(*, user: User, reason: str) -> Erasure:
     from partners.models import SponsorMembership
 
     result.sponsor_memberships_deleted, _ = SponsorMembership.objects.filter(user=user).delete()
+    # Friendships and open friend invites go: who someone's friends were is personal data, and
+    # a deleted account must not keep appearing in friends' lists. Steals and waterings stay as
+    # the ledger's transfer records, by user id only.
+    from accounts.models import FriendInvite, Friendship
+
+    result.friendships_ended, _ = Friendship.objects.filter(
+        Q(user_low=user) | Q(user_high=user)
+    ).delete()
+    FriendInvite.objects.filter(inviter=user, used_at__isnull=True).delete()
 
     user.email = erased_email()
     user.first_name = ""

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import (
     Consent,
+    Friendship,
     ImportBatch,
     LinkedFeed,
     Notification,
@@ -139,6 +140,7 @@ def user_export_chunks(*, user: User, verification_url: Callable[[str], str]) ->
         EnergyBalance,
         EnergyDrop,
         EnergyLedgerEntry,
+        EnergyTransfer,
         GreenAction,
         TeamInvitation,
         TeamMembership,
@@ -328,6 +330,31 @@ def user_export_chunks(*, user: User, verification_url: Callable[[str], str]) ->
             "responded_at",
             "invited_by_id",
             team_name="team__name",
+        ),
+    )
+    # Friends by user id only: their names and addresses are theirs, not this user's data.
+    yield from _section(
+        "friendships",
+        _rows(
+            Friendship.objects.filter(Q(user_low_id=uid) | Q(user_high_id=uid)).order_by("id"),
+            "user_low_id",
+            "user_high_id",
+            "requested_by_id",
+            "status",
+            "accepted_at",
+            "created_at",
+        ),
+    )
+    yield from _section(
+        "energy_transfers",
+        _rows(
+            EnergyTransfer.objects.filter(Q(from_user_id=uid) | Q(to_user_id=uid)).order_by("id"),
+            "kind",
+            "from_user_id",
+            "to_user_id",
+            "grams",
+            "drop_id",
+            "created_at",
         ),
     )
     yield from _section(

@@ -331,6 +331,22 @@ def test_a_team_tree_names_a_deleted_member_anonymously(sanne):
     assert TeamMembership.objects.get(team=team, user=bram).status == "active"
 
 
+def test_erasing_ends_friendships_and_open_friend_invites(sanne):
+    from accounts.models import FriendInvite, Friendship
+    from tests.accounts.friend_factories import befriend
+
+    friend = UserFactory()
+    befriend(sanne, friend)
+    FriendInvite.objects.create(
+        inviter=sanne, code_hash="0" * 64, expires_at=timezone.now() + timedelta(days=7)
+    )
+
+    assert user_erase(user=sanne, reason="test").friendships_ended == 1
+
+    assert not Friendship.objects.exists()
+    assert not FriendInvite.objects.filter(inviter=sanne).exists()
+
+
 def test_erasing_twice_is_harmless(sanne):
     _with_history(sanne)
     user_erase(user=sanne, reason="test")

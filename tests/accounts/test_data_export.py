@@ -143,6 +143,20 @@ def test_team_data_is_exported_without_other_peoples_addresses():
     assert "cas.geheim" not in text
 
 
+def test_friends_are_exported_by_id_without_their_names():
+    from tests.accounts.friend_factories import befriend
+
+    user, friend = UserFactory(), UserFactory(first_name="Cas", email="cas.vriend@example.org")
+    befriend(user, friend)
+
+    _, doc, text = _export(_client(user))
+
+    (friendship,) = doc["friendships"]
+    assert {friendship["user_low_id"], friendship["user_high_id"]} == {user.pk, friend.pk}
+    assert doc["energy_transfers"] == []
+    assert "cas.vriend" not in text and "Cas" not in text
+
+
 def test_the_number_of_queries_does_not_grow_with_the_data(django_assert_max_num_queries):
     small = UserFactory()
     LinkedFeedFactory(user=small)
