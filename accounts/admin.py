@@ -16,6 +16,7 @@ from accounts.models import (
     ImportBatch,
     LinkedFeed,
     Notification,
+    OutboundMessage,
     PlaidItem,
     Profile,
     Transaction,
@@ -103,6 +104,15 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "channel", "topic", "not_before", "sent_at", "attempts")
+    list_filter = ("channel", "topic", ("sent_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__email", "dedupe_key")
+    raw_id_fields = ("user",)
+    readonly_fields = ("created_at",)
 
 
 @admin.register(Friendship)

@@ -111,6 +111,9 @@ def user_erase(*, user: User, reason: str) -> Erasure:
     )
 
     result.notifications_deleted, _ = Notification.objects.filter(user=user).delete()
+    from accounts.models import OutboundMessage
+
+    OutboundMessage.objects.filter(user=user).delete()  # held e-mails and pushes: personal data
     result.refresh_tokens_blacklisted = _blacklist_refresh_tokens(user)
     _teams_leave(user, old_email, now, result)
     from partners.models import SponsorMembership

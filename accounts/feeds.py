@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -34,8 +33,8 @@ from accounts.models import (
     User,
     WebhookDelivery,
 )
+from accounts.notifications import notification_dispatch
 from accounts.providers import PULLED_PROVIDERS, FeedProvider, ProviderError, provider_for
-from accounts.services import notify
 from accounts.sources.base import SourceError
 
 logger = logging.getLogger(__name__)
@@ -405,8 +404,9 @@ def _consent_message(consent: Consent, step: str, *, now: datetime) -> None:
         "date": timezone.localtime(consent.expires_at).date().isoformat(),
     }
     title, body = title.format(**values), body.format(**values)
-    notify(
+    notification_dispatch(
         user_id=user.pk,
+        topic="consent",
         kind=(
             Notification.Kind.CONSENT_EXPIRED
             if step == "expired"
@@ -415,8 +415,9 @@ def _consent_message(consent: Consent, step: str, *, now: datetime) -> None:
         title=title,
         body=body,
         dedupe_key=f"consent:{consent.pk}:{step}",
+        email=True,
+        now=now,
     )
-    send_mail(title, body, None, [user.email])
 
 
 # --------------------------------------------------------------------------------------------

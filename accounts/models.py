@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -82,6 +83,17 @@ class Profile(TimeStampedModel):
     )
     # Friends may take a share of ripe drops unless the user opts out (Ant Forest "steal").
     steal_opt_out = models.BooleanField(default=False, verbose_name=_("steal opt out"))
+    # Notification preferences (accounts.notifications). The inbox is always on; consent
+    # reminders always go by e-mail (legally required); sponsor news needs an opt-in (ePrivacy).
+    email_enabled = models.BooleanField(default=True, verbose_name=_("e-mail enabled"))
+    push_enabled = models.BooleanField(default=True, verbose_name=_("push enabled"))
+    notify_energy = models.BooleanField(default=True, verbose_name=_("energy notifications"))
+    notify_trees = models.BooleanField(default=True, verbose_name=_("tree notifications"))
+    notify_teams = models.BooleanField(default=True, verbose_name=_("team notifications"))
+    notify_sponsors = models.BooleanField(default=False, verbose_name=_("sponsor news"))
+    quiet_hours_enabled = models.BooleanField(default=True, verbose_name=_("quiet hours enabled"))
+    quiet_hours_start = models.TimeField(default=time(22, 0), verbose_name=_("quiet hours start"))
+    quiet_hours_end = models.TimeField(default=time(8, 0), verbose_name=_("quiet hours end"))
 
     class Meta:
         verbose_name = _("profile")
@@ -120,6 +132,45 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.title}"
+
+
+class OutboundMessage(models.Model):
+    """An e-mail or push waiting for delivery: held through the user's quiet hours, or a push
+    for the app gateway. The release task claims each row with a conditional UPDATE of
+    ``sent_at``, so a message goes out once however many workers run it."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        PUSH = "push", _("Push")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="outbound_messages", verbose_name=_("user")
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, verbose_name=_("channel"))
+    topic = models.CharField(max_length=16, verbose_name=_("topic"))
+    payload = models.JSONField(default=dict, verbose_name=_("payload"))
+    not_before = models.DateTimeField(verbose_name=_("not before"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    dedupe_key = models.CharField(max_length=220, unique=True, verbose_name=_("dedupe key"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        ordering = ["not_before", "id"]
+        indexes = [
+            # Used by outbound_release_task (due, unsent e-mails) and a push gateway.
+            models.Index(
+                fields=["channel", "not_before"],
+                name="accounts_outbound_due",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.user_id}: {self.topic}"
 
 
 # ---------------------------------------------------------------------------------------------

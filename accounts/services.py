@@ -63,13 +63,19 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     user.save(update_fields=["password"])
 
 
-def notify(*, user_id: int, kind: str, title: str, body: str, dedupe_key: str) -> bool:
-    """Put a message in the user's inbox once per ``dedupe_key``. True when it was new."""
-    _, created = Notification.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={"user_id": user_id, "kind": kind, "title": title, "body": body},
+def notify(
+    *, user_id: int, kind: str, title: str, body: str, dedupe_key: str, topic: str = "trees"
+) -> bool:
+    """Inbox message (and push, as the user allows) through ``notification_dispatch``.
+
+    Kept for callers written before the dispatch module; new code calls
+    ``accounts.notifications.notification_dispatch`` with its topic.
+    """
+    from accounts.notifications import notification_dispatch
+
+    return notification_dispatch(
+        user_id=user_id, topic=topic, kind=kind, title=title, body=body, dedupe_key=dedupe_key
     )
-    return created
 
 
 def welcome_send(*, user: User) -> bool:
@@ -86,8 +92,11 @@ def welcome_send(*, user: User) -> bool:
             "Link your bank account, choose a tree and watch it grow with every green choice. "
             "When it is mature, we plant it for real."
         )
-    return notify(
+    from accounts.notifications import notification_dispatch
+
+    return notification_dispatch(
         user_id=user.id,
+        topic="trees",
         kind=Notification.Kind.WELCOME,
         title=title,
         body=body,

@@ -79,3 +79,11 @@ def feed_sync_task(
             logger.warning("feed %s sync failed: %s", feed_id, exc)
             return 0
         raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def outbound_release_task() -> int:
+    """Every 5 minutes: send the e-mails held through quiet hours that are now due."""
+    from accounts.notifications import outbound_release
+
+    return outbound_release()

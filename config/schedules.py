@@ -30,6 +30,12 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         "Raises fraud signals (bot-like collecting, refund cycling, cap pressing, shared feed "
         "accounts) for review in the admin, after the nightly scoring.",
     ),
+    "forest: badges and challenges": (
+        "forest.tasks.achievements_nightly_task",
+        {"minute": "0", "hour": "5"},
+        "Awards badges and completes challenges (paying their bonus once), after the nightly "
+        "scoring.",
+    ),
     "partners: submit planting orders": (
         "partners.tasks.planting_orders_submit_all_task",
         {"minute": "30", "hour": "3"},
@@ -45,6 +51,11 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         "accounts.tasks.feeds_pull_task",
         {"minute": "0", "hour": "1"},
         "Pulls new transactions from aggregator feeds before the nightly scoring.",
+    ),
+    "accounts: release held notifications": (
+        "accounts.tasks.outbound_release_task",
+        {"minute": "*/5", "hour": "*"},
+        "Sends the e-mails held through users' quiet hours once those are over.",
     ),
 }
 

@@ -23,6 +23,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("partners/", include("partners.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("accounts.urls")),
     path("", include("forest.urls")),
 ]
 if settings.DEBUG:

@@ -70,3 +70,12 @@ def fraud_sweep_task() -> int:
     from forest.services.fraud import fraud_sweep
 
     return sum(fraud_sweep().values())
+
+
+@shared_task
+def achievements_nightly_task() -> int:
+    """Award badges and complete challenges (bonus paid once); returns how many of both."""
+    from forest.services.achievements import achievements_nightly
+
+    result = achievements_nightly()
+    return sum(result["badges"].values()) + sum(result["challenges"].values())

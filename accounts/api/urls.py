@@ -11,6 +11,11 @@ urlpatterns = [
     path("me/export", views.MeExportApi.as_view(), name="me-export"),
     path("me/password", views.PasswordChangeApi.as_view(), name="me-password"),
     path("me/notifications", views.NotificationListApi.as_view(), name="me-notifications"),
+    path(
+        "me/notification-preferences",
+        views.NotificationPreferencesApi.as_view(),
+        name="me-notification-preferences",
+    ),
     # Friends (their forests, stealing, watering and the leaderboard: forest.api.urls)
     path("friends", friend_views.FriendListApi.as_view(), name="friends"),
     path("friends/invite", friend_views.FriendInviteApi.as_view(), name="friends-invite"),

@@ -1,12 +1,19 @@
 from django.urls import path
 
-from forest.api import social_views, tree_views, views
+from forest.api import achievement_views, social_views, tree_views, views
 
 urlpatterns = [
     path("forest", views.ForestHomeApi.as_view(), name="forest-home"),
     path("drops/collect-all", views.DropCollectAllApi.as_view(), name="drops-collect-all"),
     path("drops/<int:drop_id>/collect", views.DropCollectApi.as_view(), name="drop-collect"),
     path("ledger", views.LedgerListApi.as_view(), name="ledger"),
+    path("badges", achievement_views.BadgeListApi.as_view(), name="badges"),
+    path("challenges", achievement_views.ChallengeListApi.as_view(), name="challenges"),
+    path(
+        "challenges/<int:challenge_id>/join",
+        achievement_views.ChallengeJoinApi.as_view(),
+        name="challenge-join",
+    ),
     path(
         "friends/leaderboard",
         social_views.FriendsLeaderboardApi.as_view(),

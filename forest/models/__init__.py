@@ -1,5 +1,11 @@
 """Forest models, split by concept: rules and actions, energy (drops, ledger), scoring runs."""
 
+from forest.models.achievements import (
+    BadgeCode,
+    Challenge,
+    ChallengeParticipation,
+    UserBadge,
+)
 from forest.models.energy import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.fraud import EnergyHold, FraudSignal
 from forest.models.rules import (
@@ -24,7 +30,10 @@ from forest.models.trees import (
 
 __all__ = [
     "ActionType",
+    "BadgeCode",
     "Certificate",
+    "Challenge",
+    "ChallengeParticipation",
     "CurrencyRate",
     "EnergyBalance",
     "EnergyDrop",
@@ -46,4 +55,5 @@ __all__ = [
     "TeamMembership",
     "Tree",
     "TreeContribution",
+    "UserBadge",
 ]

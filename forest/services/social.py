@@ -222,11 +222,12 @@ def _display_name(user_id: int) -> str:
 
 def _notify_stolen(owner_id: int, locale: str, stealer_id: int, drop_id: int, grams: int) -> None:
     """One inbox message per drop (the first friend's visit), in the owner's language."""
-    from accounts.services import notify
+    from accounts.notifications import notification_dispatch
 
     with translation.override(locale):
-        notify(
+        notification_dispatch(
             user_id=owner_id,
+            topic="energy",
             kind=Notification.Kind.SYSTEM,
             title=_("A friend took energy from your drop"),
             body=_(
@@ -329,12 +330,13 @@ def friend_water(
 
 
 def _notify_watered(giver_id: int, friend_id: int, grams: int, day: date) -> None:
-    from accounts.services import notify
+    from accounts.notifications import notification_dispatch
 
     locale = Profile.objects.filter(user_id=friend_id).values_list("locale", flat=True).first()
     with translation.override(locale or "nl"):
-        notify(
+        notification_dispatch(
             user_id=friend_id,
+            topic="trees",
             kind=Notification.Kind.TREE,
             title=_("A friend watered your tree"),
             body=_("%(name)s gave your tree %(grams)s g of their energy.")

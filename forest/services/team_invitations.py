@@ -253,7 +253,7 @@ def _render(template: str, locale: str, context: dict) -> tuple[str, str]:
 def _deliver(invitation: TeamInvitation, *, token: str, inviter) -> None:
     """Inbox message now; e-mail once the invitation is committed."""
     from accounts.models import Notification
-    from accounts.services import notify
+    from accounts.notifications import notification_dispatch
     from forest.certificates import public_holder_name
 
     context = {
@@ -264,20 +264,21 @@ def _deliver(invitation: TeamInvitation, *, token: str, inviter) -> None:
     user = invitation.invited_user
     if user is not None:
         subject, body = _render("member", _locale_of(user), context)
-        notify(
+        notification_dispatch(
             user_id=user.pk,
+            topic="teams",
             kind=Notification.Kind.TREE,
             title=subject[:200],
             body=body,
             dedupe_key=f"team-invitation:{invitation.pk}",
+            email=True,
+            email_after_commit=True,
         )
-        to = user.email
-    else:
-        # The address has no account, so no language of its own: the inviter's is likeliest.
-        context.update(email=invitation.email, link=join_link(token))
-        subject, body = _render("signup", _locale_of(inviter), context)
-        to = invitation.email
-    transaction.on_commit(partial(_send, subject, body, to, invitation.pk))
+        return
+    # The address has no account, so no language of its own: the inviter's is likeliest.
+    context.update(email=invitation.email, link=join_link(token))
+    subject, body = _render("signup", _locale_of(inviter), context)
+    transaction.on_commit(partial(_send, subject, body, invitation.email, invitation.pk))
 
 
 def _send(subject: str, body: str, to: str, invitation_id: int) -> None:

@@ -37,6 +37,9 @@ class ProfileFactory(factory.django.DjangoModelFactory):
     display_name = factory.Faker("first_name")
     locale = "nl"
     time_zone = "Europe/Amsterdam"
+    # Real profiles default to quiet hours 22:00-08:00; test users have none, so a test's
+    # e-mails do not depend on the wall clock. Quiet-hour tests switch them on.
+    quiet_hours_enabled = False
 
 
 class LinkedFeedFactory(factory.django.DjangoModelFactory):

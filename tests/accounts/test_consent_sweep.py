@@ -143,16 +143,17 @@ def test_one_failing_mail_does_not_stop_the_others(feed, monkeypatch):
     other = LinkedFeedFactory(
         provider="file", consent__granted_at=GRANTED, consent__expires_at=EXPIRES
     )
-    from accounts import feeds
+    from accounts import notifications
 
-    real_send = feeds.send_mail
+    real_send = notifications._send_email
 
-    def flaky_send(subject, body, sender, recipients):
-        if recipients == [feed.user.email]:
+    def flaky_send(user, topic, subject, body):
+        if user.email == feed.user.email:
             raise ConnectionError("smtp down")
-        return real_send(subject, body, sender, recipients)
+        return real_send(user, topic, subject, body)
 
-    monkeypatch.setattr(feeds, "send_mail", flaky_send)
+    # E-mails go out through the notification dispatch (accounts.notifications).
+    monkeypatch.setattr(notifications, "_send_email", flaky_send)
 
     with time_machine.travel(EXPIRES - timedelta(days=14), tick=False):
         result = consent_sweep()
