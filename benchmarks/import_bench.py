@@ -60,7 +60,9 @@ def scratch_url(url: str) -> tuple[str, str, str]:
         raise SystemExit("import_bench needs DATABASE_URL=postgres://… (it measures COPY)")
     base = parts.path.lstrip("/") or "postgres"
     name = f"{base}_importbench_{os.getpid()}"
-    return url, urlunsplit(parts._replace(path="/" + name)), name
+    # Created from the server's maintenance database: the one in DATABASE_URL need not exist.
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    return admin, urlunsplit(parts._replace(path="/" + name)), name
 
 
 def write_csv(path: Path, n: int) -> None:
