@@ -1,0 +1,137 @@
+"""Brand forests and the append-only ledger of their money."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from config.models import TimeStampedModel
+from partners.models.planting import PlantingPartner
+from partners.models.sponsors import Sponsor
+
+
+class BrandForest(TimeStampedModel):
+    """A sponsor's forest: where users' matured trees are planted, paid from its budget.
+
+    The budget is the ForestBudgetEntry ledger: what is available is the sum of its entries.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        FULL = "full", _("Full")
+        CLOSED = "closed", _("Closed")
+
+    sponsor = models.ForeignKey(
+        Sponsor, on_delete=models.PROTECT, related_name="forests", verbose_name=_("sponsor")
+    )
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    story = models.TextField(blank=True, verbose_name=_("story"))
+    area = models.JSONField(
+        help_text=_("GeoJSON Polygon or MultiPolygon (lon, lat)"), verbose_name=_("area")
+    )
+    planting_partner = models.ForeignKey(
+        PlantingPartner,
+        on_delete=models.PROTECT,
+        related_name="forests",
+        verbose_name=_("planting partner"),
+    )
+    species = models.ManyToManyField(
+        "forest.Species", related_name="forests", blank=True, verbose_name=_("species")
+    )
+    price_per_tree = models.DecimalField(
+        max_digits=8, decimal_places=2, verbose_name=_("price per tree")
+    )
+    currency = models.CharField(max_length=3, default="EUR", verbose_name=_("currency"))
+    capacity = models.PositiveIntegerField(
+        help_text=_("Trees this forest can take in all"), verbose_name=_("capacity")
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+
+    class Meta:
+        verbose_name = _("brand forest")
+        verbose_name_plural = _("brand forests")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="partners_forest_price_positive", condition=models.Q(price_per_tree__gt=0)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sponsor})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from partners.geo import validate_geojson_area
+
+        try:
+            validate_geojson_area(self.area)
+        except ValueError as exc:
+            raise ValidationError({"area": str(exc)}) from exc
+
+
+class ForestBudgetEntry(models.Model):
+    """One movement of a forest's money. Append-only; the available budget is their sum.
+
+    topup (+): the sponsor pays in. reserve (-): held for one matured tree's order.
+    release (+): a reservation given back (order cancelled, or converted into a spend).
+    spend (-): the partner accepted the order and the money is gone.
+    """
+
+    class Kind(models.TextChoices):
+        TOPUP = "topup", _("Top-up")
+        RESERVE = "reserve", _("Reserved for a tree")
+        RELEASE = "release", _("Reservation released")
+        SPEND = "spend", _("Spent on a tree")
+
+    forest = models.ForeignKey(
+        BrandForest,
+        on_delete=models.PROTECT,
+        related_name="budget_entries",
+        verbose_name=_("forest"),
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name=_("kind"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("amount"))
+    idempotency_key = models.CharField(
+        max_length=160, unique=True, verbose_name=_("idempotency key")
+    )
+    order = models.ForeignKey(
+        "partners.PlantingOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="budget_entries",
+        verbose_name=_("order"),
+    )
+    memo = models.CharField(max_length=200, blank=True, verbose_name=_("memo"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+
+    class Meta:
+        verbose_name = _("forest budget entry")
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = _("forest budget entries")
+        constraints = [
+            models.CheckConstraint(
+                name="partners_budget_sign_by_kind",
+                condition=(
+                    models.Q(kind__in=["topup", "release"], amount__gt=0)
+                    | models.Q(kind__in=["reserve", "spend"], amount__lt=0)
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.forest_id})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Budget entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Budget entries are append-only.")
