@@ -1,0 +1,29 @@
+"""The accounts app's models, one module per concept; import them from here."""
+
+from accounts.models.feeds import Consent, ImportBatch, LinkedFeed, LinkedFeedQuerySet, Provider
+from accounts.models.friends import FriendInvite, Friendship, FriendshipQuerySet
+from accounts.models.inbox import Notification, OutboundMessage
+from accounts.models.plaid import PlaidItem
+from accounts.models.transactions import Transaction, TransactionQuerySet, WebhookDelivery
+from accounts.models.users import Profile, User, UserManager, validate_time_zone
+
+__all__ = [
+    "Consent",
+    "FriendInvite",
+    "Friendship",
+    "FriendshipQuerySet",
+    "ImportBatch",
+    "LinkedFeed",
+    "LinkedFeedQuerySet",
+    "Notification",
+    "OutboundMessage",
+    "PlaidItem",
+    "Profile",
+    "Provider",
+    "Transaction",
+    "TransactionQuerySet",
+    "User",
+    "UserManager",
+    "WebhookDelivery",
+    "validate_time_zone",
+]

@@ -1,0 +1,83 @@
+"""The in-app inbox and the outbox of e-mails and pushes held for quiet hours."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models.users import User
+from config.models import TimeStampedModel
+
+
+class Notification(TimeStampedModel):
+    """The in-app inbox: nudges, certificates, welcome messages. E-mail mirrors some of them."""
+
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", _("Welcome")
+        CONSENT_EXPIRING = "consent_expiring", _("Consent expiring")
+        CONSENT_EXPIRED = "consent_expired", _("Consent expired")
+        TREE = "tree", _("Tree")
+        SYSTEM = "system", _("System")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name=_("kind"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    # One notification per reason: retried tasks and reruns never nudge twice.
+    dedupe_key = models.CharField(max_length=200, unique=True, verbose_name=_("dedupe key"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_notif_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.title}"
+
+
+class OutboundMessage(models.Model):
+    """An e-mail or push waiting for delivery: held through the user's quiet hours, or a push
+    for the app gateway. The release task claims each row with a conditional UPDATE of
+    ``sent_at``, so a message goes out once however many workers run it."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        PUSH = "push", _("Push")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="outbound_messages", verbose_name=_("user")
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, verbose_name=_("channel"))
+    topic = models.CharField(max_length=16, verbose_name=_("topic"))
+    payload = models.JSONField(default=dict, verbose_name=_("payload"))
+    not_before = models.DateTimeField(verbose_name=_("not before"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    dedupe_key = models.CharField(max_length=220, unique=True, verbose_name=_("dedupe key"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        ordering = ["not_before", "id"]
+        indexes = [
+            # Used by outbound_release_task (due, unsent e-mails) and a push gateway.
+            models.Index(
+                fields=["channel", "not_before"],
+                name="accounts_outbound_due",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.user_id}: {self.topic}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Linked feeds, consent and transactions
+# ---------------------------------------------------------------------------------------------
