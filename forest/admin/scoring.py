@@ -1,0 +1,149 @@
+"""Admin for rules, green actions, scoring runs and exchange rates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from forest.admin.base import ReadOnlyAdmin
+from forest.models import (
+    CurrencyRate,
+    GreenAction,
+    GreenActionRule,
+    GreenActionRuleVersion,
+    ScoringChunk,
+    ScoringRun,
+)
+from forest.services.rules import rule_save
+
+
+class RuleVersionInline(admin.TabularInline):
+    model = GreenActionRuleVersion
+    extra = 0
+    can_delete = False
+    readonly_fields = ["version", "created_at", "snapshot"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(GreenActionRule)
+class GreenActionRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "code", "name_en", "action_type", "priority", "estimate_kind", "daily_cap_grams",
+        "awards_energy", "is_active", "version", "updated_at",
+    ]  # fmt: skip
+    list_filter = ["action_type", "estimate_kind", "awards_energy", "is_active"]
+    search_fields = ["code", "name_en", "name_nl", "match_merchants", "match_mccs", "source"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    inlines = [RuleVersionInline]
+    actions = ["test_against_recent", "rescore_last_30_days"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        rule_save(rule=obj)
+
+    @admin.action(description=gettext_lazy("Test against the last 500 transactions"))
+    def test_against_recent(self, request, queryset) -> None:
+        from forest.services.rule_testing import rule_test
+
+        for rule in queryset:
+            examined, hits = rule_test(rule=rule, limit=500)
+            examples = ", ".join(
+                f"{h.transaction.merchant_name or h.transaction.merchant_norm} "
+                f"{h.transaction.amount} → {h.grams} g"
+                for h in hits[:8]
+            )
+            context = {"rule": rule.code, "hits": len(hits), "examined": examined}
+            if examples:
+                text = _(
+                    "%(rule)s: matches %(hits)s of %(examined)s recent transactions "
+                    "(e.g. %(examples)s)"
+                ) % {**context, "examples": examples}
+            else:
+                text = _("%(rule)s: matches %(hits)s of %(examined)s recent transactions") % context
+            self.message_user(request, text, messages.INFO)
+
+    @admin.action(description=gettext_lazy("Re-score actions of older versions (last 30 days)"))
+    def rescore_last_30_days(self, request, queryset) -> None:
+        from forest.scoring.jobs import scoring_run_inline
+        from forest.services.rescoring import rescore_request
+
+        today = timezone.localdate()
+        marked, run = rescore_request(
+            date_from=today - timedelta(days=30),
+            date_to=today,
+            rule_ids=list(queryset.values_list("id", flat=True)),
+        )
+        result = scoring_run_inline(run)
+        self.message_user(
+            request,
+            _(
+                "Re-scored %(marked)s actions: %(new)s new actions, %(reversals)s reversals, "
+                "all as ledger entries."
+            )
+            % {"marked": marked, "new": result.green_actions, "reversals": result.reversals},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(GreenAction)
+class GreenActionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id", "user", "action_type", "rule", "rule_version", "booking_date", "amount",
+        "currency", "estimated_grams", "base_grams", "campaign_grams", "grams", "reversed_at",
+    ]  # fmt: skip
+    list_filter = ["action_type", "booking_date", "reversal_reason", "campaign"]
+    search_fields = ["user__email", "rule__code", "transaction__provider_txn_id"]
+    list_select_related = ["user", "rule"]
+    date_hierarchy = "booking_date"
+    raw_id_fields = ["transaction", "user", "drop"]
+
+
+class ScoringChunkInline(admin.TabularInline):
+    model = ScoringChunk
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "user_id_from", "user_id_to", "status", "transactions_scored", "green_actions",
+        "grams_awarded", "reversals", "skipped", "skipped_examples", "finished_at",
+    ]  # fmt: skip
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ScoringRun)
+class ScoringRunAdmin(ReadOnlyAdmin):
+    list_display = ["id", "triggered_by", "status", "started_at", "finished_at", "chunk_summary"]
+    list_filter = ["status", "triggered_by"]
+    inlines = [ScoringChunkInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("chunks")
+
+    @admin.display(description=gettext_lazy("chunks"))
+    def chunk_summary(self, run) -> str:
+        chunks = list(run.chunks.all())
+        done = sum(1 for c in chunks if c.status == "done")
+        scored = sum(c.transactions_scored for c in chunks)
+        return _("%(done)s/%(total)s done, %(scored)s transactions") % {
+            "done": done,
+            "total": len(chunks),
+            "scored": scored,
+        }
+
+
+@admin.register(CurrencyRate)
+class CurrencyRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "eur_per_unit", "source", "updated_at"]
+    search_fields = ["currency"]
+
+
+# --------------------------------------------------------------------------------------------
+# Trees
+# --------------------------------------------------------------------------------------------
