@@ -132,90 +132,96 @@ def _upsert(
         return max(cursor.rowcount, 0)
 
 
-def _detect_bot_collect(q: _Sql, now: datetime) -> int:
-    since = now - timedelta(days=BOT_WINDOW_DAYS)
+@dataclass(frozen=True)
+class _Sniping:
+    """A timing detector: ledger entries of ``entry_kinds`` landing within ``snipe_seconds``
+    after a drop became takeable (``ripe_at`` plus ``grace_seconds``)."""
+
+    kind: str  # the FraudSignal kind raised
+    entry_kinds: tuple[str, ...]
+    grace_seconds: int
+    window_days: int
+    snipe_seconds: int
+    min_days: int
+    min_share: float
+    high_days: int
+    noun: str  # how the details name the entries: "collects", "steals"
+
+
+def _detect_sniping(q: _Sql, now: datetime, spec: _Sniping) -> int:
+    since = now - timedelta(days=spec.window_days)
     delay = q.seconds_between("l.created_at", "d.ripe_at")
-    snipe = f"({delay} >= 0 AND {delay} < {int(BOT_SNIPE_SECONDS)})"
+    if spec.grace_seconds:
+        delay = f"({delay} - {int(spec.grace_seconds)})"
+    snipe = f"({delay} >= 0 AND {delay} < {int(spec.snipe_seconds)})"
     details = q.obj(
-        window_days=str(int(BOT_WINDOW_DAYS)),
-        snipe_seconds=str(int(BOT_SNIPE_SECONDS)),
-        collects="collects",
-        sniped_collects="sniped",
+        window_days=str(int(spec.window_days)),
+        snipe_seconds=str(int(spec.snipe_seconds)),
+        **{spec.noun: "entries", f"sniped_{spec.noun}": "sniped"},
         days_with_snipes="days",
         fastest_seconds="ROUND(CAST(fastest AS NUMERIC), 2)",
     )
-    found = f"""WITH collects AS (
+    kinds = ", ".join(f"'{kind}'" for kind in spec.entry_kinds)
+    found = f"""WITH taken AS (
                     SELECT l.user_id, {q.day("l.created_at")} AS day, {delay} AS delay,
                            CASE WHEN {snipe} THEN 1 ELSE 0 END AS sniped
                     FROM forest_energyledgerentry l
                     JOIN forest_energydrop d ON d.id = l.drop_id
-                    WHERE l.kind IN ('collect', 'steal') AND l.account = 'balance'
+                    WHERE l.kind IN ({kinds}) AND l.account = 'balance'
                       AND l.grams > 0 AND l.created_at >= %(since)s AND l.created_at < %(now)s
                 ), per_user AS (
-                    SELECT user_id, COUNT(*) AS collects, SUM(sniped) AS sniped,
+                    SELECT user_id, COUNT(*) AS entries, SUM(sniped) AS sniped,
                            COUNT(DISTINCT CASE WHEN sniped = 1 THEN day END) AS days,
                            MIN(CASE WHEN sniped = 1 THEN delay END) AS fastest
-                    FROM collects GROUP BY user_id
+                    FROM taken GROUP BY user_id
                 ), found AS (
-                    SELECT user_id, (100 * sniped) / collects AS score,
-                           CASE WHEN days >= {int(BOT_HIGH_DAYS)} THEN 'high' ELSE 'medium' END
-                               AS severity,
+                    SELECT user_id, (100 * sniped) / entries AS score,
+                           CASE WHEN days >= {int(spec.high_days)} THEN 'high'
+                                ELSE 'medium' END AS severity,
                            {details} AS details
                     FROM per_user
-                    WHERE days >= {int(BOT_MIN_DAYS)}
-                      AND sniped >= {float(BOT_MIN_SHARE)} * collects
+                    WHERE days >= {int(spec.min_days)}
+                      AND sniped >= {float(spec.min_share)} * entries
                 )"""
-    return _upsert(
-        found,
-        kind=FraudSignal.Kind.BOT_COLLECT,
-        quiet_since=since,
-        now=now,
-        params={"since": since},
+    return _upsert(found, kind=spec.kind, quiet_since=since, now=now, params={"since": since})
+
+
+def _detect_bot_collect(q: _Sql, now: datetime) -> int:
+    # Steals count too: a script collecting its own and its friends' drops is one habit.
+    return _detect_sniping(
+        q,
+        now,
+        _Sniping(
+            kind=FraudSignal.Kind.BOT_COLLECT,
+            entry_kinds=("collect", "steal"),
+            grace_seconds=0,
+            window_days=BOT_WINDOW_DAYS,
+            snipe_seconds=BOT_SNIPE_SECONDS,
+            min_days=BOT_MIN_DAYS,
+            min_share=BOT_MIN_SHARE,
+            high_days=BOT_HIGH_DAYS,
+            noun="collects",
+        ),
     )
 
 
 def _detect_steal_sniping(q: _Sql, now: datetime) -> int:
     from forest.services.social import STEAL_GRACE
 
-    since = now - timedelta(days=STEAL_WINDOW_DAYS)
-    grace = int(STEAL_GRACE.total_seconds())
-    delay = f"({q.seconds_between('l.created_at', 'd.ripe_at')} - {grace})"
-    snipe = f"({delay} >= 0 AND {delay} < {int(STEAL_SNIPE_SECONDS)})"
-    details = q.obj(
-        window_days=str(int(STEAL_WINDOW_DAYS)),
-        snipe_seconds=str(int(STEAL_SNIPE_SECONDS)),
-        steals="steals",
-        sniped_steals="sniped",
-        days_with_snipes="days",
-        fastest_seconds="ROUND(CAST(fastest AS NUMERIC), 2)",
-    )
-    found = f"""WITH steals AS (
-                    SELECT l.user_id, {q.day("l.created_at")} AS day, {delay} AS delay,
-                           CASE WHEN {snipe} THEN 1 ELSE 0 END AS sniped
-                    FROM forest_energyledgerentry l
-                    JOIN forest_energydrop d ON d.id = l.drop_id
-                    WHERE l.kind = 'steal' AND l.account = 'balance'
-                      AND l.grams > 0 AND l.created_at >= %(since)s AND l.created_at < %(now)s
-                ), per_user AS (
-                    SELECT user_id, COUNT(*) AS steals, SUM(sniped) AS sniped,
-                           COUNT(DISTINCT CASE WHEN sniped = 1 THEN day END) AS days,
-                           MIN(CASE WHEN sniped = 1 THEN delay END) AS fastest
-                    FROM steals GROUP BY user_id
-                ), found AS (
-                    SELECT user_id, (100 * sniped) / steals AS score,
-                           CASE WHEN days >= {int(STEAL_HIGH_DAYS)} THEN 'high'
-                                ELSE 'medium' END AS severity,
-                           {details} AS details
-                    FROM per_user
-                    WHERE days >= {int(STEAL_MIN_DAYS)}
-                      AND sniped >= {float(STEAL_MIN_SHARE)} * steals
-                )"""
-    return _upsert(
-        found,
-        kind=FraudSignal.Kind.STEAL_SNIPING,
-        quiet_since=since,
-        now=now,
-        params={"since": since},
+    return _detect_sniping(
+        q,
+        now,
+        _Sniping(
+            kind=FraudSignal.Kind.STEAL_SNIPING,
+            entry_kinds=("steal",),
+            grace_seconds=int(STEAL_GRACE.total_seconds()),
+            window_days=STEAL_WINDOW_DAYS,
+            snipe_seconds=STEAL_SNIPE_SECONDS,
+            min_days=STEAL_MIN_DAYS,
+            min_share=STEAL_MIN_SHARE,
+            high_days=STEAL_HIGH_DAYS,
+            noun="steals",
+        ),
     )
 
 
