@@ -33,11 +33,11 @@ from django.utils.translation import gettext
 
 from accounts.crypto import decrypt, encrypt
 from accounts.models import User
-from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry
+from forest.models import EnergyDrop, EnergyHold
 from forest.models.energy import Account, EntryKind
 from forest.models.rules import ActionType
 from forest.scoring.engine import COLLECT_WINDOW, DEFAULT_TZ, ripe_time
-from forest.services.energy import balances_add
+from forest.services.energy import _move
 from partners.models import Campaign, ClaimCode, ClaimCodeBatch, Sponsor
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each, no 0/O/1/I
@@ -364,17 +364,11 @@ def claim_code_redeem(*, user_id: int, code: str, now: datetime | None = None) -
         chunk=None,  # not from scoring
         created_at=now,
     )
-    EnergyLedgerEntry.objects.create(
-        user_id=user_id,
-        account=Account.DROPS,
-        kind=EntryKind.EARN,
-        grams=grams,
-        idempotency_key=f"claim:{claim.pk}",
-        drop=drop,
+    _move(
+        rows=[(user_id, Account.DROPS, EntryKind.EARN, grams, f"claim:{claim.pk}", drop.pk)],
+        now=now,
         memo=f"claim code batch {batch.pk}",
-        created_at=now,
     )
-    balances_add({(user_id, Account.DROPS): grams})
     ClaimCode.objects.filter(pk=claim.pk).update(drop=drop)
     return Claimed(
         code_id=claim.pk,

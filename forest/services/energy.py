@@ -48,13 +48,15 @@ class Collected:
     grams: int
 
 
-def _move(*, rows: list[tuple[int, str, str, int, str, int | None]], now: datetime) -> None:
+def _move(
+    *, rows: list[tuple[int, str, str, int, str, int | None]], now: datetime, memo: str = ""
+) -> None:
     """Append entries (user, account, kind, grams, key, drop) and add them to the balances."""
     EnergyLedgerEntry.objects.bulk_create(
         [
             EnergyLedgerEntry(
                 user_id=user_id, account=account, kind=kind, grams=grams,
-                idempotency_key=key, drop_id=drop_id, created_at=now,
+                idempotency_key=key, drop_id=drop_id, memo=memo, created_at=now,
             )
             for user_id, account, kind, grams, key, drop_id in rows
         ]

@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from forest.models import EnergyHold, EnergyLedgerEntry, FraudSignal
+from forest.models import EnergyHold, FraudSignal
 from forest.models.energy import Account, EntryKind
 from forest.scoring.sql import adapt_params
-from forest.services.energy import balances_add
+from forest.services.energy import _move
 
 # --------------------------------------------------------------------------------------------
 # Thresholds. Each is deliberately above what a keen human does; a signal is a question for an
@@ -473,24 +473,10 @@ def drops_reverse_open(*, user_ids: Iterable[int], now: datetime) -> tuple[int, 
             ids,
         )
         won = sorted(cursor.fetchall())
-    entries = [
-        EnergyLedgerEntry(
-            user_id=user_id,
-            account=Account.DROPS,
-            kind=EntryKind.REVERSAL,
-            grams=-remaining,
-            idempotency_key=f"fraud:drop:{drop_id}",
-            drop_id=drop_id,
-            memo="fraud review",
-            created_at=now,
-        )
+    rows = [
+        (user_id, Account.DROPS, EntryKind.REVERSAL, -remaining, f"fraud:drop:{drop_id}", drop_id)
         for drop_id, user_id, remaining in won
         if remaining > 0
     ]
-    EnergyLedgerEntry.objects.bulk_create(entries)
-    totals: dict[tuple[int, str], int] = {}
-    for entry in entries:
-        key = (entry.user_id, Account.DROPS)
-        totals[key] = totals.get(key, 0) + entry.grams
-    balances_add(totals)
-    return len(won), -sum(totals.values())
+    _move(rows=rows, now=now, memo="fraud review")
+    return len(won), -sum(row[3] for row in rows)
