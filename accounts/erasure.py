@@ -116,7 +116,7 @@ def user_erase(*, user: User, reason: str) -> Erasure:
     OutboundMessage.objects.filter(user=user).delete()  # held e-mails and pushes: personal data
     result.refresh_tokens_blacklisted = _blacklist_refresh_tokens(user)
     _teams_leave(user, old_email, now, result)
-    from partners.models import SponsorMembership
+    from catalogue.models import SponsorMembership
 
     result.sponsor_memberships_deleted, _ = SponsorMembership.objects.filter(user=user).delete()
     # Friendships and open friend invites go: who someone's friends were is personal data, and

@@ -136,6 +136,7 @@ def _certificates(user: User, verification_url: Callable[[str], str]) -> Iterato
 
 def user_export_chunks(*, user: User, verification_url: Callable[[str], str]) -> Iterator[str]:
     """The export document as text pieces, in a fixed number of queries."""
+    from catalogue.models import SponsorMembership
     from forest.models import (
         EnergyBalance,
         EnergyDrop,
@@ -147,7 +148,7 @@ def user_export_chunks(*, user: User, verification_url: Callable[[str], str]) ->
         Tree,
         TreeContribution,
     )
-    from partners.models import PlantingOrder, SponsorMembership
+    from partners.models import PlantingOrder
 
     uid = user.pk
     yield "{"

@@ -181,7 +181,7 @@ def load(
         cur.execute(
             "SELECT setval(pg_get_serial_sequence('accounts_linkedfeed', 'id'), %s)", [users]
         )
-    from partners.models import Campaign, Sponsor
+    from catalogue.models import Campaign, Sponsor
 
     sponsor = Sponsor.objects.create(name="Bench", slug="bench")
     if campaign:

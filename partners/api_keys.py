@@ -15,7 +15,8 @@ import secrets
 
 from django.utils import timezone
 
-from partners.models import PartnerApiKey, PlantingPartner
+from catalogue.models import PlantingPartner
+from partners.models import PartnerApiKey
 
 KEY_PREFIX = "cnp"
 

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from partners.models import BrandForest, Invoice, InvoiceNumberSequence, Sponsor
+from catalogue.models import BrandForest, Sponsor
+from partners.models import Invoice, InvoiceNumberSequence
 from partners.services import forest_budget_topup
 
 CENT = Decimal("0.01")

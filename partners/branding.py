@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from partners.models import Sponsor
+from catalogue.models import Sponsor
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MIN_SIDE = 32

@@ -33,12 +33,13 @@ from django.utils.translation import gettext
 
 from accounts.crypto import decrypt, encrypt
 from accounts.models import User
+from catalogue.models import Campaign, Sponsor
 from forest.models import EnergyDrop, EnergyHold
 from forest.models.energy import Account, EntryKind
 from forest.models.rules import ActionType
 from forest.scoring.engine import COLLECT_WINDOW, DEFAULT_TZ, ripe_time
 from forest.services.energy import _move
-from partners.models import Campaign, ClaimCode, ClaimCodeBatch, Sponsor
+from partners.models import ClaimCode, ClaimCodeBatch
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each, no 0/O/1/I
 CODE_PREFIX = "CNPY"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from partners.models import BrandForest, PlantingPartner, Sponsor
+from catalogue.models import BrandForest, PlantingPartner, Sponsor
 
 DEMO_PARTNER_NAME = "Sandbox planting partner (demo)"
 DEMO_FOREST_NAME = "Groene Winkel Bos, Veluwe"
@@ -25,7 +25,7 @@ DEMO_CAPACITY = 1_000
 
 def seed_demo_forests(*, sponsor: Sponsor) -> Iterator[str]:
     """Yield progress lines; a second run changes nothing (keys and names are fixed)."""
-    from forest.models import Species
+    from catalogue.models import Species
     from partners.api_keys import partner_api_key_create
     from partners.services import forest_budget_available, forest_budget_topup
 

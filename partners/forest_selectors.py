@@ -19,8 +19,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from forest.models import Species
-from partners.models import BrandForest, ForestBudgetEntry, PlantingOrder
+from catalogue.models import BrandForest, Species
+from partners.models import ForestBudgetEntry, PlantingOrder
 
 
 def forests_with_figures() -> QuerySet[BrandForest]:

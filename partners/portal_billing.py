@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from catalogue.models import Sponsor
 from partners import portal_selectors as sel
 from partners.billing import (
     PAYMENT_TERM_DAYS,
@@ -25,7 +26,7 @@ from partners.billing import (
     invoice_issuer,
     invoice_request,
 )
-from partners.models import Invoice, Sponsor
+from partners.models import Invoice
 from partners.portal_forms import TopUpForm
 from partners.portal_statements import Month, forest_month_statement, forest_statement_csv_rows
 from partners.views import _context, _csv_response, _require_admin

@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.normalise import normalise_merchant
-from partners.models import BrandForest, Campaign, Sponsor
+from catalogue.models import BrandForest, Campaign, Sponsor
 
 
 def _split(value: str) -> list[str]:

@@ -32,18 +32,11 @@ from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.utils import timezone
 
+from catalogue.models import BrandForest, Campaign, Sponsor
 from forest.models import GreenAction, Tree
 from forest.models.trees import TreeContribution
 from partners.forest_selectors import forests_with_figures
-from partners.models import (
-    BrandForest,
-    Campaign,
-    ForestBudgetEntry,
-    PlantingOrder,
-    PlantingOrderEvent,
-    Sponsor,
-    SurvivalCheck,
-)
+from partners.models import ForestBudgetEntry, PlantingOrder, PlantingOrderEvent, SurvivalCheck
 
 CHART_WEEKS = 12
 CENT = Decimal("0.01")

@@ -16,7 +16,8 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from partners.models import BrandForest, ForestBudgetEntry
+from catalogue.models import BrandForest
+from partners.models import ForestBudgetEntry
 
 CENT = Decimal("0.01")
 CSV_CHUNK_SIZE = 2_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from partners.models import Sponsor
+from catalogue.models import Sponsor
 
 
 def sponsors_for_member(user) -> list[Sponsor]:

@@ -18,12 +18,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from partners.models import (
-    BrandForest,
-    ForestBudgetEntry,
-    PlantingOrder,
-    PlantingOrderEvent,
-)
+from catalogue.models import BrandForest
+from partners.models import ForestBudgetEntry, PlantingOrder, PlantingOrderEvent
 from partners.planting import PlantingPartnerError, PlantingRequest, adapter_for
 
 logger = logging.getLogger(__name__)
@@ -215,7 +211,7 @@ def species_out_of_season(month: int) -> dict[int, str]:
     The species catalogue is tens of rows, so it is read whole: JSON "contains" is not
     portable to SQLite, and this keeps the order query a plain ``species_id NOT IN``.
     """
-    from forest.models import Species
+    from catalogue.models import Species
 
     held = {}
     for species_id, name, months in Species.objects.values_list("id", "name_en", "planting_months"):

@@ -8,7 +8,7 @@ from celery import shared_task
 @shared_task(acks_late=True)
 def planting_orders_submit_task(partner_id: int) -> int:
     """Send one partner's requested orders; returns how many it accepted."""
-    from partners.models import PlantingPartner
+    from catalogue.models import PlantingPartner
     from partners.services import planting_orders_submit
 
     if not PlantingPartner.objects.filter(pk=partner_id, is_active=True).exists():

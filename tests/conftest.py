@@ -108,4 +108,4 @@ def catalogue(transactional_db):
     from forest.models import GreenActionRule
 
     if not GreenActionRule.objects.exists():
-        importlib.import_module("forest.migrations.0002_load_catalogue").load(apps, None)
+        importlib.import_module("forest.migrations.0002_seed_rules").load(apps, None)

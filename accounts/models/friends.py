@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.users import User
-from config.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class FriendshipQuerySet(models.QuerySet["Friendship"]):

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.feeds import LinkedFeed
-from config.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class PlaidItem(TimeStampedModel):

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from config.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class UserManager(BaseUserManager["User"]):

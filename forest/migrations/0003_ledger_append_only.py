@@ -29,5 +29,5 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("forest", "0002_load_catalogue")]
+    dependencies = [("forest", "0002_seed_rules")]
     operations = [migrations.RunPython(forward, backward)]

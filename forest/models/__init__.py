@@ -20,7 +20,6 @@ from forest.models.scoring import ScoringChunk, ScoringQueue, ScoringRun
 from forest.models.social import EnergyTransfer
 from forest.models.trees import (
     Certificate,
-    Species,
     Team,
     TeamInvitation,
     TeamMembership,
@@ -49,7 +48,6 @@ __all__ = [
     "ScoringChunk",
     "ScoringQueue",
     "ScoringRun",
-    "Species",
     "Team",
     "TeamInvitation",
     "TeamMembership",

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from config.models import TimeStampedModel
+from core.models import TimeStampedModel
 from forest.models.rules import ActionType
 
 
@@ -109,7 +109,7 @@ class Challenge(TimeStampedModel):
         verbose_name=_("bonus grams"),
     )
     campaign = models.ForeignKey(
-        "partners.Campaign",
+        "catalogue.Campaign",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

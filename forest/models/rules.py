@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from config.models import TimeStampedModel
+from catalogue.models.matchers import validate_mcc_list, validate_regex, validate_string_list
+from core.models import TimeStampedModel
 
 
 class ActionType(models.TextChoices):
@@ -29,34 +29,6 @@ class EstimateKind(models.TextChoices):
     FIXED = "fixed", _("Fixed grams")
     PER_CURRENCY_UNIT = "per_currency_unit", _("Grams per euro spent")
     PER_KM_FROM_FARE = "per_km_from_fare", _("Per km, km derived from the fare")
-
-
-def _validate_regex(value: str) -> None:
-    if not value:
-        return
-    if "(?<" in value or "(?P" in value:
-        raise ValidationError(_("Lookbehind and named groups are not supported by the database."))
-    try:
-        re.compile(value, re.IGNORECASE)
-    except re.error as exc:
-        raise ValidationError(
-            _("Invalid regular expression: %(err)s"), params={"err": exc}
-        ) from exc
-
-
-def _validate_code_list(value, *, digits: int | None = None) -> None:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ValidationError(_("Enter a list of non-empty strings."))
-    if digits and not all(len(v) == digits and v.isdigit() for v in value):
-        raise ValidationError(_("Every MCC has exactly four digits."))
-
-
-def validate_mcc_list(value) -> None:
-    _validate_code_list(value, digits=4)
-
-
-def validate_string_list(value) -> None:
-    _validate_code_list(value)
 
 
 class GreenActionRule(TimeStampedModel):
@@ -101,7 +73,7 @@ class GreenActionRule(TimeStampedModel):
     match_description_regex = models.CharField(
         max_length=300,
         blank=True,
-        validators=[_validate_regex],
+        validators=[validate_regex],
         help_text=_("Case-insensitive; matched against the transaction description."),
         verbose_name=_("match description regex"),
     )
@@ -280,7 +252,7 @@ class GreenAction(models.Model):
         null=True, blank=True, verbose_name=_("rule version")
     )
     campaign = models.ForeignKey(
-        "partners.Campaign",
+        "catalogue.Campaign",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

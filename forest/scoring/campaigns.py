@@ -28,7 +28,7 @@ def campaign_requests(
     each for its bonus, optimistically. Returns ``(campaign id, grams requested)`` per
     campaign, in id order.
     """
-    from partners.models import Campaign
+    from catalogue.models import Campaign
 
     first_day, last_day = days
     if first_day is None:
@@ -85,7 +85,7 @@ def campaign_requests(
                        (m.kind = 'merchant' AND m.value = s.merchant_norm)
                     OR (m.kind = 'mcc' AND m.value = s.mcc)
                     OR (m.kind = 'regex' AND {regex}))
-                JOIN partners_campaign c ON c.id = m.campaign_id
+                JOIN catalogue_campaign c ON c.id = m.campaign_id
                 LEFT JOIN score_award a ON a.txn_id = s.txn_id
                 JOIN accounts_user u ON u.id = s.user_id
                 LEFT JOIN accounts_profile pr ON pr.user_id = s.user_id
@@ -142,13 +142,13 @@ def campaign_grants(sql: ChunkSql, p: dict, requests: list[tuple[int, int]]) -> 
     for campaign_id, requested in requests:
         # Concurrent chunks queue here, so the budget holds; spent_grams never passes it.
         left = sql.rows(
-            f"SELECT budget_grams - spent_grams FROM partners_campaign WHERE id = %(id)s{lock}",
+            f"SELECT budget_grams - spent_grams FROM catalogue_campaign WHERE id = %(id)s{lock}",
             {"id": campaign_id},
         )[0][0]
         granted = max(0, min(requested, int(left)))
         if granted:
             sql.run(
-                "UPDATE partners_campaign SET spent_grams = spent_grams + %(g)s WHERE id = %(id)s",
+                "UPDATE catalogue_campaign SET spent_grams = spent_grams + %(g)s WHERE id = %(id)s",
                 {"g": granted, "id": campaign_id},
             )
         if granted < requested:

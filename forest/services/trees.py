@@ -17,11 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from forest.models import Certificate, EnergyBalance, EnergyLedgerEntry, Species, Tree
+from catalogue.models import BrandForest, Species
+from forest.models import Certificate, EnergyBalance, EnergyLedgerEntry, Tree
 from forest.models.energy import Account, EntryKind
 from forest.models.trees import TreeContribution
 from forest.services.energy import _move
-from partners.models import BrandForest, PlantingOrder
+from partners.models import PlantingOrder
 from partners.services import Reservation, planting_order_reserve
 
 

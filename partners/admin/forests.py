@@ -7,11 +7,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
-from partners.models import (
-    BrandForest,
-    ForestBudgetEntry,
-    Invoice,
-)
+from catalogue.models import BrandForest
+from partners.models import ForestBudgetEntry, Invoice
 
 
 @admin.register(BrandForest)

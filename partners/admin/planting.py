@@ -6,12 +6,12 @@ from django.db import transaction
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
+from catalogue.models import PlantingPartner
 from partners.models import (
     PartnerApiKey,
     PlantingEvidence,
     PlantingOrder,
     PlantingOrderEvent,
-    PlantingPartner,
     SurvivalCheck,
 )
 

@@ -3,11 +3,7 @@
 from django import forms
 from django.contrib import admin
 
-from partners.models import (
-    Campaign,
-    Sponsor,
-    SponsorMembership,
-)
+from catalogue.models import Campaign, Sponsor, SponsorMembership
 
 
 class SponsorMembershipInline(admin.TabularInline):

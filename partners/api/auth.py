@@ -8,8 +8,9 @@ from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
+from catalogue.models import PlantingPartner
 from partners.api_keys import partner_api_key_check
-from partners.models import PartnerApiKey, PlantingPartner
+from partners.models import PartnerApiKey
 
 
 @dataclass(frozen=True)

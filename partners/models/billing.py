@@ -6,9 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from config.models import TimeStampedModel
-from partners.models.forests import BrandForest, ForestBudgetEntry
-from partners.models.sponsors import Sponsor
+from catalogue.models import BrandForest, Sponsor
+from core.models import TimeStampedModel
+from partners.models.budget import ForestBudgetEntry
 
 
 class InvoiceNumberSequence(models.Model):

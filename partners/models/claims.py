@@ -9,9 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.models import TimeStampedModel
-from partners.models.campaigns import Campaign
-from partners.models.sponsors import Sponsor
+from catalogue.models import Campaign, Sponsor
+from core.models import TimeStampedModel
 
 
 class ClaimCodeBatch(TimeStampedModel):

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import LinkedFeed, Transaction, User
-from partners.models import Sponsor
+from catalogue.models import Sponsor
 
 pytestmark = pytest.mark.django_db
 

@@ -31,7 +31,7 @@ def operator_client(client):
         "/admin/forest/scoringrun/",
         "/admin/forest/ledgeraudit/",
         "/admin/forest/currencyrate/",
-        "/admin/partners/campaign/",
+        "/admin/catalogue/campaign/",
         "/admin/django_celery_beat/periodictask/",
     ],
 )

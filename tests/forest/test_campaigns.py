@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
 
+from catalogue.models import Campaign
 from forest.models import EnergyDrop, EnergyLedgerEntry, GreenAction
-from partners.models import Campaign
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
 from tests.forest.helpers import assert_drops_match_actions, assert_ledger_consistent, score_all
 from tests.partners.factories import CampaignFactory

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from catalogue.models import Campaign
 from forest.models import EnergyDrop, EnergyLedgerEntry, GreenAction
 from forest.scoring.engine import score_chunk
 from forest.scoring.jobs import scoring_run_create
 from forest.services.energy import DropNotCollectable, drop_collect
-from partners.models import Campaign
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
 from tests.concurrency import race
 from tests.forest.helpers import assert_drops_match_actions, assert_ledger_consistent, balance

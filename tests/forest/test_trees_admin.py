@@ -31,11 +31,11 @@ def order():
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/forest/species/?q=oak",
+        "/admin/catalogue/species/?q=oak",
         "/admin/forest/tree/?status__exact=matured",
         "/admin/forest/certificate/",
-        "/admin/partners/plantingpartner/?kind__exact=sandbox",
-        "/admin/partners/brandforest/?status__exact=open&q=forest",
+        "/admin/catalogue/plantingpartner/?kind__exact=sandbox",
+        "/admin/catalogue/brandforest/?status__exact=open&q=forest",
         "/admin/partners/forestbudgetentry/?kind__exact=reserve",
         "/admin/partners/plantingorder/?state__exact=requested",
         "/admin/partners/forestbudgetentry/add/",
@@ -58,7 +58,7 @@ def test_admin_order_page_shows_its_history(operator_client, order):
 
 
 def test_admin_brand_forest_change_page(operator_client, order):
-    page = operator_client.get(f"/admin/partners/brandforest/{order.forest_id}/change/")
+    page = operator_client.get(f"/admin/catalogue/brandforest/{order.forest_id}/change/")
     assert page.status_code == 200
 
 
@@ -76,7 +76,7 @@ def test_an_operator_records_a_topup(operator_client, order):
 
 def test_the_submit_action_sends_a_partners_orders(operator_client, order):
     response = operator_client.post(
-        "/admin/partners/plantingpartner/",
+        "/admin/catalogue/plantingpartner/",
         {"action": "submit_requested_orders", "_selected_action": [order.partner_id]},
     )
     assert response.status_code == 302

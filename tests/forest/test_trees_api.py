@@ -10,9 +10,9 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from forest.models import EnergyDrop, EnergyLedgerEntry, Species, Tree
+from catalogue.models import BrandForest, Species
+from forest.models import EnergyDrop, EnergyLedgerEntry, Tree
 from forest.services.energy import drops_collect_all
-from partners.models import BrandForest
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory, UserFactory
 from tests.forest.helpers import assert_ledger_consistent, balance, score_all
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory, give_energy

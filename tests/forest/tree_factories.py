@@ -9,10 +9,11 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from forest.models import Species, Team, TeamInvitation, TeamMembership, Tree
+from catalogue.models import BrandForest, PlantingPartner, Species
+from forest.models import Team, TeamInvitation, TeamMembership, Tree
 from forest.models.energy import Account, EntryKind
 from forest.services.energy import _move
-from partners.models import BrandForest, ForestBudgetEntry, PlantingPartner
+from partners.models import ForestBudgetEntry
 from tests.accounts.factories import UserFactory
 from tests.partners.factories import SponsorFactory
 

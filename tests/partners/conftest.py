@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from partners.models import SponsorMembership
+from catalogue.models import SponsorMembership
 from tests.partners.factories import SponsorMembershipFactory
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import factory
 
-from partners.models import Sponsor, SponsorMembership
+from catalogue.models import Sponsor, SponsorMembership
 from tests.accounts.factories import UserFactory
 
 
@@ -27,7 +27,7 @@ class SponsorMembershipFactory(factory.django.DjangoModelFactory):
 
 class CampaignFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "partners.Campaign"
+        model = "catalogue.Campaign"
 
     sponsor = factory.SubFactory(SponsorFactory)
     name = factory.Sequence(lambda n: f"Campaign {n}")

@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from catalogue.models import Sponsor, SponsorMembership
 from partners.branding import LOGO_STORED_MAX_SIDE, LogoRejected, sanitise_logo
-from partners.models import Sponsor, SponsorMembership
 from tests.partners.factories import SponsorFactory, SponsorMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -165,7 +165,7 @@ def test_the_logo_needs_a_login(client, sponsor):
 
 def test_a_logo_uploaded_in_the_admin_is_sanitised_too(admin_client):
     sponsor = SponsorFactory(slug="groen")
-    url = f"/admin/partners/sponsor/{sponsor.pk}/change/"
+    url = f"/admin/catalogue/sponsor/{sponsor.pk}/change/"
     form = {
         "name": sponsor.name,
         "slug": sponsor.slug,

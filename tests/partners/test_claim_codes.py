@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from catalogue.models import Campaign
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry
 from partners.claims import (
     CLAIMS_PER_USER_PER_DAY,
@@ -24,7 +25,7 @@ from partners.claims import (
     code_hash,
     code_normalise,
 )
-from partners.models import Campaign, ClaimCode
+from partners.models import ClaimCode
 from tests.accounts.factories import UserFactory
 from tests.forest.fraud_factories import EnergyHoldFactory
 from tests.forest.helpers import assert_ledger_consistent

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from catalogue.models import Campaign
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry
 from partners.claims import (
     CLAIMS_PER_USER_PER_DAY,
@@ -14,7 +15,7 @@ from partners.claims import (
     claim_batch_create,
     claim_code_redeem,
 )
-from partners.models import Campaign, ClaimCode
+from partners.models import ClaimCode
 from tests.accounts.factories import UserFactory
 from tests.concurrency import race
 from tests.forest.helpers import assert_ledger_consistent

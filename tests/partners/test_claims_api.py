@@ -9,9 +9,10 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
+from catalogue.models import Campaign
 from forest.models import EnergyBalance, EnergyDrop
 from partners.api.claims import ClaimFailureIpThrottle, ClaimFailureUserThrottle
-from partners.models import Campaign, ClaimCode
+from partners.models import ClaimCode
 from tests.accounts.factories import UserFactory
 from tests.forest.fraud_factories import EnergyHoldFactory
 from tests.forest.helpers import assert_ledger_consistent

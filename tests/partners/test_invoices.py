@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from catalogue.models import SponsorMembership
 from partners.billing import (
     InvoiceError,
     creditor_reference,
@@ -17,7 +18,7 @@ from partners.billing import (
     invoice_mark_paid,
     invoice_topup_key,
 )
-from partners.models import ForestBudgetEntry, Invoice, SponsorMembership
+from partners.models import ForestBudgetEntry, Invoice
 from partners.services import forest_budget_available
 from tests.accounts.factories import UserFactory
 from tests.forest.tree_factories import BrandForestFactory

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from catalogue.models import PlantingPartner
 from forest.models import Tree
-from partners.models import ForestBudgetEntry, PlantingOrder, PlantingPartner
+from partners.models import ForestBudgetEntry, PlantingOrder
 from partners.planting import (
     HttpPlantingPartner,
     PlantingPartnerError,

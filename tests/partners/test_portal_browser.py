@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from partners.models import Campaign
+from catalogue.models import Campaign
 from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.browser import browser_page
 from tests.forest.tree_factories import BrandForestFactory

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Profile, User
-from partners.models import Sponsor, SponsorMembership
+from catalogue.models import Sponsor, SponsorMembership
 
 DEMO_ACCOUNTS = [
     # (role, e-mail, display name, is operator)

@@ -28,7 +28,7 @@ SPECIES = [
 
 
 def seed(apps, schema_editor):
-    Species = apps.get_model("forest", "Species")
+    Species = apps.get_model("catalogue", "Species")
     for code, name_en, name_nl, latin, cost, months in SPECIES:
         Species.objects.update_or_create(
             code=code,
@@ -44,6 +44,6 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("forest", "0005_tree_links")]
+    dependencies = [("catalogue", "0001_initial")]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

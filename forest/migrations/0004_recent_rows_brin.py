@@ -32,5 +32,5 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("forest", "0014_fraud")]
+    dependencies = [("forest", "0003_ledger_append_only")]
     operations = [migrations.RunPython(forward, backward)]

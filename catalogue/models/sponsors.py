@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from config.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class SponsorQuerySet(models.QuerySet["Sponsor"]):
@@ -66,7 +66,7 @@ class SponsorMembership(TimeStampedModel):
         verbose_name_plural = _("sponsor memberships")
         ordering = ["sponsor", "user"]
         constraints = [
-            models.UniqueConstraint(fields=["sponsor", "user"], name="partners_membership_unique")
+            models.UniqueConstraint(fields=["sponsor", "user"], name="catalogue_membership_unique")
         ]
 
     def __str__(self) -> str:

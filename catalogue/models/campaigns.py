@@ -5,8 +5,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from config.models import TimeStampedModel
-from partners.models.sponsors import Sponsor
+from catalogue.models.matchers import (
+    validate_mcc_list,
+    validate_regex,
+    validate_string_list,
+)
+from catalogue.models.sponsors import Sponsor
+from core.models import TimeStampedModel
 
 
 class Campaign(TimeStampedModel):
@@ -60,15 +65,15 @@ class Campaign(TimeStampedModel):
         ordering = ["-starts_on", "name"]
         constraints = [
             models.CheckConstraint(
-                name="partners_campaign_within_budget",
+                name="catalogue_campaign_within_budget",
                 condition=models.Q(spent_grams__lte=models.F("budget_grams")),
             ),
             models.CheckConstraint(
-                name="partners_campaign_window",
+                name="catalogue_campaign_window",
                 condition=models.Q(ends_on__gte=models.F("starts_on")),
             ),
             models.CheckConstraint(
-                name="partners_campaign_multiplier", condition=models.Q(multiplier__gte=1)
+                name="catalogue_campaign_multiplier", condition=models.Q(multiplier__gte=1)
             ),
         ]
 
@@ -78,11 +83,9 @@ class Campaign(TimeStampedModel):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        from forest.models.rules import _validate_regex, validate_mcc_list, validate_string_list
-
         validate_string_list(self.match_merchants)
         validate_mcc_list(self.match_mccs)
-        _validate_regex(self.match_description_regex)
+        validate_regex(self.match_description_regex)
         if not (self.match_merchants or self.match_mccs or self.match_description_regex):
             raise ValidationError(_("A campaign needs at least one matcher."))
         if self.segment == self.Segment.CITY and not self.segment_city:
@@ -93,8 +96,3 @@ class Campaign(TimeStampedModel):
     @property
     def remaining_grams(self) -> int:
         return self.budget_grams - self.spent_grams
-
-
-# --------------------------------------------------------------------------------------------
-# Forests, their budgets, and planting
-# --------------------------------------------------------------------------------------------
