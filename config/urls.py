@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.api import api_not_found
 from config.health import healthz, readyz
+from core.api import api_not_found
 
 api_v1 = [
     path("", include("accounts.api.urls")),

@@ -8,6 +8,6 @@ class ForestConfig(AppConfig):
     verbose_name = _("Energy and trees")
 
     def ready(self) -> None:
-        from config.schedules import ensure_default_schedules
+        from core.schedules import ensure_default_schedules
 
         post_migrate.connect(ensure_default_schedules, sender=self)

@@ -87,7 +87,7 @@ def _order(certificate: Certificate):
 
 def certificate_details(certificate: Certificate, *, locale: str = "en") -> dict:
     """Everything a certificate states, all of it fit for a public page."""
-    from partners.geo import geojson_centroid
+    from catalogue.integrations.geo import geojson_centroid
 
     tree = certificate.tree
     forest = tree.forest

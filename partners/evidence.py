@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from partners.geo import point_in_geojson
+from catalogue.integrations.geo import point_in_geojson
 from partners.models import PlantingEvidence, PlantingOrder, SurvivalCheck
 from partners.photos import PhotoRejected, is_near_duplicate, sanitise_photo
 from partners.services import planting_order_transition

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.api.serializers import LogoutInputSerializer, MeSerializer, RegisterInputSerializer
 from accounts.services import EmailTaken, profile_for, user_register
-from config.api import error_response
+from core.api import error_response
 
 # djangorestframework-simplejwt ships Dutch only as nl_NL, which Django's "nl" never loads.
 # Marking its user-facing messages here puts them in Canopy's own catalogue (locale/nl), so

@@ -65,7 +65,7 @@ from accounts.sources.base import SourceError
 from accounts.sources.csv_source import CSV_TEMPLATE_PATH
 from accounts.sources.registry import detect_format, get_source
 from accounts.webhooks import WebhookRejected, webhook_verify
-from config.api import Conflict, error_response
+from core.api import Conflict, error_response
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from accounts.friends import (
     friends_list,
 )
 from accounts.models import Friendship
-from config.api import error_response
+from core.api import error_response
 
 
 class FriendSerializer(serializers.Serializer):

@@ -30,7 +30,7 @@ from accounts.feeds import ConsentRequired, FeedExists
 from accounts.plaid_link import PublicTokenUsed, plaid_link_exchange, plaid_link_token_create
 from accounts.providers import PlaidError, ProviderError
 from accounts.selectors import feed_get_for_user
-from config.api import error_response
+from core.api import error_response
 
 logger = logging.getLogger(__name__)
 

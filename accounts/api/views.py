@@ -22,7 +22,7 @@ from accounts.erasure import WrongPassword, account_delete
 from accounts.export import user_export_chunks, user_export_filename
 from accounts.models import Notification
 from accounts.services import password_change, profile_for, profile_update
-from config.api import error_response
+from core.api import error_response
 
 
 class AccountDeleteThrottle(SimpleRateThrottle):

@@ -65,7 +65,7 @@ class BrandForest(TimeStampedModel):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        from partners.geo import validate_geojson_area
+        from catalogue.integrations.geo import validate_geojson_area
 
         try:
             validate_geojson_area(self.area)

@@ -140,7 +140,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "config.api.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -155,7 +155,7 @@ REST_FRAMEWORK = {
         # POST /feeds/plaid/link-token and /feeds/plaid/exchange, per user, shared.
         "plaid_link": env("CANOPY_THROTTLE_PLAID_LINK", default="10/minute"),
     },
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SIMPLE_JWT = {
@@ -199,7 +199,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 # Redis redelivers unacknowledged tasks after this; keep it above the hard time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Periodic tasks live in the database (admin: Periodic tasks); defaults in config/schedules.py.
+# Periodic tasks live in the database (admin: Periodic tasks); defaults in core/schedules.py.
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # LOGGING

@@ -8,7 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_response
+from core.api import error_response
 from forest.api.achievement_serializers import BadgeSerializer, ChallengeSerializer
 from forest.services.achievements import (
     ChallengeNotOpen,

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from config.api import error_response
+from core.api import error_response
 from forest.api.social_serializers import (
     SOCIAL_ERROR,
     FriendForestSerializer,

@@ -16,7 +16,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from config.api import error_response
+from core.api import error_response
 from forest.api.tree_serializers import (
     ForestSerializer,
     SpeciesSerializer,

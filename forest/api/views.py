@@ -7,7 +7,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_response
+from core.api import error_response
 from forest.api.serializers import (
     CollectResultSerializer,
     ForestHomeSerializer,

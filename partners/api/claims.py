@@ -13,7 +13,7 @@ from rest_framework import serializers, throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_response
+from core.api import error_response
 from partners.claims import ClaimError, claim_code_redeem
 
 

@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_response
+from core.api import error_response
 from partners.api.auth import IsPlantingPartner, PartnerKeyAuthentication, PartnerRateThrottle
 from partners.api.serializers import (
     PartnerEvidenceSerializer,

@@ -218,7 +218,7 @@ def test_an_erased_account_gets_nothing_held():
 
 
 def test_the_release_is_a_default_periodic_task():
-    from config.schedules import DEFAULT_SCHEDULES
+    from core.schedules import DEFAULT_SCHEDULES
 
     task, cron, _ = DEFAULT_SCHEDULES["accounts: release held notifications"]
     assert task == "accounts.tasks.outbound_release_task"

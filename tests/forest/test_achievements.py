@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Notification
-from config.schedules import DEFAULT_SCHEDULES
+from core.schedules import DEFAULT_SCHEDULES
 from forest.models import BadgeCode, EnergyTransfer, TreeContribution, UserBadge
 from forest.services.achievements import BADGES_BY_CODE, badge_award, badges_award_all
 from forest.tasks import achievements_nightly_task

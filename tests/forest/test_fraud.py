@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.schedules import DEFAULT_SCHEDULES
+from core.schedules import DEFAULT_SCHEDULES
 from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry, FraudSignal
 from forest.services.fraud import (
     BOT_MIN_DAYS,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from catalogue.integrations.geo import point_in_geojson
 from catalogue.models import BrandForest, PlantingPartner
-from config.schedules import DEFAULT_SCHEDULES
+from core.schedules import DEFAULT_SCHEDULES
 from partners.api_keys import partner_api_key_check
 from partners.demo import seed_demo_forests
-from partners.geo import point_in_geojson
 from partners.models import ForestBudgetEntry, PartnerApiKey
 from partners.services import forest_budget_available
 from tests.partners.factories import SponsorFactory

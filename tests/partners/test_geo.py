@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from partners.geo import (
+from catalogue.integrations.geo import (
     BBox,
     geojson_bbox,
     geojson_centroid,

@@ -1,0 +1,1 @@
+"""Edges of the catalogue: geometry of forest areas (GeoJSON)."""
