@@ -263,7 +263,7 @@ def transactions_import(
         except Exception:
             logger.exception("could not record the failed import into feed %s", feed.pk)
         raise
-    batch.duplicate_of = previous  # type: ignore[attr-defined]
+    batch.duplicate_of = previous
     return batch
 
 
@@ -312,7 +312,7 @@ def _record_refused(
             last_error=last_error[:2000], updated_at=now
         )
     batch.feed.last_error = last_error[:2000]
-    refused.duplicate_of = None  # type: ignore[attr-defined]
+    refused.duplicate_of = None
     return refused
 
 

@@ -303,7 +303,7 @@ def generate_plaid_sync_pages(
                 enriched=not enrich,
             )
             op(event.post_day, "added", posted, (posted_id,))
-            if enrich:
+            if enrich and event.enrich_on is not None:
                 modified = _transaction(
                     event, txn_id=posted_id, account_id=account_id, start=start, pending=False
                 )

@@ -136,7 +136,7 @@ def _taken_at(exif: Image.Exif) -> datetime | None:
         if delta < timedelta(hours=24):
             tz = timezone(sign * delta)
     try:  # cameras without a set clock write "0000:00:00 00:00:00"
-        taken = datetime(*(int(part) for part in match.groups()), tzinfo=tz)
+        taken = datetime(*(int(part) for part in match.groups()), tzinfo=tz)  # type: ignore[misc, arg-type]  # six groups
     except ValueError:
         return None
     return taken.astimezone(UTC)

@@ -12,12 +12,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Sum
 from django.utils import timezone
 
 from catalogue.models import BrandForest
 from partners.models import ForestBudgetEntry
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CENT = Decimal("0.01")
 CSV_CHUNK_SIZE = 2_000
@@ -63,7 +67,7 @@ class StatementLine:
     entry_id: int
     created_at: datetime
     kind: str
-    kind_label: str
+    kind_label: StrOrPromise
     amount: Decimal
     balance: Decimal
     order_id: int | None

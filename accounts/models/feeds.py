@@ -139,6 +139,9 @@ class ImportBatch(TimeStampedModel):
     duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration ms"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
+    # Not a column: set by ``transactions_import`` to the earlier import of the same file.
+    duplicate_of: ImportBatch | None
+
     class Meta:
         verbose_name = _("import batch")
         verbose_name_plural = _("import batches")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import time
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -38,13 +39,13 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     """Everyone who logs in: consumers (API), sponsor members (portal), operators (admin)."""
 
-    username = None
+    username = None  # type: ignore[assignment]  # e-mail login: AbstractUser's column removed
     email = models.EmailField(_("e-mail address"), unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]  # not auth's
 
     class Meta:
         verbose_name = _("user")

@@ -9,6 +9,8 @@ evaluation completes them and pays their bonus exactly once (ledger key
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -16,6 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 from forest.models.rules import ActionType
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class BadgeCode(models.TextChoices):
@@ -142,7 +147,7 @@ class Challenge(TimeStampedModel):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("The window must end on or after its start.")
         if bool(self.target_count) == bool(self.target_grams):

@@ -192,7 +192,7 @@ def rule_lookup_load(sql: ChunkSql) -> None:
     )
     if sql.d.postgres:
         # One statement for all rows (hundreds of matchers), not one round trip each.
-        columns = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
+        columns: list = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
         sql.run(
             "INSERT INTO score_lookup SELECT * FROM unnest("
             "%(k)s::varchar[], %(v)s::varchar[], %(f)s::date[], %(t)s::date[], %(r)s::int[])",

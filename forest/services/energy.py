@@ -7,6 +7,7 @@ conditional UPDATE, so two concurrent requests can never both win.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,7 +50,7 @@ class Collected:
 
 
 def _move(
-    *, rows: list[tuple[int, str, str, int, str, int | None]], now: datetime, memo: str = ""
+    *, rows: Sequence[tuple[int, str, str, int, str, int | None]], now: datetime, memo: str = ""
 ) -> None:
     """Append entries (user, account, kind, grams, key, drop) and add them to the balances."""
     EnergyLedgerEntry.objects.bulk_create(

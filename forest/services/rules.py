@@ -27,7 +27,7 @@ def _snapshot(rule: GreenActionRule) -> dict:
 
 
 def matcher_rows(rule: GreenActionRule) -> list[RuleMatcher]:
-    rows = []
+    rows: list[RuleMatcher] = []
     for kind, values in (
         (RuleMatcher.Kind.MCC, rule.match_mccs),
         (RuleMatcher.Kind.MERCHANT, rule.match_merchants),
