@@ -1,4 +1,6 @@
 import json
+from functools import partial
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -25,6 +27,9 @@ from accounts.models import (
 )
 from accounts.providers import PULLED_PROVIDERS
 from accounts.selectors import feed_current_consent
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ProfileInline(admin.StackedInline):
@@ -147,7 +152,7 @@ class ConsentInline(admin.TabularInline):
     model = Consent
     extra = 0
     can_delete = False
-    fields = ["scopes", "granted_at", "expires_at", "revoked_at", "expired_at"]
+    fields = ("scopes", "granted_at", "expires_at", "revoked_at", "expired_at")
     readonly_fields = fields
     ordering = ["-granted_at"]
     show_change_link = True
@@ -156,7 +161,7 @@ class ConsentInline(admin.TabularInline):
         return False  # consent is given by the user, never by an operator
 
 
-def _masked(item: PlaidItem, secret: str) -> str:
+def _masked(item: PlaidItem, secret: str) -> "StrOrPromise":
     if item.removed_at is not None:
         return _("erased (item removed at Plaid %(at)s)") % {"at": item.removed_at.date()}
     try:
@@ -170,11 +175,11 @@ class _PlaidItemDisplay:
     """Tokens are shown masked only; the encrypted columns are never on a page."""
 
     @admin.display(description=_("access token"))
-    def access_token_masked(self, obj: PlaidItem) -> str:
+    def access_token_masked(self, obj: PlaidItem) -> "StrOrPromise":
         return _masked(obj, "access_token")
 
     @admin.display(description=_("item id"))
-    def item_id_masked(self, obj: PlaidItem) -> str:
+    def item_id_masked(self, obj: PlaidItem) -> "StrOrPromise":
         return _masked(obj, "item_id")
 
 
@@ -182,7 +187,7 @@ class PlaidItemInline(_PlaidItemDisplay, admin.StackedInline):
     model = PlaidItem
     extra = 0
     can_delete = False
-    fields = [
+    fields = (
         "adapter",
         "access_token_masked",
         "item_id_masked",
@@ -190,7 +195,7 @@ class PlaidItemInline(_PlaidItemDisplay, admin.StackedInline):
         "removed_at",
         "removal_attempts",
         "removal_error",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -203,7 +208,7 @@ class PlaidItemAdmin(_PlaidItemDisplay, admin.ModelAdmin):
     list_filter = ["adapter", "removal_requested_at", "removed_at"]
     search_fields = ["feed__user__email", "feed__account_ref"]
     list_select_related = ["feed"]
-    fields = [
+    fields = (
         "feed",
         "adapter",
         "access_token_masked",
@@ -213,7 +218,7 @@ class PlaidItemAdmin(_PlaidItemDisplay, admin.ModelAdmin):
         "removed_at",
         "removal_attempts",
         "removal_error",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
@@ -255,9 +260,7 @@ class LinkedFeedAdmin(admin.ModelAdmin):
         )
         for feed_id in feed_ids:
             transaction.on_commit(
-                lambda feed_id=feed_id: feed_sync_task.delay(
-                    feed_id, source=ImportBatch.Source.PULL
-                )
+                partial(feed_sync_task.delay, feed_id, source=ImportBatch.Source.PULL)
             )
         skipped = queryset.count() - len(feed_ids)
         message = _("%(n)d feed sync(s) queued.") % {"n": len(feed_ids)}
@@ -354,7 +357,7 @@ class TransactionAdmin(admin.ModelAdmin):
         return False
 
     @admin.display(description=_("raw payload"))
-    def raw_payload(self, obj: Transaction) -> str:
+    def raw_payload(self, obj: Transaction) -> "StrOrPromise":
         if obj.redacted_at is not None:
             return _("erased (consent revoked %(at)s)") % {"at": obj.redacted_at.date()}
         consent = feed_current_consent(obj.feed)

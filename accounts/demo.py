@@ -30,7 +30,7 @@ def _seed_demo_feed(consumer) -> Iterator[str]:
     Idempotent: a second run finds the feed, renews a lapsed consent and pulls from the stored
     cursor, which has nothing new.
     """
-    consent = {"scopes": [Consent.Scope.TRANSACTIONS], "purpose_accepted": True}
+    consent: dict = {"scopes": [Consent.Scope.TRANSACTIONS], "purpose_accepted": True}
     feed = LinkedFeed.objects.filter(
         user=consumer, provider=Provider.SANDBOX, account_ref=DEMO_SANDBOX_ACCOUNT
     ).first()

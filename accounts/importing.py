@@ -481,7 +481,7 @@ def _merge(
             f" WHERE s.kind = 't'"
             f" ON CONFLICT (feed_id, provider_txn_id) DO NOTHING"
         )
-        insert_params = [feed.user_id, feed.pk, batch.pk, feed.provider, now, now]
+        insert_params: list = [feed.user_id, feed.pk, batch.pk, feed.provider, now, now]
         # Queue for the nightly scoring what this import booked or changed (see
         # forest.models.ScoringQueue): new booked rows, and booked rows it updated.
         queue_changed = (

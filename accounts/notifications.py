@@ -111,7 +111,7 @@ def unsubscribe_read(token: str) -> tuple[int, str] | None:
     if not isinstance(data, dict):
         return None
     user_id, topic = data.get("u"), data.get("t")
-    if not isinstance(user_id, int) or TOPICS.get(topic) is None:
+    if not isinstance(user_id, int) or not isinstance(topic, str) or TOPICS.get(topic) is None:
         return None
     return user_id, topic
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -154,7 +155,7 @@ def plaid_item_removal_request(*, feed: LinkedFeed, now: datetime) -> list[int]:
         from accounts.tasks import plaid_item_remove_task
 
         for item_id in item_ids:
-            transaction.on_commit(lambda item_id=item_id: plaid_item_remove_task.delay(item_id))
+            transaction.on_commit(partial(plaid_item_remove_task.delay, item_id))
     return item_ids
 
 

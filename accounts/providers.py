@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import LinkedFeed, Provider
+from accounts.sources.base import NormalisedTransaction
 from accounts.sources.plaid import SyncPage, parse_sync_page
 
 # The sandbox bank's history: six weeks ending the day the feed was linked.
@@ -266,7 +267,8 @@ class PlaidProvider:
         page.items = [
             item
             for item in page.items
-            if not isinstance(getattr(item, "raw", None), dict)
+            if not isinstance(item, NormalisedTransaction)
+            or not isinstance(item.raw, dict)
             or item.raw.get("account_id") in (None, feed.account_ref)
         ]
         return page

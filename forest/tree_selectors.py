@@ -107,7 +107,7 @@ def tree_summary(
         "matured_at": tree.matured_at,
         "certificate_number": certificate.number if certificate else None,
         "alive": getattr(tree, "alive", None),
-        "team": {"id": tree.team.id, "name": tree.team.name} if tree.team_id else None,
+        "team": {"id": tree.team.id, "name": tree.team.name} if tree.team else None,
         "contributions": contributions or [],
     }
 
@@ -160,7 +160,7 @@ def teams_for_user(user_id: int) -> QuerySet[Team]:
 def team_summary(team: Team, *, user_id: int) -> dict:
     """A ``teams_for_user`` row as the app shows it: members by display name, and your place."""
     mine = next(m for m in team.memberships.all() if m.user_id == user_id)
-    growing = team.growing_trees[0].id if team.growing_trees else None
+    growing = team.growing_trees[0].id if team.growing_trees else None  # type: ignore[attr-defined]  # teams_for_user's Prefetch
     return {
         "id": team.id,
         "name": team.name,

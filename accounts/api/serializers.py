@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext
 from rest_framework import serializers
 
@@ -34,7 +35,7 @@ class RegisterInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         try:
             validate_password(attrs["password"], user=User(email=attrs["email"]))
-        except Exception as exc:
+        except DjangoValidationError as exc:
             raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
 

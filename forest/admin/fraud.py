@@ -63,10 +63,10 @@ class FraudSignalAdmin(admin.ModelAdmin):
     search_fields = ["user__email"]
     list_select_related = ["user", "reviewed_by"]
     date_hierarchy = "last_seen_at"
-    fields = [
+    fields = (
         "user", "user_links", "kind", "severity", "score", "status", "details_display",
         "first_seen_at", "last_seen_at", "reviewed_by", "reviewed_at", "review_note",
-    ]  # fmt: skip
+    )  # fmt: skip
     readonly_fields = [f for f in fields if f != "review_note"]
     actions = ["dismiss", "confirm_and_freeze", "confirm_and_reverse", "release_hold"]
 

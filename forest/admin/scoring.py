@@ -111,7 +111,7 @@ class ScoringChunkInline(admin.TabularInline):
         "user_id_from", "user_id_to", "status", "transactions_scored", "green_actions",
         "grams_awarded", "reversals", "skipped", "skipped_examples", "finished_at",
     ]  # fmt: skip
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -22,7 +22,7 @@ class TreeContributionInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["user", "grams", "created_at"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -32,7 +32,7 @@ class TeamMembershipInline(admin.TabularInline):
     model = TeamMembership
     extra = 0
     readonly_fields = ["user", "status", "joined_at", "created_at"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     can_delete = False
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -43,7 +43,7 @@ class TeamInvitationInline(admin.TabularInline):
     model = TeamInvitation
     extra = 0
     readonly_fields = ["email", "invited_user", "invited_by", "status", "expires_at", "created_at"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     can_delete = False
     show_change_link = True
 
@@ -76,7 +76,7 @@ class TeamInvitationAdmin(ReadOnlyAdmin):
         "team", "email", "invited_user", "invited_by", "status", "token_hash", "expires_at",
         "responded_at", "accepted_by", "created_at", "updated_at",
     ]  # fmt: skip
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     date_hierarchy = "created_at"
 
 

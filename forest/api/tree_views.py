@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.db.models import Count
 from django.http import HttpResponse
@@ -282,7 +283,7 @@ class TeamInviteThrottle(UserRateThrottle):
     DEFAULT_RATE = "20/hour"
 
     def get_rate(self) -> str:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.DEFAULT_RATE
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.DEFAULT_RATE  # type: ignore[return-value]  # stubs: rates are "n/period" strings
 
 
 class _InvitingApi(APIView):
@@ -390,7 +391,7 @@ class TeamDetailApi(APIView):
 
 
 class _TeamActionApi(APIView):
-    service = staticmethod(team_accept)
+    service: Callable[..., object] = staticmethod(team_accept)
 
     def post(self, request, team_id: int) -> Response:
         try:
@@ -445,7 +446,7 @@ class TeamLeaveApi(_TeamActionApi):
 
 def _invitation_rows(invitations, user_id: int) -> list[dict]:
     now = timezone.now()
-    return TeamInvitationSerializer(
+    return TeamInvitationSerializer(  # type: ignore[return-value]  # stubs: many=True gives a list
         [invitation_row(i, viewer_id=user_id, now=now) for i in invitations], many=True
     ).data
 

@@ -240,7 +240,7 @@ def badges_for_user(user_id: int) -> list[dict]:
         rail=Count("id", filter=live & Q(action_type=ActionType.RAIL)),
         grams=Sum("grams"),
     )
-    current = {
+    current: dict[str, int] = {
         BadgeCode.FIRST_GREEN_ACTION: counts["actions"] or 0,
         BadgeCode.RAIL_10: counts["rail"] or 0,
         BadgeCode.CO2_5KG: max(counts["grams"] or 0, 0),
@@ -356,7 +356,7 @@ def challenges_for_user(
                 "starts_on": c.starts_on,
                 "ends_on": c.ends_on,
                 "bonus_grams": c.bonus_grams,
-                "sponsor": c.campaign.sponsor.name if c.campaign_id else None,
+                "sponsor": c.campaign.sponsor.name if c.campaign else None,
                 "joined": participation is not None,
                 "completed_at": participation.completed_at if participation else None,
             }
@@ -408,6 +408,7 @@ def challenge_evaluate(challenge: Challenge, *, now: datetime | None = None) -> 
     types = [t for t in challenge.action_types if t in ActionType.values]
     if not types:
         return 0
+    target: int | None
     if challenge.target_count:
         measure, live, target = "COUNT(*)", "AND ga.grams > 0", challenge.target_count
     else:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,6 +37,9 @@ from django.utils.translation import gettext as _
 from forest.models.trees import Team, TeamInvitation, TeamMembership, Tree
 from forest.services.trees import TreeError
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 Status = TeamInvitation.Status
@@ -47,7 +51,7 @@ class Invitee:
     """Someone to invite: an e-mail address (``user`` is its account, if any) or a user."""
 
     email: str
-    user: object | None
+    user: User | None
     by_id: bool
 
 
@@ -179,13 +183,17 @@ def invite_locked(
     result: list[TeamInvitation | Invitee] = []
     new: list[Invitee] = []
     for invitee in invitees:
-        if invitee.by_id and invitee.user.pk in active:
+        if invitee.by_id and invitee.user is not None and invitee.user.pk in active:
             raise TreeError(
                 _("%(name)s is in this team already.") % {"name": public_holder_name(invitee.user)},
                 code="already_member",
                 status=400,
             )
-        existing = by_user.get(invitee.user.pk) if invitee.by_id else by_email.get(invitee.email)
+        existing = (
+            by_user.get(invitee.user.pk)
+            if invitee.by_id and invitee.user is not None
+            else by_email.get(invitee.email)
+        )
         result.append(existing or invitee)
         if existing is None:
             new.append(invitee)
@@ -398,8 +406,11 @@ def team_invitation_accept(*, user_id: int, token: str, now: datetime | None = N
         raise TeamInvitation.DoesNotExist
     with transaction.atomic():
         team = team_lock(found.team_id)
+        if team is None:  # deleted meanwhile, and the invitation with it (cascade)
+            raise TeamInvitation.DoesNotExist
         invitation = TeamInvitation.objects.get(pk=found.pk)  # re-read under the team's lock
         user = get_user_model().objects.get(pk=user_id)
+        outcome: TeamMembership | TreeError
         if invitation.email and invitation.email != user.email.lower():
             outcome = TreeError(
                 _("This invitation was sent to %(email)s; sign in with that address to accept it.")
@@ -453,7 +464,7 @@ def team_invitation_revoke(
 
 def _not_pending_message(status: str) -> str:
     # One sentence per status: a status spliced into a sentence cannot be translated well.
-    messages = {
+    messages: dict[str, str] = {
         Status.ACCEPTED: _("This invitation is accepted already."),
         Status.DECLINED: _("This invitation is declined already."),
         Status.REVOKED: _("This invitation is revoked already."),

@@ -92,6 +92,7 @@ def team_accept(*, user_id: int, team_id: int, now: datetime | None = None) -> T
         )
         if membership.status == TeamMembership.Status.ACTIVE and invitation is None:
             return membership
+        outcome: TeamMembership | TreeError
         if membership.status == TeamMembership.Status.EXPIRED:
             outcome = ended_error(team, user_id)
         elif membership.status not in (
@@ -140,7 +141,7 @@ def team_lock_for_tree(*, user_id: int, team_id: int) -> Team:
             team=team, user_id=user_id, status=TeamMembership.Status.ACTIVE
         ).exists()
     )
-    if not is_member:
+    if team is None or not is_member:
         raise TreeError(_("No such team of yours."), code="team_not_found", status=404)
     active = TeamMembership.objects.filter(team=team, status=TeamMembership.Status.ACTIVE).count()
     if active < Team.MIN_MEMBERS:

@@ -95,7 +95,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "status", "payment_reference", "po_reference", "requested_by", "created_at",
         "paid_at", "paid_by", "cancelled_at", "budget_entry",
     ]  # fmt: skip
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     actions = ["mark_paid", "mark_cancelled"]
 
     def has_add_permission(self, request) -> bool:

@@ -77,7 +77,7 @@ class PlantingOrderEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["created_at", "from_state", "to_state", "note"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -96,7 +96,7 @@ class PlantingEvidenceInline(admin.TabularInline):
     model = PlantingEvidence
     extra = 0
     can_delete = False
-    fields = ["thumbnail", "taken_at", "latitude", "longitude", "dhash"]
+    fields = ("thumbnail", "taken_at", "latitude", "longitude", "dhash")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
