@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.db.models import (
     Count,
@@ -22,8 +23,18 @@ from django.db.models.functions import Coalesce
 from catalogue.models import BrandForest, Species
 from partners.models import ForestBudgetEntry, PlantingOrder
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def forests_with_figures() -> QuerySet[BrandForest]:
+    class _Figures(TypedDict):
+        trees_committed: int
+        budget_available: Decimal
+        capacity_left: int
+
+    ForestWithFigures: TypeAlias = WithAnnotations[BrandForest, _Figures]
+
+
+def forests_with_figures() -> QuerySet[ForestWithFigures]:
     """Forests annotated with trees committed and budget available (subqueries: no fan-out)."""
     committed = (
         PlantingOrder.objects.filter(forest=OuterRef("pk"))

@@ -7,10 +7,12 @@ analysts see the batches and their counts, only administrators create and downlo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -19,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import User
 from partners import claims
 from partners.portal_forms import ClaimBatchForm
 from partners.views import _context, _csv_response, _require_admin
@@ -88,7 +91,7 @@ def batch_create(request: HttpRequest, slug: str) -> HttpResponse:
                 code_count=data["code_count"],
                 valid_from=_day_start(data["valid_from"]),
                 valid_until=_day_start(data["valid_until"] + timedelta(days=1)),
-                created_by=request.user,
+                created_by=cast(User, request.user),  # login_required
             )
         except claims.ClaimBatchError as exc:
             form.add_error(None, str(exc))
@@ -127,13 +130,13 @@ def batch_detail(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse
 
 @login_required
 @require_POST
-def batch_codes_csv(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
+def batch_codes_csv(request: HttpRequest, slug: str, batch_id: int) -> HttpResponseBase:
     """The codes in plain text, once. A second request gets the batch page and a message."""
     ctx = _context(request, slug, section="claims")
     _require_admin(ctx)
     batch = claims.sponsor_batch(ctx["sponsor"], batch_id)  # 404 for another sponsor's
     download = claims.claim_batch_download(
-        batch_id=batch.pk, sponsor=ctx["sponsor"], user=request.user
+        batch_id=batch.pk, sponsor=ctx["sponsor"], user=cast(User, request.user)
     )
     if download is None:
         messages.error(

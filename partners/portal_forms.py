@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +24,7 @@ class ListField(forms.CharField):
             return ", ".join(value)
         return value
 
-    def to_python(self, value) -> list[str]:
+    def to_python(self, value) -> list[str]:  # type: ignore[override]  # a CharField cleaned to a list
         return _split(super().to_python(value) or "")
 
 
@@ -113,11 +115,11 @@ class TopUpForm(forms.Form):
         super().__init__(*args, **kwargs)
         from partners.billing import TOPUP_MAX, TOPUP_MIN
 
-        self.fields["forest"].queryset = sponsor.forests.exclude(
+        cast(forms.ModelChoiceField, self.fields["forest"]).queryset = sponsor.forests.exclude(
             status=BrandForest.Status.CLOSED
         ).order_by("name", "id")
-        amount = self.fields["amount"]
-        amount.min_value, amount.max_value = TOPUP_MIN, TOPUP_MAX
+        amount = cast(forms.DecimalField, self.fields["amount"])
+        amount.min_value, amount.max_value = TOPUP_MIN, TOPUP_MAX  # type: ignore[assignment]  # stubs: int
         amount.validators += [MinValueValidator(TOPUP_MIN), MaxValueValidator(TOPUP_MAX)]
         amount.widget.attrs.update(min=str(TOPUP_MIN), max=str(TOPUP_MAX), step="0.01")
 
@@ -181,21 +183,21 @@ class ClaimBatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         from partners.claims import CODES_PER_BATCH_MAX, GRAMS_PER_CODE_MAX
 
-        self.fields["campaign"].queryset = sponsor.campaigns.filter(is_active=True).order_by(
-            "name", "id"
-        )
+        cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = sponsor.campaigns.filter(
+            is_active=True
+        ).order_by("name", "id")
         for name, maximum in [
             ("grams_per_code", GRAMS_PER_CODE_MAX),
             ("code_count", CODES_PER_BATCH_MAX),
         ]:
-            field = self.fields[name]
+            field = cast(forms.IntegerField, self.fields[name])
             field.min_value, field.max_value = 1, maximum
             field.validators += [MinValueValidator(1), MaxValueValidator(maximum)]
             field.widget.attrs.update(min="1", max=str(maximum))
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("valid_from"), data.get("valid_until")
+        start, end = data.get("valid_from"), data.get("valid_until")  # type: ignore[union-attr]  # stubs: never None
         if start and end and end < start:
             self.add_error("valid_until", _("The last day cannot be before the first."))
         return data

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -38,6 +39,16 @@ from forest.models.trees import TreeContribution
 from partners.forest_selectors import forests_with_figures
 from partners.models import ForestBudgetEntry, PlantingOrder, PlantingOrderEvent, SurvivalCheck
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+    from partners.forest_selectors import ForestWithFigures
+
+    class _Role(TypedDict):
+        member_role: str
+
+    SponsorWithRole: TypeAlias = WithAnnotations[Sponsor, _Role]
+
 CHART_WEEKS = 12
 CENT = Decimal("0.01")
 
@@ -47,7 +58,7 @@ PLANTED_STATES = [_S.PLANTED, _S.VERIFIED, _S.SURVIVAL_CHECKED]
 VERIFIED_STATES = [_S.VERIFIED, _S.SURVIVAL_CHECKED]
 
 
-def sponsor_with_role(user, slug: str) -> Sponsor:
+def sponsor_with_role(user, slug: str) -> SponsorWithRole:
     """The sponsor ``slug`` with ``member_role`` set to ``user``'s role; 404 for non-members.
 
     One query: the filter and the annotation share the membership join.
@@ -59,7 +70,7 @@ def sponsor_with_role(user, slug: str) -> Sponsor:
     )
     if sponsor is None:
         raise Http404("No such sponsor.")
-    return sponsor
+    return sponsor  # type: ignore[return-value]  # plugin: SponsorQuerySet.first() drops annotations
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,7 +142,7 @@ def sponsor_campaign_grams(sponsor: Sponsor) -> int:
     return int(total or 0)
 
 
-def _budget_left(forests: list[BrandForest]) -> ForestBudget:
+def _budget_left(forests: list[ForestWithFigures]) -> ForestBudget:
     money = sum((f.budget_available for f in forests), Decimal("0")).quantize(CENT)
     trees = 0
     for f in forests:
@@ -141,7 +152,7 @@ def _budget_left(forests: list[BrandForest]) -> ForestBudget:
     return ForestBudget(money=money, trees=trees)
 
 
-def sponsor_forests_with_figures(sponsor: Sponsor) -> list[BrandForest]:
+def sponsor_forests_with_figures(sponsor: Sponsor) -> list[ForestWithFigures]:
     """The sponsor's forests with trees committed, capacity and budget left: one query."""
     return list(forests_with_figures().filter(sponsor=sponsor).order_by("name", "id"))
 
@@ -235,7 +246,7 @@ def sponsor_forest(sponsor: Sponsor, forest_id: int) -> BrandForest:
     return forest
 
 
-def forest_orders_by_state(forest: BrandForest) -> list[tuple[str, str, int]]:
+def forest_orders_by_state(forest: BrandForest) -> list[tuple[str, StrOrPromise, int]]:
     """(state, label, count) for every state, in lifecycle order: one query."""
     counts = dict(
         PlantingOrder.objects.filter(forest=forest)

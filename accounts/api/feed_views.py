@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import cast
 
 import django_filters
 from django.conf import settings
@@ -52,7 +53,7 @@ from accounts.feeds import (
     webhook_delivery_accept,
 )
 from accounts.importing import FeedNotImportable, feed_import_check, transactions_import
-from accounts.models import ImportBatch, Profile, Provider, Transaction
+from accounts.models import ImportBatch, Profile, Provider, Transaction, User
 from accounts.providers import PULLED_PROVIDERS
 from accounts.selectors import (
     feed_get_for_user,
@@ -289,7 +290,7 @@ class FeedImportListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return ImportBatch.objects.none()
-        feed = feed_get_for_user(user=self.request.user, feed_id=self.kwargs["feed_id"])
+        feed = feed_get_for_user(user=cast(User, self.request.user), feed_id=self.kwargs["feed_id"])
         return import_list_for_feed(feed=feed)
 
 
@@ -598,7 +599,7 @@ class TransactionListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Transaction.objects.none()
-        return transaction_list_for_user(user=self.request.user)
+        return transaction_list_for_user(user=cast(User, self.request.user))
 
     def list(self, request, *args, **kwargs) -> Response:
         queryset = self.filter_queryset(self.get_queryset())

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -7,6 +9,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from core.api import error_response
 from forest.api.serializers import (
     CollectResultSerializer,
@@ -129,7 +132,7 @@ class LedgerListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return EnergyLedgerEntry.objects.none()
-        return EnergyLedgerEntry.objects.filter(user=self.request.user).order_by("-id")
+        return EnergyLedgerEntry.objects.filter(user=cast(User, self.request.user)).order_by("-id")
 
     @extend_schema(summary="Your energy statement")
     def get(self, request, *args, **kwargs):

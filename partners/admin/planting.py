@@ -190,7 +190,7 @@ class EvidenceUploadForm(forms.ModelForm):
         from partners.evidence import EvidenceRejected, planting_evidence_add
 
         cleaned = super().clean()
-        order, upload = cleaned.get("order"), cleaned.get("upload")
+        order, upload = cleaned.get("order"), cleaned.get("upload")  # type: ignore[union-attr]  # stubs: ModelForm.clean is never None
         if order and upload:
             try:
                 self.evidence = planting_evidence_add(order_id=order.id, data=upload.read())
@@ -235,7 +235,7 @@ class SurvivalCheckForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        order = cleaned.get("order")
+        order = cleaned.get("order")  # type: ignore[union-attr]  # stubs: ModelForm.clean is never None
         if order and order.state not in ("verified", "survival_checked"):
             raise forms.ValidationError(gettext("Only verified plantings are survival-checked."))
         return cleaned

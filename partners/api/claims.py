@@ -37,6 +37,9 @@ class ClaimIpThrottle(throttling.AnonRateThrottle):
 class _FailureThrottle(throttling.SimpleRateThrottle):
     """Counts only failed attempts (``record_failure``); refuses once the budget is used up."""
 
+    num_requests: int  # set from the rate by SimpleRateThrottle.__init__
+    duration: int
+
     def allow_request(self, request, view) -> bool:
         self.key = self.get_cache_key(request, view)
         if self.key is None:

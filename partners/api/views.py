@@ -6,6 +6,8 @@ Every lookup is scoped to the key's partner, so another partner's order answers 
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -27,7 +29,7 @@ from partners.evidence import (
     partner_order_report_planted,
     partner_survival_check_record,
 )
-from partners.models import PlantingOrder
+from partners.models import PartnerApiKey, PlantingOrder
 
 
 class PartnerApi(APIView):
@@ -50,7 +52,9 @@ class PartnerOrderListApi(PartnerApi, generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no partner
             return PlantingOrder.objects.none()
-        orders = PlantingOrder.objects.filter(partner_id=self.request.auth.partner_id)
+        orders = PlantingOrder.objects.filter(
+            partner_id=cast(PartnerApiKey, self.request.auth).partner_id
+        )
         state = self.request.query_params.get("state")
         if state:
             orders = orders.filter(state=state)

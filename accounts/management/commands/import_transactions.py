@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -83,7 +84,7 @@ class Command(BaseCommand):
 
         with (
             file.open("rb") as raw,
-            tqdm(
+            tqdm(  # type: ignore[call-overload]  # stubs: OutputWrapper._out is the raw stream
                 total=size,
                 unit="B",
                 unit_scale=True,
@@ -95,7 +96,7 @@ class Command(BaseCommand):
             try:
                 batch = transactions_import(
                     feed=target,
-                    items=source.parse(_ProgressReader(raw, bar)),
+                    items=source.parse(cast(BinaryIO, _ProgressReader(raw, bar))),
                     source=ImportBatch.Source.COMMAND,
                     format=format,
                     file_name=file.name,
