@@ -33,6 +33,7 @@ from django.utils.translation import gettext
 from accounts.crypto import decrypt, encrypt
 from accounts.models import User
 from catalogue.models import Campaign, Sponsor
+from core.locks import lock_rows, lock_user
 from core.timezones import DEFAULT_TIME_ZONE, local_day_start
 from forest.models import EnergyDrop
 from forest.models.rules import ActionType
@@ -144,7 +145,7 @@ def claim_batch_create(
         raise ClaimBatchError(gettext("The codes must be valid until after they become valid."))
     needed = grams_per_code * code_count
     # Scoring raises spent_grams under this lock too: reserving here means neither can overrun.
-    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    locked = lock_rows(Campaign.objects).get(pk=campaign.pk)
     if locked.remaining_grams < needed:
         raise ClaimBatchError(
             gettext(
@@ -211,11 +212,7 @@ def claim_batch_download(*, batch_id: int, sponsor: Sponsor, user: User) -> Batc
 
     None if they were downloaded already (or never existed for this sponsor's batch).
     """
-    batch = (
-        ClaimCodeBatch.objects.select_for_update(of=("self",))
-        .filter(pk=batch_id, sponsor=sponsor)
-        .first()
-    )
+    batch = lock_rows(ClaimCodeBatch.objects).filter(pk=batch_id, sponsor=sponsor).first()
     if batch is None or batch.downloaded_at is not None or not batch.code_seed:
         return None
     seed = bytes.fromhex(decrypt(batch.code_seed))
@@ -240,11 +237,7 @@ def claim_batch_release_unused(
     Returns the grams released (0 if they were released already).
     """
     now = now or timezone.now()
-    batch = (
-        ClaimCodeBatch.objects.select_for_update(of=("self",))
-        .filter(pk=batch_id, sponsor=sponsor)
-        .first()
-    )
+    batch = lock_rows(ClaimCodeBatch.objects).filter(pk=batch_id, sponsor=sponsor).first()
     if batch is None:
         raise Http404("No such batch.")
     if batch.released_at is not None:
@@ -253,7 +246,7 @@ def claim_batch_release_unused(
         raise ClaimBatchError(
             gettext("Unused grams can be given back an hour after the codes have expired.")
         )
-    campaign = Campaign.objects.select_for_update().get(pk=batch.campaign_id)
+    campaign = lock_rows(Campaign.objects).get(pk=batch.campaign_id)
     redeemed = batch.codes.filter(redeemed_at__isnull=False).count()
     grams = (batch.code_count - redeemed) * batch.grams_per_code
     campaign.spent_grams -= grams
@@ -302,7 +295,7 @@ def claim_code_redeem(*, user_id: int, code: str, now: datetime | None = None) -
     except EnergyOnHold as exc:
         raise ClaimError(str(exc), code=exc.code, status=exc.status) from exc
     # One user's claims queue here, so two at once cannot both pass the daily cap.
-    user = User.objects.select_for_update(of=("self",)).select_related("profile").get(pk=user_id)
+    user = lock_user(user_id, related=("profile",))
     claim = (
         ClaimCode.objects.select_related("batch__campaign__sponsor")
         .filter(code_hash=code_hash(body))

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.friends import are_friends, friend_ids
 from accounts.models import Notification, Profile
+from core.locks import lock_rows, lock_user
 from core.timezones import local_day
 from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
@@ -151,9 +152,7 @@ def drop_steal(
     # by sending many at once (another user's steals never wait on it). NO KEY: the foreign
     # keys other transactions write to this user (a friend stealing from them) only take KEY
     # SHARE locks, which FOR UPDATE would block, and two friends would deadlock.
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=stealer_id).values_list(
-        "pk"
-    ).first()
+    lock_user(stealer_id)
     day = _local_day(stealer_id, now)
     mine = EnergyTransfer.objects.filter(to_user_id=stealer_id, kind=EnergyTransfer.Kind.STEAL)
     if mine.filter(drop_id=drop_id).exists():
@@ -263,8 +262,7 @@ def friend_water(
     if energy_hold_active(friend_id):
         raise SocialError(_("Your friend's tree cannot be watered right now."), code="unavailable")
     tree = (
-        Tree.objects.select_for_update(of=("self",))
-        .select_related("species")
+        lock_rows(Tree.objects.select_related("species"))
         .filter(owner_id=friend_id, team__isnull=True, status=Tree.Status.GROWING)
         .first()
     )

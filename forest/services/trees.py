@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from catalogue.models import BrandForest, Species
+from core.locks import lock_rows
 from forest.models import Certificate, EnergyBalance, EnergyLedgerEntry, Tree
 from forest.models.energy import Account, EntryKind
 from forest.models.trees import TreeContribution
@@ -99,8 +100,7 @@ def tree_start(
 def _locked_tree(user_id: int, tree_id: int) -> Tree:
     """A tree the user may grow (own, or their team's), row-locked; others' are as none."""
     tree = (
-        Tree.objects.select_for_update(of=("self",))
-        .select_related("species")
+        lock_rows(Tree.objects.select_related("species"))
         .growable_by(user_id)
         .filter(pk=tree_id)
         .first()
@@ -140,11 +140,7 @@ def tree_grow(
         raise TreeError(_("Grow at least 1 g."), code="invalid_grams", status=400)
 
     # Locking the balance row keeps two grows (or a future spend) from both spending it.
-    row = (
-        EnergyBalance.objects.select_for_update()
-        .filter(user_id=user_id, account=Account.BALANCE)
-        .first()
-    )
+    row = lock_rows(EnergyBalance.objects).filter(user_id=user_id, account=Account.BALANCE).first()
     available = row.grams if row else 0
     if grams is not None and grams > available:
         raise TreeError(
