@@ -22,6 +22,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.feeds import feed_revoke
 from accounts.models import ImportBatch, LinkedFeed, Notification, PlaidItem, Profile, User
+from core.locks import lock_user
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def user_erase(*, user: User, reason: str) -> Erasure:
 
     Safe to run twice (the admin action may be applied to an erased user again).
     """
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock_user(user.pk)
     now = timezone.now()
     old_email = user.email.lower()
     result = Erasure(user_id=user.pk)

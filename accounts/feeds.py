@@ -36,6 +36,7 @@ from accounts.models import (
 from accounts.notifications import notification_dispatch
 from accounts.providers import PULLED_PROVIDERS, FeedProvider, ProviderError, provider_for
 from accounts.sources.base import SourceError
+from core.locks import lock_rows
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ def feed_link(
 def consent_renew(*, feed: LinkedFeed, scopes: list[str], purpose_accepted: bool) -> Consent:
     """A new consent for the feed (after expiry, revocation or before either); feed active."""
     scopes = _check_consent(scopes=scopes, purpose_accepted=purpose_accepted)
-    feed = LinkedFeed.objects.select_for_update().get(pk=feed.pk)
+    feed = lock_rows(LinkedFeed.objects).get(pk=feed.pk)
     if (
         feed.provider == Provider.PLAID
         and PlaidItem.objects.filter(feed=feed, removal_requested_at__isnull=False).exists()
@@ -244,7 +245,7 @@ def feed_revoke(*, feed: LinkedFeed) -> Revocation:
     green action that points at the row), so energy already earned stays earned. Waits for a
     running import into the feed to commit first (row lock), then erases its rows too.
     """
-    feed = LinkedFeed.objects.select_for_update().get(pk=feed.pk)
+    feed = lock_rows(LinkedFeed.objects).get(pk=feed.pk)
     now = timezone.now()
     feed.status = LinkedFeed.Status.REVOKED
     feed.save(update_fields=["status", "updated_at"])

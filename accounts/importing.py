@@ -44,6 +44,7 @@ from accounts.sources.base import (
     SourceError,
     SourceItem,
 )
+from core.locks import lock_rows
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def transactions_import(
         with transaction.atomic():
             # The row lock serialises imports into one feed, and makes a revocation wait for
             # a running import (whose rows it then erases) instead of racing it.
-            locked = LinkedFeed.objects.select_for_update().get(pk=feed.pk)
+            locked = lock_rows(LinkedFeed.objects).get(pk=feed.pk)
             feed_import_check(feed=locked)
             previous = _previous_import(
                 feed=locked, file_sha256=file_sha256, delivery_id=delivery_id

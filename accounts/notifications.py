@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-import zoneinfo
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Notification, OutboundMessage, Profile, User
+from core.timezones import zone
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +81,7 @@ def quiet_hours_end(profile: Profile, at: datetime) -> datetime | None:
     start, end = profile.quiet_hours_start, profile.quiet_hours_end
     if not profile.quiet_hours_enabled or start == end:
         return None
-    try:
-        tz = zoneinfo.ZoneInfo(profile.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo("Europe/Amsterdam")
+    tz = zone(profile.time_zone)
     local = at.astimezone(tz)
     now_t = local.time().replace(tzinfo=None)
     if start < end:

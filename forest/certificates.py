@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 
 from forest.imaging import format_coordinates, render_certificate
 from forest.models import Certificate
+from forest.planting import planting
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +77,7 @@ def holder_names(tree) -> list[str]:
 
 
 def _order(certificate: Certificate):
-    from partners.models import PlantingOrder
-
-    return (
-        PlantingOrder.objects.filter(tree_id=certificate.tree_id)
-        .exclude(state=PlantingOrder.State.CANCELLED)
-        .first()
-    )
+    return planting().tree_evidence(certificate.tree_id)
 
 
 def certificate_details(certificate: Certificate, *, locale: str = "en") -> dict:
@@ -92,8 +87,8 @@ def certificate_details(certificate: Certificate, *, locale: str = "en") -> dict
     tree = certificate.tree
     forest = tree.forest
     order = _order(certificate)
-    if order and order.planted_latitude is not None and order.planted_longitude is not None:
-        latitude, longitude = order.planted_latitude, order.planted_longitude  # as reported
+    if order and order.latitude is not None and order.longitude is not None:
+        latitude, longitude = order.latitude, order.longitude  # as reported
     else:
         try:
             latitude, longitude = geojson_centroid(forest.area)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from catalogue.models import Species
 from forest.certificates import public_holder_name
 from forest.models import Tree
 from forest.models.trees import Team, TeamMembership, TreeContribution
-from partners.models import PlantingOrder, SurvivalCheck
+from forest.planting import planting
 
 
 def species_list() -> QuerySet[Species]:
@@ -16,17 +16,9 @@ def species_list() -> QuerySet[Species]:
 
 
 def _with_details(trees: QuerySet[Tree]) -> QuerySet[Tree]:
-    active_orders = PlantingOrder.objects.filter(tree=OuterRef("pk")).exclude(
-        state=PlantingOrder.State.CANCELLED
-    )
-    latest_check = (
-        SurvivalCheck.objects.filter(order__tree=OuterRef("pk"))
-        .exclude(order__state=PlantingOrder.State.CANCELLED)
-        .order_by("-year")
-    )
+    # order_state: the active planting order's state; alive: the latest survival check.
     return trees.select_related("species", "forest__sponsor", "certificate", "team").annotate(
-        order_state=Subquery(active_orders.values("state")[:1]),
-        alive=Subquery(latest_check.values("alive")[:1]),
+        **planting().tree_annotations()
     )
 
 

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PartnersConfig(AppConfig):
     name = "partners"
     verbose_name = _("Sponsors, forests and planting")
+
+    def ready(self) -> None:
+        # forest asks planting through its port (forest.planting); partners answers it.
+        from forest.planting import planting_register
+        from partners.planting_port import PartnersPlanting
+
+        planting_register(PartnersPlanting())

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalogue.models import BrandForest, Sponsor
+from core.locks import lock_rows
 from partners.models import Invoice, InvoiceNumberSequence
 from partners.services import forest_budget_topup
 
@@ -51,7 +52,7 @@ def creditor_reference(reference: str) -> str:
 def _next_number(year: int) -> str:
     """Take the year's next number under the sequence row's lock (gapless within a year)."""
     InvoiceNumberSequence.objects.get_or_create(year=year)
-    sequence = InvoiceNumberSequence.objects.select_for_update().get(year=year)
+    sequence = lock_rows(InvoiceNumberSequence.objects).get(year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     return f"{INVOICE_PREFIX}-{year}-{sequence.last_number:06d}"
@@ -95,9 +96,7 @@ def invoice_mark_paid(*, invoice_id: int, paid_by=None) -> tuple[Invoice, bool]:
 
     Already paid: nothing changes (False). Cancelled: refused with InvoiceError.
     """
-    invoice = (
-        Invoice.objects.select_for_update(of=("self",)).select_related("forest").get(pk=invoice_id)
-    )
+    invoice = lock_rows(Invoice.objects.select_related("forest")).get(pk=invoice_id)
     if invoice.status == Invoice.Status.PAID:
         return invoice, False
     if invoice.status == Invoice.Status.CANCELLED:
@@ -119,7 +118,7 @@ def invoice_mark_paid(*, invoice_id: int, paid_by=None) -> tuple[Invoice, bool]:
 @transaction.atomic
 def invoice_cancel(*, invoice_id: int) -> tuple[Invoice, bool]:
     """Cancel a pending invoice; returns (invoice, newly cancelled). A paid one is refused."""
-    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    invoice = lock_rows(Invoice.objects).get(pk=invoice_id)
     if invoice.status == Invoice.Status.CANCELLED:
         return invoice, False
     if invoice.status == Invoice.Status.PAID:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from catalogue.models import Sponsor
+from core.locks import lock_rows
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MIN_SIDE = 32
@@ -99,7 +100,7 @@ def sponsor_branding_update(
     *, sponsor: Sponsor, brand_colour: str, logo: SanitisedLogo | None, remove_logo: bool = False
 ) -> Sponsor:
     """Set the colour and replace (or remove) the logo; the old file goes once committed."""
-    sponsor = Sponsor.objects.select_for_update().get(pk=sponsor.pk)
+    sponsor = lock_rows(Sponsor.objects).get(pk=sponsor.pk)
     sponsor.brand_colour = brand_colour.lower()
     sponsor.full_clean(validate_unique=False, exclude=["logo"])
     old = sponsor.logo.name if sponsor.logo else ""

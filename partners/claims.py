@@ -21,7 +21,6 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -34,11 +33,12 @@ from django.utils.translation import gettext
 from accounts.crypto import decrypt, encrypt
 from accounts.models import User
 from catalogue.models import Campaign, Sponsor
-from forest.models import EnergyDrop, EnergyHold
-from forest.models.energy import Account, EntryKind
+from core.locks import lock_rows, lock_user
+from core.timezones import DEFAULT_TIME_ZONE, local_day_start
+from forest.models import EnergyDrop
 from forest.models.rules import ActionType
-from forest.scoring.engine import COLLECT_WINDOW, DEFAULT_TZ, ripe_time
-from forest.services.energy import _move
+from forest.services.energy import drop_grant
+from forest.services.holds import EnergyOnHold, energy_hold_refuse
 from partners.models import ClaimCode, ClaimCodeBatch
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each, no 0/O/1/I
@@ -145,7 +145,7 @@ def claim_batch_create(
         raise ClaimBatchError(gettext("The codes must be valid until after they become valid."))
     needed = grams_per_code * code_count
     # Scoring raises spent_grams under this lock too: reserving here means neither can overrun.
-    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    locked = lock_rows(Campaign.objects).get(pk=campaign.pk)
     if locked.remaining_grams < needed:
         raise ClaimBatchError(
             gettext(
@@ -212,11 +212,7 @@ def claim_batch_download(*, batch_id: int, sponsor: Sponsor, user: User) -> Batc
 
     None if they were downloaded already (or never existed for this sponsor's batch).
     """
-    batch = (
-        ClaimCodeBatch.objects.select_for_update(of=("self",))
-        .filter(pk=batch_id, sponsor=sponsor)
-        .first()
-    )
+    batch = lock_rows(ClaimCodeBatch.objects).filter(pk=batch_id, sponsor=sponsor).first()
     if batch is None or batch.downloaded_at is not None or not batch.code_seed:
         return None
     seed = bytes.fromhex(decrypt(batch.code_seed))
@@ -241,11 +237,7 @@ def claim_batch_release_unused(
     Returns the grams released (0 if they were released already).
     """
     now = now or timezone.now()
-    batch = (
-        ClaimCodeBatch.objects.select_for_update(of=("self",))
-        .filter(pk=batch_id, sponsor=sponsor)
-        .first()
-    )
+    batch = lock_rows(ClaimCodeBatch.objects).filter(pk=batch_id, sponsor=sponsor).first()
     if batch is None:
         raise Http404("No such batch.")
     if batch.released_at is not None:
@@ -254,7 +246,7 @@ def claim_batch_release_unused(
         raise ClaimBatchError(
             gettext("Unused grams can be given back an hour after the codes have expired.")
         )
-    campaign = Campaign.objects.select_for_update().get(pk=batch.campaign_id)
+    campaign = lock_rows(Campaign.objects).get(pk=batch.campaign_id)
     redeemed = batch.codes.filter(redeemed_at__isnull=False).count()
     grams = (batch.code_count - redeemed) * batch.grams_per_code
     campaign.spent_grams -= grams
@@ -291,15 +283,6 @@ def _invalid() -> ClaimError:
     return ClaimError(gettext("This code is not valid."), code="invalid_code", status=400)
 
 
-def _local_day_start(now: datetime, tz_name: str) -> datetime:
-    try:
-        tz = ZoneInfo(tz_name)
-    except Exception:  # an unknown zone in old data: the scoring's default
-        tz = ZoneInfo(DEFAULT_TZ)
-    local = now.astimezone(tz)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 @transaction.atomic
 def claim_code_redeem(*, user_id: int, code: str, now: datetime | None = None) -> Claimed:
     """Redeem ``code`` for the user: a drop of the batch's grams, ripe the next 07:00 local."""
@@ -307,17 +290,12 @@ def claim_code_redeem(*, user_id: int, code: str, now: datetime | None = None) -
     body = code_normalise(code)
     if body is None:
         raise _invalid()
-    if EnergyHold.objects.filter(user_id=user_id, released_at__isnull=True).exists():
-        raise ClaimError(
-            gettext(
-                "Claiming energy is paused for your account while we review unusual "
-                "activity. Please contact support."
-            ),
-            code="energy_on_hold",
-            status=403,
-        )
+    try:
+        energy_hold_refuse(user_id, action="claim")
+    except EnergyOnHold as exc:
+        raise ClaimError(str(exc), code=exc.code, status=exc.status) from exc
     # One user's claims queue here, so two at once cannot both pass the daily cap.
-    user = User.objects.select_for_update(of=("self",)).select_related("profile").get(pk=user_id)
+    user = lock_user(user_id, related=("profile",))
     claim = (
         ClaimCode.objects.select_related("batch__campaign__sponsor")
         .filter(code_hash=code_hash(body))
@@ -337,9 +315,9 @@ def claim_code_redeem(*, user_id: int, code: str, now: datetime | None = None) -
             gettext("This sponsor's campaign has ended."), code="campaign_inactive", status=409
         )
     profile = getattr(user, "profile", None)
-    tz_name = profile.time_zone if profile else DEFAULT_TZ
+    tz_name = profile.time_zone if profile else DEFAULT_TIME_ZONE
     today = ClaimCode.objects.filter(
-        redeemed_by_id=user_id, redeemed_at__gte=_local_day_start(now, tz_name)
+        redeemed_by_id=user_id, redeemed_at__gte=local_day_start(now, tz_name)
     ).count()
     if today >= CLAIMS_PER_USER_PER_DAY:
         raise ClaimError(
@@ -353,20 +331,12 @@ def claim_code_redeem(*, user_id: int, code: str, now: datetime | None = None) -
     )
     if not won:
         raise ClaimError(gettext("This code has been used already."), code="used", status=409)
-    grams = batch.grams_per_code
-    ripe_at = ripe_time(now, tz_name)
-    drop = EnergyDrop.objects.create(
+    drop = drop_grant(
         user_id=user_id,
+        grams=batch.grams_per_code,
         action_type=ActionType.SPONSOR_PRODUCT,
-        grams=grams,
-        remaining=grams,
-        ripe_at=ripe_at,
-        expires_at=ripe_at + COLLECT_WINDOW,
-        chunk=None,  # not from scoring
-        created_at=now,
-    )
-    _move(
-        rows=[(user_id, Account.DROPS, EntryKind.EARN, grams, f"claim:{claim.pk}", drop.pk)],
+        idempotency_key=f"claim:{claim.pk}",
+        tz_name=tz_name,
         now=now,
         memo=f"claim code batch {batch.pk}",
     )

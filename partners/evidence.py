@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from catalogue.integrations.geo import point_in_geojson
+from core.locks import lock_rows
 from partners.models import PlantingEvidence, PlantingOrder, SurvivalCheck
 from partners.photos import PhotoRejected, is_near_duplicate, sanitise_photo
 from partners.services import planting_order_transition
@@ -37,11 +38,7 @@ _EVIDENCE_STATES = {
 @transaction.atomic
 def planting_evidence_add(*, order_id: int, data: bytes) -> PlantingEvidence:
     """Accept one photo for a planted order; the first accepted photo verifies the order."""
-    order = (
-        PlantingOrder.objects.select_for_update(of=("self",))
-        .select_related("forest")
-        .get(pk=order_id)
-    )
+    order = lock_rows(PlantingOrder.objects.select_related("forest")).get(pk=order_id)
     if order.state not in _EVIDENCE_STATES:
         raise EvidenceRejected(_("The order is not planted yet."), code="not_planted")
     try:
@@ -107,8 +104,7 @@ def partner_order_report_planted(
     takes further photos. Another partner's order is indistinguishable from none.
     """
     order = (
-        PlantingOrder.objects.select_for_update(of=("self",))
-        .select_related("forest")
+        lock_rows(PlantingOrder.objects.select_related("forest"))
         .filter(pk=order_id, partner_id=partner_id)
         .first()
     )
@@ -150,7 +146,7 @@ def survival_check_record(
     *, order_id: int, year: int, alive: bool, checked_on: date, note: str = ""
 ) -> SurvivalCheck:
     """Record year ``year``'s check of a verified order; the first one marks it checked."""
-    order = PlantingOrder.objects.select_for_update().get(pk=order_id)
+    order = lock_rows(PlantingOrder.objects).get(pk=order_id)
     if order.state not in (PlantingOrder.State.VERIFIED, PlantingOrder.State.SURVIVAL_CHECKED):
         raise EvidenceRejected(
             _("Only verified plantings are survival-checked."), code="not_verified"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from catalogue.models import BrandForest
+from core.locks import lock_rows
 from partners.models import ForestBudgetEntry, PlantingOrder, PlantingOrderEvent
 from partners.planting import PlantingPartnerError, PlantingRequest, adapter_for
 
@@ -100,8 +101,7 @@ def planting_order_reserve(*, tree, forest_id: int) -> Reservation:
     written in the caller's transaction, so they exist together or not at all.
     """
     forest = (
-        BrandForest.objects.select_for_update()
-        .select_related("planting_partner")
+        lock_rows(BrandForest.objects.select_related("planting_partner"))
         .filter(pk=forest_id)
         .first()
     )
@@ -141,7 +141,7 @@ def planting_order_transition(
     The row is locked so that two workers reporting the same step record it once.
     """
     at = at or timezone.now()
-    order = PlantingOrder.objects.select_for_update().get(pk=order_id)
+    order = lock_rows(PlantingOrder.objects).get(pk=order_id)
     if to_state not in _TRANSITIONS[order.state]:
         raise PlantingOrderStateError(
             gettext("An order cannot go from %(from)s to %(to)s.")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalogue.models import Campaign, SponsorMembership
+from core.locks import lock_rows
 from partners import portal_selectors as sel
 from partners.portal_forms import CampaignForm
 from partners.portal_svg import area_outline_svg, weekly_chart_svg
@@ -139,7 +140,7 @@ def campaign_edit(request: HttpRequest, slug: str, campaign_id: int) -> HttpResp
         with transaction.atomic():
             # Scoring raises spent_grams under this row's lock: lock it too, validate the new
             # budget against the current spend, and never write spent_grams back.
-            campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+            campaign = lock_rows(Campaign.objects).get(pk=campaign.pk)
             form = CampaignForm(request.POST, instance=campaign)
             if form.is_valid():
                 campaign = form.save(commit=False)

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from core.timezones import DEFAULT_TIME_ZONE
 
 
 class UserManager(BaseUserManager["User"]):
@@ -75,7 +76,7 @@ class Profile(TimeStampedModel):
     )
     time_zone = models.CharField(
         max_length=64,
-        default="Europe/Amsterdam",
+        default=DEFAULT_TIME_ZONE,
         validators=[validate_time_zone],
         verbose_name=_("time zone"),
     )

@@ -20,7 +20,7 @@ from forest.api.social_serializers import (
 )
 from forest.models import EnergyDrop
 from forest.selectors import balances_for_user
-from forest.services.energy import EnergyOnHold
+from forest.services.holds import EnergyOnHold
 from forest.services.social import (
     NotFriends,
     SocialError,

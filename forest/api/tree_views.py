@@ -1,4 +1,6 @@
-"""Trees through the API: species, forests, starting, growing and moving a tree, certificates."""
+"""Trees through the API: species, starting, growing and moving a tree, teams, certificates.
+
+The forests to choose from are listed by partners (partners/api/forests.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from rest_framework.views import APIView
 
 from core.api import error_response
 from forest.api.tree_serializers import (
-    ForestSerializer,
     SpeciesSerializer,
     TeamCreateInputSerializer,
     TeamInvitationAcceptInputSerializer,
@@ -54,7 +55,6 @@ from forest.tree_selectors import (
     tree_summary,
     trees_for_user,
 )
-from partners.forest_selectors import forests_open_list
 
 
 def _locale() -> str:
@@ -98,16 +98,6 @@ class SpeciesListApi(APIView):
         return Response(
             SpeciesSerializer(species_list(), many=True, context={"locale": _locale()}).data
         )
-
-
-class ForestListApi(APIView):
-    @extend_schema(
-        responses=ForestSerializer(many=True),
-        summary="Open brand forests with room left, and the species they plant",
-    )
-    def get(self, request) -> Response:
-        forests = forests_open_list()
-        return Response(ForestSerializer(forests, many=True, context={"locale": _locale()}).data)
 
 
 class TreeListCreateApi(APIView):

@@ -32,7 +32,6 @@ urlpatterns = [
     ),
     path("friends/<int:user_id>/water", social_views.FriendWaterApi.as_view(), name="friend-water"),
     path("species", tree_views.SpeciesListApi.as_view(), name="species-list"),
-    path("forests", tree_views.ForestListApi.as_view(), name="forest-list"),
     path("trees", tree_views.TreeListCreateApi.as_view(), name="trees"),
     path("trees/impact", tree_views.TreeImpactApi.as_view(), name="trees-impact"),
     path("trees/<int:tree_id>/grow", tree_views.TreeGrowApi.as_view(), name="tree-grow"),

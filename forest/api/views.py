@@ -20,10 +20,10 @@ from forest.models import EnergyDrop, EnergyLedgerEntry
 from forest.selectors import balances_for_user, caps_left_today, open_drops_for_user
 from forest.services.energy import (
     DropNotCollectable,
-    EnergyOnHold,
     drop_collect,
     drops_collect_all,
 )
+from forest.services.holds import EnergyOnHold
 
 
 def _tree_summary(user) -> dict | None:

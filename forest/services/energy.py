@@ -16,9 +16,11 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from forest.models import EnergyBalance, EnergyDrop, EnergyHold, EnergyLedgerEntry, LedgerAudit
+from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.energy import Account, EntryKind
+from forest.scoring.engine import COLLECT_WINDOW, ripe_time
 from forest.scoring.sql import adapt_params, current_dialect
+from forest.services.holds import energy_hold_refuse
 
 
 class DropNotCollectable(Exception):
@@ -27,20 +29,6 @@ class DropNotCollectable(Exception):
     def __init__(self, message: str, *, code: str):
         super().__init__(message)
         self.code = code
-
-
-class EnergyOnHold(Exception):
-    """An operator put a hold on this user's energy during a fraud review (forest.EnergyHold)."""
-
-
-def _refuse_if_on_hold(user_id: int) -> None:
-    if EnergyHold.objects.filter(user_id=user_id, released_at__isnull=True).exists():
-        raise EnergyOnHold(
-            gettext(
-                "Collecting energy is paused for your account while we review unusual "
-                "activity. Please contact support."
-            )
-        )
 
 
 @dataclass(frozen=True)
@@ -66,6 +54,41 @@ def _move(
     for user_id, account, _kind, grams, _key, _drop in rows:
         totals[(user_id, account)] = totals.get((user_id, account), 0) + grams
     balances_add(totals)
+
+
+def drop_grant(
+    *,
+    user_id: int,
+    grams: int,
+    action_type: str,
+    idempotency_key: str,
+    tz_name: str | None,
+    now: datetime,
+    memo: str = "",
+) -> EnergyDrop:
+    """Give the user a drop of ``grams`` from outside scoring (a sponsor's claim code).
+
+    It ripens the next 07:00 in the user's zone and can be collected for the scoring's window;
+    its ``earn`` entry goes through the one ledger writer with ``idempotency_key``, so a
+    second grant under the same key fails on the key's unique constraint (and rolls back).
+    """
+    ripe_at = ripe_time(now, tz_name)
+    drop = EnergyDrop.objects.create(
+        user_id=user_id,
+        action_type=action_type,
+        grams=grams,
+        remaining=grams,
+        ripe_at=ripe_at,
+        expires_at=ripe_at + COLLECT_WINDOW,
+        chunk=None,  # not from scoring
+        created_at=now,
+    )
+    _move(
+        rows=[(user_id, Account.DROPS, EntryKind.EARN, grams, idempotency_key, drop.pk)],
+        now=now,
+        memo=memo,
+    )
+    return drop
 
 
 def balances_add(totals: dict[tuple[int, str], int]) -> None:
@@ -105,7 +128,7 @@ def _collect_open(user_id: int, drop_ids: list[int] | None, now: datetime) -> li
 @transaction.atomic
 def drop_collect(*, user_id: int, drop_id: int, now: datetime | None = None) -> Collected:
     now = now or timezone.now()
-    _refuse_if_on_hold(user_id)
+    energy_hold_refuse(user_id, action="collect")
     drop = EnergyDrop.objects.filter(id=drop_id, user_id=user_id).first()
     if drop is None:
         raise EnergyDrop.DoesNotExist
@@ -126,7 +149,7 @@ def drop_collect(*, user_id: int, drop_id: int, now: datetime | None = None) -> 
 @transaction.atomic
 def drops_collect_all(*, user_id: int, now: datetime | None = None) -> Collected:
     now = now or timezone.now()
-    _refuse_if_on_hold(user_id)
+    energy_hold_refuse(user_id, action="collect")
     return _credit(user_id, _collect_open(user_id, None, now), now)
 
 

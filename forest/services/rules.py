@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.forms.models import model_to_dict
 
+from core.locks import lock_rows
 from forest.models import GreenActionRule, GreenActionRuleVersion, RuleMatcher
 
 # Fields whose change alters what a rule awards: editing them makes a new version.
@@ -46,7 +47,7 @@ def rule_save(*, rule: GreenActionRule) -> GreenActionRule:
         rule.version = 1
         rule.save()
     else:
-        before = GreenActionRule.objects.select_for_update().get(pk=rule.pk)
+        before = lock_rows(GreenActionRule.objects).get(pk=rule.pk)
         changed = any(getattr(before, f) != getattr(rule, f) for f in VERSIONED_FIELDS)
         if changed:
             rule.version = before.version + 1

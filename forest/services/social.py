@@ -19,7 +19,6 @@ covers the take and the owner's share), the giver's balance only by a conditiona
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -31,10 +30,13 @@ from django.utils.translation import gettext as _
 
 from accounts.friends import are_friends, friend_ids
 from accounts.models import Notification, Profile
-from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry, EnergyTransfer, Tree
+from core.locks import lock_rows, lock_user
+from core.timezones import local_day
+from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
 from forest.scoring.sql import adapt_params
-from forest.services.energy import EnergyOnHold, _move, balances_add
+from forest.services.energy import _move, balances_add
+from forest.services.holds import energy_hold_active, energy_hold_refuse
 
 STEAL_SHARE_PERCENT = 30  # of the drop's grams, per stealer
 OWNER_KEEPS_PERCENT = 40  # of the drop's grams, whatever friends take
@@ -91,23 +93,12 @@ def stealable_grams(drop: EnergyDrop) -> int:
 
 def _local_day(user_id: int, now: datetime) -> date:
     tz = Profile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
-    return now.astimezone(zoneinfo.ZoneInfo(tz or "Europe/Amsterdam")).date()
-
-
-def _on_hold(user_id: int) -> bool:
-    return EnergyHold.objects.filter(user_id=user_id, released_at__isnull=True).exists()
+    return local_day(now, tz)
 
 
 def _require_friend(user_id: int, friend_id: int) -> None:
     if not are_friends(user_id, friend_id):
         raise NotFriends
-
-
-def _frozen_message() -> str:
-    return _(
-        "Moving energy is paused for your account while we review unusual activity. "
-        "Please contact support."
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,10 +142,9 @@ def drop_steal(
     drop = EnergyDrop.objects.filter(pk=drop_id, user_id=owner_id).first()
     if drop is None:
         raise EnergyDrop.DoesNotExist
-    if _on_hold(stealer_id):
-        raise EnergyOnHold(_frozen_message())
+    energy_hold_refuse(stealer_id, action="move")
     owner = Profile.objects.filter(user_id=owner_id).values("steal_opt_out", "locale").first()
-    if (owner and owner["steal_opt_out"]) or _on_hold(owner_id):
+    if (owner and owner["steal_opt_out"]) or energy_hold_active(owner_id):
         # One answer for both: a friend's fraud review is none of the stealer's business.
         raise SocialError(_("Your friend's drops are protected."), code="protected")
 
@@ -162,9 +152,7 @@ def drop_steal(
     # by sending many at once (another user's steals never wait on it). NO KEY: the foreign
     # keys other transactions write to this user (a friend stealing from them) only take KEY
     # SHARE locks, which FOR UPDATE would block, and two friends would deadlock.
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=stealer_id).values_list(
-        "pk"
-    ).first()
+    lock_user(stealer_id)
     day = _local_day(stealer_id, now)
     mine = EnergyTransfer.objects.filter(to_user_id=stealer_id, kind=EnergyTransfer.Kind.STEAL)
     if mine.filter(drop_id=drop_id).exists():
@@ -270,13 +258,11 @@ def friend_water(
     if grams not in WATER_GRAMS:
         raise SocialError(_("Water with 10, 18, 33 or 66 g."), code="invalid_grams", status=400)
     _require_friend(giver_id, friend_id)
-    if _on_hold(giver_id):
-        raise EnergyOnHold(_frozen_message())
-    if _on_hold(friend_id):
+    energy_hold_refuse(giver_id, action="move")
+    if energy_hold_active(friend_id):
         raise SocialError(_("Your friend's tree cannot be watered right now."), code="unavailable")
     tree = (
-        Tree.objects.select_for_update(of=("self",))
-        .select_related("species")
+        lock_rows(Tree.objects.select_related("species"))
         .filter(owner_id=friend_id, team__isnull=True, status=Tree.Status.GROWING)
         .first()
     )
@@ -360,7 +346,7 @@ def friend_forest(*, viewer_id: int, friend_id: int, now: datetime | None = None
     _require_friend(viewer_id, friend_id)
     friend = get_user_model().objects.select_related("profile").get(pk=friend_id)
     protected = bool(getattr(getattr(friend, "profile", None), "steal_opt_out", False))
-    protected = protected or _on_hold(friend_id)
+    protected = protected or energy_hold_active(friend_id)
     drops = list(
         EnergyDrop.objects.filter(
             user_id=friend_id, status=EnergyDrop.Status.OPEN, ripe_at__lte=now, expires_at__gt=now

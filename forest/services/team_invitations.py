@@ -34,6 +34,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.locks import lock_rows
 from forest.models.trees import Team, TeamInvitation, TeamMembership, Tree
 from forest.services.trees import TreeError
 
@@ -69,7 +70,7 @@ def mask_email(email: str) -> str:
 
 
 def team_lock(team_id: int) -> Team | None:
-    return Team.objects.select_for_update().filter(pk=team_id).first()
+    return lock_rows(Team.objects).filter(pk=team_id).first()
 
 
 def _is_active_member(team_id: int, user_id: int) -> bool:

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.locks import lock_rows
 from forest.models.trees import Team, TeamInvitation, TeamMembership
 from forest.services.team_invitations import (
     ended_error,
@@ -66,7 +67,7 @@ def team_create(
 
 def _locked_membership(user_id: int, team_id: int) -> TeamMembership:
     """The user's membership, with the team row locked (serialises joins and leaves)."""
-    team = Team.objects.select_for_update().filter(pk=team_id).first()
+    team = lock_rows(Team.objects).filter(pk=team_id).first()
     membership = TeamMembership.objects.filter(team=team, user_id=user_id).first() if team else None
     if membership is None or membership.status == TeamMembership.Status.DECLINED:
         raise Team.DoesNotExist
@@ -134,7 +135,7 @@ def team_leave(*, user_id: int, team_id: int) -> None:
 
 def team_lock_for_tree(*, user_id: int, team_id: int) -> Team:
     """The team row, locked, if the user may start its tree: an active member of 2 or more."""
-    team = Team.objects.select_for_update().filter(pk=team_id).first()
+    team = lock_rows(Team.objects).filter(pk=team_id).first()
     is_member = (
         team is not None
         and TeamMembership.objects.filter(

@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from catalogue.models import BrandForest, Species
+from core.locks import lock_rows
 from forest.models import Certificate, EnergyBalance, EnergyLedgerEntry, Tree
 from forest.models.energy import Account, EntryKind
 from forest.models.trees import TreeContribution
+from forest.planting import Reservation, planting
 from forest.services.energy import _move
-from partners.models import PlantingOrder
-from partners.services import Reservation, planting_order_reserve
 
 
 class TreeError(Exception):
@@ -100,8 +100,7 @@ def tree_start(
 def _locked_tree(user_id: int, tree_id: int) -> Tree:
     """A tree the user may grow (own, or their team's), row-locked; others' are as none."""
     tree = (
-        Tree.objects.select_for_update(of=("self",))
-        .select_related("species")
+        lock_rows(Tree.objects.select_related("species"))
         .growable_by(user_id)
         .filter(pk=tree_id)
         .first()
@@ -141,11 +140,7 @@ def tree_grow(
         raise TreeError(_("Grow at least 1 g."), code="invalid_grams", status=400)
 
     # Locking the balance row keeps two grows (or a future spend) from both spending it.
-    row = (
-        EnergyBalance.objects.select_for_update()
-        .filter(user_id=user_id, account=Account.BALANCE)
-        .first()
-    )
+    row = lock_rows(EnergyBalance.objects).filter(user_id=user_id, account=Account.BALANCE).first()
     available = row.grams if row else 0
     if grams is not None and grams > available:
         raise TreeError(
@@ -203,11 +198,11 @@ def _mature(tree: Tree, grown: int, now: datetime) -> GrowResult:
     tree.status = Tree.Status.MATURED
     tree.matured_at = now
     tree.save(update_fields=["energy_grams", "status", "matured_at", "updated_at"])
-    reservation = planting_order_reserve(tree=tree, forest_id=tree.forest_id)
+    reservation = planting().reserve(tree=tree, forest_id=tree.forest_id)
     return GrowResult(tree, grown, True, reservation.funded, _funding_message(reservation))
 
 
-# The reasons ``planting_order_reserve`` gives, marked here so they are in the catalogue:
+# The reasons ``planting().reserve`` gives, marked here so they are in the catalogue:
 # ``_funding_message`` translates them (an unknown reason is shown as it is).
 _RESERVATION_REASONS = (
     gettext_noop("This forest is not taking trees at the moment."),
@@ -226,7 +221,7 @@ def _funding_message(reservation: Reservation) -> str:
 
 
 def _has_active_order(tree: Tree) -> bool:
-    return tree.orders.exclude(state=PlantingOrder.State.CANCELLED).exists()
+    return planting().tree_has_active_order(tree.id)
 
 
 @transaction.atomic
@@ -247,7 +242,7 @@ def tree_move(*, user_id: int, tree_id: int, forest_id: int) -> GrowResult:
         return GrowResult(
             tree, 0, False, False, _("Your tree now grows in %(forest)s.") % {"forest": forest.name}
         )
-    reservation = planting_order_reserve(tree=tree, forest_id=forest.id)
+    reservation = planting().reserve(tree=tree, forest_id=forest.id)
     return GrowResult(tree, 0, True, reservation.funded, _funding_message(reservation))
 
 

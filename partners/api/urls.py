@@ -1,10 +1,12 @@
 from django.urls import path
 
-from partners.api import claims, views
+from partners.api import claims, forests, views
 
 urlpatterns = [
     # Consumer API (JWT): redeem a sponsor's claim code.
     path("claims", claims.ClaimRedeemApi.as_view(), name="claims"),
+    # The forests a user can grow a tree in (JWT); counted from planting orders.
+    path("forests", forests.ForestListApi.as_view(), name="forest-list"),
     path("partner/orders", views.PartnerOrderListApi.as_view(), name="partner-orders"),
     path(
         "partner/orders/<int:order_id>/planted",

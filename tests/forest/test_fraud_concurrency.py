@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry, FraudSignal
-from forest.services.energy import EnergyOnHold, drops_collect_all
+from forest.services.energy import drops_collect_all
 from forest.services.fraud import (
     BOT_MIN_DAYS,
     SHARED_FEED_MIN_USERS,
@@ -16,6 +16,7 @@ from forest.services.fraud import (
     fraud_signals_dismiss,
     fraud_sweep,
 )
+from forest.services.holds import EnergyOnHold
 from tests.accounts.factories import UserFactory
 from tests.concurrency import race
 from tests.forest.fraud_factories import (

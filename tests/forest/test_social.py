@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import Notification
 from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, FraudSignal, Tree
-from forest.services.energy import EnergyOnHold, drop_collect
+from forest.services.energy import drop_collect
 from forest.services.fraud import STEAL_MIN_DAYS, fraud_sweep
+from forest.services.holds import EnergyOnHold
 from forest.services.social import (
     STEAL_GRACE,
     STEALS_PER_DAY,

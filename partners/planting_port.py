@@ -1,0 +1,60 @@
+"""Partners' side of ``forest.planting``: the game's questions answered from planting orders.
+
+Registered by ``PartnersConfig.ready()``; each method is the query forest used to run itself,
+so query counts are unchanged.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Expression, OuterRef, Subquery
+
+from forest.models import Tree
+from forest.planting import PlantingEvidence, Reservation
+from partners.models import PlantingOrder, SurvivalCheck
+
+
+class PartnersPlanting:
+    """Implements ``forest.planting.PlantingPort``."""
+
+    def reserve(self, *, tree: Tree, forest_id: int) -> Reservation:
+        from partners.services import planting_order_reserve
+
+        reserved = planting_order_reserve(tree=tree, forest_id=forest_id)
+        order_id = reserved.order.pk if reserved.order is not None else None
+        return Reservation(funded=reserved.funded, reason=reserved.reason, order_id=order_id)
+
+    def tree_has_active_order(self, tree_id: int) -> bool:
+        return (
+            PlantingOrder.objects.filter(tree_id=tree_id)
+            .exclude(state=PlantingOrder.State.CANCELLED)
+            .exists()
+        )
+
+    def tree_annotations(self) -> dict[str, Expression]:
+        active_orders = PlantingOrder.objects.filter(tree=OuterRef("pk")).exclude(
+            state=PlantingOrder.State.CANCELLED
+        )
+        latest_check = (
+            SurvivalCheck.objects.filter(order__tree=OuterRef("pk"))
+            .exclude(order__state=PlantingOrder.State.CANCELLED)
+            .order_by("-year")
+        )
+        return {
+            "order_state": Subquery(active_orders.values("state")[:1]),
+            "alive": Subquery(latest_check.values("alive")[:1]),
+        }
+
+    def tree_evidence(self, tree_id: int) -> PlantingEvidence | None:
+        order = (
+            PlantingOrder.objects.filter(tree_id=tree_id)
+            .exclude(state=PlantingOrder.State.CANCELLED)
+            .first()
+        )
+        if order is None:
+            return None
+        return PlantingEvidence(
+            latitude=order.planted_latitude,
+            longitude=order.planted_longitude,
+            planted_at=order.planted_at,
+            verified_at=order.verified_at,
+        )
