@@ -42,15 +42,20 @@ there and transactions are serialised by the database lock instead.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 from django.contrib.auth import get_user_model
 from django.db.models import Manager, Model, QuerySet
 
 M = TypeVar("M", bound=Model)
+Q = TypeVar("Q", bound=QuerySet[Any])
 
 
-def lock_rows(queryset: QuerySet[M] | Manager[M], *, no_key: bool = False) -> QuerySet[M]:
+@overload
+def lock_rows(queryset: Q, *, no_key: bool = False) -> Q: ...
+@overload
+def lock_rows(queryset: Manager[M], *, no_key: bool = False) -> QuerySet[M]: ...
+def lock_rows(queryset, *, no_key=False):
     """``queryset`` locked FOR UPDATE (FOR NO KEY UPDATE with ``no_key``), own rows only, in
     primary-key order. Take the lock where the order above says; use ``no_key`` when the
     transaction does not change the row's key (so inserts referencing it are not blocked)."""

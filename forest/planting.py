@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from django.db.models import Expression
+    from django.db.models.expressions import BaseExpression
 
     from forest.models import Tree
 
@@ -52,7 +52,7 @@ class PlantingPort(Protocol):
     def tree_has_active_order(self, tree_id: int) -> bool:
         """Whether the tree has a planting order that is not cancelled (one query)."""
 
-    def tree_annotations(self) -> dict[str, Expression]:
+    def tree_annotations(self) -> dict[str, BaseExpression]:
         """Subqueries to annotate trees with: ``order_state`` (its active order's state, None
         if unfunded) and ``alive`` (its latest survival check, None if unchecked)."""
 

@@ -6,7 +6,8 @@ so query counts are unchanged.
 
 from __future__ import annotations
 
-from django.db.models import Expression, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
+from django.db.models.expressions import BaseExpression
 
 from forest.models import Tree
 from forest.planting import PlantingEvidence, Reservation
@@ -30,7 +31,7 @@ class PartnersPlanting:
             .exists()
         )
 
-    def tree_annotations(self) -> dict[str, Expression]:
+    def tree_annotations(self) -> dict[str, BaseExpression]:
         active_orders = PlantingOrder.objects.filter(tree=OuterRef("pk")).exclude(
             state=PlantingOrder.State.CANCELLED
         )

@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.timezones import DEFAULT_TIME_ZONE
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.energy import Account, EntryKind
 from forest.scoring.engine import COLLECT_WINDOW, ripe_time
@@ -72,7 +73,7 @@ def drop_grant(
     its ``earn`` entry goes through the one ledger writer with ``idempotency_key``, so a
     second grant under the same key fails on the key's unique constraint (and rolls back).
     """
-    ripe_at = ripe_time(now, tz_name)
+    ripe_at = ripe_time(now, tz_name or DEFAULT_TIME_ZONE)
     drop = EnergyDrop.objects.create(
         user_id=user_id,
         action_type=action_type,
