@@ -19,17 +19,12 @@ from forest.api.social_serializers import (
     WaterResultSerializer,
 )
 from forest.models import EnergyDrop
-from forest.selectors import balances_for_user
+from forest.selectors.energy import balances_for_user
+from forest.selectors.social import friend_forest, friends_leaderboard, social_activity
 from forest.services.energy import EnergyOnHold
-from forest.services.social import (
-    NotFriends,
-    SocialError,
-    drop_steal,
-    friend_forest,
-    friend_water,
-    friends_leaderboard,
-    social_activity,
-)
+from forest.services.social import NotFriends, SocialError
+from forest.services.steals import drop_steal
+from forest.services.watering import friend_water
 
 
 class SocialThrottle(UserRateThrottle):

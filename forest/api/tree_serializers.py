@@ -62,7 +62,7 @@ class ContributionSerializer(serializers.Serializer):
 
 
 class TreeSerializer(serializers.Serializer):
-    """Renders ``forest.tree_selectors.tree_summary`` dicts."""
+    """Renders ``forest.selectors.trees.tree_summary`` dicts."""
 
     id = serializers.IntegerField()
     status = serializers.CharField()

@@ -34,7 +34,15 @@ from forest.api.tree_serializers import (
 )
 from forest.models import Tree
 from forest.models.trees import Team, TeamInvitation
-from forest.selectors import balances_for_user
+from forest.selectors.energy import balances_for_user
+from forest.selectors.teams import team_summary, teams_for_user
+from forest.selectors.trees import (
+    species_list,
+    tree_contributions,
+    tree_counts_for_user,
+    tree_summary,
+    trees_for_user,
+)
 from forest.services.team_invitations import (
     invitation_row,
     team_invitation_accept,
@@ -44,15 +52,6 @@ from forest.services.team_invitations import (
 )
 from forest.services.teams import team_accept, team_create, team_decline, team_leave
 from forest.services.trees import GrowResult, TreeError, tree_grow, tree_move, tree_start
-from forest.tree_selectors import (
-    species_list,
-    team_summary,
-    teams_for_user,
-    tree_contributions,
-    tree_counts_for_user,
-    tree_summary,
-    trees_for_user,
-)
 from partners.forest_selectors import forests_open_list
 
 

@@ -14,7 +14,8 @@ from forest.api.serializers import (
     LedgerEntrySerializer,
 )
 from forest.models import EnergyDrop, EnergyLedgerEntry
-from forest.selectors import balances_for_user, caps_left_today, open_drops_for_user
+from forest.selectors.energy import balances_for_user, open_drops_for_user
+from forest.selectors.green_actions import caps_left_today
 from forest.services.energy import (
     DropNotCollectable,
     EnergyOnHold,
@@ -25,9 +26,9 @@ from forest.services.energy import (
 
 def _tree_summary(user) -> dict | None:
     """The current tree on the home screen; filled in by the trees feature."""
-    from forest import trees_home
+    from forest.selectors.home import current_tree_summary
 
-    return trees_home.current_tree_summary(user)
+    return current_tree_summary(user)
 
 
 class ForestHomeApi(APIView):
