@@ -223,7 +223,8 @@ class TreeCertificatePngApi(APIView):
         summary="Your tree's planting certificate as a PNG",
     )
     def get(self, request, tree_id: int):
-        from forest.certificates import certificate_for_owner, certificate_png
+        from forest.selectors.certificates import certificate_for_owner
+        from forest.services.certificates import certificate_png
 
         certificate = certificate_for_owner(user_id=request.user.id, tree_id=tree_id)
         if certificate is None:

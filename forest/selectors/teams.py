@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from forest.certificates import public_holder_name
 from forest.models import Tree
 from forest.models.trees import Team, TeamMembership
+from forest.selectors.certificates import public_holder_name
 
 
 def teams_for_user(user_id: int) -> QuerySet[Team]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from catalogue.models import Species
-from forest.certificates import public_holder_name
 from forest.models import Tree
 from forest.models.trees import TreeContribution
+from forest.selectors.certificates import public_holder_name
 from partners.models import PlantingOrder, SurvivalCheck
 
 

@@ -108,7 +108,7 @@ def _frozen_message() -> str:
 
 
 def _display_name(user_id: int) -> str:
-    from forest.certificates import public_holder_name
+    from forest.selectors.certificates import public_holder_name
 
     user = get_user_model().objects.select_related("profile").get(pk=user_id)
     return public_holder_name(user)
