@@ -1,4 +1,4 @@
-"""Badges and challenges for the app: thin views over forest.services.achievements."""
+"""Badges and challenges for the app: thin views over their services and selectors."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ from rest_framework.views import APIView
 
 from core.api import error_response
 from forest.api.achievement_serializers import BadgeSerializer, ChallengeSerializer
-from forest.services.achievements import (
-    ChallengeNotOpen,
-    badges_for_user,
-    challenge_join,
-    challenges_for_user,
-)
+from forest.selectors.achievements import badges_for_user, challenges_for_user
+from forest.services.challenges import ChallengeNotOpen, challenge_join
 
 _CHALLENGE_EXAMPLE = {
     "id": 3,

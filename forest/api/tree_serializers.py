@@ -153,7 +153,7 @@ class TeamInviteInputSerializer(serializers.Serializer):
 
 
 class TeamInvitationSerializer(serializers.Serializer):
-    """Renders ``forest.services.team_invitations.invitation_row`` dicts."""
+    """Renders ``forest.selectors.teams.invitation_row`` dicts."""
 
     id = serializers.IntegerField()
     email = serializers.CharField(

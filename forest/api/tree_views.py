@@ -35,7 +35,12 @@ from forest.api.tree_serializers import (
 from forest.models import Tree
 from forest.models.trees import Team, TeamInvitation
 from forest.selectors.energy import balances_for_user
-from forest.selectors.teams import team_summary, teams_for_user
+from forest.selectors.teams import (
+    invitation_row,
+    team_invitations_for_member,
+    team_summary,
+    teams_for_user,
+)
 from forest.selectors.trees import (
     species_list,
     tree_contributions,
@@ -43,13 +48,8 @@ from forest.selectors.trees import (
     tree_summary,
     trees_for_user,
 )
-from forest.services.team_invitations import (
-    invitation_row,
-    team_invitation_accept,
-    team_invitation_revoke,
-    team_invitations_for_member,
-    team_invite,
-)
+from forest.services.team_invitations import team_invitation_revoke, team_invite
+from forest.services.team_joining import team_invitation_accept
 from forest.services.teams import team_accept, team_create, team_decline, team_leave
 from forest.services.trees import GrowResult, TreeError, tree_grow, tree_move, tree_start
 from partners.forest_selectors import forests_open_list

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from forest.models import Tree
-from forest.models.trees import Team, TeamMembership
+from forest.models.trees import Team, TeamInvitation, TeamMembership
 from forest.selectors.certificates import public_holder_name
+from forest.services.team_invitations import _is_active_member, mask_email
 
 
 def teams_for_user(user_id: int) -> QuerySet[Team]:
@@ -50,4 +53,39 @@ def team_summary(team: Team, *, user_id: int) -> dict:
             if m.status in (TeamMembership.Status.INVITED, TeamMembership.Status.ACTIVE)
         ],
         "created_at": team.created_at,
+    }
+
+
+def team_invitations_for_member(*, user_id: int, team_id: int) -> list[TeamInvitation]:
+    """A team's invitations, newest first, for its active members only."""
+    if not _is_active_member(team_id, user_id):
+        raise Team.DoesNotExist
+    return list(
+        TeamInvitation.objects.filter(team_id=team_id)
+        .select_related("invited_user__profile", "invited_by__profile")
+        .order_by("-created_at", "-id")[:100]
+    )
+
+
+def invitation_row(invitation: TeamInvitation, *, viewer_id: int, now: datetime) -> dict:
+    """An invitation as a member sees it. Never says whether an address has an account."""
+    from forest.selectors.certificates import public_holder_name
+
+    yours = invitation.invited_by_id == viewer_id
+    email = None
+    name = None
+    if invitation.email:
+        email = invitation.email if yours else mask_email(invitation.email)
+    elif invitation.invited_user is not None:  # invited as a friend, by user: shown by name
+        name = public_holder_name(invitation.invited_user)
+    return {
+        "id": invitation.pk,
+        "email": email,
+        "name": name,
+        "status": invitation.current_status(now),
+        "invited_by": public_holder_name(invitation.invited_by) if invitation.invited_by else None,
+        "you_invited": yours,
+        "created_at": invitation.created_at,
+        "expires_at": invitation.expires_at,
+        "responded_at": invitation.responded_at,
     }
