@@ -134,7 +134,7 @@ def friend_ids(user_id: int) -> list[int]:
 
 def friends_list(user_id: int) -> list[dict]:
     """Accepted friends with their public names, in two queries whatever their number."""
-    from forest.certificates import public_holder_name
+    from forest.selectors.certificates import public_holder_name
 
     rows = (
         Friendship.objects.involving(user_id)

@@ -349,7 +349,7 @@ def generate_plaid_sync_pages(
 
 # (weight, merchant name, MCC or "" for non-card payments, provider category, description,
 #  amount range in cents (low, high); positive = money IN, i.e. the NormalisedTransaction sign)
-# Weights add up to 100; the first block (41) matches green-action rules of forest.catalogue.
+# Weights add up to 100; the first block (41) matches green-action rules of forest.rule_catalogue.
 _BENCH_TEMPLATES: tuple[tuple[int | float, str, str, str, str, tuple[int, int]], ...] = (
     (12, "NS", "4112", "TRANSPORTATION_PUBLIC_TRANSIT", "NS GROEP IZ NS REIZIGERS", (-2_500, -250)),
     (6, "GVB", "4111", "TRANSPORTATION_PUBLIC_TRANSIT", "GVB OVPAY AMSTERDAM", (-460, -108)),

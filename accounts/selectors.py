@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from accounts.models import Consent, ImportBatch, LinkedFeed, Transaction, User
-from forest.selectors import green_action_summaries
+from forest.selectors.green_actions import green_action_summaries
 
 
 def _with_consents(feeds: QuerySet[LinkedFeed]) -> QuerySet[LinkedFeed]:

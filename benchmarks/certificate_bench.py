@@ -3,7 +3,7 @@
 Renders N certificates with varying holder names (single people and teams of up to ten),
 after one untimed warm-up render that fills the font/layout caches, and prints mean, median
 and p95 milliseconds per certificate plus the PNG sizes.  Needs no Django settings: it only
-imports forest.imaging, which is pure Pillow.
+imports forest.integrations.imaging, which is pure Pillow.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image
 
-from forest.imaging import render_certificate
+from forest.integrations.imaging import render_certificate
 
 FIRST = ["Anna", "Bram", "Chloé", "Daan", "Eva", "Finn", "Guus", "Hanna", "Isa", "Jesse", "Khadija"]
 LAST = ["de Vries", "Jansen", "van den Berg", "Bakker", "El Amrani", "Visser", "Smit", "Meijer"]

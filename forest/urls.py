@@ -1,13 +1,13 @@
 from django.urls import path
 
-from forest import public_views, views
+from forest import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("teams/join", views.team_join, name="team-join"),
     path(
         "certificates/<str:number>",
-        public_views.certificate_public,
+        views.certificate_public,
         name="certificate-public",
     ),
 ]

@@ -1,20 +1,12 @@
-"""Admin for species, teams and their invitations, trees and certificates."""
+"""Admin for teams and their invitations, trees and certificates (species: catalogue.admin)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from catalogue.models import Species
 from forest.admin.base import ReadOnlyAdmin
 from forest.models import Certificate, Tree
 from forest.models.trees import Team, TeamInvitation, TeamMembership, TreeContribution
-
-
-@admin.register(Species)
-class SpeciesAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_en", "name_nl", "latin_name", "energy_cost_grams", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["code", "name_en", "name_nl", "latin_name"]
 
 
 class TreeContributionInline(admin.TabularInline):

@@ -1,0 +1,1 @@
+"""Management commands of the game (scoring, badges, the fraud sweep)."""

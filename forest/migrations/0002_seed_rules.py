@@ -14,7 +14,7 @@ MATCHER_FIELDS = {
 
 
 def load(apps, schema_editor):
-    from forest.catalogue import CATALOGUE, FX_TO_EUR
+    from forest.rule_catalogue import CATALOGUE, FX_TO_EUR
 
     Rule = apps.get_model("forest", "GreenActionRule")
     Version = apps.get_model("forest", "GreenActionRuleVersion")

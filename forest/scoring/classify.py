@@ -23,7 +23,7 @@ BEGINNING = date(1, 1, 1)
 END = date(9999, 12, 31)
 
 # A rule's estimate for stage row ``s`` joined to rule ``r`` and exchange rate ``fx``: the three
-# formulas of PRODUCT.md section 3, on the absolute euro amount (as forest.catalogue computes it).
+# formulas of PRODUCT.md section 3, on the absolute euro amount (as forest.rule_catalogue does).
 ESTIMATED_GRAMS = """CASE
     WHEN NOT r.awards_energy THEN 0
     WHEN r.estimate_kind = 'fixed' THEN r.fixed_grams

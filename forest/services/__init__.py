@@ -1,1 +1,1 @@
-"""Writes in the forest: rules, energy (collect, expire, audit), scoring jobs."""
+"""Writes of the game, one module per concept: plain functions named <entity>_<action>."""

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.models import Transaction
-from forest.catalogue import estimate_grams
 from forest.models import CurrencyRate, GreenActionRule
+from forest.rule_catalogue import estimate_grams
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@
   used; it is marked expired the next time its team is locked.
 * Invitations are taken only while the team has no fully grown tree: the certificate names the
   team's active members, so a newcomer would appear on a tree they never grew.
+
+Delivery (inbox message, e-mail) is ``forest.services.team_invitation_delivery``, accepting
+an invitation ``forest.services.team_joining``, the lists ``forest.selectors.teams``.
 """
 
 from __future__ import annotations
@@ -21,21 +24,17 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.locks import lock_rows
 from forest.models.trees import Team, TeamInvitation, TeamMembership, Tree
+from forest.services.team_invitation_delivery import _deliver
 from forest.services.trees import TreeError
 
 if TYPE_CHECKING:
@@ -171,7 +170,7 @@ def invite_locked(
 
     Answers the same for an address with or without an account (see the module docstring).
     """
-    from forest.certificates import public_holder_name
+    from forest.selectors.certificates import public_holder_name
 
     open_invitations = list(TeamInvitation.objects.pending(now).filter(team=team))
     by_email = {i.email: i for i in open_invitations if i.email}
@@ -237,71 +236,6 @@ def _membership_invite(team: Team, user_id: int) -> None:
         membership.save(update_fields=["status", "updated_at"])
 
 
-# --------------------------------------------------------------------------------------------
-# Delivery
-# --------------------------------------------------------------------------------------------
-
-
-def join_link(token: str) -> str:
-    # In the fragment, so the token stays out of web-server logs and Referer headers.
-    return f"{settings.SITE_URL.rstrip('/')}/teams/join#token={token}"
-
-
-def _locale_of(user) -> str:
-    profile = getattr(user, "profile", None)
-    return profile.locale if profile is not None else "nl"
-
-
-def _render(template: str, locale: str, context: dict) -> tuple[str, str]:
-    with translation.override(locale):
-        subject = render_to_string("emails/team_invitation_subject.txt", context)
-        body = render_to_string(f"emails/team_invitation_{template}.txt", context)
-    return " ".join(subject.split()), body.strip() + "\n"
-
-
-def _deliver(invitation: TeamInvitation, *, token: str, inviter) -> None:
-    """Inbox message now; e-mail once the invitation is committed."""
-    from accounts.models import Notification
-    from accounts.notifications import notification_dispatch
-    from forest.certificates import public_holder_name
-
-    context = {
-        "inviter": public_holder_name(inviter),
-        "team": invitation.team.name,
-        "expires": timezone.localtime(invitation.expires_at).date().isoformat(),
-    }
-    user = invitation.invited_user
-    if user is not None:
-        subject, body = _render("member", _locale_of(user), context)
-        notification_dispatch(
-            user_id=user.pk,
-            topic="teams",
-            kind=Notification.Kind.TREE,
-            title=subject[:200],
-            body=body,
-            dedupe_key=f"team-invitation:{invitation.pk}",
-            email=True,
-            email_after_commit=True,
-        )
-        return
-    # The address has no account, so no language of its own: the inviter's is likeliest.
-    context.update(email=invitation.email, link=join_link(token))
-    subject, body = _render("signup", _locale_of(inviter), context)
-    transaction.on_commit(partial(_send, subject, body, invitation.email, invitation.pk))
-
-
-def _send(subject: str, body: str, to: str, invitation_id: int) -> None:
-    try:
-        send_mail(subject, body, None, [to])
-    except Exception:  # committed already: a mail failure must not turn into a 500
-        logger.exception("team invitation %s: e-mail not sent", invitation_id)
-
-
-# --------------------------------------------------------------------------------------------
-# Inviting, accepting, declining and revoking
-# --------------------------------------------------------------------------------------------
-
-
 @transaction.atomic
 def team_invite(
     *,
@@ -329,106 +263,6 @@ def team_invite(
             _("Give an e-mail address or a friend to invite."), code="no_invitees", status=400
         )
     return invite_locked(team=team, inviter=inviter, invitees=invitees, now=now, full_status=409)
-
-
-def ended_error(team: Team, user_id: int) -> TreeError:
-    latest = (
-        TeamInvitation.objects.filter(team=team, invited_user_id=user_id)
-        .order_by("-responded_at", "-id")
-        .first()
-    )
-    return _status_error(latest.status if latest else Status.EXPIRED)
-
-
-def _status_error(status: str) -> TreeError:
-    if status == Status.ACCEPTED:
-        return TreeError(_("This invitation has been accepted already."), code="invitation_used")
-    if status == Status.DECLINED:
-        return TreeError(_("This invitation was declined."), code="invitation_declined")
-    if status == Status.REVOKED:
-        return TreeError(_("This invitation was withdrawn."), code="invitation_revoked", status=410)
-    return TreeError(
-        _("This invitation has expired; ask the team for a new one."),
-        code="invitation_expired",
-        status=410,
-    )
-
-
-def join_locked(
-    *, team: Team, user, invitation: TeamInvitation | None, now: datetime
-) -> TeamMembership | TreeError:
-    """Make ``user`` an active member through ``invitation`` (None: an old invited membership).
-
-    Returns the error rather than raising it, so the caller can keep what was marked expired.
-    """
-    if invitation is not None and invitation.current_status(now) != Status.PENDING:
-        return _status_error(invitation.current_status(now))
-    membership = TeamMembership.objects.filter(team=team, user=user).first()
-    if membership is None or membership.status != Member.ACTIVE:
-        if team_is_closed(team):
-            return _closed_error()
-        active = TeamMembership.objects.filter(team=team, status=Member.ACTIVE).count()
-        if active >= Team.MAX_MEMBERS:
-            return TreeError(_("The team is full."), code="team_full")
-        if membership is None:
-            membership = TeamMembership.objects.create(
-                team=team, user=user, status=Member.ACTIVE, joined_at=now
-            )
-        else:
-            membership.status = Member.ACTIVE
-            membership.joined_at = now
-            membership.save(update_fields=["status", "joined_at", "updated_at"])
-    # Every open invitation of theirs is answered: the seats they held are one seat now.
-    mine = Q(invited_user=user) | Q(email=user.email.lower())
-    if invitation is not None:
-        mine |= Q(pk=invitation.pk)
-    TeamInvitation.objects.pending(now).filter(team=team).filter(mine).update(
-        status=Status.ACCEPTED, accepted_by=user, responded_at=now, updated_at=now
-    )
-    return membership
-
-
-def raise_or_return(outcome):
-    if isinstance(outcome, TreeError):
-        raise outcome
-    return outcome
-
-
-def team_invitation_accept(*, user_id: int, token: str, now: datetime | None = None) -> Team:
-    """Join a team with the token from an invitation e-mail.
-
-    The token is bound to the invited address: the user's account e-mail must be it (for an
-    invitation by user, the user must be that user). Raises ``TeamInvitation.DoesNotExist``
-    for an unknown token.
-    """
-    now = now or timezone.now()
-    found = TeamInvitation.objects.filter(token_hash=TeamInvitation.hash_token(token)).first()
-    if found is None:
-        raise TeamInvitation.DoesNotExist
-    with transaction.atomic():
-        team = team_lock(found.team_id)
-        if team is None:  # deleted meanwhile, and the invitation with it (cascade)
-            raise TeamInvitation.DoesNotExist
-        invitation = TeamInvitation.objects.get(pk=found.pk)  # re-read under the team's lock
-        user = get_user_model().objects.get(pk=user_id)
-        outcome: TeamMembership | TreeError
-        if invitation.email and invitation.email != user.email.lower():
-            outcome = TreeError(
-                _("This invitation was sent to %(email)s; sign in with that address to accept it.")
-                % {"email": mask_email(invitation.email)},
-                code="email_mismatch",
-                status=403,
-            )
-        elif not invitation.email and invitation.invited_user_id != user.pk:
-            outcome = TreeError(
-                _("This invitation is for someone else."), code="email_mismatch", status=403
-            )
-        else:
-            expire_due(team, now)
-            invitation.refresh_from_db()
-            outcome = join_locked(team=team, user=user, invitation=invitation, now=now)
-    raise_or_return(outcome)
-    return team
 
 
 @transaction.atomic
@@ -472,38 +306,3 @@ def _not_pending_message(status: str) -> str:
         Status.EXPIRED: _("This invitation is expired already."),
     }
     return messages.get(status) or _("This invitation is %(status)s already.") % {"status": status}
-
-
-def team_invitations_for_member(*, user_id: int, team_id: int) -> list[TeamInvitation]:
-    """A team's invitations, newest first, for its active members only."""
-    if not _is_active_member(team_id, user_id):
-        raise Team.DoesNotExist
-    return list(
-        TeamInvitation.objects.filter(team_id=team_id)
-        .select_related("invited_user__profile", "invited_by__profile")
-        .order_by("-created_at", "-id")[:100]
-    )
-
-
-def invitation_row(invitation: TeamInvitation, *, viewer_id: int, now: datetime) -> dict:
-    """An invitation as a member sees it. Never says whether an address has an account."""
-    from forest.certificates import public_holder_name
-
-    yours = invitation.invited_by_id == viewer_id
-    email = None
-    name = None
-    if invitation.email:
-        email = invitation.email if yours else mask_email(invitation.email)
-    elif invitation.invited_user is not None:  # invited as a friend, by user: shown by name
-        name = public_holder_name(invitation.invited_user)
-    return {
-        "id": invitation.pk,
-        "email": email,
-        "name": name,
-        "status": invitation.current_status(now),
-        "invited_by": public_holder_name(invitation.invited_by) if invitation.invited_by else None,
-        "you_invited": yours,
-        "created_at": invitation.created_at,
-        "expires_at": invitation.expires_at,
-        "responded_at": invitation.responded_at,
-    }

@@ -18,14 +18,8 @@ from django.utils.translation import gettext as _
 
 from core.locks import lock_rows
 from forest.models.trees import Team, TeamInvitation, TeamMembership
-from forest.services.team_invitations import (
-    ended_error,
-    expire_due,
-    invite_locked,
-    join_locked,
-    raise_or_return,
-    resolve_invitees,
-)
+from forest.services.team_invitations import expire_due, invite_locked, resolve_invitees
+from forest.services.team_joining import ended_error, join_locked, raise_or_return
 from forest.services.trees import TreeError
 
 

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from forest.api.tree_serializers import SpeciesSerializer
+from forest.api.serializers.trees import SpeciesSerializer
 from partners.forest_selectors import forests_open_list
 
 

@@ -24,7 +24,6 @@ from accounts.models import (
     Transaction,
     User,
 )
-from forest.certificates import certificate_png
 from forest.models import (
     Certificate,
     EnergyBalance,
@@ -35,6 +34,7 @@ from forest.models import (
     TeamMembership,
     Tree,
 )
+from forest.services.certificates import certificate_png
 from forest.services.energy import drops_collect_all
 from forest.services.trees import tree_grow
 from partners.models import PlantingOrder
@@ -318,7 +318,7 @@ def test_a_deleted_members_certificate_names_nobody(sanne, client):
 
 
 def test_a_team_tree_names_a_deleted_member_anonymously(sanne):
-    from forest.certificates import holder_names
+    from forest.selectors.certificates import holder_names
 
     bram = UserFactory(first_name="Bram")
     Profile.objects.filter(user=bram).update(display_name="Bram")

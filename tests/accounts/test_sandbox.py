@@ -14,7 +14,7 @@ from accounts import sandbox
 from accounts.normalise import normalise_merchant
 from accounts.sandbox import generate_plaid_sync_pages, generate_transactions
 from accounts.sources.base import NormalisedTransaction
-from forest.catalogue import CATALOGUE
+from forest.rule_catalogue import CATALOGUE
 
 START = date(2026, 3, 2)
 DAYS = 60

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Notification
 from core.schedules import DEFAULT_SCHEDULES
 from forest.models import BadgeCode, EnergyTransfer, TreeContribution, UserBadge
-from forest.services.achievements import BADGES_BY_CODE, badge_award, badges_award_all
+from forest.services.badges import BADGES_BY_CODE, badge_award, badges_award_all
 from forest.tasks import achievements_nightly_task
 from tests.accounts.factories import UserFactory
 from tests.forest.achievement_factories import green_action, iso_day

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from forest.models import Challenge, ChallengeParticipation, EnergyLedgerEntry
-from forest.services.achievements import (
+from forest.services.challenges import (
     ChallengeNotOpen,
     challenge_join,
     challenges_evaluate_all,

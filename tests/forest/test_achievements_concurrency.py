@@ -8,11 +8,8 @@ from django.db.models import Count
 
 from accounts.models import Notification
 from forest.models import ChallengeParticipation, EnergyLedgerEntry, UserBadge
-from forest.services.achievements import (
-    BADGES_BY_CODE,
-    badge_award,
-    challenge_evaluate,
-)
+from forest.services.badges import BADGES_BY_CODE, badge_award
+from forest.services.challenges import challenge_evaluate
 from tests.accounts.factories import UserFactory
 from tests.concurrency import race
 from tests.forest.achievement_factories import ChallengeFactory, green_action

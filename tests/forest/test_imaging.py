@@ -11,13 +11,17 @@ from datetime import date
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from forest import imaging
-from forest.imaging import (
+from forest.integrations.imaging import (
     CERTIFICATE_SIZE,
     format_coordinates,
     render_certificate,
     render_stage_illustration,
 )
+from forest.integrations.imaging import certificate as imaging_certificate
+from forest.integrations.imaging import labels as imaging_labels
+from forest.integrations.imaging import png as imaging_png
+from forest.integrations.imaging import stages as imaging_stages
+from forest.integrations.imaging import text as imaging_text
 
 
 def logo_png() -> bytes:
@@ -90,14 +94,14 @@ def test_dutch_certificate_uses_dutch_labels():
 
 
 def test_dutch_labels_and_dates():
-    labels = imaging._LABELS[imaging._language("nl")]
+    labels = imaging_labels._LABELS[imaging_labels._language("nl")]
     assert labels.title == "Certificaat van aanplant"
-    assert imaging._format_date(date(2025, 3, 12), labels) == "12 maart 2025"
-    assert imaging._format_date(None, labels) == "in afwachting"
-    english = imaging._LABELS["en"]
+    assert imaging_labels._format_date(date(2025, 3, 12), labels) == "12 maart 2025"
+    assert imaging_labels._format_date(None, labels) == "in afwachting"
+    english = imaging_labels._LABELS["en"]
     assert english.title == "Certificate of planting"
-    assert imaging._format_date(date(2025, 3, 12), english) == "12 March 2025"
-    assert imaging._format_date(None, english) == "pending"
+    assert imaging_labels._format_date(date(2025, 3, 12), english) == "12 March 2025"
+    assert imaging_labels._format_date(None, english) == "pending"
 
 
 def test_team_of_ten_names_fits_in_the_names_block():
@@ -106,16 +110,16 @@ def test_team_of_ten_names_fits_in_the_names_block():
     team = render_certificate(**certificate_args(holder_names=names))
     assert_not_blank(open_png(team))
     assert region_differs(single, team, (140, 280, 1460, 415))
-    labels = imaging._LABELS["en"]
-    lines, size = imaging._layout_names(names, labels, 1320, 135)
+    labels = imaging_labels._LABELS["en"]
+    lines, size = imaging_certificate._layout_names(names, labels, 1320, 135)
     assert len(lines) * size * 1.25 <= 135
     assert " ".join(lines).count("Lastname") == 10  # everybody is named
-    assert all(imaging._text_width(line, "serif_bold", size) <= 1320 for line in lines)
+    assert all(imaging_text._text_width(line, "serif_bold", size) <= 1320 for line in lines)
 
 
 def test_huge_team_is_summarised():
     names = [f"Participant Number {i:03d}" for i in range(200)]
-    lines, _size = imaging._layout_names(names, imaging._LABELS["en"], 1320, 135)
+    lines, _size = imaging_certificate._layout_names(names, imaging_labels._LABELS["en"], 1320, 135)
     assert "more" in lines[-1]
     assert_not_blank(open_png(render_certificate(**certificate_args(holder_names=names))))
 
@@ -142,7 +146,7 @@ def test_missing_logo_and_pending_dates_and_unknown_location():
     )
     assert_not_blank(open_png(png))
     with_logo = render_certificate(**certificate_args())
-    assert region_differs(png, with_logo, imaging._PANEL)
+    assert region_differs(png, with_logo, imaging_certificate._PANEL)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +165,7 @@ def test_jpeg_logo_is_used():
     Image.new("RGB", (1200, 800), (20, 60, 200)).save(buf, "JPEG")
     png = render_certificate(**certificate_args(sponsor_logo=buf.getvalue()))
     without = render_certificate(**certificate_args(sponsor_logo=None))
-    assert region_differs(png, without, imaging._PANEL)
+    assert region_differs(png, without, imaging_certificate._PANEL)
 
 
 def test_empty_holder_list_is_rejected():
@@ -194,23 +198,23 @@ def test_format_coordinates(lat, lon, expected):
 
 def test_works_without_dejavu_fonts(monkeypatch, tmp_path):
     """Pillow's bundled scalable font is the fallback when system fonts are absent."""
-    monkeypatch.setattr(imaging, "FONT_DIR", tmp_path / "no-fonts-here")
-    imaging._face.cache_clear()
-    imaging._base_layout.cache_clear()
+    monkeypatch.setattr(imaging_text, "FONT_DIR", tmp_path / "no-fonts-here")
+    imaging_text._face.cache_clear()
+    imaging_certificate._base_layout.cache_clear()
     try:
         png = render_certificate(**certificate_args(locale="nl"))
         image = open_png(png)
         assert image.size == CERTIFICATE_SIZE
         assert_not_blank(image)
-        assert imaging._face("serif_italic", 20).fake_italic
+        assert imaging_text._face("serif_italic", 20).fake_italic
     finally:
-        imaging._face.cache_clear()
-        imaging._base_layout.cache_clear()
+        imaging_text._face.cache_clear()
+        imaging_certificate._base_layout.cache_clear()
 
 
 def test_png_writer_round_trips_pixels():
     image = Image.effect_mandelbrot((123, 45), (-2, -1, 1, 1), 50).convert("RGB")
-    decoded = open_png(imaging._encode_png(image))
+    decoded = open_png(imaging_png._encode_png(image))
     assert decoded.mode == "RGB"
     assert decoded.tobytes() == image.tobytes()
 
@@ -255,8 +259,8 @@ def test_plant_grows_with_stage():
 
 def test_stage_illustration_is_deterministic_and_species_coloured():
     first = render_stage_illustration(6, species_code="QURO", size=128)
-    imaging._stage_png.cache_clear()
-    imaging._stage_image.cache_clear()
+    imaging_stages._stage_png.cache_clear()
+    imaging_stages._stage_image.cache_clear()
     assert render_stage_illustration(6, species_code="QURO", size=128) == first
     assert render_stage_illustration(6, species_code="PISY", size=128) != first
     assert open_png(first).size == (128, 128)

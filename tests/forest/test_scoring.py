@@ -9,7 +9,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from forest.catalogue import CATALOGUE_BY_CODE, estimate_grams
 from forest.models import (
     CurrencyRate,
     EnergyDrop,
@@ -18,6 +17,7 @@ from forest.models import (
     GreenActionRule,
     ScoringQueue,
 )
+from forest.rule_catalogue import CATALOGUE_BY_CODE, estimate_grams
 from forest.scoring.engine import SimulatedCrash, score_chunk
 from forest.scoring.jobs import chunk_bounds, scoring_run_create
 from forest.services.rules import rule_save

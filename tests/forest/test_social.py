@@ -14,13 +14,9 @@ from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, FraudSi
 from forest.services.energy import drop_collect
 from forest.services.fraud import STEAL_MIN_DAYS, fraud_sweep
 from forest.services.holds import EnergyOnHold
-from forest.services.social import (
-    STEAL_GRACE,
-    STEALS_PER_DAY,
-    SocialError,
-    drop_steal,
-    friend_water,
-)
+from forest.services.social import STEAL_GRACE, STEALS_PER_DAY, SocialError
+from forest.services.steals import drop_steal
+from forest.services.watering import friend_water
 from tests.accounts.factories import UserFactory
 from tests.accounts.friend_factories import befriend
 from tests.forest.fraud_factories import EnergyDropFactory, EnergyHoldFactory

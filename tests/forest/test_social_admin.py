@@ -6,7 +6,7 @@ import pytest
 
 from accounts.friends import friend_invite_create
 from forest.models import EnergyTransfer
-from forest.services.social import drop_steal
+from forest.services.steals import drop_steal
 from tests.accounts.factories import UserFactory
 from tests.accounts.friend_factories import befriend
 from tests.forest.test_social import ripe_drop

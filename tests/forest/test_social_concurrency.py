@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.services.energy import DropNotCollectable, drop_collect
-from forest.services.social import STEAL_GRACE, SocialError, drop_steal, friend_water
+from forest.services.social import STEAL_GRACE, SocialError
+from forest.services.steals import drop_steal
+from forest.services.watering import friend_water
 from tests.accounts.factories import UserFactory
 from tests.accounts.friend_factories import befriend
 from tests.concurrency import race

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from forest.models.trees import TeamInvitation, TeamMembership
-from forest.services.team_invitations import team_invitation_accept, team_invite
+from forest.services.team_invitations import team_invite
+from forest.services.team_joining import team_invitation_accept
 from tests.accounts.factories import UserFactory
 from tests.concurrency import race
 from tests.forest.tree_factories import TeamFactory, TeamInvitationFactory

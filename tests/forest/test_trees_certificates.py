@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image, ImageStat
 
-from forest.imaging import CERTIFICATE_SIZE
+from forest.integrations.imaging import CERTIFICATE_SIZE
 from forest.models import Certificate
 from partners.services import planting_order_reserve, planting_order_transition
 from tests.accounts.factories import UserFactory

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from forest.certificates import certificate_by_number, certificate_details
 from forest.models import EnergyLedgerEntry, Tree
 from forest.models.trees import Team, TeamInvitation, TeamMembership, TreeContribution
+from forest.selectors.certificates import certificate_by_number, certificate_details
 from forest.services.teams import team_accept, team_create
 from forest.services.trees import TreeError, tree_grow, tree_start
 from partners.models import PlantingOrder

@@ -1,0 +1,1 @@
+"""The game's commands: thin wrappers over its services."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from forest.services.achievements import BADGES, badges_award_all, challenges_evaluate_all
+from forest.services.badges import BADGES, badges_award_all
+from forest.services.challenges import challenges_evaluate_all
 
 
 class Command(BaseCommand):

@@ -1,16 +1,12 @@
-"""Planting certificates: who may see which, what they show, and the PNG."""
+"""Reads of planting certificates: who may see which, what they state, and whom they name."""
 
 from __future__ import annotations
 
-import logging
-
 from django.utils.translation import gettext
 
-from forest.imaging import format_coordinates, render_certificate
+from forest.integrations.imaging import format_coordinates
 from forest.models import Certificate
 from forest.planting import planting
-
-logger = logging.getLogger(__name__)
 
 _RELATED = [
     "tree__owner__profile",
@@ -112,35 +108,3 @@ def certificate_details(certificate: Certificate, *, locale: str = "en") -> dict
         "verified_on": verified_at.date() if verified_at else None,
         "issued_at": certificate.issued_at,
     }
-
-
-def _logo_bytes(sponsor) -> bytes | None:
-    if not sponsor.logo:
-        return None
-    try:
-        with sponsor.logo.open("rb") as fh:
-            return fh.read()
-    except OSError:
-        logger.warning("sponsor %s logo unreadable; certificate without it", sponsor.pk)
-        return None
-
-
-def certificate_png(
-    certificate: Certificate, *, verification_url: str, locale: str = "en"
-) -> bytes:
-    details = certificate_details(certificate, locale=locale)
-    return render_certificate(
-        number=details["number"],
-        holder_names=details["holders"],
-        species_name=details["species_name"],
-        species_latin=details["species_latin"],
-        forest_name=details["forest_name"],
-        sponsor_name=details["sponsor_name"],
-        sponsor_logo=_logo_bytes(certificate.tree.forest.sponsor),
-        latitude=details["latitude"],
-        longitude=details["longitude"],
-        planted_on=details["planted_on"],
-        verified_on=details["verified_on"],
-        verification_url=verification_url,
-        locale=locale,
-    )

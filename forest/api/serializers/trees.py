@@ -1,3 +1,6 @@
+"""Trees in the API: species, forests, a tree as the app shows it, and what you send to start,
+grow or move one."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
@@ -41,7 +44,7 @@ class ContributionSerializer(serializers.Serializer):
 
 
 class TreeSerializer(serializers.Serializer):
-    """Renders ``forest.tree_selectors.tree_summary`` dicts."""
+    """Renders ``forest.selectors.trees.tree_summary`` dicts."""
 
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -79,83 +82,6 @@ class TreeStartInputSerializer(serializers.Serializer):
     forest = serializers.IntegerField()
     team = serializers.IntegerField(
         required=False, help_text="Start your team's tree instead of a personal one"
-    )
-
-
-class TeamMemberSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="Display name (or first name) only")
-    status = serializers.CharField()
-    you = serializers.BooleanField()
-
-
-class TeamSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    your_status = serializers.CharField(help_text="invited or active")
-    growing_tree = serializers.IntegerField(allow_null=True)
-    members = TeamMemberSerializer(
-        many=True,
-        help_text="Active members (and you, if invited); invitees are listed under "
-        "`/teams/{id}/invitations`",
-    )
-    open_invitations = serializers.IntegerField(
-        help_text="Pending invitations: each holds a seat (10 in all, members included)"
-    )
-    created_at = serializers.DateTimeField()
-
-
-class TeamCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=80)
-    invite_emails = serializers.ListField(
-        child=serializers.EmailField(),
-        required=False,
-        default=list,
-        max_length=20,
-        help_text="Anyone, with or without a Canopy account; the answer is the same",
-    )
-    invite_user_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=20
-    )
-
-
-class TeamInviteInputSerializer(serializers.Serializer):
-    emails = serializers.ListField(
-        child=serializers.EmailField(max_length=254),
-        required=False,
-        default=list,
-        max_length=9,
-        help_text="Anyone, with or without a Canopy account; the answer is the same",
-    )
-    user_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=9
-    )
-
-
-class TeamInvitationSerializer(serializers.Serializer):
-    """Renders ``forest.services.team_invitations.invitation_row`` dicts."""
-
-    id = serializers.IntegerField()
-    email = serializers.CharField(
-        allow_null=True,
-        help_text="In full for invitations you sent, masked (b***@e***.nl) for others'; "
-        "null for an invitation by user",
-    )
-    name = serializers.CharField(
-        allow_null=True, help_text="Display name, only for an invitation by user"
-    )
-    status = serializers.ChoiceField(
-        choices=["pending", "accepted", "declined", "revoked", "expired"]
-    )
-    invited_by = serializers.CharField(allow_null=True, help_text="Display name")
-    you_invited = serializers.BooleanField(help_text="You sent it, so you may revoke it")
-    created_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
-    responded_at = serializers.DateTimeField(allow_null=True)
-
-
-class TeamInvitationAcceptInputSerializer(serializers.Serializer):
-    token = serializers.CharField(
-        max_length=128, help_text="From the link in the invitation e-mail (after `#token=`)"
     )
 
 

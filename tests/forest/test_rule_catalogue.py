@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from accounts.normalise import normalise_merchant
-from forest import catalogue
-from forest.catalogue import (
+from forest import rule_catalogue as catalogue
+from forest.rule_catalogue import (
     ACTION_TYPES,
     CATALOGUE,
     CATALOGUE_BY_CODE,

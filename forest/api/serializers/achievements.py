@@ -1,3 +1,5 @@
+"""Badges and challenges in the API."""
+
 from __future__ import annotations
 
 from rest_framework import serializers

@@ -1,3 +1,5 @@
+"""Energy in the API: the home screen (balance, drops, caps), collecting, the statement."""
+
 from __future__ import annotations
 
 from rest_framework import serializers

@@ -1,4 +1,4 @@
-"""Read queries for the forest: what the API and the portal show."""
+"""Reads of green actions: what a transaction earned and why, and what is left of today's caps."""
 
 from __future__ import annotations
 
@@ -56,23 +56,6 @@ def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") ->
             ),
         }
     return out
-
-
-def balances_for_user(user_id: int) -> dict[str, int]:
-    from forest.models import EnergyBalance
-
-    rows = EnergyBalance.objects.filter(user_id=user_id).values_list("account", "grams")
-    return {"drops": 0, "balance": 0, "tree": 0, **dict(rows)}
-
-
-def open_drops_for_user(user_id: int, *, now) -> list:
-    from forest.models import EnergyDrop
-
-    return list(
-        EnergyDrop.objects.filter(
-            user_id=user_id, status=EnergyDrop.Status.OPEN, expires_at__gt=now
-        ).order_by("ripe_at", "id")[:200]
-    )
 
 
 def caps_left_today(user_id: int, *, today) -> list[dict]:

@@ -7,7 +7,7 @@ from django.utils.translation import get_language
 
 def current_tree_summary(user) -> dict | None:
     """The growing tree (or one matured and waiting for funding); None without one. One query."""
-    from forest.tree_selectors import tree_current, tree_summary
+    from forest.selectors.trees import tree_current, tree_summary
 
     tree = tree_current(user.id)
     if tree is None:

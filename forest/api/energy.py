@@ -1,23 +1,26 @@
+"""Your energy through the API: the home screen, collecting drops, the statement."""
+
 from __future__ import annotations
 
 from typing import cast
 
 from django.utils import timezone
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 from core.api import error_response
-from forest.api.serializers import (
+from forest.api.schema import energy as schema
+from forest.api.serializers.energy import (
     CollectResultSerializer,
     ForestHomeSerializer,
     LedgerEntrySerializer,
 )
 from forest.models import EnergyDrop, EnergyLedgerEntry
-from forest.selectors import balances_for_user, caps_left_today, open_drops_for_user
+from forest.selectors.energy import balances_for_user, open_drops_for_user
+from forest.selectors.green_actions import caps_left_today
 from forest.services.energy import (
     DropNotCollectable,
     drop_collect,
@@ -28,38 +31,13 @@ from forest.services.holds import EnergyOnHold
 
 def _tree_summary(user) -> dict | None:
     """The current tree on the home screen; filled in by the trees feature."""
-    from forest import trees_home
+    from forest.selectors.home import current_tree_summary
 
-    return trees_home.current_tree_summary(user)
+    return current_tree_summary(user)
 
 
 class ForestHomeApi(APIView):
-    @extend_schema(
-        responses=ForestHomeSerializer,
-        summary="The home screen: balance, drops, today's caps, current tree",
-        examples=[
-            OpenApiExample(
-                "Home",
-                value={
-                    "balance_grams": 4237,
-                    "uncollected_grams": 52,
-                    "drops": [
-                        {
-                            "id": 17,
-                            "action_type": "public_transport",
-                            "grams": 52,
-                            "state": "ripe",
-                            "ripe_at": "2026-11-26T06:00:00Z",
-                            "expires_at": "2026-11-29T06:00:00Z",
-                        }
-                    ],
-                    "caps_today": [{"action_type": "rail", "cap_grams": 6750, "left_grams": 2565}],
-                    "tree": None,
-                },
-                response_only=True,
-            )
-        ],
-    )
+    @schema.home
     def get(self, request) -> Response:
         now = timezone.now()
         balances = balances_for_user(request.user.id)
@@ -75,16 +53,7 @@ class ForestHomeApi(APIView):
 
 
 class DropCollectApi(APIView):
-    @extend_schema(
-        request=None,
-        responses={
-            200: CollectResultSerializer,
-            403: OpenApiResponse(description="Collecting is paused during a fraud review"),
-            404: OpenApiResponse(description="No such drop of yours"),
-            409: OpenApiResponse(description="Not ripe yet, already collected, or expired"),
-        },
-        summary="Collect one ripe drop",
-    )
+    @schema.drop_collect
     def post(self, request, drop_id: int) -> Response:
         try:
             result = drop_collect(user_id=request.user.id, drop_id=drop_id)
@@ -98,14 +67,7 @@ class DropCollectApi(APIView):
 
 
 class DropCollectAllApi(APIView):
-    @extend_schema(
-        request=None,
-        responses={
-            200: CollectResultSerializer,
-            403: OpenApiResponse(description="Collecting is paused during a fraud review"),
-        },
-        summary="Collect every ripe drop",
-    )
+    @schema.drops_collect_all
     def post(self, request) -> Response:
         try:
             result = drops_collect_all(user_id=request.user.id)
@@ -134,6 +96,6 @@ class LedgerListApi(generics.ListAPIView):
             return EnergyLedgerEntry.objects.none()
         return EnergyLedgerEntry.objects.filter(user=cast(User, self.request.user)).order_by("-id")
 
-    @extend_schema(summary="Your energy statement")
+    @schema.ledger
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db.models import Case, Q, QuerySet, Value, When
 
 from catalogue.models import Species
-from forest.certificates import public_holder_name
 from forest.models import Tree
-from forest.models.trees import Team, TeamMembership, TreeContribution
+from forest.models.trees import TreeContribution
 from forest.planting import planting
+from forest.selectors.certificates import public_holder_name
 
 
 def species_list() -> QuerySet[Species]:
@@ -121,47 +121,3 @@ def tree_counts_for_user(user_id: int) -> dict[str, int]:
         ),
     )
     return {key: rows[key] or 0 for key in ("grown", "planted", "surviving")}
-
-
-def teams_for_user(user_id: int) -> QuerySet[Team]:
-    """Teams the user is in or invited to, newest first, with memberships and growing tree."""
-    from django.db.models import Prefetch
-
-    return (
-        Team.objects.filter(
-            memberships__user_id=user_id,
-            memberships__status__in=[TeamMembership.Status.INVITED, TeamMembership.Status.ACTIVE],
-        )
-        .prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=TeamMembership.objects.select_related("user__profile").order_by(
-                    "created_at", "id"
-                ),
-            ),
-            Prefetch(
-                "trees",
-                queryset=Tree.objects.filter(status=Tree.Status.GROWING),
-                to_attr="growing_trees",
-            ),
-        )
-        .order_by("-created_at", "-id")
-    )
-
-
-def team_summary(team: Team, *, user_id: int) -> dict:
-    """A ``teams_for_user`` row as the app shows it: members by display name, and your place."""
-    mine = next(m for m in team.memberships.all() if m.user_id == user_id)
-    growing = team.growing_trees[0].id if team.growing_trees else None  # type: ignore[attr-defined]  # teams_for_user's Prefetch
-    return {
-        "id": team.id,
-        "name": team.name,
-        "your_status": mine.status,
-        "growing_tree": growing,
-        "members": [
-            {"name": public_holder_name(m.user), "status": m.status, "you": m.user_id == user_id}
-            for m in team.memberships.all()
-            if m.status in (TeamMembership.Status.INVITED, TeamMembership.Status.ACTIVE)
-        ],
-        "created_at": team.created_at,
-    }

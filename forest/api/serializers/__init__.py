@@ -1,0 +1,1 @@
+"""DRF serializers of the game's API, one module per topic (as the view modules)."""
