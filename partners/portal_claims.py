@@ -19,8 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from partners import claims
 from partners.portal_forms import ClaimBatchForm
+from partners.services import claims
 from partners.views import _context, _csv_response, _require_admin
 
 

@@ -179,7 +179,7 @@ class ClaimBatchForm(forms.Form):
 
     def __init__(self, *args, sponsor: Sponsor, **kwargs):
         super().__init__(*args, **kwargs)
-        from partners.claims import CODES_PER_BATCH_MAX, GRAMS_PER_CODE_MAX
+        from partners.services.claims import CODES_PER_BATCH_MAX, GRAMS_PER_CODE_MAX
 
         self.fields["campaign"].queryset = sponsor.campaigns.filter(is_active=True).order_by(
             "name", "id"

@@ -23,7 +23,7 @@ from forest.models.energy import Account, EntryKind
 from forest.models.trees import TreeContribution
 from forest.services.energy import _move
 from partners.models import PlantingOrder
-from partners.services import Reservation, planting_order_reserve
+from partners.services.planting_orders import Reservation, planting_order_reserve
 
 
 class TreeError(Exception):

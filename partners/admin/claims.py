@@ -64,7 +64,7 @@ class ClaimCodeAdmin(admin.ModelAdmin):
     search_help_text = gettext_lazy("A whole code, or the four characters after CNPY-")
 
     def get_search_results(self, request, queryset, search_term):
-        from partners.claims import code_hash, code_normalise
+        from partners.services.claims import code_hash, code_normalise
 
         term = search_term.strip()
         if not term:

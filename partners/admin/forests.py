@@ -60,7 +60,7 @@ class ForestBudgetEntryAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        from partners.services import forest_budget_topup
+        from partners.services.planting_orders import forest_budget_topup
 
         entry = forest_budget_topup(
             forest=obj.forest,

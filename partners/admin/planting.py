@@ -25,7 +25,7 @@ class PlantingPartnerAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Send requested planting orders now"))
     def submit_requested_orders(self, request, queryset) -> None:
-        from partners.services import planting_orders_submit
+        from partners.services.planting_orders import planting_orders_submit
 
         for partner in queryset:
             result = planting_orders_submit(partner.id)
@@ -109,7 +109,7 @@ class PlantingEvidenceInline(admin.TabularInline):
 
 @admin.register(PlantingOrder)
 class PlantingOrderAdmin(admin.ModelAdmin):
-    """Orders change state only through partners.services (with an event each time)."""
+    """Orders change state only through partners.services.planting_orders (an event each time)."""
 
     list_display = [
         "id", "tree", "forest", "partner", "state", "hold_reason", "price", "currency",
@@ -130,7 +130,10 @@ class PlantingOrderAdmin(admin.ModelAdmin):
 
     def _transition(self, request, queryset, to_state: str) -> None:
         """Bulk state change through the service: illegal steps are refused one by one."""
-        from partners.services import PlantingOrderStateError, planting_order_transition
+        from partners.services.planting_orders import (
+            PlantingOrderStateError,
+            planting_order_transition,
+        )
 
         moved, refused = 0, []
         for order_id in queryset.order_by("id").values_list("id", flat=True):

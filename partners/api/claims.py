@@ -1,4 +1,4 @@
-"""``POST /api/v1/claims``: a consumer redeems a sponsor's claim code (partners.claims).
+"""``POST /api/v1/claims``: a consumer redeems a sponsor's claim code (partners.services.claims).
 
 Consumer JWT (or session) authentication like the rest of the consumer API. Throttled hard:
 every request counts against a per-user and a per-IP rate, and failed attempts (a code that
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import error_response
-from partners.claims import ClaimError, claim_code_redeem
+from partners.services.claims import ClaimError, claim_code_redeem
 
 
 class ClaimUserThrottle(throttling.UserRateThrottle):

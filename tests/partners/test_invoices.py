@@ -19,7 +19,7 @@ from partners.billing import (
     invoice_topup_key,
 )
 from partners.models import ForestBudgetEntry, Invoice
-from partners.services import forest_budget_available
+from partners.services.planting_orders import forest_budget_available
 from tests.accounts.factories import UserFactory
 from tests.forest.tree_factories import BrandForestFactory
 from tests.partners.factories import InvoiceFactory, SponsorMembershipFactory

@@ -18,7 +18,7 @@ from partners.planting import (
     PlantingRequest,
     SandboxPlantingPartner,
 )
-from partners.services import (
+from partners.services.planting_orders import (
     PlantingOrderStateError,
     forest_budget_available,
     planting_order_reserve,
