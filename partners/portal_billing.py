@@ -17,8 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalogue.models import Sponsor
-from partners import portal_selectors as sel
-from partners.billing import (
+from partners.models import Invoice
+from partners.portal_forms import TopUpForm
+from partners.selectors import portal as sel
+from partners.selectors.statements import Month, forest_month_statement, forest_statement_csv_rows
+from partners.services.billing import (
     PAYMENT_TERM_DAYS,
     TOPUP_MAX,
     TOPUP_MIN,
@@ -26,9 +29,6 @@ from partners.billing import (
     invoice_issuer,
     invoice_request,
 )
-from partners.models import Invoice
-from partners.portal_forms import TopUpForm
-from partners.portal_statements import Month, forest_month_statement, forest_statement_csv_rows
 from partners.views import _context, _csv_response, _require_admin
 
 

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from partners.branding import sponsor_branding_update
 from partners.portal_forms import BrandingForm
-from partners.selectors import sponsor_for_member
+from partners.selectors.sponsors import sponsor_for_member
+from partners.services.branding import sponsor_branding_update
 from partners.views import _context, _require_admin
 
 

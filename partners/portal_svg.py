@@ -14,7 +14,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from partners.portal_selectors import WeekPoint
+from partners.selectors.portal import WeekPoint
 
 
 def _nice_max(value: float) -> int:

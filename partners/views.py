@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalogue.models import Campaign, SponsorMembership
-from partners import portal_selectors as sel
 from partners.portal_forms import CampaignForm
 from partners.portal_svg import area_outline_svg, weekly_chart_svg
-from partners.selectors import sponsor_for_member, sponsors_for_member
+from partners.selectors import portal as sel
+from partners.selectors.sponsors import sponsor_for_member, sponsors_for_member
 
 
 class PortalLoginView(auth_views.LoginView):

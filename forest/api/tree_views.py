@@ -53,7 +53,7 @@ from forest.tree_selectors import (
     tree_summary,
     trees_for_user,
 )
-from partners.forest_selectors import forests_open_list
+from partners.selectors.forests import forests_open_list
 
 
 def _locale() -> str:

@@ -58,7 +58,7 @@ class PartnerApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        from partners.api_keys import partner_api_key_create
+        from partners.services.api_keys import partner_api_key_create
 
         key, token = partner_api_key_create(partner=obj.partner, name=obj.name)
         obj.pk = key.pk
@@ -190,7 +190,7 @@ class EvidenceUploadForm(forms.ModelForm):
         fields = ["order"]
 
     def clean(self):
-        from partners.evidence import EvidenceRejected, planting_evidence_add
+        from partners.services.evidence import EvidenceRejected, planting_evidence_add
 
         cleaned = super().clean()
         order, upload = cleaned.get("order"), cleaned.get("upload")
@@ -260,7 +260,7 @@ class SurvivalCheckAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        from partners.evidence import survival_check_record
+        from partners.services.evidence import survival_check_record
 
         check = survival_check_record(
             order_id=obj.order_id, year=obj.year, alive=obj.alive,

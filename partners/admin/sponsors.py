@@ -13,7 +13,7 @@ class SponsorMembershipInline(admin.TabularInline):
 
 
 class SponsorAdminForm(forms.ModelForm):
-    """A logo uploaded here is sanitised like one uploaded in the portal (partners.branding)."""
+    """A logo uploaded here is sanitised like one uploaded in the portal (services/branding.py)."""
 
     website = forms.URLField(required=False, assume_scheme="https")
 
@@ -25,7 +25,7 @@ class SponsorAdminForm(forms.ModelForm):
         from django.core.files.base import ContentFile
         from django.core.files.uploadedfile import UploadedFile
 
-        from partners.branding import LogoRejected, sanitise_logo
+        from partners.services.branding import LogoRejected, sanitise_logo
 
         logo = self.cleaned_data.get("logo")
         if not isinstance(logo, UploadedFile):

@@ -1,6 +1,6 @@
 """The planting partners' API: their orders, planting reports with photos, survival checks.
 
-Authenticated by a partner API key (partners.api_keys), never by a user's session or JWT.
+Authenticated by a partner API key (partners.services.api_keys), never by a user's session or JWT.
 Every lookup is scoped to the key's partner, so another partner's order answers 404.
 """
 
@@ -22,12 +22,12 @@ from partners.api.serializers import (
     PartnerSurvivalInputSerializer,
     PartnerSurvivalSerializer,
 )
-from partners.evidence import (
+from partners.models import PlantingOrder
+from partners.services.evidence import (
     EvidenceRejected,
     partner_order_report_planted,
     partner_survival_check_record,
 )
-from partners.models import PlantingOrder
 
 
 class PartnerApi(APIView):

@@ -187,7 +187,7 @@ def test_cancel_action_releases_the_reservation(operator_client, order):
 
 
 def test_evidence_shows_as_thumbnails(operator_client):
-    from partners.evidence import planting_evidence_add
+    from partners.services.evidence import planting_evidence_add
     from partners.services.planting_orders import planting_order_transition
     from tests.partners.test_photos import camera_jpeg
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from catalogue.models import BrandForest
 from forest.models import Tree
 from forest.services.trees import TreeError, tree_grow, tree_move
-from partners.forest_selectors import forests_with_figures
 from partners.models import ForestBudgetEntry, PlantingOrder
+from partners.selectors.forests import forests_with_figures
 from partners.services.planting_orders import forest_budget_available
 from tests.forest.helpers import assert_ledger_consistent, balance
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory, give_energy

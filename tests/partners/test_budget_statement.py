@@ -13,9 +13,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalogue.models import SponsorMembership
-from partners.billing import invoice_mark_paid
 from partners.models import ForestBudgetEntry
-from partners.portal_statements import Month, forest_month_statement
+from partners.selectors.statements import Month, forest_month_statement
+from partners.services.billing import invoice_mark_paid
 from partners.services.planting_orders import (
     forest_budget_topup,
     planting_order_reserve,

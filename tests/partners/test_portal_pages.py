@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from catalogue.models import Campaign, SponsorMembership
-from partners import portal_selectors as sel
+from partners.selectors import portal as sel
 from tests.accounts.factories import UserFactory
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory
 from tests.partners.factories import CampaignFactory, SponsorFactory, SponsorMembershipFactory

@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from catalogue.integrations.geo import point_in_geojson
+from partners.integrations.photos import PhotoRejected, is_near_duplicate, sanitise_photo
 from partners.models import PlantingEvidence, PlantingOrder, SurvivalCheck
-from partners.photos import PhotoRejected, is_near_duplicate, sanitise_photo
 from partners.services.planting_orders import planting_order_transition
 
 

@@ -35,8 +35,8 @@ from django.utils import timezone
 from catalogue.models import BrandForest, Campaign, Sponsor
 from forest.models import GreenAction, Tree
 from forest.models.trees import TreeContribution
-from partners.forest_selectors import forests_with_figures
 from partners.models import ForestBudgetEntry, PlantingOrder, PlantingOrderEvent, SurvivalCheck
+from partners.selectors.forests import forests_with_figures
 
 CHART_WEEKS = 12
 CENT = Decimal("0.01")
