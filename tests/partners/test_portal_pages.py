@@ -176,7 +176,7 @@ def test_forest_detail_shows_outline_species_ledger_and_orders_by_state(
 
 
 def test_outline_draws_every_polygon_of_a_multipolygon():
-    from partners.portal_svg import area_outline_svg
+    from partners.portal.charts import area_outline_svg
 
     square = [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]
     other = [[[2, 2], [3, 2], [3, 3], [2, 3], [2, 2]]]

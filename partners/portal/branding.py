@@ -13,17 +13,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from partners.portal_forms import BrandingForm
+from partners.portal.base import portal_context, require_admin
+from partners.portal.forms import BrandingForm
 from partners.selectors.sponsors import sponsor_for_member
 from partners.services.branding import sponsor_branding_update
-from partners.views import _context, _require_admin
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def branding_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    ctx = _context(request, slug, section="branding")
-    _require_admin(ctx)
+    ctx = portal_context(request, slug, section="branding")
+    require_admin(ctx)
     sponsor = ctx["sponsor"]
     if request.method == "POST":
         form = BrandingForm(request.POST, request.FILES)

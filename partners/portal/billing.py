@@ -1,6 +1,6 @@
 """Portal pages for money: top-up requests, invoices and each forest's monthly statement.
 
-Scoped like every portal page (partners.views._context): another sponsor's invoice, forest
+Scoped like every portal page (portal.base.portal_context): another sponsor's invoice, forest
 or statement is a 404; analysts read, only administrators request top-ups.
 """
 
@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from catalogue.models import Sponsor
 from partners.models import Invoice
-from partners.portal_forms import TopUpForm
+from partners.portal.base import csv_response, portal_context, require_admin
+from partners.portal.forms import TopUpForm
 from partners.selectors import portal as sel
 from partners.selectors.statements import Month, forest_month_statement, forest_statement_csv_rows
 from partners.services.billing import (
@@ -29,7 +30,6 @@ from partners.services.billing import (
     invoice_issuer,
     invoice_request,
 )
-from partners.views import _context, _csv_response, _require_admin
 
 
 def _sponsor_invoice(sponsor: Sponsor, number: str) -> Invoice:
@@ -42,7 +42,7 @@ def _sponsor_invoice(sponsor: Sponsor, number: str) -> Invoice:
 @login_required
 @require_GET
 def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
-    ctx = _context(request, slug, section="invoices")
+    ctx = portal_context(request, slug, section="invoices")
     ctx["invoices"] = list(ctx["sponsor"].invoices.select_related("forest"))
     return render(request, "partners/invoice_list.html", ctx)
 
@@ -50,8 +50,8 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def topup_request(request: HttpRequest, slug: str) -> HttpResponse:
-    ctx = _context(request, slug, section="invoices")
-    _require_admin(ctx)
+    ctx = portal_context(request, slug, section="invoices")
+    require_admin(ctx)
     sponsor = ctx["sponsor"]
     initial = {"forest": request.GET.get("forest")} if request.GET.get("forest") else None
     form = TopUpForm(request.POST or None, sponsor=sponsor, initial=initial)
@@ -80,7 +80,7 @@ def topup_request(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse:
-    ctx = _context(request, slug, section="invoices")
+    ctx = portal_context(request, slug, section="invoices")
     invoice = _sponsor_invoice(ctx["sponsor"], number)
     ctx.update(
         invoice=invoice,
@@ -100,7 +100,7 @@ def _month(year: int, month: int) -> Month:
 @login_required
 @require_GET
 def statement_current(request: HttpRequest, slug: str, forest_id: int) -> HttpResponse:
-    ctx = _context(request, slug)
+    ctx = portal_context(request, slug)
     sel.sponsor_forest(ctx["sponsor"], forest_id)  # 404 before redirecting anywhere
     month = Month.containing(timezone.localdate())
     return redirect(
@@ -111,7 +111,7 @@ def statement_current(request: HttpRequest, slug: str, forest_id: int) -> HttpRe
 @login_required
 @require_GET
 def statement(request: HttpRequest, slug: str, forest_id: int, year: int, month: int):
-    ctx = _context(request, slug, section="forests")
+    ctx = portal_context(request, slug, section="forests")
     current = _month(year, month)
     forest = sel.sponsor_forest(ctx["sponsor"], forest_id)
     this_month = Month.containing(timezone.localdate())
@@ -129,10 +129,10 @@ def statement(request: HttpRequest, slug: str, forest_id: int, year: int, month:
 def statement_csv(
     request: HttpRequest, slug: str, forest_id: int, year: int, month: int
 ) -> StreamingHttpResponse:
-    ctx = _context(request, slug)
+    ctx = portal_context(request, slug)
     current = _month(year, month)
     forest = sel.sponsor_forest(ctx["sponsor"], forest_id)
-    return _csv_response(
+    return csv_response(
         forest_statement_csv_rows(forest, current),
         f"{ctx['sponsor'].slug}-forest-{forest.pk}-{current}.csv",
     )
