@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from catalogue.models import Species
-from forest.admin.base import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from forest.models import Certificate, Tree
 from forest.models.trees import Team, TeamInvitation, TeamMembership, TreeContribution
 

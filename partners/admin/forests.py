@@ -1,4 +1,4 @@
-"""Admin for brand forests, their budget ledger and top-up invoices."""
+"""Admin for brand forests (figures from partners' selectors), their budget ledger and invoices."""
 
 import uuid
 

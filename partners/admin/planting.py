@@ -1,4 +1,4 @@
-"""Admin for planting partners, their API keys, planting orders, evidence and survival checks."""
+"""Admin for planting partners (their action submits orders), API keys, orders, evidence, checks."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
 from catalogue.models import PlantingPartner
+from core.admin import ReadOnlyAdmin
 from partners.models import (
     PartnerApiKey,
     PlantingEvidence,
@@ -108,7 +109,7 @@ class PlantingEvidenceInline(admin.TabularInline):
 
 
 @admin.register(PlantingOrder)
-class PlantingOrderAdmin(admin.ModelAdmin):
+class PlantingOrderAdmin(ReadOnlyAdmin):
     """Orders change state only through partners.services.planting_orders (an event each time)."""
 
     list_display = [
@@ -121,12 +122,6 @@ class PlantingOrderAdmin(admin.ModelAdmin):
     inlines = [PlantingOrderEventInline, PlantingEvidenceInline]
     date_hierarchy = "created_at"
     actions = ["mark_funded", "mark_planted", "mark_verified", "mark_cancelled"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     def _transition(self, request, queryset, to_state: str) -> None:
         """Bulk state change through the service: illegal steps are refused one by one."""
@@ -172,9 +167,6 @@ class PlantingOrderAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Cancel (releases the reserved budget)"))
     def mark_cancelled(self, request, queryset) -> None:
         self._transition(request, queryset, PlantingOrder.State.CANCELLED)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class EvidenceUploadForm(forms.ModelForm):
