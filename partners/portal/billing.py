@@ -12,7 +12,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -73,8 +75,19 @@ def topup_request(request: HttpRequest, slug: str) -> HttpResponse:
                 % {"number": invoice.number},
             )
             return redirect("partners:invoice", slug=slug, number=invoice.number)
-    ctx.update(form=form, topup_min=TOPUP_MIN, topup_max=TOPUP_MAX)
-    return render(request, "partners/topup_form.html", ctx)
+    ctx.update(
+        form=form,
+        title=_("Request a top-up"),
+        back_url=reverse("partners:invoices", args=[sponsor.slug]),
+        back_label=_("Invoices"),
+        intro=_(
+            "You get an invoice to pay by bank transfer. Between %(min)s and %(max)s EUR per "
+            "top-up; VAT is added on the invoice."
+        )
+        % {"min": localize(TOPUP_MIN), "max": localize(TOPUP_MAX)},
+        submit_label=_("Create invoice"),
+    )
+    return render(request, "partners/form_page.html", ctx)
 
 
 @login_required

@@ -38,8 +38,18 @@ def branding_edit(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("partners:branding", slug=slug)
     else:
         form = BrandingForm(initial={"brand_colour": sponsor.brand_colour})
-    ctx["form"] = form
-    return render(request, "partners/branding_form.html", ctx)
+    ctx.update(
+        form=form,
+        title=_("Branding"),
+        intro=_(
+            "Your colour and logo appear in the portal's header; the logo is also printed on "
+            "your forests' tree certificates."
+        ),
+        submit_label=_("Save branding"),
+        multipart=True,
+        show_logo=True,
+    )
+    return render(request, "partners/form_page.html", ctx)
 
 
 @login_required

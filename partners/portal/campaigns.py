@@ -7,13 +7,34 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalogue.models import Campaign
 from partners.portal.base import portal_context, require_admin
 from partners.portal.forms import CampaignForm
 from partners.selectors import portal as sel
+
+_CAMPAIGN_INTRO = gettext_lazy(
+    "A campaign gives bonus energy for purchases at your stores (merchants, MCCs) or of your "
+    "products (description pattern). Give at least one matcher, and a bonus or a multiplier "
+    "above 1."
+)
+
+
+def _form_page(ctx: dict, slug: str, *, editing: bool) -> dict:
+    """The texts of the shared form page (partners/form_page.html) for a campaign."""
+    title = _("Edit campaign") if editing else _("New campaign")
+    return {
+        **ctx,
+        "title": title,
+        "back_url": reverse("partners:campaigns", args=[slug]),
+        "back_label": _("Campaigns"),
+        "intro": _CAMPAIGN_INTRO,
+        "submit_label": _("Save campaign"),
+    }
 
 
 @login_required
@@ -51,7 +72,7 @@ def campaign_create(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, _("Campaign “%(name)s” created.") % {"name": campaign.name})
         return redirect("partners:campaign", slug=slug, campaign_id=campaign.pk)
     ctx["form"] = form
-    return render(request, "partners/campaign_form.html", ctx)
+    return render(request, "partners/form_page.html", _form_page(ctx, slug, editing=False))
 
 
 @login_required
@@ -74,4 +95,4 @@ def campaign_edit(request: HttpRequest, slug: str, campaign_id: int) -> HttpResp
     else:
         form = CampaignForm(instance=campaign)
     ctx.update(form=form, campaign=campaign)
-    return render(request, "partners/campaign_form.html", ctx)
+    return render(request, "partners/form_page.html", _form_page(ctx, slug, editing=True))

@@ -12,7 +12,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -67,10 +69,21 @@ def batch_create(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("partners:claim_batch", slug=slug, batch_id=batch.pk)
     ctx.update(
         form=form,
-        grams_max=claims.GRAMS_PER_CODE_MAX,
-        codes_max=claims.CODES_PER_BATCH_MAX,
+        title=_("New batch of claim codes"),
+        back_url=reverse("partners:claims", args=[slug]),
+        back_label=_("Claim codes"),
+        intro=_(
+            "Up to %(codes)s codes of at most %(grams)s g each. The batch reserves grams per "
+            "code × number of codes from the campaign's budget right away; you download the "  # noqa: RUF001
+            "codes once, as CSV."
+        )
+        % {
+            "codes": localize(claims.CODES_PER_BATCH_MAX),
+            "grams": localize(claims.GRAMS_PER_CODE_MAX),
+        },
+        submit_label=_("Create batch"),
     )
-    return render(request, "partners/claim_batch_form.html", ctx)
+    return render(request, "partners/form_page.html", ctx)
 
 
 @login_required
