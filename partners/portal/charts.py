@@ -14,8 +14,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from partners.selectors.claims import DayCount
 from partners.selectors.portal import WeekPoint
-from partners.services.claims import DayCount
 
 
 def _nice_max(value: float) -> int:

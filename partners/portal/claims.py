@@ -21,6 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from partners.portal.base import csv_response, portal_context, require_admin
 from partners.portal.charts import redemptions_chart_svg
 from partners.portal.forms import ClaimBatchForm
+from partners.selectors.claims import (
+    batch_redemptions_by_day,
+    batch_totals,
+    sponsor_batch,
+    sponsor_batches,
+)
 from partners.services import claims
 
 
@@ -32,7 +38,7 @@ def _day_start(day) -> datetime:
 @require_GET
 def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
     ctx = portal_context(request, slug, section="claims")
-    ctx["batches"] = claims.sponsor_batches(ctx["sponsor"])
+    ctx["batches"] = sponsor_batches(ctx["sponsor"])
     return render(request, "partners/claim_batch_list.html", ctx)
 
 
@@ -90,11 +96,11 @@ def batch_create(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def batch_detail(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
     ctx = portal_context(request, slug, section="claims")
-    batch = claims.sponsor_batch(ctx["sponsor"], batch_id)
-    days = claims.batch_redemptions_by_day(batch)
+    batch = sponsor_batch(ctx["sponsor"], batch_id)
+    days = batch_redemptions_by_day(batch)
     ctx.update(
         batch=batch,
-        totals=claims.batch_totals(batch),
+        totals=batch_totals(batch),
         days=days,
         chart=redemptions_chart_svg(days, colour=ctx["sponsor"].brand_colour),
         can_download=batch.downloaded_at is None and bool(batch.code_seed),
@@ -110,7 +116,7 @@ def batch_codes_csv(request: HttpRequest, slug: str, batch_id: int) -> HttpRespo
     """The codes in plain text, once. A second request gets the batch page and a message."""
     ctx = portal_context(request, slug, section="claims")
     require_admin(ctx)
-    batch = claims.sponsor_batch(ctx["sponsor"], batch_id)  # 404 for another sponsor's
+    batch = sponsor_batch(ctx["sponsor"], batch_id)  # 404 for another sponsor's
     download = claims.claim_batch_download(
         batch_id=batch.pk, sponsor=ctx["sponsor"], user=request.user
     )
