@@ -9,6 +9,6 @@ class PartnersConfig(AppConfig):
     def ready(self) -> None:
         # forest asks planting through its port (forest.planting); partners answers it.
         from forest.planting import planting_register
-        from partners.planting_port import PartnersPlanting
+        from partners.services.planting_port import PartnersPlanting
 
         planting_register(PartnersPlanting())

@@ -26,8 +26,8 @@ DEMO_CAPACITY = 1_000
 def seed_demo_forests(*, sponsor: Sponsor) -> Iterator[str]:
     """Yield progress lines; a second run changes nothing (keys and names are fixed)."""
     from catalogue.models import Species
-    from partners.api_keys import partner_api_key_create
-    from partners.services import forest_budget_available, forest_budget_topup
+    from partners.services.api_keys import partner_api_key_create
+    from partners.services.planting_orders import forest_budget_available, forest_budget_topup
 
     partner, created = PlantingPartner.objects.get_or_create(
         name=DEMO_PARTNER_NAME, defaults={"kind": PlantingPartner.Kind.SANDBOX}

@@ -9,7 +9,7 @@ from celery import shared_task
 def planting_orders_submit_task(partner_id: int) -> int:
     """Send one partner's requested orders; returns how many it accepted."""
     from catalogue.models import PlantingPartner
-    from partners.services import planting_orders_submit
+    from partners.services.planting_orders import planting_orders_submit
 
     if not PlantingPartner.objects.filter(pk=partner_id, is_active=True).exists():
         return 0

@@ -18,7 +18,7 @@ from PIL import Image, ImageStat
 from accounts.importing import transactions_import
 from forest.models import EnergyDrop
 from partners.models import PlantingOrder
-from partners.services import planting_orders_submit
+from partners.services.planting_orders import planting_orders_submit
 from tests.accounts.factories import LinkedFeedFactory
 from tests.accounts.feed_helpers import txn
 from tests.forest.helpers import assert_ledger_consistent, balance, score_all

@@ -1,3 +1,9 @@
-"""The catalogue's admin, one module per concept (importing them registers them)."""
+"""The catalogue's admin, one module per concept (importing them registers them).
 
-from catalogue.admin import species  # noqa: F401
+Catalogue admins that act through partners (logo sanitising, forest budgets, order
+submission) are registered from partners/admin/ instead: this app may not import partners.
+"""
+
+from catalogue.admin import campaigns, species, sponsors
+
+__all__ = ["campaigns", "species", "sponsors"]

@@ -232,7 +232,7 @@ CANOPY_PLAID_COUNTRY_CODES = env.list("CANOPY_PLAID_COUNTRY_CODES", default=["NL
 # Needed by Plaid for banks that log in through OAuth (most European banks) on mobile.
 CANOPY_PLAID_REDIRECT_URI = env("CANOPY_PLAID_REDIRECT_URI", default="")
 
-# The sponsors' top-up invoices (partners.billing): who issues them, as JSON with the keys
+# The sponsors' top-up invoices (partners.services.billing): who issues them, as JSON with the keys
 # name, address (a list of lines), vat_number, coc_number, iban, bic and email; unset keys keep
 # obvious placeholders. The VAT rate in percent (0 for reverse charge) and the top-up limits.
 CANOPY_INVOICE_ISSUER = env.json("CANOPY_INVOICE_ISSUER", default={})

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from forest.admin.base import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from forest.models import (
     Challenge,
     ChallengeParticipation,

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from forest.admin.base import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from forest.models import (
     EnergyBalance,
     EnergyDrop,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from forest.admin.base import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from forest.models import (
     CurrencyRate,
     GreenAction,

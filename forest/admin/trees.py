@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from forest.admin.base import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from forest.models import Certificate, Tree
 from forest.models.trees import Team, TeamInvitation, TeamMembership, TreeContribution
 

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
+from core.admin import ReadOnlyAdmin
 from partners.models import (
     ClaimCode,
     ClaimCodeBatch,
@@ -10,7 +11,7 @@ from partners.models import (
 
 
 @admin.register(ClaimCodeBatch)
-class ClaimCodeBatchAdmin(admin.ModelAdmin):
+class ClaimCodeBatchAdmin(ReadOnlyAdmin):
     """Read-only: batches are created in the portal, which reserves their budget."""
 
     list_display = [
@@ -41,18 +42,9 @@ class ClaimCodeBatchAdmin(admin.ModelAdmin):
         "downloaded_by",
     ]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ClaimCode)
-class ClaimCodeAdmin(admin.ModelAdmin):
+class ClaimCodeAdmin(ReadOnlyAdmin):
     """Support lookups: search a whole code (matched by its hash) or its first four characters."""
 
     list_display = ["__str__", "batch", "redeemed_by", "redeemed_at", "drop"]
@@ -64,7 +56,7 @@ class ClaimCodeAdmin(admin.ModelAdmin):
     search_help_text = gettext_lazy("A whole code, or the four characters after CNPY-")
 
     def get_search_results(self, request, queryset, search_term):
-        from partners.claims import code_hash, code_normalise
+        from partners.services.claims import code_hash, code_normalise
 
         term = search_term.strip()
         if not term:
@@ -77,12 +69,3 @@ class ClaimCodeAdmin(admin.ModelAdmin):
 
     def get_search_fields(self, request):
         return ["prefix"]  # shows the search box; get_search_results does the matching
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,4 +1,4 @@
-"""Admin for brand forests, their budget ledger and top-up invoices."""
+"""Admin for brand forests (figures from partners' selectors), their budget ledger and invoices."""
 
 import uuid
 
@@ -23,7 +23,7 @@ class BrandForestAdmin(admin.ModelAdmin):
     filter_horizontal = ["species"]
 
     def get_queryset(self, request):
-        from partners.forest_selectors import forests_with_figures
+        from partners.selectors.forests import forests_with_figures
 
         return forests_with_figures().select_related("sponsor", "planting_partner")
 
@@ -60,7 +60,7 @@ class ForestBudgetEntryAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        from partners.services import forest_budget_topup
+        from partners.services.planting_orders import forest_budget_topup
 
         entry = forest_budget_topup(
             forest=obj.forest,
@@ -75,7 +75,7 @@ class ForestBudgetEntryAdmin(admin.ModelAdmin):
 class InvoiceAdmin(admin.ModelAdmin):
     """Sponsors request invoices in the portal; operators record payments and cancellations.
 
-    Marking paid credits the forest's budget through partners.billing, once per invoice
+    Marking paid credits the forest's budget through partners.services.billing, once per invoice
     whatever happens (double clicks, two operators, a retried action).
     """
 
@@ -106,7 +106,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def _apply(self, request, queryset, service, done) -> None:
         """``done``: the summary, with ``%(changed)s`` and ``%(unchanged)s`` counts."""
-        from partners.billing import InvoiceError
+        from partners.services.billing import InvoiceError
 
         changed, unchanged, refused = 0, 0, []
         for invoice_id in queryset.order_by("id").values_list("id", flat=True):
@@ -130,7 +130,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Mark as paid (credits the forest budget once)"))
     def mark_paid(self, request, queryset) -> None:
-        from partners.billing import invoice_mark_paid
+        from partners.services.billing import invoice_mark_paid
 
         self._apply(
             request,
@@ -141,7 +141,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Cancel (only pending invoices)"))
     def mark_cancelled(self, request, queryset) -> None:
-        from partners.billing import invoice_cancel
+        from partners.services.billing import invoice_cancel
 
         self._apply(
             request,

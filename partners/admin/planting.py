@@ -1,4 +1,4 @@
-"""Admin for planting partners, their API keys, planting orders, evidence and survival checks."""
+"""Admin for planting partners (their action submits orders), API keys, orders, evidence, checks."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
 from catalogue.models import PlantingPartner
+from core.admin import ReadOnlyAdmin
 from partners.models import (
     PartnerApiKey,
     PlantingEvidence,
@@ -25,7 +26,7 @@ class PlantingPartnerAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Send requested planting orders now"))
     def submit_requested_orders(self, request, queryset) -> None:
-        from partners.services import planting_orders_submit
+        from partners.services.planting_orders import planting_orders_submit
 
         for partner in queryset:
             result = planting_orders_submit(partner.id)
@@ -58,7 +59,7 @@ class PartnerApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        from partners.api_keys import partner_api_key_create
+        from partners.services.api_keys import partner_api_key_create
 
         key, token = partner_api_key_create(partner=obj.partner, name=obj.name)
         obj.pk = key.pk
@@ -108,8 +109,8 @@ class PlantingEvidenceInline(admin.TabularInline):
 
 
 @admin.register(PlantingOrder)
-class PlantingOrderAdmin(admin.ModelAdmin):
-    """Orders change state only through partners.services (with an event each time)."""
+class PlantingOrderAdmin(ReadOnlyAdmin):
+    """Orders change state only through partners.services.planting_orders (an event each time)."""
 
     list_display = [
         "id", "tree", "forest", "partner", "state", "hold_reason", "price", "currency",
@@ -122,15 +123,12 @@ class PlantingOrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["mark_funded", "mark_planted", "mark_verified", "mark_cancelled"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     def _transition(self, request, queryset, to_state: str) -> None:
         """Bulk state change through the service: illegal steps are refused one by one."""
-        from partners.services import PlantingOrderStateError, planting_order_transition
+        from partners.services.planting_orders import (
+            PlantingOrderStateError,
+            planting_order_transition,
+        )
 
         moved, refused = 0, []
         for order_id in queryset.order_by("id").values_list("id", flat=True):
@@ -170,9 +168,6 @@ class PlantingOrderAdmin(admin.ModelAdmin):
     def mark_cancelled(self, request, queryset) -> None:
         self._transition(request, queryset, PlantingOrder.State.CANCELLED)
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 class EvidenceUploadForm(forms.ModelForm):
     """Operators upload a partner's photo; it is checked like any other evidence."""
@@ -187,7 +182,7 @@ class EvidenceUploadForm(forms.ModelForm):
         fields = ["order"]
 
     def clean(self):
-        from partners.evidence import EvidenceRejected, planting_evidence_add
+        from partners.services.evidence import EvidenceRejected, planting_evidence_add
 
         cleaned = super().clean()
         order, upload = cleaned.get("order"), cleaned.get("upload")  # type: ignore[union-attr]  # stubs: ModelForm.clean is never None
@@ -257,7 +252,7 @@ class SurvivalCheckAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        from partners.evidence import survival_check_record
+        from partners.services.evidence import survival_check_record
 
         check = survival_check_record(
             order_id=obj.order_id, year=obj.year, alive=obj.alive,

@@ -1,19 +1,14 @@
-"""Admin for sponsors, their members and campaigns."""
+"""Admin for sponsors, registered here because their logo goes through partners' sanitiser."""
 
 from django import forms
 from django.contrib import admin
 
-from catalogue.models import Campaign, Sponsor, SponsorMembership
-
-
-class SponsorMembershipInline(admin.TabularInline):
-    model = SponsorMembership
-    extra = 0
-    raw_id_fields = ["user"]
+from catalogue.admin.sponsors import SponsorMembershipInline
+from catalogue.models import Sponsor
 
 
 class SponsorAdminForm(forms.ModelForm):
-    """A logo uploaded here is sanitised like one uploaded in the portal (partners.branding)."""
+    """A logo uploaded here is sanitised like one uploaded in the portal (services/branding.py)."""
 
     website = forms.URLField(required=False, assume_scheme="https")
 
@@ -25,7 +20,7 @@ class SponsorAdminForm(forms.ModelForm):
         from django.core.files.base import ContentFile
         from django.core.files.uploadedfile import UploadedFile
 
-        from partners.branding import LogoRejected, sanitise_logo
+        from partners.services.branding import LogoRejected, sanitise_logo
 
         logo = self.cleaned_data.get("logo")
         if not isinstance(logo, UploadedFile):
@@ -46,30 +41,3 @@ class SponsorAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [SponsorMembershipInline]
-
-
-@admin.register(SponsorMembership)
-class SponsorMembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "sponsor", "role", "created_at"]
-    list_filter = ["role", "sponsor"]
-    search_fields = ["user__email", "sponsor__name"]
-    list_select_related = ["user", "sponsor"]
-    raw_id_fields = ["user"]
-
-
-@admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    list_display = [
-        "name", "sponsor", "starts_on", "ends_on", "segment", "bonus_grams", "multiplier",
-        "budget_grams", "spent_grams", "is_active",
-    ]  # fmt: skip
-    list_filter = ["is_active", "segment", "sponsor", "starts_on"]
-    search_fields = ["name", "sponsor__name", "match_merchants"]
-    list_select_related = ["sponsor"]
-    readonly_fields = ["spent_grams", "created_at", "updated_at"]
-    date_hierarchy = "starts_on"
-
-
-# --------------------------------------------------------------------------------------------
-# Forests, budgets and planting
-# --------------------------------------------------------------------------------------------

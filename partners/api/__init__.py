@@ -1,0 +1,1 @@
+"""The partners HTTP API: planting partners' orders (API key) and consumers' claim codes (JWT)."""

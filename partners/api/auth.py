@@ -9,8 +9,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from catalogue.models import PlantingPartner
-from partners.api_keys import partner_api_key_check
 from partners.models import PartnerApiKey
+from partners.services.api_keys import partner_api_key_check
 
 
 @dataclass(frozen=True)

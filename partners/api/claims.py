@@ -1,4 +1,4 @@
-"""``POST /api/v1/claims``: a consumer redeems a sponsor's claim code (partners.claims).
+"""``POST /api/v1/claims``: a consumer redeems a sponsor's claim code (partners.services.claims).
 
 Consumer JWT (or session) authentication like the rest of the consumer API. Throttled hard:
 every request counts against a per-user and a per-IP rate, and failed attempts (a code that
@@ -8,13 +8,14 @@ does not exist) against much lower hourly budgets, so guessing codes gets nowher
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers, throttling
+from rest_framework import throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import error_response
-from partners.claims import ClaimError, claim_code_redeem
+from partners.api import schema
+from partners.api.serializers.claims import ClaimInputSerializer, ClaimResultSerializer
+from partners.services.claims import ClaimError, claim_code_redeem
 
 
 class ClaimUserThrottle(throttling.UserRateThrottle):
@@ -80,24 +81,6 @@ class ClaimFailureIpThrottle(_FailureThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class ClaimInputSerializer(serializers.Serializer):
-    code = serializers.CharField(
-        max_length=80,
-        trim_whitespace=True,
-        help_text="The code as printed, e.g. CNPY-7KQ4-M2XH-9TRW-5N3D; spaces, dashes and "
-        "case do not matter.",
-    )
-
-
-class ClaimResultSerializer(serializers.Serializer):
-    drop_id = serializers.IntegerField()
-    grams = serializers.IntegerField()
-    ripe_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
-    sponsor = serializers.CharField()
-    campaign = serializers.CharField()
-
-
 class ClaimRedeemApi(APIView):
     throttle_classes = [
         ClaimUserThrottle,
@@ -106,44 +89,7 @@ class ClaimRedeemApi(APIView):
         ClaimFailureIpThrottle,
     ]
 
-    @extend_schema(
-        request=ClaimInputSerializer,
-        responses={
-            201: ClaimResultSerializer,
-            400: OpenApiResponse(description="Not a valid code (code invalid_code), or no code"),
-            403: OpenApiResponse(description="Claiming is paused during a fraud review"),
-            409: OpenApiResponse(
-                description="Used already (used), not valid yet (not_yet_valid), the "
-                "sponsor's campaign has ended (campaign_inactive), or today's claims are "
-                "used up (daily_cap)"
-            ),
-            410: OpenApiResponse(description="The code has expired (expired)"),
-            429: OpenApiResponse(description="Too many attempts; see Retry-After"),
-        },
-        summary="Redeem a sponsor's claim code (receipt QR or claim link) for an energy drop",
-        examples=[
-            OpenApiExample("Claim", value={"code": "CNPY-7KQ4-M2XH-9TRW-5N3D"}, request_only=True),
-            OpenApiExample(
-                "Claimed",
-                value={
-                    "drop_id": 4211,
-                    "grams": 50,
-                    "ripe_at": "2026-11-26T06:00:00Z",
-                    "expires_at": "2026-11-29T06:00:00Z",
-                    "sponsor": "Groene Winkel",
-                    "campaign": "Refill week",
-                },
-                response_only=True,
-                status_codes=["201"],
-            ),
-            OpenApiExample(
-                "Used already",
-                value={"detail": "This code has been used already.", "code": "used"},
-                response_only=True,
-                status_codes=["409"],
-            ),
-        ],
-    )
+    @schema.claim_redeem
     def post(self, request) -> Response:
         data = ClaimInputSerializer(data=request.data)
         if not data.is_valid():

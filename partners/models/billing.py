@@ -112,5 +112,5 @@ class Invoice(TimeStampedModel):
 
 
 # --------------------------------------------------------------------------------------------
-# Claim codes: single-use codes on receipts or in links that give energy (partners/claims.py)
+# Claim codes: single-use codes on receipts or in links that give energy (services/claims.py)
 # --------------------------------------------------------------------------------------------

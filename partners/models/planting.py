@@ -144,8 +144,8 @@ class PlantingOrderEvent(models.Model):
 class PlantingEvidence(TimeStampedModel):
     """A sanitised photo proving an order was planted: taken inside the forest, not reused.
 
-    Only accepted evidence is stored (partners.evidence.planting_evidence_add checks GPS against
-    the forest's area and the perceptual hash against the partner's earlier photos).
+    Only accepted evidence is stored (partners.services.evidence.planting_evidence_add checks
+    GPS against the forest's area and the perceptual hash against the partner's earlier photos).
     """
 
     order = models.ForeignKey(
@@ -201,5 +201,5 @@ class SurvivalCheck(TimeStampedModel):
 
 
 # --------------------------------------------------------------------------------------------
-# Invoices: how a sponsor pays in (partners/billing.py)
+# Invoices: how a sponsor pays in (partners/services/billing.py)
 # --------------------------------------------------------------------------------------------

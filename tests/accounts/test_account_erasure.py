@@ -38,7 +38,7 @@ from forest.services.certificates import certificate_png
 from forest.services.energy import drops_collect_all
 from forest.services.trees import tree_grow
 from partners.models import PlantingOrder
-from partners.services import planting_order_reserve, planting_order_transition
+from partners.services.planting_orders import planting_order_reserve, planting_order_transition
 from tests.accounts.factories import (
     DEFAULT_PASSWORD,
     LinkedFeedFactory,

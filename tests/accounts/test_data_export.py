@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Notification, Transaction
-from partners.services import planting_order_reserve, planting_order_transition
+from partners.services.planting_orders import planting_order_reserve, planting_order_transition
 from tests.accounts.factories import (
     LinkedFeedFactory,
     PlaidItemFactory,

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from partners.models import ForestBudgetEntry, PlantingOrder
-from partners.services import forest_budget_available, planting_order_reserve
+from partners.services.planting_orders import forest_budget_available, planting_order_reserve
 from tests.accounts.factories import UserFactory
 from tests.forest.tree_factories import BrandForestFactory, TreeFactory
 
@@ -88,7 +88,7 @@ def test_an_operator_uploads_evidence_and_records_survival(operator_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from partners.models import PlantingEvidence, SurvivalCheck
-    from partners.services import planting_order_transition
+    from partners.services.planting_orders import planting_order_transition
     from tests.partners.test_photos import camera_jpeg
 
     forest = BrandForestFactory()
@@ -187,8 +187,8 @@ def test_cancel_action_releases_the_reservation(operator_client, order):
 
 
 def test_evidence_shows_as_thumbnails(operator_client):
-    from partners.evidence import planting_evidence_add
-    from partners.services import planting_order_transition
+    from partners.services.evidence import planting_evidence_add
+    from partners.services.planting_orders import planting_order_transition
     from tests.partners.test_photos import camera_jpeg
 
     forest = BrandForestFactory()

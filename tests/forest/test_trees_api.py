@@ -48,7 +48,7 @@ def test_forests_lists_open_forests_with_room_and_their_species(user_client):
     BrandForestFactory(name="Closed", status=BrandForest.Status.CLOSED)
     full = BrandForestFactory(name="Full", capacity=1)
     TreeFactory(forest=full, status=Tree.Status.MATURED, matured_at="2026-11-01T00:00Z")
-    from partners.services import planting_order_reserve
+    from partners.services.planting_orders import planting_order_reserve
 
     planting_order_reserve(tree=Tree.objects.get(forest=full), forest_id=full.id)
 

@@ -10,7 +10,7 @@ from PIL import Image, ImageStat
 
 from forest.integrations.imaging import CERTIFICATE_SIZE
 from forest.models import Certificate
-from partners.services import planting_order_reserve, planting_order_transition
+from partners.services.planting_orders import planting_order_reserve, planting_order_transition
 from tests.accounts.factories import UserFactory
 from tests.forest.tree_factories import BrandForestFactory, TreeFactory
 

@@ -9,7 +9,7 @@ import pytest
 
 from forest.services.trees import tree_grow
 from partners.models import ForestBudgetEntry, PlantingOrder
-from partners.services import forest_budget_available
+from partners.services.planting_orders import forest_budget_available
 from tests.accounts.factories import UserFactory
 from tests.concurrency import race
 from tests.forest.helpers import assert_ledger_consistent, balance

@@ -10,9 +10,9 @@ from django.utils import timezone
 from catalogue.models import BrandForest
 from forest.models import Tree
 from forest.services.trees import TreeError, tree_grow, tree_move
-from partners.forest_selectors import forests_with_figures
 from partners.models import ForestBudgetEntry, PlantingOrder
-from partners.services import forest_budget_available
+from partners.selectors.forests import forests_with_figures
+from partners.services.planting_orders import forest_budget_available
 from tests.forest.helpers import assert_ledger_consistent, balance
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory, give_energy
 
@@ -95,7 +95,7 @@ def test_without_budget_the_tree_matures_unfunded_and_the_user_is_told(user_clie
 def test_without_capacity_the_tree_matures_unfunded(user, species):
     forest = BrandForestFactory(species=[species], capacity=1)
     TreeFactory(species=species, forest=forest, status="matured", matured_at=timezone.now())
-    from partners.services import planting_order_reserve
+    from partners.services.planting_orders import planting_order_reserve
 
     assert planting_order_reserve(tree=Tree.objects.get(), forest_id=forest.id).funded
     tree = TreeFactory(owner=user, species=species, forest=forest)
@@ -204,7 +204,7 @@ def test_forest_figures_count_committed_trees_and_budget(species):
     for _ in range(2):
         tree = TreeFactory(species=species, forest=forest, status="matured",
                            matured_at=timezone.now())  # fmt: skip
-        from partners.services import planting_order_reserve
+        from partners.services.planting_orders import planting_order_reserve
 
         planting_order_reserve(tree=tree, forest_id=forest.id)
     row = forests_with_figures().get(pk=forest.pk)

@@ -15,7 +15,7 @@ from forest.selectors.certificates import certificate_by_number, certificate_det
 from forest.services.teams import team_accept, team_create
 from forest.services.trees import TreeError, tree_grow, tree_start
 from partners.models import PlantingOrder
-from partners.services import planting_order_transition
+from partners.services.planting_orders import planting_order_transition
 from tests.accounts.factories import UserFactory
 from tests.forest.helpers import assert_ledger_consistent, balance
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory, give_energy

@@ -1,0 +1,1 @@
+"""Tests of the partners app: planting, evidence, budgets, claims, billing, API, portal."""

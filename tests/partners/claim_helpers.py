@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from partners.claims import claim_batch_create, claim_batch_download
+from partners.services.claims import claim_batch_create, claim_batch_download
 from tests.partners.factories import CampaignFactory, SponsorMembershipFactory
 
 

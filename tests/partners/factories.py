@@ -39,7 +39,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
 
 
 class InvoiceFactory(factory.django.DjangoModelFactory):
-    """A pending top-up invoice, made the way the portal makes them (partners.billing)."""
+    """A pending top-up invoice, made the way the portal makes them (partners.services.billing)."""
 
     class Meta:
         model = "partners.Invoice"
@@ -52,6 +52,6 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
-        from partners.billing import invoice_request
+        from partners.services.billing import invoice_request
 
         return invoice_request(**kwargs)

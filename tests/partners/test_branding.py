@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from catalogue.models import Sponsor, SponsorMembership
-from partners.branding import LOGO_STORED_MAX_SIDE, LogoRejected, sanitise_logo
+from partners.services.branding import LOGO_STORED_MAX_SIDE, LogoRejected, sanitise_logo
 from tests.partners.factories import SponsorFactory, SponsorMembershipFactory
 
 pytestmark = pytest.mark.django_db

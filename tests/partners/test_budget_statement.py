@@ -13,10 +13,14 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalogue.models import SponsorMembership
-from partners.billing import invoice_mark_paid
 from partners.models import ForestBudgetEntry
-from partners.portal_statements import Month, forest_month_statement
-from partners.services import forest_budget_topup, planting_order_reserve, planting_order_transition
+from partners.selectors.statements import Month, forest_month_statement
+from partners.services.billing import invoice_mark_paid
+from partners.services.planting_orders import (
+    forest_budget_topup,
+    planting_order_reserve,
+    planting_order_transition,
+)
 from tests.forest.tree_factories import BrandForestFactory, TreeFactory
 from tests.partners.factories import InvoiceFactory, SponsorFactory, SponsorMembershipFactory
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from catalogue.models import Campaign
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry
-from partners.claims import (
+from partners.models import ClaimCode
+from partners.services.claims import (
     CLAIMS_PER_USER_PER_DAY,
     RELEASE_GRACE,
     ClaimBatchError,
@@ -25,7 +26,6 @@ from partners.claims import (
     code_hash,
     code_normalise,
 )
-from partners.models import ClaimCode
 from tests.accounts.factories import UserFactory
 from tests.forest.fraud_factories import EnergyHoldFactory
 from tests.forest.helpers import assert_ledger_consistent

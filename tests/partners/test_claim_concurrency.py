@@ -9,13 +9,13 @@ from django.utils import timezone
 
 from catalogue.models import Campaign
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry
-from partners.claims import (
+from partners.models import ClaimCode
+from partners.services.claims import (
     CLAIMS_PER_USER_PER_DAY,
     ClaimError,
     claim_batch_create,
     claim_code_redeem,
 )
-from partners.models import ClaimCode
 from tests.accounts.factories import UserFactory
 from tests.concurrency import race
 from tests.forest.helpers import assert_ledger_consistent

@@ -7,10 +7,10 @@ import pytest
 from catalogue.integrations.geo import point_in_geojson
 from catalogue.models import BrandForest, PlantingPartner
 from core.schedules import DEFAULT_SCHEDULES
-from partners.api_keys import partner_api_key_check
 from partners.demo import seed_demo_forests
 from partners.models import ForestBudgetEntry, PartnerApiKey
-from partners.services import forest_budget_available
+from partners.services.api_keys import partner_api_key_check
+from partners.services.planting_orders import forest_budget_available
 from tests.partners.factories import SponsorFactory
 
 pytestmark = pytest.mark.django_db

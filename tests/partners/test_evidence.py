@@ -9,9 +9,13 @@ from django.utils import timezone
 from PIL import Image
 
 from forest.models import Tree
-from partners.evidence import EvidenceRejected, planting_evidence_add, survival_check_record
 from partners.models import PlantingEvidence, PlantingOrder, SurvivalCheck
-from partners.services import planting_order_reserve, planting_order_transition
+from partners.services.evidence import (
+    EvidenceRejected,
+    planting_evidence_add,
+    survival_check_record,
+)
+from partners.services.planting_orders import planting_order_reserve, planting_order_transition
 from tests.forest.tree_factories import BrandForestFactory, TreeFactory
 from tests.partners.test_photos import camera_jpeg, encode, scene
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from partners.models import ForestBudgetEntry
-from partners.services import (
+from partners.services.planting_orders import (
     forest_budget_available,
     forest_budget_topup,
     planting_order_reserve,

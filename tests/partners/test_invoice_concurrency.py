@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from partners.billing import invoice_cancel, invoice_mark_paid, invoice_request
 from partners.models import ForestBudgetEntry, Invoice
-from partners.services import forest_budget_available
+from partners.services.billing import invoice_cancel, invoice_mark_paid, invoice_request
+from partners.services.planting_orders import forest_budget_available
 from tests.concurrency import race
 from tests.forest.tree_factories import BrandForestFactory
 from tests.partners.factories import InvoiceFactory

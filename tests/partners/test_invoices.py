@@ -11,15 +11,15 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalogue.models import SponsorMembership
-from partners.billing import (
+from partners.models import ForestBudgetEntry, Invoice
+from partners.services.billing import (
     InvoiceError,
     creditor_reference,
     invoice_cancel,
     invoice_mark_paid,
     invoice_topup_key,
 )
-from partners.models import ForestBudgetEntry, Invoice
-from partners.services import forest_budget_available
+from partners.services.planting_orders import forest_budget_available
 from tests.accounts.factories import UserFactory
 from tests.forest.tree_factories import BrandForestFactory
 from tests.partners.factories import InvoiceFactory, SponsorMembershipFactory

@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 
 from forest.models import Certificate
 from partners.api.auth import PartnerRateThrottle
-from partners.api_keys import partner_api_key_check, partner_api_key_create
 from partners.models import PartnerApiKey, PlantingEvidence, PlantingOrder, SurvivalCheck
-from partners.services import planting_order_reserve, planting_order_transition
+from partners.services.api_keys import partner_api_key_check, partner_api_key_create
+from partners.services.planting_orders import planting_order_reserve, planting_order_transition
 from tests.forest.tree_factories import BrandForestFactory, PlantingPartnerFactory, TreeFactory
 from tests.partners.test_photos import camera_jpeg
 

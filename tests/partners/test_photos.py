@@ -13,7 +13,7 @@ import pytest
 from PIL import ExifTags, Image, ImageDraw
 from PIL.TiffImagePlugin import IFDRational
 
-from partners.photos import (
+from partners.integrations.photos import (
     PhotoRejected,
     SanitisedPhoto,
     dhash,

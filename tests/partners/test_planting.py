@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from catalogue.models import PlantingPartner
 from forest.models import Tree
-from partners.models import ForestBudgetEntry, PlantingOrder
-from partners.planting import (
+from partners.integrations.planting_partners import (
     HttpPlantingPartner,
     PlantingPartnerError,
     PlantingRequest,
     SandboxPlantingPartner,
 )
-from partners.services import (
+from partners.models import ForestBudgetEntry, PlantingOrder
+from partners.services.planting_orders import (
     PlantingOrderStateError,
     forest_budget_available,
     planting_order_reserve,
@@ -153,7 +153,7 @@ def test_a_partner_timeout_or_500_keeps_the_order_requested(monkeypatch, transpo
     )  # fmt: skip
     order = make_order(planting_partner=partner)
     monkeypatch.setenv("CANOPY_TEST_PARTNER_KEY", "k-1")
-    monkeypatch.setattr("partners.planting.urllib_transport", transport)
+    monkeypatch.setattr("partners.integrations.planting_partners.urllib_transport", transport)
 
     result = planting_orders_submit(partner.id)
 
@@ -173,10 +173,10 @@ def test_a_retry_after_a_failure_sends_the_same_idempotency_key(monkeypatch):
     partner = PlantingPartnerFactory(kind="http", api_base_url="https://partner.test")
     order = make_order(planting_partner=partner)
     failing = Replay(502, b"")
-    monkeypatch.setattr("partners.planting.urllib_transport", failing)
+    monkeypatch.setattr("partners.integrations.planting_partners.urllib_transport", failing)
     planting_orders_submit(partner.id)
     working = Replay(201, recorded("ecologi_purchase_trees_201.json"))
-    monkeypatch.setattr("partners.planting.urllib_transport", working)
+    monkeypatch.setattr("partners.integrations.planting_partners.urllib_transport", working)
     assert planting_orders_submit(partner.id).funded == 1
     keys = {c["headers"]["Idempotency-Key"] for c in failing.calls + working.calls}
     assert keys == {str(order.idempotency_key)}

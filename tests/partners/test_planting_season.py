@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from partners.models import PlantingOrder
-from partners.services import planting_order_reserve, planting_orders_submit
+from partners.services.planting_orders import planting_order_reserve, planting_orders_submit
 from partners.tasks import planting_orders_submit_all_task
 from tests.forest.tree_factories import (
     BrandForestFactory,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from partners.billing import invoice_mark_paid
 from partners.models import Invoice
+from partners.services.billing import invoice_mark_paid
 from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.browser import browser_page
 from tests.forest.tree_factories import BrandForestFactory

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from catalogue.models import SponsorMembership
-from partners.claims import claim_code_redeem, code_hash, code_normalise
 from partners.models import ClaimCode, ClaimCodeBatch
+from partners.services.claims import claim_code_redeem, code_hash, code_normalise
 from tests.accounts.factories import UserFactory
 from tests.partners.claim_helpers import batch_with_codes
 from tests.partners.factories import CampaignFactory, SponsorMembershipFactory

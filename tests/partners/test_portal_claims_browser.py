@@ -7,8 +7,8 @@ import csv
 import pytest
 
 from catalogue.models import Campaign
-from partners.claims import code_hash, code_normalise
 from partners.models import ClaimCodeBatch
+from partners.services.claims import code_hash, code_normalise
 from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.browser import browser_page
 from tests.partners.factories import CampaignFactory, SponsorMembershipFactory

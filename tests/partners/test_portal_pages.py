@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from catalogue.models import Campaign, SponsorMembership
-from partners import portal_selectors as sel
+from partners.selectors import portal as sel
 from tests.accounts.factories import UserFactory
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory
 from tests.partners.factories import CampaignFactory, SponsorFactory, SponsorMembershipFactory
@@ -176,7 +176,7 @@ def test_forest_detail_shows_outline_species_ledger_and_orders_by_state(
 
 
 def test_outline_draws_every_polygon_of_a_multipolygon():
-    from partners.portal_svg import area_outline_svg
+    from partners.portal.charts import area_outline_svg
 
     square = [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]
     other = [[[2, 2], [3, 2], [3, 3], [2, 3], [2, 2]]]

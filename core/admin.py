@@ -1,4 +1,4 @@
-"""Shared admin base classes."""
+"""Admin bases every app shares: history written by services only is read-only here."""
 
 from __future__ import annotations
 

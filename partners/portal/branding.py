@@ -13,17 +13,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from partners.branding import sponsor_branding_update
-from partners.portal_forms import BrandingForm
-from partners.selectors import sponsor_for_member
-from partners.views import _context, _require_admin
+from partners.portal.base import portal_context, require_admin
+from partners.portal.forms import BrandingForm
+from partners.selectors.sponsors import sponsor_for_member
+from partners.services.branding import sponsor_branding_update
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def branding_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    ctx = _context(request, slug, section="branding")
-    _require_admin(ctx)
+    ctx = portal_context(request, slug, section="branding")
+    require_admin(ctx)
     sponsor = ctx["sponsor"]
     if request.method == "POST":
         form = BrandingForm(request.POST, request.FILES)
@@ -38,8 +38,18 @@ def branding_edit(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("partners:branding", slug=slug)
     else:
         form = BrandingForm(initial={"brand_colour": sponsor.brand_colour})
-    ctx["form"] = form
-    return render(request, "partners/branding_form.html", ctx)
+    ctx.update(
+        form=form,
+        title=_("Branding"),
+        intro=_(
+            "Your colour and logo appear in the portal's header; the logo is also printed on "
+            "your forests' tree certificates."
+        ),
+        submit_label=_("Save branding"),
+        multipart=True,
+        show_logo=True,
+    )
+    return render(request, "partners/form_page.html", ctx)
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.utils import timezone
 from catalogue.models import BrandForest, Sponsor
 from core.locks import lock_rows
 from partners.models import Invoice, InvoiceNumberSequence
-from partners.services import forest_budget_topup
+from partners.services.planting_orders import forest_budget_topup
 
 CENT = Decimal("0.01")
 # Sane limits for one top-up in the forest's currency; override with settings of these names.

@@ -113,7 +113,7 @@ class TopUpForm(forms.Form):
 
     def __init__(self, *args, sponsor: Sponsor, **kwargs):
         super().__init__(*args, **kwargs)
-        from partners.billing import TOPUP_MAX, TOPUP_MIN
+        from partners.services.billing import TOPUP_MAX, TOPUP_MIN
 
         cast(forms.ModelChoiceField, self.fields["forest"]).queryset = sponsor.forests.exclude(
             status=BrandForest.Status.CLOSED
@@ -141,7 +141,7 @@ class BrandingForm(forms.Form):
     remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
 
     def clean_logo(self):
-        from partners.branding import LOGO_MAX_BYTES, LogoRejected, sanitise_logo
+        from partners.services.branding import LOGO_MAX_BYTES, LogoRejected, sanitise_logo
 
         upload = self.cleaned_data.get("logo")
         if not upload:
@@ -181,7 +181,7 @@ class ClaimBatchForm(forms.Form):
 
     def __init__(self, *args, sponsor: Sponsor, **kwargs):
         super().__init__(*args, **kwargs)
-        from partners.claims import CODES_PER_BATCH_MAX, GRAMS_PER_CODE_MAX
+        from partners.services.claims import CODES_PER_BATCH_MAX, GRAMS_PER_CODE_MAX
 
         cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = sponsor.campaigns.filter(
             is_active=True

@@ -1,4 +1,4 @@
-"""Inline SVG for the portal: the weekly chart and forest outlines, drawn on the server.
+"""Inline SVG for the portal: weekly and claim charts, forest outlines, drawn on the server.
 
 The portal must work without internet access or JavaScript, so charts are plain SVG markup
 built here. Every text that reaches the markup goes through ``escape``.
@@ -14,7 +14,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from partners.portal_selectors import WeekPoint
+from partners.selectors.claims import DayCount
+from partners.selectors.portal import WeekPoint
 
 
 def _nice_max(value: float) -> int:
@@ -159,3 +160,35 @@ def area_outline_svg(
         f'<path d="{d}" fill="{colour}" fill-opacity="0.18" stroke="{colour}" '
         f'stroke-width="2" fill-rule="evenodd"/></svg>'
     )
+
+
+def redemptions_chart_svg(
+    days: list[DayCount], *, colour: str, width: int = 600, height: int = 120
+) -> SafeString:
+    """Bars: codes redeemed per day. Numbers and escaped text only."""
+    left, top, bottom = 8, 8, 20
+    plot_w, plot_h = width - 2 * left, height - top - bottom
+    peak = max((d.redeemed for d in days), default=0) or 1
+    slot = plot_w / max(len(days), 1)
+    title = _("Codes redeemed per day, last %(n)s days") % {"n": len(days)}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart claims-chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="100%" aria-labelledby="claims-chart-title">',
+        f'<title id="claims-chart-title">{escape(title)}</title>',
+        '<g font-size="10" fill="#5f6f64">',
+    ]
+    for i, d in enumerate(days):
+        bar_h = d.redeemed / peak * plot_h
+        x = left + i * slot
+        label = escape(date_format(d.day, "j M"))
+        parts.append(
+            f'<rect class="bar" x="{x + slot * 0.15:.1f}" y="{top + plot_h - bar_h:.1f}" '
+            f'width="{slot * 0.7:.1f}" height="{bar_h:.1f}" fill="{escape(colour)}">'
+            f"<title>{label}: {d.redeemed}</title></rect>"
+        )
+        if i % 7 == 0 or i == len(days) - 1:
+            parts.append(
+                f'<text x="{x + slot / 2:.1f}" y="{height - 6}" text-anchor="middle">{label}</text>'
+            )
+    parts.append("</g></svg>")
+    return mark_safe("".join(parts))  # all interpolated text is escaped above

@@ -20,8 +20,12 @@ from django.utils.translation import gettext
 
 from catalogue.models import BrandForest
 from core.locks import lock_rows
+from partners.integrations.planting_partners import (
+    PlantingPartnerError,
+    PlantingRequest,
+    adapter_for,
+)
 from partners.models import ForestBudgetEntry, PlantingOrder, PlantingOrderEvent
-from partners.planting import PlantingPartnerError, PlantingRequest, adapter_for
 
 logger = logging.getLogger(__name__)
 

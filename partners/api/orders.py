@@ -1,6 +1,6 @@
 """The planting partners' API: their orders, planting reports with photos, survival checks.
 
-Authenticated by a partner API key (partners.api_keys), never by a user's session or JWT.
+Authenticated by a partner API key (partners.services.api_keys), never by a user's session or JWT.
 Every lookup is scoped to the key's partner, so another partner's order answers 404.
 """
 
@@ -9,27 +9,27 @@ from __future__ import annotations
 from typing import cast
 
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import error_response
+from partners.api import schema
 from partners.api.auth import IsPlantingPartner, PartnerKeyAuthentication, PartnerRateThrottle
-from partners.api.serializers import (
+from partners.api.serializers.orders import (
     PartnerEvidenceSerializer,
     PartnerOrderSerializer,
     PartnerPlantedInputSerializer,
     PartnerSurvivalInputSerializer,
     PartnerSurvivalSerializer,
 )
-from partners.evidence import (
+from partners.models import PartnerApiKey, PlantingOrder
+from partners.services.evidence import (
     EvidenceRejected,
     partner_order_report_planted,
     partner_survival_check_record,
 )
-from partners.models import PartnerApiKey, PlantingOrder
 
 
 class PartnerApi(APIView):
@@ -60,12 +60,7 @@ class PartnerOrderListApi(PartnerApi, generics.ListAPIView):
             orders = orders.filter(state=state)
         return orders.select_related("tree__species", "forest").order_by("id")
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("state", str, enum=PlantingOrder.State.values, required=False)
-        ],
-        summary="Your planting orders, oldest first (partner API key)",
-    )
+    @schema.partner_order_list
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -74,18 +69,7 @@ class PartnerOrderPlantedApi(PartnerApi):
     parser_classes = [MultiPartParser, FormParser]
     InputSerializer = PartnerPlantedInputSerializer
 
-    @extend_schema(
-        request={"multipart/form-data": InputSerializer},
-        responses={
-            201: PartnerEvidenceSerializer,
-            400: OpenApiResponse(
-                description="Outside the forest, no GPS, reused photo, unusable file; "
-                "nothing is stored"
-            ),
-            404: OpenApiResponse(description="No such order of yours"),
-        },
-        summary="Report an order planted, with a photo and the position (partner API key)",
-    )
+    @schema.partner_order_planted
     def post(self, request, order_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -111,15 +95,7 @@ class PartnerSurvivalCheckApi(PartnerApi):
     parser_classes = [JSONParser, FormParser]
     InputSerializer = PartnerSurvivalInputSerializer
 
-    @extend_schema(
-        request=InputSerializer,
-        responses={
-            201: PartnerSurvivalSerializer,
-            400: OpenApiResponse(description="Not verified yet, or that year is checked"),
-            404: OpenApiResponse(description="No such order of yours"),
-        },
-        summary="Report a yearly survival check (years 1-5) of a verified order",
-    )
+    @schema.partner_survival_check
     def post(self, request, order_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,6 +1,6 @@
 """Portal pages for money: top-up requests, invoices and each forest's monthly statement.
 
-Scoped like every portal page (partners.views._context): another sponsor's invoice, forest
+Scoped like every portal page (portal.base.portal_context): another sponsor's invoice, forest
 or statement is a 404; analysts read, only administrators request top-ups.
 """
 
@@ -12,13 +12,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalogue.models import Sponsor
-from partners import portal_selectors as sel
-from partners.billing import (
+from partners.models import Invoice
+from partners.portal.base import csv_response, portal_context, require_admin
+from partners.portal.forms import TopUpForm
+from partners.selectors import portal as sel
+from partners.selectors.statements import Month, forest_month_statement, forest_statement_csv_rows
+from partners.services.billing import (
     PAYMENT_TERM_DAYS,
     TOPUP_MAX,
     TOPUP_MIN,
@@ -26,10 +32,6 @@ from partners.billing import (
     invoice_issuer,
     invoice_request,
 )
-from partners.models import Invoice
-from partners.portal_forms import TopUpForm
-from partners.portal_statements import Month, forest_month_statement, forest_statement_csv_rows
-from partners.views import _context, _csv_response, _require_admin
 
 
 def _sponsor_invoice(sponsor: Sponsor, number: str) -> Invoice:
@@ -42,7 +44,7 @@ def _sponsor_invoice(sponsor: Sponsor, number: str) -> Invoice:
 @login_required
 @require_GET
 def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
-    ctx = _context(request, slug, section="invoices")
+    ctx = portal_context(request, slug, section="invoices")
     ctx["invoices"] = list(ctx["sponsor"].invoices.select_related("forest"))
     return render(request, "partners/invoice_list.html", ctx)
 
@@ -50,8 +52,8 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def topup_request(request: HttpRequest, slug: str) -> HttpResponse:
-    ctx = _context(request, slug, section="invoices")
-    _require_admin(ctx)
+    ctx = portal_context(request, slug, section="invoices")
+    require_admin(ctx)
     sponsor = ctx["sponsor"]
     initial = {"forest": request.GET.get("forest")} if request.GET.get("forest") else None
     form = TopUpForm(request.POST or None, sponsor=sponsor, initial=initial)
@@ -73,14 +75,25 @@ def topup_request(request: HttpRequest, slug: str) -> HttpResponse:
                 % {"number": invoice.number},
             )
             return redirect("partners:invoice", slug=slug, number=invoice.number)
-    ctx.update(form=form, topup_min=TOPUP_MIN, topup_max=TOPUP_MAX)
-    return render(request, "partners/topup_form.html", ctx)
+    ctx.update(
+        form=form,
+        title=_("Request a top-up"),
+        back_url=reverse("partners:invoices", args=[sponsor.slug]),
+        back_label=_("Invoices"),
+        intro=_(
+            "You get an invoice to pay by bank transfer. Between %(min)s and %(max)s EUR per "
+            "top-up; VAT is added on the invoice."
+        )
+        % {"min": localize(TOPUP_MIN), "max": localize(TOPUP_MAX)},
+        submit_label=_("Create invoice"),
+    )
+    return render(request, "partners/form_page.html", ctx)
 
 
 @login_required
 @require_GET
 def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse:
-    ctx = _context(request, slug, section="invoices")
+    ctx = portal_context(request, slug, section="invoices")
     invoice = _sponsor_invoice(ctx["sponsor"], number)
     ctx.update(
         invoice=invoice,
@@ -100,7 +113,7 @@ def _month(year: int, month: int) -> Month:
 @login_required
 @require_GET
 def statement_current(request: HttpRequest, slug: str, forest_id: int) -> HttpResponse:
-    ctx = _context(request, slug)
+    ctx = portal_context(request, slug)
     sel.sponsor_forest(ctx["sponsor"], forest_id)  # 404 before redirecting anywhere
     month = Month.containing(timezone.localdate())
     return redirect(
@@ -111,7 +124,7 @@ def statement_current(request: HttpRequest, slug: str, forest_id: int) -> HttpRe
 @login_required
 @require_GET
 def statement(request: HttpRequest, slug: str, forest_id: int, year: int, month: int):
-    ctx = _context(request, slug, section="forests")
+    ctx = portal_context(request, slug, section="forests")
     current = _month(year, month)
     forest = sel.sponsor_forest(ctx["sponsor"], forest_id)
     this_month = Month.containing(timezone.localdate())
@@ -129,10 +142,10 @@ def statement(request: HttpRequest, slug: str, forest_id: int, year: int, month:
 def statement_csv(
     request: HttpRequest, slug: str, forest_id: int, year: int, month: int
 ) -> StreamingHttpResponse:
-    ctx = _context(request, slug)
+    ctx = portal_context(request, slug)
     current = _month(year, month)
     forest = sel.sponsor_forest(ctx["sponsor"], forest_id)
-    return _csv_response(
+    return csv_response(
         forest_statement_csv_rows(forest, current),
         f"{ctx['sponsor'].slug}-forest-{forest.pk}-{current}.csv",
     )

@@ -1,6 +1,6 @@
 """Portal pages for claim codes: create a batch, download its codes once, follow redemptions.
 
-Scoped like every portal page (partners.views._context): another sponsor's batch is a 404;
+Scoped like every portal page (portal.base.portal_context): another sponsor's batch is a 404;
 analysts see the batches and their counts, only administrators create and download.
 """
 
@@ -14,68 +14,42 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from partners import claims
-from partners.portal_forms import ClaimBatchForm
-from partners.views import _context, _csv_response, _require_admin
+from partners.portal.base import csv_response, portal_context, require_admin
+from partners.portal.charts import redemptions_chart_svg
+from partners.portal.forms import ClaimBatchForm
+from partners.selectors.claims import (
+    batch_redemptions_by_day,
+    batch_totals,
+    sponsor_batch,
+    sponsor_batches,
+)
+from partners.services import claims
 
 
 def _day_start(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
-def redemptions_chart_svg(
-    days: list[claims.DayCount], *, colour: str, width: int = 600, height: int = 120
-) -> SafeString:
-    """Bars: codes redeemed per day. Numbers and escaped text only."""
-    left, top, bottom = 8, 8, 20
-    plot_w, plot_h = width - 2 * left, height - top - bottom
-    peak = max((d.redeemed for d in days), default=0) or 1
-    slot = plot_w / max(len(days), 1)
-    title = _("Codes redeemed per day, last %(n)s days") % {"n": len(days)}
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart claims-chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="100%" aria-labelledby="claims-chart-title">',
-        f'<title id="claims-chart-title">{escape(title)}</title>',
-        '<g font-size="10" fill="#5f6f64">',
-    ]
-    for i, d in enumerate(days):
-        bar_h = d.redeemed / peak * plot_h
-        x = left + i * slot
-        label = escape(date_format(d.day, "j M"))
-        parts.append(
-            f'<rect class="bar" x="{x + slot * 0.15:.1f}" y="{top + plot_h - bar_h:.1f}" '
-            f'width="{slot * 0.7:.1f}" height="{bar_h:.1f}" fill="{escape(colour)}">'
-            f"<title>{label}: {d.redeemed}</title></rect>"
-        )
-        if i % 7 == 0 or i == len(days) - 1:
-            parts.append(
-                f'<text x="{x + slot / 2:.1f}" y="{height - 6}" text-anchor="middle">{label}</text>'
-            )
-    parts.append("</g></svg>")
-    return mark_safe("".join(parts))  # all interpolated text is escaped above
-
-
 @login_required
 @require_GET
 def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
-    ctx = _context(request, slug, section="claims")
-    ctx["batches"] = claims.sponsor_batches(ctx["sponsor"])
+    ctx = portal_context(request, slug, section="claims")
+    ctx["batches"] = sponsor_batches(ctx["sponsor"])
     return render(request, "partners/claim_batch_list.html", ctx)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def batch_create(request: HttpRequest, slug: str) -> HttpResponse:
-    ctx = _context(request, slug, section="claims")
-    _require_admin(ctx)
+    ctx = portal_context(request, slug, section="claims")
+    require_admin(ctx)
     sponsor = ctx["sponsor"]
     today = timezone.localdate()
     initial = {"valid_from": today, "valid_until": today + timedelta(days=90)}
@@ -104,21 +78,32 @@ def batch_create(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("partners:claim_batch", slug=slug, batch_id=batch.pk)
     ctx.update(
         form=form,
-        grams_max=claims.GRAMS_PER_CODE_MAX,
-        codes_max=claims.CODES_PER_BATCH_MAX,
+        title=_("New batch of claim codes"),
+        back_url=reverse("partners:claims", args=[slug]),
+        back_label=_("Claim codes"),
+        intro=_(
+            "Up to %(codes)s codes of at most %(grams)s g each. The batch reserves grams per "
+            "code × number of codes from the campaign's budget right away; you download the "  # noqa: RUF001
+            "codes once, as CSV."
+        )
+        % {
+            "codes": localize(claims.CODES_PER_BATCH_MAX),
+            "grams": localize(claims.GRAMS_PER_CODE_MAX),
+        },
+        submit_label=_("Create batch"),
     )
-    return render(request, "partners/claim_batch_form.html", ctx)
+    return render(request, "partners/form_page.html", ctx)
 
 
 @login_required
 @require_GET
 def batch_detail(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
-    ctx = _context(request, slug, section="claims")
-    batch = claims.sponsor_batch(ctx["sponsor"], batch_id)
-    days = claims.batch_redemptions_by_day(batch)
+    ctx = portal_context(request, slug, section="claims")
+    batch = sponsor_batch(ctx["sponsor"], batch_id)
+    days = batch_redemptions_by_day(batch)
     ctx.update(
         batch=batch,
-        totals=claims.batch_totals(batch),
+        totals=batch_totals(batch),
         days=days,
         chart=redemptions_chart_svg(days, colour=ctx["sponsor"].brand_colour),
         can_download=batch.downloaded_at is None and bool(batch.code_seed),
@@ -132,9 +117,9 @@ def batch_detail(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse
 @require_POST
 def batch_codes_csv(request: HttpRequest, slug: str, batch_id: int) -> HttpResponseBase:
     """The codes in plain text, once. A second request gets the batch page and a message."""
-    ctx = _context(request, slug, section="claims")
-    _require_admin(ctx)
-    batch = claims.sponsor_batch(ctx["sponsor"], batch_id)  # 404 for another sponsor's
+    ctx = portal_context(request, slug, section="claims")
+    require_admin(ctx)
+    batch = sponsor_batch(ctx["sponsor"], batch_id)  # 404 for another sponsor's
     download = claims.claim_batch_download(
         batch_id=batch.pk, sponsor=ctx["sponsor"], user=cast(User, request.user)
     )
@@ -143,7 +128,7 @@ def batch_codes_csv(request: HttpRequest, slug: str, batch_id: int) -> HttpRespo
             request, _("These codes were downloaded already; only the counts are shown now.")
         )
         return redirect("partners:claim_batch", slug=slug, batch_id=batch.pk)
-    response = _csv_response(
+    response = csv_response(
         claims.claim_batch_csv_rows(download), f"{ctx['sponsor'].slug}-claim-codes-{batch.pk}.csv"
     )
     response["Cache-Control"] = "no-store"
@@ -153,8 +138,8 @@ def batch_codes_csv(request: HttpRequest, slug: str, batch_id: int) -> HttpRespo
 @login_required
 @require_POST
 def batch_release(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
-    ctx = _context(request, slug, section="claims")
-    _require_admin(ctx)
+    ctx = portal_context(request, slug, section="claims")
+    require_admin(ctx)
     try:
         grams = claims.claim_batch_release_unused(batch_id=batch_id, sponsor=ctx["sponsor"])
     except claims.ClaimBatchError as exc:

@@ -1,3 +1,5 @@
+"""The planting partners' orders API: request and response bodies."""
+
 from __future__ import annotations
 
 from datetime import timedelta

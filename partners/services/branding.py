@@ -1,7 +1,7 @@
 """A sponsor's branding: its colour and its logo.
 
 A logo is untrusted input shown in the portal and printed on certificates, so, as with
-evidence photos (partners/photos.py), it is decoded fully with only the PNG and JPEG
+evidence photos (partners/integrations/photos.py), it is decoded fully with only the PNG and JPEG
 decoders enabled, checked for size and dimensions, and re-encoded by Pillow as a fresh PNG
 (transparency kept) with no metadata at all: EXIF, ICC profiles, text chunks and comments
 are dropped. It is stored in ``Sponsor.logo`` (default storage, ``sponsors/logos/``) and
@@ -115,8 +115,3 @@ def sponsor_branding_update(
         storage = sponsor.logo.storage
         transaction.on_commit(lambda: storage.delete(old))
     return sponsor
-
-
-def logo_version(sponsor: Sponsor) -> str:
-    """A short token that changes with the logo, for cache-busting its URL."""
-    return hashlib.sha256(sponsor.logo.name.encode()).hexdigest()[:10] if sponsor.logo else ""

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from catalogue.integrations.geo import point_in_geojson
 from core.locks import lock_rows
+from partners.integrations.photos import PhotoRejected, is_near_duplicate, sanitise_photo
 from partners.models import PlantingEvidence, PlantingOrder, SurvivalCheck
-from partners.photos import PhotoRejected, is_near_duplicate, sanitise_photo
-from partners.services import planting_order_transition
+from partners.services.planting_orders import planting_order_transition
 
 
 class EvidenceRejected(Exception):

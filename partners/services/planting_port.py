@@ -18,7 +18,7 @@ class PartnersPlanting:
     """Implements ``forest.planting.PlantingPort``."""
 
     def reserve(self, *, tree: Tree, forest_id: int) -> Reservation:
-        from partners.services import planting_order_reserve
+        from partners.services.planting_orders import planting_order_reserve
 
         reserved = planting_order_reserve(tree=tree, forest_id=forest_id)
         order_id = reserved.order.pk if reserved.order is not None else None

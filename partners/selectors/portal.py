@@ -36,13 +36,13 @@ from django.utils import timezone
 from catalogue.models import BrandForest, Campaign, Sponsor
 from forest.models import GreenAction, Tree
 from forest.models.trees import TreeContribution
-from partners.forest_selectors import forests_with_figures
 from partners.models import ForestBudgetEntry, PlantingOrder, PlantingOrderEvent, SurvivalCheck
+from partners.selectors.forests import forests_with_figures
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise, WithAnnotations
 
-    from partners.forest_selectors import ForestWithFigures
+    from partners.selectors.forests import ForestWithFigures
 
     class _Role(TypedDict):
         member_role: str

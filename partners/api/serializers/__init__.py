@@ -1,0 +1,1 @@
+"""DRF serializers of the partners API, one module per topic."""

@@ -1,0 +1,1 @@
+"""Edges to the outside world: planting partners' order APIs (sandbox, HTTP) and photo checks."""

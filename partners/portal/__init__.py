@@ -1,0 +1,1 @@
+"""The partner portal: server-rendered pages for sponsor brands (shared helpers in base.py)."""

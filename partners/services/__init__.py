@@ -1,0 +1,1 @@
+"""Writes of the partners app: plain functions named <entity>_<action>, one module per topic."""
