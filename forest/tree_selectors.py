@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 
+from accounts.selectors.users import public_holder_name
 from catalogue.models import Species
-from forest.certificates import public_holder_name
 from forest.models import Tree
 from forest.models.trees import Team, TeamMembership, TreeContribution
 from partners.models import PlantingOrder, SurvivalCheck

@@ -31,8 +31,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.crypto import decrypt, encrypt
 from accounts.models import User
+from accounts.services.crypto import decrypt, encrypt
 from catalogue.models import Campaign, Sponsor
 from forest.models import EnergyDrop, EnergyHold
 from forest.models.energy import Account, EntryKind

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forest.api import achievement_views, social_views, tree_views, views
+from forest.api import achievement_views, social_views, transactions, tree_views, views
 
 urlpatterns = [
     path("forest", views.ForestHomeApi.as_view(), name="forest-home"),
@@ -62,4 +62,5 @@ urlpatterns = [
         tree_views.TreeCertificatePngApi.as_view(),
         name="tree-certificate-png",
     ),
+    path("transactions", transactions.TransactionListApi.as_view(), name="transactions"),
 ]

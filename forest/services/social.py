@@ -29,8 +29,8 @@ from django.db.models import Count, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.friends import are_friends, friend_ids
 from accounts.models import Notification, Profile
+from accounts.selectors.friends import are_friends, friend_ids
 from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
 from forest.scoring.sql import adapt_params
@@ -214,7 +214,7 @@ def drop_steal(
 
 
 def _display_name(user_id: int) -> str:
-    from forest.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     user = get_user_model().objects.select_related("profile").get(pk=user_id)
     return public_holder_name(user)
@@ -222,7 +222,7 @@ def _display_name(user_id: int) -> str:
 
 def _notify_stolen(owner_id: int, locale: str, stealer_id: int, drop_id: int, grams: int) -> None:
     """One inbox message per drop (the first friend's visit), in the owner's language."""
-    from accounts.notifications import notification_dispatch
+    from accounts.services.notifications import notification_dispatch
 
     with translation.override(locale):
         notification_dispatch(
@@ -330,7 +330,7 @@ def friend_water(
 
 
 def _notify_watered(giver_id: int, friend_id: int, grams: int, day: date) -> None:
-    from accounts.notifications import notification_dispatch
+    from accounts.services.notifications import notification_dispatch
 
     locale = Profile.objects.filter(user_id=friend_id).values_list("locale", flat=True).first()
     with translation.override(locale or "nl"):
@@ -353,7 +353,7 @@ def _notify_watered(giver_id: int, friend_id: int, grams: int, day: date) -> Non
 def friend_forest(*, viewer_id: int, friend_id: int, now: datetime | None = None) -> dict:
     """What a friend may see of a friend's forest: name, tree progress, ripe drops (grams
     only: not what they were earned for) and what the viewer could still take of each."""
-    from forest.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
     from forest.tree_selectors import tree_current
 
     now = now or timezone.now()
@@ -413,7 +413,7 @@ def social_activity(*, user_id: int, limit: int = 100) -> list[dict]:
     "A Canopy member"), also for people who are no longer friends."""
     from django.db.models import Q
 
-    from forest.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     transfers = (
         EnergyTransfer.objects.filter(Q(from_user_id=user_id) | Q(to_user_id=user_id))
@@ -445,7 +445,7 @@ def social_activity(*, user_id: int, limit: int = 100) -> list[dict]:
 def friends_leaderboard(*, user_id: int, now: datetime | None = None, days: int = 7) -> list[dict]:
     """The user and their friends, ranked by grams earned (scored) in the last ``days`` days,
     then trees planted. Four queries whatever the number of friends."""
-    from forest.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     now = now or timezone.now()
     ids = [user_id, *friend_ids(user_id)]

@@ -166,7 +166,7 @@ def invite_locked(
 
     Answers the same for an address with or without an account (see the module docstring).
     """
-    from forest.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     open_invitations = list(TeamInvitation.objects.pending(now).filter(team=team))
     by_email = {i.email: i for i in open_invitations if i.email}
@@ -253,8 +253,8 @@ def _render(template: str, locale: str, context: dict) -> tuple[str, str]:
 def _deliver(invitation: TeamInvitation, *, token: str, inviter) -> None:
     """Inbox message now; e-mail once the invitation is committed."""
     from accounts.models import Notification
-    from accounts.notifications import notification_dispatch
-    from forest.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
+    from accounts.services.notifications import notification_dispatch
 
     context = {
         "inviter": public_holder_name(inviter),
@@ -475,7 +475,7 @@ def team_invitations_for_member(*, user_id: int, team_id: int) -> list[TeamInvit
 
 def invitation_row(invitation: TeamInvitation, *, viewer_id: int, now: datetime) -> dict:
     """An invitation as a member sees it. Never says whether an address has an account."""
-    from forest.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     yours = invitation.invited_by_id == viewer_id
     email = None
