@@ -5,12 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.integrations.providers import PULLED_PROVIDERS
-from accounts.models import (
-    Consent,
-    ImportBatch,
-    LinkedFeed,
-    PlaidItem,
-)
+from accounts.models import Consent, ImportBatch, LinkedFeed, PlaidItem
 from accounts.services.crypto import DecryptionFailed, mask
 
 # ---------------------------------------------------------------------------------------------

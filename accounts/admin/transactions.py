@@ -7,10 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import (
-    Transaction,
-    WebhookDelivery,
-)
+from accounts.models import Transaction, WebhookDelivery
 from accounts.selectors.feeds import feed_current_consent
 
 

@@ -4,14 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import (
-    FriendInvite,
-    Friendship,
-    Notification,
-    OutboundMessage,
-    Profile,
-    User,
-)
+from accounts.models import FriendInvite, Friendship, Notification, OutboundMessage, Profile, User
 
 
 class ProfileInline(admin.StackedInline):

@@ -8,7 +8,6 @@ log-out, so a stolen refresh token stops working once the real app refreshes.
 from __future__ import annotations
 
 from django.utils.translation import gettext, gettext_noop
-from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -17,6 +16,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts.api.schema import auth as schema
 from accounts.api.serializers.users import (
     LogoutInputSerializer,
     MeSerializer,
@@ -58,24 +58,7 @@ class RegisterApi(AuthThrottleMixin, APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(
-        request=RegisterInputSerializer,
-        responses={201: MeSerializer},
-        examples=[
-            OpenApiExample(
-                "Register",
-                value={
-                    "email": "sanne@example.nl",
-                    "password": "groene-trein-2026",
-                    "display_name": "Sanne",
-                    "locale": "nl",
-                    "time_zone": "Europe/Amsterdam",
-                },
-                request_only=True,
-            )
-        ],
-        summary="Create a consumer account",
-    )
+    @schema.REGISTER_POST
     def post(self, request) -> Response:
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -101,7 +84,7 @@ class RefreshApi(AuthThrottleMixin, TokenRefreshView):
 
 
 class LogoutApi(APIView):
-    @extend_schema(request=LogoutInputSerializer, responses={205: None}, summary="Log out")
+    @schema.LOGOUT_POST
     def post(self, request) -> Response:
         data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

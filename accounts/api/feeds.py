@@ -5,15 +5,11 @@ from __future__ import annotations
 import logging
 
 from django.utils.translation import gettext
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    extend_schema,
-)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.schema import feeds as schema
 from accounts.api.serializers.feeds import (
     ConsentInputSerializer,
     ConsentSerializer,
@@ -39,8 +35,6 @@ from core.api import error_response
 
 logger = logging.getLogger(__name__)
 
-CONSENT_EXAMPLE = {"scopes": ["transactions"], "purpose_accepted": True}
-
 
 def consent_required(request, errors: dict | list | str) -> Response:
     return error_response(
@@ -59,49 +53,11 @@ def consent_required(request, errors: dict | list | str) -> Response:
 
 
 class FeedListCreateApi(APIView):
-    @extend_schema(responses=FeedSerializer(many=True), summary="Your linked feeds")
+    @schema.FEED_LIST_CREATE_GET
     def get(self, request) -> Response:
         return Response(FeedSerializer(feed_list_for_user(user=request.user), many=True).data)
 
-    @extend_schema(
-        request=FeedLinkInputSerializer,
-        responses={
-            201: FeedSerializer,
-            400: OpenApiResponse(description="Missing or incomplete consent, or bad input."),
-            409: OpenApiResponse(description="This account is linked already."),
-        },
-        summary="Link a bank feed, with explicit consent",
-        description=(
-            "Show the user the purpose text (returned with every `consent_required` error and "
-            "on each feed's consent) and send `consent` only after they accept it. Nothing is "
-            "pre-ticked: without `consent.scopes` and `consent.purpose_accepted: true` the "
-            "answer is 400. Consent lasts `CANOPY_CONSENT_DAYS` (180 days; 90 for UK "
-            "accounts). Sandbox feeds start their first sync right away. Plaid feeds are "
-            "linked through Plaid Link instead (`/api/v1/feeds/plaid/link-token`, then "
-            "`/api/v1/feeds/plaid/exchange`): `provider: plaid` here is a 400."
-        ),
-        examples=[
-            OpenApiExample(
-                "Sandbox bank",
-                value={
-                    "provider": "sandbox",
-                    "display_name": "Betaalrekening",
-                    "consent": CONSENT_EXAMPLE,
-                },
-                request_only=True,
-            ),
-            OpenApiExample(
-                "File uploads",
-                value={
-                    "provider": "file",
-                    "account_ref": "NL91ABNA0417164300",
-                    "display_name": "ABN AMRO",
-                    "consent": CONSENT_EXAMPLE,
-                },
-                request_only=True,
-            ),
-        ],
-    )
+    @schema.FEED_LIST_CREATE_POST
     def post(self, request) -> Response:
         data = FeedLinkInputSerializer(data=request.data)
         if not data.is_valid():
@@ -142,23 +98,11 @@ class FeedListCreateApi(APIView):
 
 
 class FeedDetailApi(APIView):
-    @extend_schema(responses=FeedSerializer, summary="One of your feeds")
+    @schema.FEED_DETAIL_GET
     def get(self, request, feed_id: int) -> Response:
         return Response(FeedSerializer(feed_get_for_user(user=request.user, feed_id=feed_id)).data)
 
-    @extend_schema(
-        responses=RevocationSerializer,
-        summary="Revoke a feed: stop imports and erase its personal data",
-        description=(
-            "Stops every import into the feed at once and revokes its consent. Each of the "
-            "feed's transactions loses what the bank sent about it (raw payload, description, "
-            "merchant name and id, normalised merchant, MCC, category); the amount, currency, "
-            "dates, status and the green energy already earned stay. The answer lists both. "
-            "A feed linked through Plaid Link also has its item removed at Plaid, after the "
-            "answer and without waiting for Plaid; its stored access token is erased once "
-            "Plaid confirms."
-        ),
-    )
+    @schema.FEED_DETAIL_DELETE
     def delete(self, request, feed_id: int) -> Response:
         feed = feed_get_for_user(user=request.user, feed_id=feed_id)
         result = feed_revoke(feed=feed)
@@ -181,19 +125,7 @@ class FeedDetailApi(APIView):
 
 
 class FeedConsentApi(APIView):
-    @extend_schema(
-        request=ConsentInputSerializer,
-        responses={
-            201: ConsentSerializer,
-            400: OpenApiResponse(description="Consent missing."),
-            409: OpenApiResponse(
-                description="A revoked Plaid feed: its bank link was removed; link it again "
-                "through Plaid Link."
-            ),
-        },
-        examples=[OpenApiExample("Renew", value=CONSENT_EXAMPLE, request_only=True)],
-        summary="Renew consent (after a nudge, expiry or revocation): the feed is active again",
-    )
+    @schema.FEED_CONSENT_POST
     def post(self, request, feed_id: int) -> Response:
         feed = feed_get_for_user(user=request.user, feed_id=feed_id)
         data = ConsentInputSerializer(data=request.data)
@@ -212,7 +144,7 @@ class FeedImportListApi(generics.ListAPIView):
     serializer_class = ImportBatchSerializer
     filter_backends: list = []
 
-    @extend_schema(summary="The imports into one of your feeds, newest first")
+    @schema.FEED_IMPORT_LIST_GET
     def get(self, request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 

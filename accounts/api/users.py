@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.schema import users as schema
 from accounts.api.serializers.users import MeSerializer, PasswordChangeInputSerializer
 from accounts.services.users import password_change, profile_for, profile_update
 from core.api import error_response
@@ -16,11 +16,11 @@ from core.api import error_response
 class MeApi(APIView):
     """GET and PATCH; ``privacy.api.erasure.MeApi`` adds DELETE (it is the one routed)."""
 
-    @extend_schema(responses=MeSerializer, summary="The signed-in user")
+    @schema.ME_GET
     def get(self, request) -> Response:
         return Response(MeSerializer.represent(request.user, profile_for(request.user)))
 
-    @extend_schema(request=MeSerializer, responses=MeSerializer, summary="Change your profile")
+    @schema.ME_PATCH
     def patch(self, request) -> Response:
         data = MeSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -29,9 +29,7 @@ class MeApi(APIView):
 
 
 class PasswordChangeApi(APIView):
-    @extend_schema(
-        request=PasswordChangeInputSerializer, responses={204: None}, summary="Change password"
-    )
+    @schema.PASSWORD_CHANGE_POST
     def post(self, request) -> Response:
         data = PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -5,17 +5,12 @@ from __future__ import annotations
 import json
 
 from django.utils.translation import gettext
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    inline_serializer,
-)
-from rest_framework import permissions, serializers, status
+from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.api.schema import webhooks as schema
 from accounts.integrations.providers import PULLED_PROVIDERS
 from accounts.integrations.webhooks import WebhookRejected, webhook_verify
 from accounts.services.feed_sync import DeliveryReplayed, webhook_delivery_accept
@@ -31,41 +26,7 @@ class FeedWebhookApi(APIView):
     throttle_scope = "webhook"
     parser_classes: list = []  # the raw body is verified and parsed here, not by DRF
 
-    @extend_schema(
-        request=inline_serializer(
-            "FeedWebhookInput",
-            {
-                "account_ref": serializers.CharField(required=False),
-                "item_id": serializers.CharField(required=False),
-                "account_refs": serializers.ListField(
-                    child=serializers.CharField(), required=False
-                ),
-            },
-        ),
-        parameters=[
-            OpenApiParameter("X-Canopy-Timestamp", str, OpenApiParameter.HEADER, required=True),
-            OpenApiParameter(
-                "X-Canopy-Signature",
-                str,
-                OpenApiParameter.HEADER,
-                required=True,
-                description='"sha256=" + hex HMAC-SHA256 of "{timestamp}.{raw body}"',
-            ),
-            OpenApiParameter("X-Canopy-Delivery", str, OpenApiParameter.HEADER, required=True),
-        ],
-        responses={
-            202: inline_serializer(
-                "FeedWebhookAccepted",
-                {"feeds": serializers.ListField(child=serializers.IntegerField())},
-            ),
-            400: OpenApiResponse(description="No delivery id, or the body is not JSON."),
-            401: OpenApiResponse(description="Bad signature, or timestamp older than 5 min."),
-            404: OpenApiResponse(description="Unknown provider, or no active feed matches."),
-            409: OpenApiResponse(description="This delivery id was accepted before."),
-        },
-        summary="Aggregator webhook: new transactions are available",
-        auth=[],
-    )
+    @schema.FEED_WEBHOOK_POST
     def post(self, request, provider: str) -> Response:
         if provider not in PULLED_PROVIDERS:
             return error_response(gettext("Unknown provider."), code="not_found", status_code=404)

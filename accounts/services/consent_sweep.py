@@ -11,12 +11,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.models import (
-    Consent,
-    LinkedFeed,
-    Notification,
-    Profile,
-)
+from accounts.models import Consent, LinkedFeed, Notification, Profile
 from accounts.services.notifications import notification_dispatch
 
 # --------------------------------------------------------------------------------------------

@@ -18,11 +18,7 @@ from accounts.integrations.providers import (
     provider_for,
 )
 from accounts.integrations.sources.base import SourceError
-from accounts.models import (
-    ImportBatch,
-    LinkedFeed,
-    WebhookDelivery,
-)
+from accounts.models import ImportBatch, LinkedFeed, WebhookDelivery
 from accounts.services.crypto import digest
 from accounts.services.importing import feed_import_check, transactions_import
 

@@ -17,9 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.integrations.providers import (
-    PULLED_PROVIDERS,
-)
+from accounts.integrations.providers import PULLED_PROVIDERS
 from accounts.models import (
     Consent,
     ImportBatch,

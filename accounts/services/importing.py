@@ -15,18 +15,10 @@ from typing import BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.integrations.sources.base import (
-    SourceError,
-    SourceItem,
-)
+from accounts.integrations.sources.base import SourceError, SourceItem
 from accounts.integrations.sources.registry import detect_format, get_source
 from accounts.models import Consent, ImportBatch, LinkedFeed
-from accounts.services.import_merge import (
-    SNAPSHOT_FORMATS,
-    _ItemReader,
-    _merge,
-    _staging_rows,
-)
+from accounts.services.import_merge import SNAPSHOT_FORMATS, _ItemReader, _merge, _staging_rows
 
 logger = logging.getLogger(__name__)
 

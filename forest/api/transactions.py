@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import (
-    extend_schema,
-)
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 
