@@ -14,8 +14,7 @@ from core.api import error_response
 
 
 class MeApi(APIView):
-    """GET and PATCH; ``privacy.api.erasure.MeApi`` adds DELETE (it is the one routed)."""
-
+    # GET and PATCH; privacy.api.erasure.MeApi adds DELETE and is the one routed.
     @schema.ME_GET
     def get(self, request) -> Response:
         return Response(MeSerializer.represent(request.user, profile_for(request.user)))

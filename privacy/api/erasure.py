@@ -24,8 +24,8 @@ class AccountDeleteThrottle(SimpleRateThrottle):
 
 
 class MeApi(AccountsMeApi):
-    """The accounts app's GET and PATCH /me, and DELETE: the erasure across every app."""
-
+    # The accounts app's GET and PATCH /me, and DELETE: the erasure across every app. (A comment,
+    # not a docstring: drf-spectacular would publish it as every operation's description.)
     schema = api_schema.DeleteWithBodySchema()
 
     def get_throttles(self):
