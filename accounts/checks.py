@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 @register()
 def field_encryption_key_check(app_configs, **kwargs) -> list[Error]:
-    from accounts.crypto import _fernet, encryption_keys
+    from accounts.services.crypto import _fernet, encryption_keys
 
     try:
         _fernet(tuple(encryption_keys()))

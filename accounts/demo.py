@@ -1,4 +1,4 @@
-"""Demo data beyond accounts: each feature adds its part here so `seed_demo` stays one command."""
+"""The accounts app's demo hook (run by the demo app's `seed_demo`): the consumer's sandbox bank."""
 
 from __future__ import annotations
 
@@ -8,20 +8,18 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.feeds import consent_renew, feed_link, feed_sync
-from accounts.importing import FeedNotImportable, feed_import_check
+from accounts.integrations.providers import SANDBOX_HISTORY_DAYS
 from accounts.models import Consent, LinkedFeed, Provider, Transaction
-from accounts.providers import SANDBOX_HISTORY_DAYS
+from accounts.services.feed_sync import feed_sync
+from accounts.services.feeds import consent_renew, feed_link
+from accounts.services.importing import FeedNotImportable, feed_import_check
 
 DEMO_SANDBOX_ACCOUNT = "sandbox-demo-sanne"
 
 
-def seed_demo_extras(*, users: dict, sponsor) -> Iterator[str]:
-    """Yield progress lines while creating the demo's feeds, rules and forests."""
+def seed_demo(*, users: dict, **context) -> Iterator[str]:
+    """Yield progress lines while linking the demo consumer's sandbox bank feed."""
     yield from _seed_demo_feed(users["consumer"])
-    from partners.demo import seed_demo_forests
-
-    yield from seed_demo_forests(sponsor=sponsor)
 
 
 def _seed_demo_feed(consumer) -> Iterator[str]:

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from accounts.notifications import TOPIC_LABELS, topic_unsubscribe, unsubscribe_read
+from accounts.services.notifications import TOPIC_LABELS, topic_unsubscribe, unsubscribe_read
 
 
 @csrf_exempt  # the signed token is the authority; mail clients POST without a CSRF token

@@ -4,7 +4,8 @@
         .venv/bin/python benchmarks/import_bench.py [--n 200000] [--keep]
 
 Creates a scratch database next to the one in DATABASE_URL (``<name>_importbench_<pid>``),
-migrates it, writes N sandbox transactions (``accounts.sandbox.generate_transactions``) as a
+migrates it, writes N sandbox transactions
+(``accounts.integrations.sandbox_bulk.generate_transactions``) as a
 Canopy CSV file and measures, in the same run:
 
 * the importer: ``transactions_import`` of the file into one feed (CSV parsing, normalisation,
@@ -66,7 +67,7 @@ def scratch_url(url: str) -> tuple[str, str, str]:
 
 
 def write_csv(path: Path, n: int) -> None:
-    from accounts.sandbox import generate_transactions
+    from accounts.integrations.sandbox_bulk import generate_transactions
 
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -96,9 +97,9 @@ def bench_import(path: Path, n: int) -> tuple[float, dict]:
 
     from django.utils import timezone
 
-    from accounts.importing import transactions_import
+    from accounts.integrations.sources.registry import get_source
     from accounts.models import Consent, LinkedFeed, User
-    from accounts.sources.registry import get_source
+    from accounts.services.importing import transactions_import
 
     user = User.objects.create_user(email="bench@example.nl", password=None)
     feed = LinkedFeed.objects.create(user=user, provider="file", account_ref="bench")
@@ -176,8 +177,8 @@ def bench_copy_rows(path: Path, *, stored: bool) -> float:
 
     from django.db import connection
 
+    from accounts.integrations.sources.registry import get_source
     from accounts.normalise import normalise_merchant
-    from accounts.sources.registry import get_source
 
     table = "bench_stored" if stored else "bench_rows"
     extra = (

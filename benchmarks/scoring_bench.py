@@ -4,7 +4,8 @@
         python benchmarks/scoring_bench.py --n 1000000
 
 Creates a scratch database (``<name>_scoring_bench``), migrates it, loads users, feeds and N
-booked transactions with COPY (a realistic merchant mix from ``accounts.sandbox``), then runs
+booked transactions with COPY (a realistic merchant mix from
+``accounts.integrations.sandbox_bulk``), then runs
 the real nightly job (classification, caps, campaigns, drops, ledger) chunk by chunk, in one
 process or in ``--workers`` processes as Celery workers would. The ceiling is a plain
 ``INSERT … SELECT`` copy of the same rows into a bare table, in the same run.
@@ -98,7 +99,7 @@ def load(
     from django.core.management import call_command
     from django.db import connection
 
-    from accounts.sandbox import generate_transactions
+    from accounts.integrations.sandbox_bulk import generate_transactions
 
     call_command("migrate", verbosity=0)
     start = date(2026, 10, 1)

@@ -8,6 +8,7 @@ from config.health import healthz, readyz
 from core.api import api_not_found
 
 api_v1 = [
+    path("", include("privacy.api.urls")),  # before accounts: /me with DELETE
     path("", include("accounts.api.urls")),
     path("", include("forest.api.urls")),
     path("", include("partners.api.urls")),

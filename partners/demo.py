@@ -1,4 +1,5 @@
-"""Demo forests for `seed_demo`: the demo sponsor's brand forest, its partner and budget."""
+"""The partners app's demo hook (run by the demo app's `seed_demo`): the demo sponsor's brand
+forest, its planting partner and budget."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ DEMO_SPECIES = ["hazelaar", "ruwe-berk", "zwarte-els", "zomereik"]
 DEMO_TOPUP = Decimal("500.00")
 DEMO_PRICE = Decimal("1.00")
 DEMO_CAPACITY = 1_000
+
+
+def seed_demo(*, sponsor: Sponsor, **context) -> Iterator[str]:
+    yield from seed_demo_forests(sponsor=sponsor)
 
 
 def seed_demo_forests(*, sponsor: Sponsor) -> Iterator[str]:

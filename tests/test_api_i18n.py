@@ -11,7 +11,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
-from accounts.feeds import feed_revoke
+from accounts.services.feeds import feed_revoke
 from forest.models import EnergyDrop
 from forest.models.trees import Team, TeamMembership
 from forest.services.energy import ledger_audit

@@ -15,7 +15,7 @@ import time_machine
 from django.utils import timezone
 from PIL import Image, ImageStat
 
-from accounts.importing import transactions_import
+from accounts.services.importing import transactions_import
 from forest.models import EnergyDrop
 from partners.models import PlantingOrder
 from partners.services.planting_orders import planting_orders_submit

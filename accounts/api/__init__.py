@@ -1,0 +1,1 @@
+"""The accounts REST API: one module per topic, serializers in ``serializers``."""

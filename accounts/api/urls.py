@@ -1,47 +1,42 @@
 from django.urls import path
 
-from accounts.api import auth_views, feed_views, friend_views, plaid_views, views
+from accounts.api import auth, feeds, friends, notifications, plaid, uploads, users, webhooks
 
 urlpatterns = [
-    path("auth/register", auth_views.RegisterApi.as_view(), name="auth-register"),
-    path("auth/token", auth_views.LoginApi.as_view(), name="auth-token"),
-    path("auth/token/refresh", auth_views.RefreshApi.as_view(), name="auth-token-refresh"),
-    path("auth/logout", auth_views.LogoutApi.as_view(), name="auth-logout"),
-    path("me", views.MeApi.as_view(), name="me"),
-    path("me/export", views.MeExportApi.as_view(), name="me-export"),
-    path("me/password", views.PasswordChangeApi.as_view(), name="me-password"),
-    path("me/notifications", views.NotificationListApi.as_view(), name="me-notifications"),
+    path("auth/register", auth.RegisterApi.as_view(), name="auth-register"),
+    path("auth/token", auth.LoginApi.as_view(), name="auth-token"),
+    path("auth/token/refresh", auth.RefreshApi.as_view(), name="auth-token-refresh"),
+    path("auth/logout", auth.LogoutApi.as_view(), name="auth-logout"),
+    # me (GET, PATCH, DELETE) and me/export: privacy.api.urls, as DELETE erases across apps
+    path("me/password", users.PasswordChangeApi.as_view(), name="me-password"),
+    path("me/notifications", notifications.NotificationListApi.as_view(), name="me-notifications"),
     path(
         "me/notification-preferences",
-        views.NotificationPreferencesApi.as_view(),
+        notifications.NotificationPreferencesApi.as_view(),
         name="me-notification-preferences",
     ),
     # Friends (their forests, stealing, watering and the leaderboard: forest.api.urls)
-    path("friends", friend_views.FriendListApi.as_view(), name="friends"),
-    path("friends/invite", friend_views.FriendInviteApi.as_view(), name="friends-invite"),
-    path("friends/accept", friend_views.FriendAcceptApi.as_view(), name="friends-accept"),
-    path("friends/<int:user_id>", friend_views.FriendDetailApi.as_view(), name="friend-detail"),
+    path("friends", friends.FriendListApi.as_view(), name="friends"),
+    path("friends/invite", friends.FriendInviteApi.as_view(), name="friends-invite"),
+    path("friends/accept", friends.FriendAcceptApi.as_view(), name="friends-accept"),
+    path("friends/<int:user_id>", friends.FriendDetailApi.as_view(), name="friend-detail"),
     # Linked feeds
-    path("feeds", feed_views.FeedListCreateApi.as_view(), name="feeds"),
-    path("feeds/csv-template", feed_views.CsvTemplateApi.as_view(), name="feeds-csv-template"),
+    path("feeds", feeds.FeedListCreateApi.as_view(), name="feeds"),
+    path("feeds/csv-template", uploads.CsvTemplateApi.as_view(), name="feeds-csv-template"),
     path(
         "feeds/plaid/link-token",
-        plaid_views.PlaidLinkTokenApi.as_view(),
+        plaid.PlaidLinkTokenApi.as_view(),
         name="feeds-plaid-link-token",
     ),
-    path(
-        "feeds/plaid/exchange", plaid_views.PlaidExchangeApi.as_view(), name="feeds-plaid-exchange"
-    ),
-    path("feeds/<int:feed_id>", feed_views.FeedDetailApi.as_view(), name="feed-detail"),
-    path("feeds/<int:feed_id>/consent", feed_views.FeedConsentApi.as_view(), name="feed-consent"),
-    path("feeds/<int:feed_id>/uploads", feed_views.FeedUploadApi.as_view(), name="feed-uploads"),
-    path(
-        "feeds/<int:feed_id>/imports", feed_views.FeedImportListApi.as_view(), name="feed-imports"
-    ),
+    path("feeds/plaid/exchange", plaid.PlaidExchangeApi.as_view(), name="feeds-plaid-exchange"),
+    path("feeds/<int:feed_id>", feeds.FeedDetailApi.as_view(), name="feed-detail"),
+    path("feeds/<int:feed_id>/consent", feeds.FeedConsentApi.as_view(), name="feed-consent"),
+    path("feeds/<int:feed_id>/uploads", uploads.FeedUploadApi.as_view(), name="feed-uploads"),
+    path("feeds/<int:feed_id>/imports", feeds.FeedImportListApi.as_view(), name="feed-imports"),
     path(
         "webhooks/feeds/<str:provider>",
-        feed_views.FeedWebhookApi.as_view(),
+        webhooks.FeedWebhookApi.as_view(),
         name="feed-webhook",
     ),
-    path("transactions", feed_views.TransactionListApi.as_view(), name="transactions"),
+    # transactions (each with its green action): forest.api.urls
 ]

@@ -4,10 +4,16 @@ from accounts.models.feeds import Consent, ImportBatch, LinkedFeed, LinkedFeedQu
 from accounts.models.friends import FriendInvite, Friendship, FriendshipQuerySet
 from accounts.models.inbox import Notification, OutboundMessage
 from accounts.models.plaid import PlaidItem
-from accounts.models.transactions import Transaction, TransactionQuerySet, WebhookDelivery
+from accounts.models.transactions import (
+    TRANSACTION_BANK_FIELDS,
+    Transaction,
+    TransactionQuerySet,
+    WebhookDelivery,
+)
 from accounts.models.users import Profile, User, UserManager, validate_time_zone
 
 __all__ = [
+    "TRANSACTION_BANK_FIELDS",
     "Consent",
     "FriendInvite",
     "Friendship",

@@ -13,7 +13,7 @@ class PlaidItem(TimeStampedModel):
     """The Plaid item behind a feed linked through Plaid Link: its access token, encrypted.
 
     ``access_token_ciphertext`` and ``item_id_ciphertext`` hold Fernet tokens
-    (``accounts.crypto``), never the plaintext; they are decrypted only by the adapter that
+    (``accounts.services.crypto``), never the plaintext; they are decrypted only by the adapter that
     sends them to Plaid. Revoking the feed asks Plaid to remove the item; once Plaid confirms,
     both are erased ("").
     """
@@ -64,19 +64,19 @@ class PlaidItem(TimeStampedModel):
         return f"Plaid item of {self.feed}"
 
     def set_secrets(self, *, access_token: str, item_id: str) -> None:
-        from accounts.crypto import digest, encrypt
+        from accounts.services.crypto import digest, encrypt
 
         self.access_token_ciphertext = encrypt(access_token)
         self.item_id_ciphertext = encrypt(item_id)
         self.item_id_sha256 = digest(item_id) if item_id else ""
 
     def access_token(self) -> str:
-        from accounts.crypto import decrypt
+        from accounts.services.crypto import decrypt
 
         return decrypt(self.access_token_ciphertext)
 
     def item_id(self) -> str:
-        from accounts.crypto import decrypt
+        from accounts.services.crypto import decrypt
 
         return decrypt(self.item_id_ciphertext)
 

@@ -8,6 +8,21 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models.feeds import ImportBatch, LinkedFeed, Provider
 from accounts.models.users import User
 
+# The columns a bank gives for a transaction, in ``NormalisedTransaction``'s order after its id:
+# what sources parse, imports write, the sandbox generates, the API lists and the export shows.
+TRANSACTION_BANK_FIELDS = (
+    "status",
+    "amount",
+    "currency",
+    "booking_date",
+    "transaction_date",
+    "merchant_name",
+    "merchant_id",
+    "mcc",
+    "provider_category",
+    "description",
+)
+
 
 class TransactionQuerySet(models.QuerySet["Transaction"]):
     def for_user(self, user) -> TransactionQuerySet:

@@ -85,7 +85,7 @@ class Profile(TimeStampedModel):
     )
     # Friends may take a share of ripe drops unless the user opts out (Ant Forest "steal").
     steal_opt_out = models.BooleanField(default=False, verbose_name=_("steal opt out"))
-    # Notification preferences (accounts.notifications). The inbox is always on; consent
+    # Notification preferences (accounts.services.notifications). The inbox is always on; consent
     # reminders always go by e-mail (legally required); sponsor news needs an opt-in (ePrivacy).
     email_enabled = models.BooleanField(default=True, verbose_name=_("e-mail enabled"))
     push_enabled = models.BooleanField(default=True, verbose_name=_("push enabled"))

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "catalogue",
     "forest",
     "partners",
+    "privacy",
+    "demo",
 ]
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "partners:login"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forest.api import achievements, energy, social, team_invitations, teams, trees
+from forest.api import achievements, energy, social, team_invitations, teams, transactions, trees
 
 urlpatterns = [
     path("forest", energy.ForestHomeApi.as_view(), name="forest-home"),
@@ -61,4 +61,5 @@ urlpatterns = [
         trees.TreeCertificatePngApi.as_view(),
         name="tree-certificate-png",
     ),
+    path("transactions", transactions.TransactionListApi.as_view(), name="transactions"),
 ]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
-
+from accounts.selectors.users import public_holder_name
 from forest.integrations.imaging import format_coordinates
 from forest.models import Certificate
 from forest.planting import planting
@@ -28,19 +27,6 @@ def certificate_for_owner(*, user_id: int, tree_id: int) -> Certificate | None:
 
 def certificate_by_number(number: str) -> Certificate | None:
     return Certificate.objects.select_related(*_RELATED).filter(number=number).first()
-
-
-def public_holder_name(user) -> str:
-    """Display name, else first name: never the e-mail address or the surname.
-
-    A member who deleted their account (or was deactivated) is anonymous: their planted trees
-    and certificates stay, naming "A Canopy member" (accounts.erasure).
-    """
-    if not user.is_active:
-        return gettext("A Canopy member")
-    profile = getattr(user, "profile", None)
-    name = (profile.display_name if profile else "") or user.first_name
-    return name.strip() or gettext("A Canopy member")
 
 
 def holder_names(tree) -> list[str]:

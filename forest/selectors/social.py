@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Sum
 from django.utils import timezone, translation
 
-from accounts.friends import friend_ids
+from accounts.selectors.friends import friend_ids
 from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
 from forest.services.holds import energy_hold_active
@@ -18,7 +18,7 @@ from forest.services.social import STEAL_GRACE, _require_friend, stealable_grams
 def friend_forest(*, viewer_id: int, friend_id: int, now: datetime | None = None) -> dict:
     """What a friend may see of a friend's forest: name, tree progress, ripe drops (grams
     only: not what they were earned for) and what the viewer could still take of each."""
-    from forest.selectors.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
     from forest.selectors.trees import tree_current
 
     now = now or timezone.now()
@@ -78,7 +78,7 @@ def social_activity(*, user_id: int, limit: int = 100) -> list[dict]:
     "A Canopy member"), also for people who are no longer friends."""
     from django.db.models import Q
 
-    from forest.selectors.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     transfers = (
         EnergyTransfer.objects.filter(Q(from_user_id=user_id) | Q(to_user_id=user_id))
@@ -110,7 +110,7 @@ def social_activity(*, user_id: int, limit: int = 100) -> list[dict]:
 def friends_leaderboard(*, user_id: int, now: datetime | None = None, days: int = 7) -> list[dict]:
     """The user and their friends, ranked by grams earned (scored) in the last ``days`` days,
     then trees planted. Four queries whatever the number of friends."""
-    from forest.selectors.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     now = now or timezone.now()
     ids = [user_id, *friend_ids(user_id)]

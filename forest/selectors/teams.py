@@ -6,9 +6,9 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from accounts.selectors.users import public_holder_name
 from forest.models import Tree
 from forest.models.trees import Team, TeamInvitation, TeamMembership
-from forest.selectors.certificates import public_holder_name
 from forest.services.team_invitations import _is_active_member, mask_email
 
 
@@ -69,7 +69,7 @@ def team_invitations_for_member(*, user_id: int, team_id: int) -> list[TeamInvit
 
 def invitation_row(invitation: TeamInvitation, *, viewer_id: int, now: datetime) -> dict:
     """An invitation as a member sees it. Never says whether an address has an account."""
-    from forest.selectors.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     yours = invitation.invited_by_id == viewer_id
     email = None

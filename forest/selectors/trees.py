@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db.models import Case, Q, QuerySet, Value, When
 
+from accounts.selectors.users import public_holder_name
 from catalogue.models import Species
 from forest.models import Tree
 from forest.models.trees import TreeContribution
 from forest.planting import planting
-from forest.selectors.certificates import public_holder_name
 
 
 def species_list() -> QuerySet[Species]:

@@ -27,8 +27,8 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 
-from accounts.friends import are_friends
 from accounts.models import Profile
+from accounts.selectors.friends import are_friends
 from core.timezones import local_day
 from forest.models import EnergyDrop, Tree
 
@@ -96,7 +96,7 @@ def _require_friend(user_id: int, friend_id: int) -> None:
 
 
 def _display_name(user_id: int) -> str:
-    from forest.selectors.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     user = get_user_model().objects.select_related("profile").get(pk=user_id)
     return public_holder_name(user)

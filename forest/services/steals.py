@@ -126,7 +126,7 @@ def drop_steal(
 
 def _notify_stolen(owner_id: int, locale: str, stealer_id: int, drop_id: int, grams: int) -> None:
     """One inbox message per drop (the first friend's visit), in the owner's language."""
-    from accounts.notifications import notification_dispatch
+    from accounts.services.notifications import notification_dispatch
 
     with translation.override(locale):
         notification_dispatch(

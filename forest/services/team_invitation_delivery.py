@@ -36,8 +36,8 @@ def _render(template: str, locale: str, context: dict) -> tuple[str, str]:
 def _deliver(invitation: TeamInvitation, *, token: str, inviter) -> None:
     """Inbox message now; e-mail once the invitation is committed."""
     from accounts.models import Notification
-    from accounts.notifications import notification_dispatch
-    from forest.selectors.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
+    from accounts.services.notifications import notification_dispatch
 
     context = {
         "inviter": public_holder_name(inviter),

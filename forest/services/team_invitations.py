@@ -170,7 +170,7 @@ def invite_locked(
 
     Answers the same for an address with or without an account (see the module docstring).
     """
-    from forest.selectors.certificates import public_holder_name
+    from accounts.selectors.users import public_holder_name
 
     open_invitations = list(TeamInvitation.objects.pending(now).filter(team=team))
     by_email = {i.email: i for i in open_invitations if i.email}

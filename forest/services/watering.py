@@ -109,7 +109,7 @@ def friend_water(
 
 
 def _notify_watered(giver_id: int, friend_id: int, grams: int, day: date) -> None:
-    from accounts.notifications import notification_dispatch
+    from accounts.services.notifications import notification_dispatch
 
     locale = Profile.objects.filter(user_id=friend_id).values_list("locale", flat=True).first()
     with translation.override(locale or "nl"):

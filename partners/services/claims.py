@@ -28,8 +28,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.crypto import decrypt, encrypt
 from accounts.models import User
+from accounts.services.crypto import decrypt, encrypt
 from catalogue.models import Campaign, Sponsor
 from core.locks import lock_rows, lock_user
 from core.timezones import DEFAULT_TIME_ZONE, local_day_start

@@ -9,11 +9,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from accounts.importing import transactions_import
+from accounts.integrations.sources.base import NormalisedTransaction, RemovedTransaction
+from accounts.integrations.sources.registry import detect_format, get_source
+from accounts.integrations.webhooks import webhook_signature
 from accounts.models import ImportBatch, LinkedFeed
-from accounts.sources.base import NormalisedTransaction, RemovedTransaction
-from accounts.sources.registry import detect_format, get_source
-from accounts.webhooks import webhook_signature
+from accounts.services.importing import transactions_import
 
 FIXTURES = Path(__file__).parent / "fixtures_feeds"
 WEBHOOK_SECRET = "whsec-test-0123456789abcdef"

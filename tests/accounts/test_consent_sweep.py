@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from accounts.feeds import consent_sweep
-from accounts.importing import FeedNotImportable
 from accounts.models import Consent, LinkedFeed, Notification
+from accounts.services.consent_sweep import consent_sweep
+from accounts.services.importing import FeedNotImportable
 from accounts.tasks import consent_sweep_task
 from tests.accounts.factories import ConsentFactory, LinkedFeedFactory
 from tests.accounts.feed_helpers import import_fixture
@@ -143,7 +143,7 @@ def test_one_failing_mail_does_not_stop_the_others(feed, monkeypatch):
     other = LinkedFeedFactory(
         provider="file", consent__granted_at=GRANTED, consent__expires_at=EXPIRES
     )
-    from accounts import notifications
+    from accounts.services import notifications
 
     real_send = notifications._send_email
 
@@ -152,7 +152,7 @@ def test_one_failing_mail_does_not_stop_the_others(feed, monkeypatch):
             raise ConnectionError("smtp down")
         return real_send(user, topic, subject, body)
 
-    # E-mails go out through the notification dispatch (accounts.notifications).
+    # E-mails go out through the notification dispatch (accounts.services.notifications).
     monkeypatch.setattr(notifications, "_send_email", flaky_send)
 
     with time_machine.travel(EXPIRES - timedelta(days=14), tick=False):

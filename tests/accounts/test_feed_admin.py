@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.feeds import feed_revoke
 from accounts.models import ImportBatch, Transaction
+from accounts.services.feeds import feed_revoke
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory, UserFactory
 from tests.accounts.feed_helpers import import_fixture
 

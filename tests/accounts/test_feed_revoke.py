@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.feeds import feed_revoke
-from accounts.importing import FeedNotImportable
 from accounts.models import Consent, Transaction
+from accounts.services.feeds import feed_revoke
+from accounts.services.importing import FeedNotImportable
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
 from tests.accounts.feed_helpers import import_fixture
 

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.feeds import feed_sync
-from accounts.importing import FeedNotImportable
+from accounts.integrations.plaid import PlaidProvider
+from accounts.integrations.providers import ProviderError, SandboxProvider
 from accounts.models import ImportBatch, LinkedFeed, Transaction
-from accounts.providers import PlaidProvider, ProviderError, SandboxProvider
+from accounts.services.feed_sync import feed_sync
+from accounts.services.importing import FeedNotImportable
 from accounts.tasks import feed_sync_task, feeds_pull_task
 from tests.accounts.factories import LinkedFeedFactory, PlaidItemFactory
 from tests.accounts.feed_helpers import fixture_bytes

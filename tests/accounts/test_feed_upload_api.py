@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from accounts.integrations.sources.csv_source import CSV_TEMPLATE_PATH
 from accounts.models import ImportBatch, LinkedFeed, Transaction
-from accounts.sources.csv_source import CSV_TEMPLATE_PATH
 from tests.accounts.factories import LinkedFeedFactory
 from tests.accounts.feed_helpers import fixture_bytes
 

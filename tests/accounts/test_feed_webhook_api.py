@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from accounts.integrations.webhooks import webhook_signature
 from accounts.models import ImportBatch, Transaction, WebhookDelivery
-from accounts.webhooks import webhook_signature
 from tests.accounts.factories import LinkedFeedFactory
 from tests.accounts.feed_helpers import WEBHOOK_SECRET, signed_headers
 

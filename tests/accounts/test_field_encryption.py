@@ -10,8 +10,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from accounts.checks import field_encryption_key_check
-from accounts.crypto import DecryptionFailed, decrypt, encrypt, mask
-from accounts.providers import ProviderError, stored_access_token
+from accounts.integrations.plaid import stored_access_token
+from accounts.integrations.providers import ProviderError
+from accounts.services.crypto import DecryptionFailed, decrypt, encrypt, mask
 from tests.accounts.factories import PlaidItemFactory
 from tests.test_production_settings import EXAMPLE_ENV, ROOT
 

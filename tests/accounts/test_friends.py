@@ -9,8 +9,13 @@ import time_machine
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.friends import FriendError, friend_invite_accept, friend_invite_create, hash_code
 from accounts.models import FriendInvite, Friendship
+from accounts.services.friends import (
+    FriendError,
+    friend_invite_accept,
+    friend_invite_create,
+    hash_code,
+)
 from tests.accounts.factories import UserFactory
 from tests.accounts.friend_factories import befriend
 

@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from accounts import importing
-from accounts.importing import transactions_import
 from accounts.models import ImportBatch, Transaction
+from accounts.services import import_merge as importing
+from accounts.services.importing import transactions_import
 from tests.accounts.factories import LinkedFeedFactory
 from tests.accounts.feed_helpers import import_fixture, txn
 

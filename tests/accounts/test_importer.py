@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts import importing
-from accounts.importing import FeedNotImportable, transactions_import
+from accounts.integrations.sources.base import SourceError
+from accounts.integrations.sources.csv_source import CsvSource
 from accounts.models import ImportBatch, LinkedFeed, Transaction
-from accounts.sources.base import SourceError
-from accounts.sources.csv_source import CsvSource
+from accounts.services import import_merge as importing
+from accounts.services.importing import FeedNotImportable, transactions_import
 from tests.accounts.factories import LinkedFeedFactory
 from tests.accounts.feed_helpers import fixture_bytes, import_bytes, import_fixture, removed, txn
 

@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 
 from accounts.models import Notification, OutboundMessage
-from accounts.notifications import notification_dispatch, outbound_release, quiet_hours_end
+from accounts.services.notifications import notification_dispatch, outbound_release, quiet_hours_end
 from accounts.tasks import outbound_release_task
 from tests.accounts.factories import UserFactory
 
@@ -167,7 +167,7 @@ def test_a_topic_switched_off_while_held_is_not_sent():
 
 
 def test_a_failed_release_is_tried_again(monkeypatch):
-    from accounts import notifications
+    from accounts.services import notifications
 
     user = person()
     with time_machine.travel(datetime(2026, 11, 25, 23, 0, tzinfo=UTC), tick=False):
@@ -195,7 +195,7 @@ def test_consent_sweep_nudges_wait_for_the_end_of_quiet_hours():
     expires = datetime(2026, 12, 9, 6, 0, tzinfo=UTC)
     LinkedFeedFactory(user=user, consent__granted_at=datetime(2026, 6, 12, tzinfo=UTC),
                       consent__expires_at=expires)  # fmt: skip
-    from accounts.feeds import consent_sweep
+    from accounts.services.consent_sweep import consent_sweep
 
     with time_machine.travel(datetime(2026, 11, 25, 6, 0, tzinfo=UTC), tick=False):
         assert consent_sweep().nudged_14 == 1

@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import transaction
 
 from accounts.models import OutboundMessage
-from accounts.notifications import outbound_release
+from accounts.services.notifications import outbound_release
 from tests.accounts.factories import UserFactory
 from tests.concurrency import race
 

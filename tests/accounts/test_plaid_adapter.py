@@ -7,13 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from accounts.providers import (
-    PlaidError,
-    PlaidProvider,
-    PlaidSandbox,
-    ProviderError,
-    plaid_link_adapter,
-)
+from accounts.integrations.plaid import PlaidError, PlaidProvider, PlaidSandbox, plaid_link_adapter
+from accounts.integrations.providers import ProviderError
 from tests.accounts.plaid_helpers import (
     EXCHANGED_ACCESS_TOKEN,
     EXCHANGED_ITEM_ID,

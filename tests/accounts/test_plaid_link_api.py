@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from accounts.crypto import decrypt
 from accounts.models import Consent, LinkedFeed, PlaidItem, Transaction
-from accounts.plaid_link import plaid_client_user_id
+from accounts.services.crypto import decrypt
+from accounts.services.plaid_link import plaid_client_user_id
 from tests.accounts.factories import LinkedFeedFactory, PlaidItemFactory, UserFactory
 from tests.accounts.plaid_helpers import (
     EXCHANGED_ACCESS_TOKEN,

@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 
 from accounts.models import LinkedFeed, PlaidItem
-from accounts.plaid_link import plaid_link_exchange
+from accounts.services.plaid_link import plaid_link_exchange
 from tests.accounts.factories import UserFactory
 from tests.concurrency import race
 

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from accounts import sandbox
+from accounts.integrations import sandbox_bulk as sandbox
+from accounts.integrations.sandbox import generate_plaid_sync_pages
+from accounts.integrations.sandbox_bulk import generate_transactions
+from accounts.integrations.sources.base import NormalisedTransaction
 from accounts.normalise import normalise_merchant
-from accounts.sandbox import generate_plaid_sync_pages, generate_transactions
-from accounts.sources.base import NormalisedTransaction
 from forest.rule_catalogue import CATALOGUE
 
 START = date(2026, 3, 2)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from accounts.sources.base import SourceError
-from accounts.sources.berlin_group import BerlinGroupSource, parse_payload
+from accounts.integrations.sources.base import SourceError
+from accounts.integrations.sources.berlin_group import BerlinGroupSource, parse_payload
 
 SAMPLE = Path(__file__).parent / "samples" / "gocardless_transactions.json"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from accounts.sources.base import SourceError
-from accounts.sources.camt053 import Camt053Source
+from accounts.integrations.sources.base import SourceError
+from accounts.integrations.sources.camt053 import Camt053Source
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from accounts.sources.base import SourceError
-from accounts.sources.csv_source import COLUMNS, CSV_TEMPLATE_PATH, CsvSource
+from accounts.integrations.sources.base import SourceError
+from accounts.integrations.sources.csv_source import COLUMNS, CSV_TEMPLATE_PATH, CsvSource
 
 SAMPLES = Path(__file__).parent / "samples"
 HEADER = ",".join(COLUMNS)

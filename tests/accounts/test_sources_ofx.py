@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from accounts.sources.base import NormalisedTransaction, RemovedTransaction, SourceError
-from accounts.sources.ofx import OfxSource
+from accounts.integrations.sources.base import (
+    NormalisedTransaction,
+    RemovedTransaction,
+    SourceError,
+)
+from accounts.integrations.sources.ofx import OfxSource
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from accounts.sources.base import NormalisedTransaction, RemovedTransaction, SourceError
-from accounts.sources.plaid import PlaidSource, SyncPage, parse_sync_page
+from accounts.integrations.sources.base import (
+    NormalisedTransaction,
+    RemovedTransaction,
+    SourceError,
+)
+from accounts.integrations.sources.plaid import PlaidSource, SyncPage, parse_sync_page
 
 SAMPLE = Path(__file__).parent / "samples" / "plaid_sync_page.json"
 

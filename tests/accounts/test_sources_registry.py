@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from accounts.sources.base import SourceError
-from accounts.sources.csv_source import CSV_TEMPLATE_PATH
-from accounts.sources.registry import SOURCES, detect_format, get_source
+from accounts.integrations.sources.base import SourceError
+from accounts.integrations.sources.csv_source import CSV_TEMPLATE_PATH
+from accounts.integrations.sources.registry import SOURCES, detect_format, get_source
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -128,7 +128,7 @@ def test_green_action_comes_from_the_forest(user_client, feed, monkeypatch):
     row = TransactionFactory(feed=feed)
     summary = {"action_type": "public_transport", "grams": 120}
     monkeypatch.setattr(
-        "accounts.selectors.green_action_summaries",
+        "forest.api.transactions.green_action_summaries",
         lambda ids, locale: {row.pk: summary} if row.pk in ids else {},
     )
 

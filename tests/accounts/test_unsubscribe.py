@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import Profile
-from accounts.notifications import notification_dispatch, unsubscribe_token
+from accounts.services.notifications import notification_dispatch, unsubscribe_token
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run_import(feed, items):
-    from accounts.importing import transactions_import
+    from accounts.services.importing import transactions_import
 
     return transactions_import(feed=feed, items=iter(items), source="pull", format="plaid")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.friends import friend_invite_create
+from accounts.services.friends import friend_invite_create
 from forest.models import EnergyTransfer
 from forest.services.steals import drop_steal
 from tests.accounts.factories import UserFactory

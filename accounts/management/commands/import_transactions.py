@@ -5,19 +5,15 @@ manage.py import_transactions --feed 12 statement.xml [--format camt053]
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import BinaryIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from accounts.importing import FeedNotImportable, transactions_import
+from accounts.integrations.sources.base import SourceError
 from accounts.models import ImportBatch, LinkedFeed
-from accounts.sources.base import SourceError
-from accounts.sources.registry import detect_format, get_source
-
-_HASH_CHUNK = 1024 * 1024
+from accounts.services.importing import FeedNotImportable, feed_file_import
 
 
 class _ProgressReader:
@@ -69,23 +65,10 @@ class Command(BaseCommand):
             raise CommandError(f"No feed with id {feed}.")
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
-        size = file.stat().st_size
-        sha256 = hashlib.sha256()
-        with file.open("rb") as raw:
-            head = raw.read(8192)
-            sha256.update(head)
-            for chunk in iter(lambda: raw.read(_HASH_CHUNK), b""):
-                sha256.update(chunk)
-        try:
-            format = format or detect_format(head)
-            source = get_source(format)
-        except SourceError as exc:
-            raise CommandError(str(exc)) from exc
-
         with (
             file.open("rb") as raw,
             tqdm(  # type: ignore[call-overload]  # stubs: OutputWrapper._out is the raw stream
-                total=size,
+                total=file.stat().st_size,
                 unit="B",
                 unit_scale=True,
                 desc=file.name,
@@ -94,19 +77,21 @@ class Command(BaseCommand):
             ) as bar,
         ):
             try:
-                batch = transactions_import(
+                batch = feed_file_import(
                     feed=target,
-                    items=source.parse(cast(BinaryIO, _ProgressReader(raw, bar))),
+                    file=raw,
+                    file_name=file.name,
                     source=ImportBatch.Source.COMMAND,
                     format=format,
-                    file_name=file.name,
-                    file_sha256=sha256.hexdigest(),
+                    reading=lambda stream: cast(BinaryIO, _ProgressReader(stream, bar)),
                 )
+            except SourceError as exc:
+                raise CommandError(str(exc)) from exc
             except FeedNotImportable as exc:
                 raise CommandError(exc.message) from exc
 
         summary = (
-            f"import {batch.pk} ({format}): {batch.status}; new {batch.count_new}, "
+            f"import {batch.pk} ({batch.format}): {batch.status}; new {batch.count_new}, "
             f"updated {batch.count_updated}, duplicate {batch.count_duplicate}, "
             f"removed {batch.count_removed}, rejected {batch.count_rejected} "
             f"in {batch.duration_ms} ms"

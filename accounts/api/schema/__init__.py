@@ -1,0 +1,1 @@
+"""OpenAPI decorations of the accounts API, one module per view module (``@schema.<NAME>``)."""

@@ -1,0 +1,17 @@
+"""OpenAPI decorations of accounts/api/users.py, applied there as ``@schema.<NAME>``."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+
+from accounts.api.serializers.users import MeSerializer, PasswordChangeInputSerializer
+
+ME_GET = extend_schema(responses=MeSerializer, summary="The signed-in user")
+
+ME_PATCH = extend_schema(
+    request=MeSerializer, responses=MeSerializer, summary="Change your profile"
+)
+
+PASSWORD_CHANGE_POST = extend_schema(
+    request=PasswordChangeInputSerializer, responses={204: None}, summary="Change password"
+)

@@ -1,0 +1,43 @@
+"""The signed-in user: profile and password (DELETE /me, the erasure, is ``privacy.api``)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.schema import users as schema
+from accounts.api.serializers.users import MeSerializer, PasswordChangeInputSerializer
+from accounts.services.users import password_change, profile_for, profile_update
+from core.api import error_response
+
+
+class MeApi(APIView):
+    # GET and PATCH; privacy.api.erasure.MeApi adds DELETE and is the one routed.
+    @schema.ME_GET
+    def get(self, request) -> Response:
+        return Response(MeSerializer.represent(request.user, profile_for(request.user)))
+
+    @schema.ME_PATCH
+    def patch(self, request) -> Response:
+        data = MeSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        profile = profile_update(user=request.user, **data.validated_data)
+        return Response(MeSerializer.represent(request.user, profile))
+
+
+class PasswordChangeApi(APIView):
+    @schema.PASSWORD_CHANGE_POST
+    def post(self, request) -> Response:
+        data = PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            password_change(user=request.user, **data.validated_data)
+        except ValueError:  # the only ValueError password_change raises
+            return error_response(
+                gettext("The current password is not correct."),
+                code="wrong_password",
+                status_code=400,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)

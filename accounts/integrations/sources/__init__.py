@@ -1,0 +1,1 @@
+"""Bank file and feed formats, each parsed into ``NormalisedTransaction`` items (``base``)."""

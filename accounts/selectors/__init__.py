@@ -1,0 +1,1 @@
+"""Reads of the accounts app, one module per topic, always scoped to their owner."""

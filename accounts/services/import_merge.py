@@ -1,0 +1,390 @@
+"""The transaction importer: normalised items in, rows in ``accounts_transaction`` out.
+
+One import is one database transaction. Items are read in chunks of ``CHUNK_SIZE`` and each
+chunk is written to a temporary staging table (``COPY`` on PostgreSQL, ``executemany`` on
+SQLite), then a handful of set-based statements merge the staging table into the transactions
+table:
+
+1. drop repeats of an id within the input (the last occurrence wins);
+2. ``UPDATE … FROM staging`` for rows that exist and changed (pending → booked, Plaid
+   ``modified``); a booked row is never turned back into a pending one;
+3. ``INSERT … SELECT … ON CONFLICT (feed_id, provider_txn_id) DO NOTHING`` for new rows, so
+   overlapping files and concurrent imports never create duplicates;
+4. ``removed_at`` for the ids the source removed, and for the pending rows a posted item
+   replaces (its ``pending_txn_id``);
+5. for statements (``SNAPSHOT_FORMATS``), ``removed_at`` for pending rows of the statement's
+   dates that it no longer lists.
+
+There is never a query per transaction and memory does not grow with the input: only one
+chunk of rows is held at a time. A ``SourceError`` raised while the items are read rolls
+everything back; the import is then recorded as rejected, in its own transaction, with the
+line and field the source named. The SQL is the same on PostgreSQL and SQLite (3.39+: UPDATE
+FROM, IS DISTINCT FROM, upserts).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from accounts.integrations.sources.base import (
+    NormalisedTransaction,
+    OccurrenceCounter,
+    RemovedTransaction,
+    SourceError,
+    SourceItem,
+)
+from accounts.models import TRANSACTION_BANK_FIELDS, ImportBatch, LinkedFeed
+from accounts.normalise import normalise_merchant
+
+logger = logging.getLogger(__name__)
+
+# Items per COPY / executemany round trip: large enough that round trips do not dominate,
+# small enough that a chunk of rows stays a few megabytes whatever the file size.
+CHUNK_SIZE = 5_000
+# Distinct merchant names whose normalised form is remembered; cleared when full so memory
+# stays flat on files with millions of distinct descriptions.
+_MERCHANT_CACHE_SIZE = 20_000
+
+_VALID_STATUSES = frozenset({"pending", "booked"})
+# Formats whose files list every pending item of the dates they cover, so a pending row of
+# those dates missing from the file is stale. Plaid pages are incremental: Plaid removes
+# pending items itself.
+SNAPSHOT_FORMATS = frozenset({"berlin_group", "camt053", "csv", "ofx"})
+
+# Staging columns, in COPY order. ``kind`` is "t" (a transaction) or "r" (a removal).
+_STAGING_COLUMNS = (
+    ("seq", "BIGINT", "INTEGER"),
+    ("kind", "CHAR(1)", "TEXT"),
+    ("provider_txn_id", "VARCHAR(128)", "TEXT"),
+    ("fingerprint", "VARCHAR(64)", "TEXT"),
+    ("pending_txn_id", "VARCHAR(128)", "TEXT"),
+    ("status", "VARCHAR(8)", "TEXT"),
+    ("amount", "NUMERIC(14, 2)", "NUMERIC"),
+    ("currency", "VARCHAR(3)", "TEXT"),
+    ("booking_date", "DATE", "DATE"),
+    ("transaction_date", "DATE", "DATE"),
+    ("merchant_name", "VARCHAR(200)", "TEXT"),
+    ("merchant_norm", "VARCHAR(200)", "TEXT"),
+    ("merchant_id", "VARCHAR(128)", "TEXT"),
+    ("mcc", "VARCHAR(4)", "TEXT"),
+    ("provider_category", "VARCHAR(128)", "TEXT"),
+    ("description", "TEXT", "TEXT"),
+    ("raw", "JSONB", "TEXT"),
+    ("is_reversal", "BOOLEAN", "BOOL"),
+)
+_COLUMN_NAMES = [name for name, _pg, _lite in _STAGING_COLUMNS]
+# Columns an import writes on an existing row that changed.
+_MERGED_COLUMNS = (
+    "fingerprint",
+    "pending_txn_id",
+    *TRANSACTION_BANK_FIELDS,
+    "merchant_norm",
+    "raw",
+    "is_reversal",
+)
+
+
+# Columns whose change makes a row "updated" rather than a duplicate. ``raw`` and
+# ``fingerprint`` are left out: the same transaction in an overlapping file carries another
+# line number in its payload and may count differently among identical items, which is not a
+# change of the transaction.
+_COMPARED_COLUMNS = tuple(c for c in _MERGED_COLUMNS if c not in {"raw", "fingerprint"})
+
+
+@dataclass(slots=True)
+class _Counts:
+    items: int = 0  # transactions read (removals not included)
+    removals: int = 0
+    new: int = 0
+    updated: int = 0
+    removed: int = 0
+
+
+class _ItemReader:
+    """Iterates the items once, counting them, and turns a source's crash into a SourceError.
+
+    Anything a parser raises while reading the input is the input's problem as far as the
+    caller is concerned (a 400, not a 500); the traceback is logged for the developers.
+    """
+
+    def __init__(self, items: Iterable[SourceItem]) -> None:
+        self._items = items
+        self.count = 0  # items read
+        self.source_failed = False  # the source raised (its bad item was never yielded)
+
+    def __iter__(self) -> Iterator[SourceItem]:
+        iterator = iter(self._items)
+        while True:
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+            except SourceError:
+                self.source_failed = True
+                raise
+            except Exception as exc:
+                self.source_failed = True
+                logger.exception("source crashed after %s items", self.count)
+                raise SourceError(
+                    f"the input could not be read ({type(exc).__name__})",
+                    line=getattr(exc, "lineno", None),
+                ) from exc
+            self.count += 1
+            yield item
+
+
+def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
+    """One staging row per item, in input order, with ids and merchant names resolved."""
+    unstable = feed.unstable_ids
+    occurrences = OccurrenceCounter() if unstable else None
+    merchant_cache: dict[str, str] = {}
+    dumps = json.dumps
+    for seq, item in enumerate(reader):
+        if isinstance(item, RemovedTransaction):
+            yield (seq, "r", item.provider_txn_id) + (None,) * (len(_STAGING_COLUMNS) - 3)
+            continue
+        if not isinstance(item, NormalisedTransaction):
+            raise SourceError(f"item {seq + 1} is not a transaction", line=None)
+        if item.status not in _VALID_STATUSES:
+            raise SourceError(f"unknown status {item.status!r}", field="status")
+        txn_id = item.provider_txn_id
+        if unstable:
+            txn_id = item.fingerprint or occurrences.fingerprint(  # type: ignore[union-attr]
+                booking_date=item.booking_date,
+                amount=item.amount,
+                currency=item.currency,
+                description=item.description,
+            )
+        if not txn_id:
+            raise SourceError(f"item {seq + 1} has no transaction id", field="provider_txn_id")
+        if (
+            len(txn_id) > 128
+            or len(item.pending_txn_id) > 128
+            or len(item.merchant_id) > 128
+            or len(item.currency) != 3
+            or len(item.mcc) > 4
+            or len(item.provider_category) > 128
+            or len(item.merchant_name) > 200
+            or len(item.fingerprint) > 64
+        ):
+            # Sources clip their values; this only keeps a source bug from becoming a 500.
+            raise SourceError(f"item {seq + 1} has a value longer than its column allows")
+        name = item.merchant_name
+        norm = merchant_cache.get(name)
+        if norm is None:
+            if len(merchant_cache) >= _MERCHANT_CACHE_SIZE:
+                merchant_cache.clear()
+            norm = merchant_cache[name] = normalise_merchant(name)[:200]
+        yield (
+            seq,
+            "t",
+            txn_id,
+            item.fingerprint,
+            item.pending_txn_id,
+            item.status,
+            str(item.amount),
+            item.currency,
+            item.booking_date.isoformat() if item.booking_date else None,
+            item.transaction_date.isoformat() if item.transaction_date else None,
+            name,
+            norm,
+            item.merchant_id,
+            item.mcc,
+            item.provider_category,
+            item.description,
+            dumps(item.raw) if item.raw is not None else None,
+            bool(item.is_reversal),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Staging and merging
+# --------------------------------------------------------------------------------------------
+
+
+def _merge(
+    *, feed: LinkedFeed, batch: ImportBatch, rows: Iterator[tuple], snapshot: bool
+) -> _Counts:
+    postgres = connection.vendor == "postgresql"
+    table = f"canopy_import_{uuid.uuid4().hex[:16]}"
+    counts = _Counts()
+    with connection.cursor() as cursor:
+        types = [(name, pg if postgres else lite) for name, pg, lite in _STAGING_COLUMNS]
+        columns_sql = ", ".join(f"{name} {kind}" for name, kind in types)
+        if postgres:
+            # ON COMMIT DROP is the safety net; the table is also dropped explicitly below,
+            # because tests (and callers inside an outer atomic block) import twice per
+            # transaction.
+            cursor.execute(f"CREATE TEMP TABLE {table} ({columns_sql}) ON COMMIT DROP")
+        else:
+            cursor.execute(f"CREATE TEMP TABLE {table} ({columns_sql})")
+        rows = _counting(rows, counts)
+        if postgres:
+            _copy_chunks_postgres(table, rows)
+            cursor.execute(f"ANALYZE {table}")  # autovacuum never analyses temp tables
+        else:
+            _insert_chunks_sqlite(table, rows)
+        cursor.execute(f"CREATE INDEX {table}_id ON {table} (provider_txn_id)")
+        # 1. Repeats within the input: the last occurrence of an id is its newest state.
+        cursor.execute(
+            f"DELETE FROM {table} WHERE kind = 't' AND EXISTS ("
+            f"SELECT 1 FROM {table} later WHERE later.kind = 't'"
+            f" AND later.provider_txn_id = {table}.provider_txn_id AND later.seq > {table}.seq)"
+        )
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        txn = "accounts_transaction"
+        # 2. Existing rows whose content changed; never booked -> pending, never a row the
+        # source removed or a revocation erased.
+        assignments = ", ".join(f"{column} = s.{column}" for column in _MERGED_COLUMNS)
+        changed = " OR ".join(
+            f"{txn}.{column} IS DISTINCT FROM s.{column}" for column in _COMPARED_COLUMNS
+        )
+        cursor.execute(
+            f"UPDATE {txn} SET {assignments}, import_batch_id = %s, updated_at = %s"
+            f" FROM {table} s"
+            f" WHERE {txn}.feed_id = %s AND s.kind = 't'"
+            f" AND {txn}.provider_txn_id = s.provider_txn_id"
+            f" AND {txn}.removed_at IS NULL AND {txn}.redacted_at IS NULL"
+            f" AND NOT ({txn}.status = 'booked' AND s.status = 'pending')"
+            f" AND ({changed})",
+            [batch.pk, now, feed.pk],
+        )
+        counts.updated = max(cursor.rowcount, 0)
+        # 3. New rows. ON CONFLICT makes overlapping and concurrent imports safe.
+        inserted = ["user_id", "feed_id", "import_batch_id", "provider", "provider_txn_id"]
+        inserted += [*_MERGED_COLUMNS, "created_at", "updated_at"]
+        selected = ", ".join(f"s.{column}" for column in ("provider_txn_id", *_MERGED_COLUMNS))
+        insert_new = (
+            f"INSERT INTO {txn} ({', '.join(inserted)})"
+            f" SELECT %s, %s, %s, %s, {selected}, %s, %s FROM {table} s"
+            f" WHERE s.kind = 't'"
+            f" ON CONFLICT (feed_id, provider_txn_id) DO NOTHING"
+        )
+        insert_params: list = [feed.user_id, feed.pk, batch.pk, feed.provider, now, now]
+        # Queue for the nightly scoring what this import booked or changed (see
+        # forest.models.ScoringQueue): new booked rows, and booked rows it updated.
+        queue_changed = (
+            f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+            f" SELECT id, user_id, 'changed', %s FROM {txn}"
+            f" WHERE feed_id = %s AND import_batch_id = %s AND updated_at = %s"
+            f" AND created_at <> %s"
+            f" AND status = 'booked'"
+            f" ON CONFLICT (transaction_id) DO NOTHING"
+        )
+        if counts.updated:
+            cursor.execute(queue_changed, [now, feed.pk, batch.pk, now, now])
+        if postgres:
+            # One statement inserts the rows and queues the booked ones.
+            cursor.execute(
+                f"WITH inserted AS ({insert_new} RETURNING id, user_id, status),"
+                f" queued AS (INSERT INTO forest_scoringqueue"
+                f" (transaction_id, user_id, reason, queued_at)"
+                f" SELECT id, user_id, 'new', %s FROM inserted WHERE status = 'booked')"
+                f" SELECT COUNT(*) FROM inserted",
+                [*insert_params, now],
+            )
+            counts.new = cursor.fetchone()[0]
+        else:
+            cursor.execute(insert_new, insert_params)
+            counts.new = max(cursor.rowcount, 0)
+            cursor.execute(
+                f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+                f" SELECT id, user_id, 'new', %s FROM {txn}"
+                f" WHERE feed_id = %s AND import_batch_id = %s AND created_at = %s"
+                f" AND status = 'booked'"
+                f" ON CONFLICT (transaction_id) DO NOTHING",
+                [now, feed.pk, batch.pk, now],
+            )
+        # 4. Removals the source sent, then pending rows that a posted item replaced.
+        if counts.removals:
+            cursor.execute(
+                f"UPDATE {txn} SET removed_at = %s, updated_at = %s"
+                f" WHERE feed_id = %s AND removed_at IS NULL AND provider_txn_id IN"
+                f" (SELECT provider_txn_id FROM {table} WHERE kind = 'r')",
+                [now, now, feed.pk],
+            )
+            counts.removed += max(cursor.rowcount, 0)
+        cursor.execute(
+            f"UPDATE {txn} SET removed_at = %s, updated_at = %s"
+            f" WHERE feed_id = %s AND removed_at IS NULL AND status = 'pending'"
+            f" AND provider_txn_id IN (SELECT pending_txn_id FROM {table}"
+            f" WHERE kind = 't' AND status = 'booked' AND pending_txn_id <> '')",
+            [now, now, feed.pk],
+        )
+        counts.removed += max(cursor.rowcount, 0)
+        if snapshot and counts.items:
+            # 5. A statement lists every pending item of its dates. A pending row of those
+            # dates that is missing now has booked under a new id (Berlin Group, camt.053
+            # and CSV do not link the two) or was voided.
+            day = "COALESCE(transaction_date, booking_date)"
+            cursor.execute(
+                f"UPDATE {txn} SET removed_at = %s, updated_at = %s"
+                f" WHERE feed_id = %s AND removed_at IS NULL AND status = 'pending'"
+                f" AND {day} >= (SELECT MIN({day}) FROM {table} WHERE kind = 't')"
+                f" AND {day} <= (SELECT MAX({day}) FROM {table} WHERE kind = 't')"
+                f" AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.kind = 't'"
+                f" AND s.provider_txn_id = {txn}.provider_txn_id)",
+                [now, now, feed.pk],
+            )
+            counts.removed += max(cursor.rowcount, 0)
+        if counts.removed:
+            # Removed rows may have earned energy: scoring reverses it.
+            cursor.execute(
+                f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+                f" SELECT id, user_id, 'removed', %s FROM {txn}"
+                f" WHERE feed_id = %s AND removed_at = %s"
+                f" ON CONFLICT (transaction_id) DO UPDATE SET reason = excluded.reason",
+                [now, feed.pk, now],
+            )
+        cursor.execute(f"DROP TABLE {table}")
+    return counts
+
+
+def _counting(rows: Iterator[tuple], counts: _Counts) -> Iterator[tuple]:
+    for row in rows:
+        if row[1] == "t":
+            counts.items += 1
+        else:
+            counts.removals += 1
+        yield row
+
+
+def _chunks(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK_SIZE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _copy_chunks_postgres(table: str, rows: Iterator[tuple]) -> None:
+    """COPY each chunk into the staging table.
+
+    A SourceError raised while a chunk is read happens before its COPY starts, so no COPY is
+    left half-open; the caller's transaction is then rolled back.
+    """
+    raw = connection.connection  # Django's psycopg connection: same session, same transaction
+    statement = f"COPY {table} ({', '.join(_COLUMN_NAMES)}) FROM STDIN"
+    with raw.cursor() as cursor:
+        for chunk in _chunks(rows):
+            with cursor.copy(statement) as copy:
+                for row in chunk:
+                    copy.write_row(row)
+
+
+def _insert_chunks_sqlite(table: str, rows: Iterator[tuple]) -> None:
+    raw = connection.connection
+    placeholders = ", ".join("?" for _ in _COLUMN_NAMES)
+    statement = f"INSERT INTO {table} ({', '.join(_COLUMN_NAMES)}) VALUES ({placeholders})"
+    for chunk in _chunks(rows):
+        raw.executemany(statement, chunk)

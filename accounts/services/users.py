@@ -1,0 +1,137 @@
+"""Writes on identity: registration, profile changes, passwords, the welcome, anonymisation."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+
+from accounts.models import Notification, Profile, User
+from accounts.selectors.users import ERASED_EMAIL_DOMAIN
+
+
+class EmailTaken(ValueError):
+    pass
+
+
+@transaction.atomic
+def user_register(
+    *, email: str, password: str, display_name: str = "", locale: str = "nl", time_zone: str = ""
+) -> User:
+    """Create a consumer with a profile and queue the welcome message."""
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken(email)
+    candidate = User(email=email)
+    validate_password(password, user=candidate)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password)
+    except IntegrityError as exc:  # two registrations racing for one address
+        raise EmailTaken(email) from exc
+    profile = Profile(user=user, display_name=display_name, locale=locale)
+    if time_zone:
+        profile.time_zone = time_zone
+    profile.full_clean(exclude=["user"])
+    profile.save()
+
+    from accounts.tasks import welcome_notification_task
+
+    transaction.on_commit(lambda: welcome_notification_task.delay(user.id))
+    return user
+
+
+def profile_for(user: User) -> Profile:
+    profile, _ = Profile.objects.get_or_create(user=user)
+    return profile
+
+
+@transaction.atomic
+def profile_update(*, user: User, **fields) -> Profile:
+    profile = profile_for(user)
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.full_clean(exclude=["user"])
+    profile.save(update_fields=[*fields, "updated_at"])
+    return profile
+
+
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password):
+        raise ValueError("The current password is not correct.")
+    validate_password(new_password, user=user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+
+
+def welcome_send(*, user: User) -> bool:
+    profile = profile_for(user)
+    if profile.locale == Profile.Locale.NL:
+        title = "Welkom bij Canopy"
+        body = (
+            "Koppel je bankrekening, kies een boom en zie hem groeien met elke groene keuze. "
+            "Als hij volgroeid is, planten we hem echt."
+        )
+    else:
+        title = "Welcome to Canopy"
+        body = (
+            "Link your bank account, choose a tree and watch it grow with every green choice. "
+            "When it is mature, we plant it for real."
+        )
+    from accounts.services.notifications import notification_dispatch
+
+    return notification_dispatch(
+        user_id=user.id,
+        topic="trees",
+        kind=Notification.Kind.WELCOME,
+        title=title,
+        body=body,
+        dedupe_key=f"welcome:{user.id}",
+    )
+
+
+def erased_email() -> str:
+    return f"deleted-{secrets.token_hex(12)}@{ERASED_EMAIL_DOMAIN}"
+
+
+def user_anonymise(*, user: User, now) -> None:
+    """The last step of an erasure (``privacy.erasure``): nothing personal stays on the row.
+
+    The e-mail becomes an undeliverable placeholder, names are cleared, the password becomes
+    unusable and the account inactive (access tokens stop working at once); the admin's
+    history stops naming the address, and friends can no longer share the user's open drops.
+    """
+    user.email = erased_email()
+    user.first_name = ""
+    user.last_name = ""
+    user.last_login = None
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.set_unusable_password()
+    user.save(
+        update_fields=[
+            "email",
+            "first_name",
+            "last_name",
+            "last_login",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "password",
+        ]
+    )
+    user.groups.clear()
+    user.user_permissions.clear()
+    # The admin's history names the user by their e-mail address (str(user)).
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr=user.email)
+    # Friends can no longer take a share of the drops still open (they expire as usual).
+    Profile.objects.filter(user=user).update(
+        display_name="", city="", steal_opt_out=True, updated_at=now
+    )

@@ -1,0 +1,49 @@
+"""DELETE /me: the user deletes their account, confirming with their password."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.api.users import MeApi as AccountsMeApi
+from core.api import error_response
+from privacy.api import schema as api_schema  # ``schema`` is DRF's view attribute here
+from privacy.api.serializers import AccountDeleteInputSerializer
+from privacy.erasure import WrongPassword, account_delete
+
+
+class AccountDeleteThrottle(SimpleRateThrottle):
+    """Password confirmations are limited like log-ins (the ``auth`` rate), per user."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": "account_delete", "ident": request.user.pk}
+
+
+class MeApi(AccountsMeApi):
+    # The accounts app's GET and PATCH /me, and DELETE: the erasure across every app. (A comment,
+    # not a docstring: drf-spectacular would publish it as every operation's description.)
+    schema = api_schema.DeleteWithBodySchema()
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method == "DELETE":
+            throttles.append(AccountDeleteThrottle())
+        return throttles
+
+    @api_schema.ME_DELETE
+    def delete(self, request) -> Response:
+        data = AccountDeleteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            account_delete(user=request.user, password=data.validated_data["password"])
+        except WrongPassword:
+            return error_response(
+                gettext("The current password is not correct."),
+                code="wrong_password",
+                status_code=400,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
