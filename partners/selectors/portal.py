@@ -7,27 +7,19 @@ assert those counts.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
-from django.conf import settings
 from django.db.models import (
-    Case,
     Count,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    When,
 )
 from django.db.models.functions import TruncWeek
 from django.http import Http404
@@ -120,7 +112,7 @@ def sponsor_tree_counts(sponsor: Sponsor) -> dict[str, int]:
     return {k: v or 0 for k, v in counts.items()}
 
 
-def _live_campaign_actions(sponsor: Sponsor) -> QuerySet[GreenAction]:
+def live_campaign_actions(sponsor: Sponsor) -> QuerySet[GreenAction]:
     return GreenAction.objects.filter(campaign__sponsor=sponsor, reversed_at__isnull=True).exclude(
         campaign_grams=0
     )
@@ -133,12 +125,12 @@ def sponsor_participants(sponsor: Sponsor) -> int:
     growers = (
         TreeContribution.objects.filter(tree__forest__sponsor=sponsor).order_by().values("user_id")
     )
-    earners = _live_campaign_actions(sponsor).order_by().values("user_id")
+    earners = live_campaign_actions(sponsor).order_by().values("user_id")
     return tree_owners.union(growers, earners).count()
 
 
 def sponsor_campaign_grams(sponsor: Sponsor) -> int:
-    total = _live_campaign_actions(sponsor).aggregate(g=Sum("campaign_grams"))["g"]
+    total = live_campaign_actions(sponsor).aggregate(g=Sum("campaign_grams"))["g"]
     return int(total or 0)
 
 
@@ -217,7 +209,7 @@ def sponsor_weekly_series(sponsor: Sponsor, *, today: date | None = None) -> lis
     )
     funded = {_as_date(w): n for w, n in funded_rows}
     gram_rows = (
-        _live_campaign_actions(sponsor)
+        live_campaign_actions(sponsor)
         .filter(booking_date__gte=first)
         .annotate(week=TruncWeek("booking_date"))
         .values("week")
@@ -298,115 +290,3 @@ def campaign_energy_by_day(campaign: Campaign) -> list[DayPoint]:
         .values_list("booking_date", "n", "g")
     )
     return [DayPoint(d, n, int(g or 0)) for d, n, g in rows]
-
-
-# --------------------------------------------------------------------------------------------
-# CSV reports (iterators: the views stream them)
-# --------------------------------------------------------------------------------------------
-
-CSV_CHUNK_SIZE = 2_000
-
-
-def participant_pseudonym(sponsor_id: int, user_id: int) -> str:
-    """A stable id for one person in one sponsor's reports, unlinkable across sponsors."""
-    key = f"{settings.SECRET_KEY}:portal-participant:{sponsor_id}".encode()
-    return hmac.new(key, str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
-
-
-TREES_CSV_HEADER = [
-    "tree_id",
-    "order_id",
-    "participant",
-    "forest",
-    "species",
-    "tree_status",
-    "matured_at",
-    "order_state",
-    "planted_at",
-    "verified_at",
-    "survival",
-    "survival_year",
-]
-
-
-def _iso(value) -> str:
-    return value.isoformat() if value else ""
-
-
-def trees_report_rows(sponsor: Sponsor) -> Iterator[list[str]]:
-    """One row per tree in the sponsor's forests, with its live (or latest) planting order."""
-    # A live order wins over cancelled ones; then the newest.
-    order = PlantingOrder.objects.filter(tree=OuterRef("pk")).order_by(
-        Case(When(state=_S.CANCELLED, then=1), default=0), "-id"
-    )
-    last_check = SurvivalCheck.objects.filter(order_id=OuterRef("order_id")).order_by("-year")
-    rows = (
-        Tree.objects.filter(forest__sponsor=sponsor)
-        .annotate(
-            order_id=Subquery(order.values("pk")[:1], output_field=IntegerField()),
-        )
-        .annotate(
-            order_state=Subquery(
-                PlantingOrder.objects.filter(pk=OuterRef("order_id")).values("state")[:1]
-            ),
-            planted_at=Subquery(
-                PlantingOrder.objects.filter(pk=OuterRef("order_id")).values("planted_at")[:1]
-            ),
-            verified_at=Subquery(
-                PlantingOrder.objects.filter(pk=OuterRef("order_id")).values("verified_at")[:1]
-            ),
-            survival_alive=Subquery(last_check.values("alive")[:1]),
-            survival_year=Subquery(last_check.values("year")[:1]),
-        )
-        .order_by("id")
-        .values_list(
-            "id",
-            "order_id",
-            "owner_id",
-            "forest__name",
-            "species__code",
-            "status",
-            "matured_at",
-            "order_state",
-            "planted_at",
-            "verified_at",
-            "survival_alive",
-            "survival_year",
-        )
-    )
-    yield TREES_CSV_HEADER
-    for row in rows.iterator(chunk_size=CSV_CHUNK_SIZE):
-        (tree_id, order_id, owner_id, forest, species, status, matured, state) = row[:8]
-        planted, verified, alive, year = row[8:]
-        survival = "" if alive is None else ("alive" if alive else "dead")
-        yield [
-            str(tree_id),
-            "" if order_id is None else str(order_id),
-            participant_pseudonym(sponsor.pk, owner_id),
-            forest,
-            species,
-            status,
-            _iso(matured),
-            state or "",
-            _iso(planted),
-            _iso(verified),
-            survival,
-            "" if year is None else str(year),
-        ]
-
-
-CAMPAIGNS_CSV_HEADER = ["campaign_id", "campaign", "day", "actions", "grams"]
-
-
-def campaigns_report_rows(sponsor: Sponsor) -> Iterator[list[str]]:
-    """Per campaign per booking day: live actions and the campaign's grams."""
-    rows = (
-        _live_campaign_actions(sponsor)
-        .values("campaign_id", "campaign__name", "booking_date")
-        .annotate(n=Count("id"), g=Sum("campaign_grams"))
-        .order_by("campaign_id", "booking_date")
-        .values_list("campaign_id", "campaign__name", "booking_date", "n", "g")
-    )
-    yield CAMPAIGNS_CSV_HEADER
-    for campaign_id, name, day, n, g in rows.iterator(chunk_size=CSV_CHUNK_SIZE):
-        yield [str(campaign_id), name, day.isoformat(), str(n), str(int(g or 0))]
