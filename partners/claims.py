@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -34,6 +34,7 @@ from django.utils.translation import gettext
 from accounts.crypto import decrypt, encrypt
 from accounts.models import User
 from catalogue.models import Campaign, Sponsor
+from core.sql import copy_rows, is_postgres, table
 from forest.models import EnergyDrop, EnergyHold
 from forest.models.energy import Account, EntryKind
 from forest.models.rules import ActionType
@@ -187,12 +188,8 @@ def _codes_insert(batch_id: int, seed: bytes, count: int) -> None:
     rows = _code_rows(batch_id, seed, count)
     if len({h for _b, h, _p in rows}) != len(rows):  # 80 bits: never, but never silently
         raise ClaimBatchError(gettext("Could not generate unique codes; please try again."))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            copy_sql = "COPY partners_claimcode (batch_id, code_hash, prefix) FROM STDIN"
-            with cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+    if is_postgres():
+        copy_rows(table(ClaimCode), ("batch_id", "code_hash", "prefix"), rows)
         return
     ClaimCode.objects.bulk_create(
         [ClaimCode(batch_id=b, code_hash=h, prefix=p) for b, h, p in rows],

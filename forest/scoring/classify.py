@@ -16,7 +16,8 @@ from itertools import pairwise
 
 from django.db.models import Q
 
-from forest.scoring.sql import ChunkSql, Dialect, adapt_params
+from core.sql import Dialect, adapt_params
+from forest.scoring.sql import ChunkSql
 
 # Open validity ends, as dates, so the lookup joins need no NULL handling.
 BEGINNING = date(1, 1, 1)

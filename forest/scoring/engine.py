@@ -29,11 +29,22 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.sql import current_dialect
 from forest.models import ScoringChunk
 from forest.scoring.campaigns import campaign_grants, campaign_requests
 from forest.scoring.classify import ESTIMATED_GRAMS, best_rule_for, rule_lookup_load
 from forest.scoring.clawbacks import refunds_claw_back, removed_reverse
-from forest.scoring.sql import ChunkSql, current_dialect
+from forest.scoring.sql import (
+    DROPS,
+    FEEDS,
+    GREEN_ACTIONS,
+    LEDGER,
+    PROFILES,
+    RATES,
+    RULES,
+    TRANSACTIONS,
+    ChunkSql,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +247,7 @@ def _claim(sql: ChunkSql, p: dict, extra: str) -> None:
         sql.run(
             f"""WITH claimed AS (
                     DELETE FROM forest_scoringqueue q
-                    USING accounts_transaction t, accounts_linkedfeed f
+                    USING {TRANSACTIONS} t, {FEEDS} f
                     WHERE {where}
                     RETURNING {STAGE_SELECT}, q.reason, t.status,
                               t.removed_at IS NOT NULL AS removed
@@ -255,7 +266,7 @@ def _claim(sql: ChunkSql, p: dict, extra: str) -> None:
         )
     else:
         # SQLite runs one writer at a time (BEGIN IMMEDIATE), so select-then-delete is safe.
-        tables = "forest_scoringqueue q, accounts_transaction t, accounts_linkedfeed f"
+        tables = f"forest_scoringqueue q, {TRANSACTIONS} t, {FEEDS} f"
         sql.run(
             f"INSERT INTO score_stage SELECT {STAGE_SELECT} FROM {tables} "
             f"WHERE {where} AND {NEW_AND_SCORABLE}",
@@ -288,21 +299,20 @@ def _stage(sql: ChunkSql) -> StageSummary:
     sql.run(
         f"""INSERT INTO score_stage
             SELECT {STAGE_SELECT} FROM score_claimed c
-            JOIN accounts_transaction t ON t.id = c.txn_id
+            JOIN {TRANSACTIONS} t ON t.id = c.txn_id
             WHERE c.status = 'booked' AND NOT c.removed
               AND COALESCE(t.booking_date, t.transaction_date) IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM forest_greenaction g
+              AND NOT EXISTS (SELECT 1 FROM {GREEN_ACTIONS} g
                               WHERE g.transaction_id = c.txn_id AND g.reversed_at IS NULL)"""
     )
-    if sql.d.postgres:
-        # The planner's guess for an unanalysed temp table is off by 50x here (it assumes wide
-        # rows), which turns the later joins into nested loops.
-        sql.run("ANALYZE score_stage (is_reversal)")
+    # The planner's guess for an unanalysed temp table is off by 50x here (it assumes wide
+    # rows), which turns the later joins into nested loops. (PostgreSQL only.)
+    sql.analyze("score_stage", "is_reversal")
     count, first, last, credits, unknown = sql.rows(
-        """SELECT COUNT(*), MIN(s.booking_date), MAX(s.booking_date),
+        f"""SELECT COUNT(*), MIN(s.booking_date), MAX(s.booking_date),
                   SUM(CASE WHEN s.amount > 0 OR s.is_reversal THEN 1 ELSE 0 END),
                   SUM(CASE WHEN fx.currency IS NULL THEN 1 ELSE 0 END)
-           FROM score_stage s LEFT JOIN forest_currencyrate fx ON fx.currency = s.currency"""
+           FROM score_stage s LEFT JOIN {RATES} fx ON fx.currency = s.currency"""
     )[0]
     return StageSummary(count, _as_date(first), _as_date(last), credits or 0, unknown or 0)
 
@@ -315,8 +325,8 @@ def _as_date(value) -> date | None:
 def _skip_unknown_currency(sql: ChunkSql, p: dict, result: ChunkResult) -> None:
     """Transactions in a currency without a rate are reported and left for a later night."""
     rows = sql.rows(
-        """SELECT s.txn_id, s.currency FROM score_stage s
-           LEFT JOIN forest_currencyrate fx ON fx.currency = s.currency
+        f"""SELECT s.txn_id, s.currency FROM score_stage s
+           LEFT JOIN {RATES} fx ON fx.currency = s.currency
            WHERE fx.currency IS NULL ORDER BY s.txn_id"""
     )
     if not rows:
@@ -328,15 +338,13 @@ def _skip_unknown_currency(sql: ChunkSql, p: dict, result: ChunkResult) -> None:
     ]
     logger.warning("scoring skipped %d transactions with unknown currencies", len(rows))
     sql.run(
-        """INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)
+        f"""INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)
            SELECT s.txn_id, s.user_id, 'new', %(now)s FROM score_stage s
-           LEFT JOIN forest_currencyrate fx ON fx.currency = s.currency
+           LEFT JOIN {RATES} fx ON fx.currency = s.currency
            WHERE fx.currency IS NULL""",
         p,
     )
-    sql.run(
-        "DELETE FROM score_stage WHERE currency NOT IN (SELECT currency FROM forest_currencyrate)"
-    )
+    sql.run(f"DELETE FROM score_stage WHERE currency NOT IN (SELECT currency FROM {RATES})")
 
 
 def _estimate_and_cap(sql: ChunkSql, p: dict) -> None:
@@ -362,11 +370,11 @@ def _estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                        {ESTIMATED_GRAMS} AS estimated,
                        r.daily_cap_grams AS daily_cap
                 FROM ({best}) s
-                JOIN forest_greenactionrule r ON r.id = s.rule_id
-                JOIN forest_currencyrate fx ON fx.currency = s.currency
+                JOIN {RULES} r ON r.id = s.rule_id
+                JOIN {RATES} fx ON fx.currency = s.currency
             ), prior AS (
                 SELECT g.user_id, g.action_type, g.booking_date, SUM(g.base_grams) AS grams
-                FROM forest_greenaction g
+                FROM {GREEN_ACTIONS} g
                 WHERE g.user_id BETWEEN %(lo)s AND %(hi)s AND g.base_grams > 0
                   AND g.reversed_at IS NULL
                   AND g.booking_date IN (SELECT DISTINCT booking_date FROM score_stage)
@@ -394,8 +402,8 @@ def _write_actions_and_drops(sql: ChunkSql, p: dict, now: datetime, result: Chun
     zones = [
         row[0]
         for row in sql.rows(
-            """SELECT DISTINCT COALESCE(pr.time_zone, %(tz)s) FROM score_award a
-               LEFT JOIN accounts_profile pr ON pr.user_id = a.user_id""",
+            f"""SELECT DISTINCT COALESCE(pr.time_zone, %(tz)s) FROM score_award a
+               LEFT JOIN {PROFILES} pr ON pr.user_id = a.user_id""",
             {"tz": DEFAULT_TZ},
         )
     ]
@@ -409,13 +417,13 @@ def _write_actions_and_drops(sql: ChunkSql, p: dict, now: datetime, result: Chun
     )
     p = {**p, "tz": DEFAULT_TZ}
     sql.run(
-        """INSERT INTO forest_energydrop (user_id, action_type, grams, remaining, status, ripe_at,
+        f"""INSERT INTO {DROPS} (user_id, action_type, grams, remaining, status, ripe_at,
                                           expires_at, chunk_id, created_at)
            SELECT a.user_id, a.action_type, SUM(a.base + a.campaign_grams),
                   SUM(a.base + a.campaign_grams), 'open', z.ripe_at, z.expires_at,
                   %(chunk)s, %(now)s
            FROM score_award a
-           LEFT JOIN accounts_profile pr ON pr.user_id = a.user_id
+           LEFT JOIN {PROFILES} pr ON pr.user_id = a.user_id
            JOIN score_tz z ON z.tz = COALESCE(pr.time_zone, %(tz)s)
            WHERE a.base + a.campaign_grams > 0
            GROUP BY a.user_id, a.action_type, z.ripe_at, z.expires_at""",
@@ -426,7 +434,7 @@ def _write_actions_and_drops(sql: ChunkSql, p: dict, now: datetime, result: Chun
         # already has one (queued as "new" twice), whose drop would hold grams no action
         # explains. The chunk is rolled back whole rather than award them.
         result.green_actions = sql.run(
-            """INSERT INTO forest_greenaction (transaction_id, user_id, rule_id, rule_version,
+            f"""INSERT INTO {GREEN_ACTIONS} (transaction_id, user_id, rule_id, rule_version,
                        campaign_id, action_type, booking_date, amount, currency, eur_amount,
                        estimated_grams, base_grams, campaign_grams, grams, drop_id, chunk_id,
                        created_at)
@@ -435,7 +443,7 @@ def _write_actions_and_drops(sql: ChunkSql, p: dict, now: datetime, result: Chun
                       a.estimated, a.base, a.campaign_grams, a.base + a.campaign_grams, d.id,
                       %(chunk)s, %(now)s
                FROM score_award a
-               LEFT JOIN forest_energydrop d ON d.chunk_id = %(chunk)s AND d.user_id = a.user_id
+               LEFT JOIN {DROPS} d ON d.chunk_id = %(chunk)s AND d.user_id = a.user_id
                     AND d.action_type = a.action_type AND a.base + a.campaign_grams > 0""",
             p,
         )
@@ -446,15 +454,15 @@ def _write_actions_and_drops(sql: ChunkSql, p: dict, now: datetime, result: Chun
 def _write_ledger(sql: ChunkSql, p: dict, result: ChunkResult) -> None:
     """An ``earn`` entry per drop and the cached balances, after the campaign grants."""
     sql.run(
-        """INSERT INTO forest_energyledgerentry (user_id, account, kind, grams, idempotency_key,
+        f"""INSERT INTO {LEDGER} (user_id, account, kind, grams, idempotency_key,
                                                  drop_id, memo, created_at)
            SELECT d.user_id, 'drops', 'earn', d.grams, 'earn:drop:' || d.id, d.id, d.action_type,
                   %(now)s
-           FROM forest_energydrop d WHERE d.chunk_id = %(chunk)s""",
+           FROM {DROPS} d WHERE d.chunk_id = %(chunk)s""",
         p,
     )
     sql.add_to_balances(
-        "SELECT d.user_id, 'drops', SUM(d.grams) FROM forest_energydrop d "
+        f"SELECT d.user_id, 'drops', SUM(d.grams) FROM {DROPS} d "
         "WHERE d.chunk_id = %(chunk)s GROUP BY d.user_id",
         p,
     )
@@ -465,9 +473,9 @@ def _write_ledger(sql: ChunkSql, p: dict, result: ChunkResult) -> None:
 
 def _awards_preview(sql: ChunkSql) -> list[dict]:
     rows = sql.rows(
-        """SELECT a.txn_id, a.user_id, a.action_type, r.code, a.estimated, a.base,
+        f"""SELECT a.txn_id, a.user_id, a.action_type, r.code, a.estimated, a.base,
                   a.campaign_grams, a.base + a.campaign_grams
-           FROM score_award a LEFT JOIN forest_greenactionrule r ON r.id = a.rule_id
+           FROM score_award a LEFT JOIN {RULES} r ON r.id = a.rule_id
            ORDER BY a.user_id, a.txn_id"""
     )
     keys = [

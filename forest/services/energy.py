@@ -15,9 +15,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.sql import adapt_params, current_dialect
 from forest.models import EnergyBalance, EnergyDrop, EnergyHold, EnergyLedgerEntry, LedgerAudit
 from forest.models.energy import Account, EntryKind
-from forest.scoring.sql import adapt_params, current_dialect
+from forest.scoring.sql import balance_upsert
 
 
 class DropNotCollectable(Exception):
@@ -77,7 +78,7 @@ def balances_add(totals: dict[tuple[int, str], int]) -> None:
     for (user_id, account), grams in sorted(totals.items()):
         params.extend([user_id, account, grams])
     with connection.cursor() as cursor:
-        cursor.execute(dialect.balance_upsert(f"SELECT * FROM (VALUES {values}) AS v"), params)
+        cursor.execute(balance_upsert(dialect, f"SELECT * FROM (VALUES {values}) AS v"), params)
 
 
 def _collect_open(user_id: int, drop_ids: list[int] | None, now: datetime) -> list[tuple[int, int]]:

@@ -31,9 +31,9 @@ from django.utils.translation import gettext as _
 
 from accounts.friends import are_friends, friend_ids
 from accounts.models import Notification, Profile
+from core.sql import adapt_params
 from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
-from forest.scoring.sql import adapt_params
 from forest.services.energy import EnergyOnHold, _move, balances_add
 
 STEAL_SHARE_PERCENT = 30  # of the drop's grams, per stealer
