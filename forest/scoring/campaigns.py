@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import F
 
+from catalogue.services.campaigns import campaign_budget_take
 from forest.scoring.sql import CAMPAIGNS, DROPS, GREEN_ACTIONS, PROFILES, RATES, USERS, ChunkSql
 
 DORMANT_DAYS = 30
@@ -137,20 +138,11 @@ def campaign_grants(sql: ChunkSql, p: dict, requests: list[tuple[int, int]]) -> 
 
     Runs after the drops and green actions are written and before the ledger entries.
     """
-    lock = " FOR UPDATE" if sql.d.postgres else ""
     short = False
     for campaign_id, requested in requests:
-        # Concurrent chunks queue here, so the budget holds; spent_grams never passes it.
-        left = sql.rows(
-            f"SELECT budget_grams - spent_grams FROM {CAMPAIGNS} WHERE id = %(id)s{lock}",
-            {"id": campaign_id},
-        )[0][0]
-        granted = max(0, min(requested, int(left)))
-        if granted:
-            sql.run(
-                f"UPDATE {CAMPAIGNS} SET spent_grams = spent_grams + %(g)s WHERE id = %(id)s",
-                {"g": granted, "id": campaign_id},
-            )
+        # catalogue takes them under the campaign's row lock, here in id order (the requests
+        # are sorted): concurrent chunks queue there and the budget holds.
+        granted = campaign_budget_take(campaign_id, requested)
         if granted < requested:
             short = True
             # What is left goes out in transaction order; the last ones get less or none.
