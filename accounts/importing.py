@@ -35,7 +35,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Consent, ImportBatch, LinkedFeed, Transaction
+from accounts.models import ChangedTransaction, Consent, ImportBatch, LinkedFeed, Transaction
 from accounts.normalise import normalise_merchant
 from accounts.sources.base import (
     NormalisedTransaction,
@@ -453,6 +453,7 @@ def _merge(
         )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         txn = table_name(Transaction)
+        outbox = table_name(ChangedTransaction)
         # 2. Existing rows whose content changed; never booked -> pending, never a row the
         # source removed or a revocation erased.
         assignments = ", ".join(f"{column} = s.{column}" for column in _MERGED_COLUMNS)
@@ -482,9 +483,9 @@ def _merge(
         )
         insert_params = [feed.user_id, feed.pk, batch.pk, feed.provider, now, now]
         # Queue for the nightly scoring what this import booked or changed (see
-        # forest.models.ScoringQueue): new booked rows, and booked rows it updated.
+        # accounts.models.ChangedTransaction): new booked rows, and booked rows it updated.
         queue_changed = (
-            f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+            f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
             f" SELECT id, user_id, 'changed', %s FROM {txn}"
             f" WHERE feed_id = %s AND import_batch_id = %s AND updated_at = %s"
             f" AND created_at <> %s"
@@ -497,7 +498,7 @@ def _merge(
             # One statement inserts the rows and queues the booked ones.
             cursor.execute(
                 f"WITH inserted AS ({insert_new} RETURNING id, user_id, status),"
-                f" queued AS (INSERT INTO forest_scoringqueue"
+                f" queued AS (INSERT INTO {outbox}"
                 f" (transaction_id, user_id, reason, queued_at)"
                 f" SELECT id, user_id, 'new', %s FROM inserted WHERE status = 'booked')"
                 f" SELECT COUNT(*) FROM inserted",
@@ -508,7 +509,7 @@ def _merge(
             cursor.execute(insert_new, insert_params)
             counts.new = max(cursor.rowcount, 0)
             cursor.execute(
-                f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+                f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
                 f" SELECT id, user_id, 'new', %s FROM {txn}"
                 f" WHERE feed_id = %s AND import_batch_id = %s AND created_at = %s"
                 f" AND status = 'booked'"
@@ -550,7 +551,7 @@ def _merge(
         if counts.removed:
             # Removed rows may have earned energy: scoring reverses it.
             cursor.execute(
-                f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+                f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
                 f" SELECT id, user_id, 'removed', %s FROM {txn}"
                 f" WHERE feed_id = %s AND removed_at = %s"
                 f" ON CONFLICT (transaction_id) DO UPDATE SET reason = excluded.reason",

@@ -16,7 +16,7 @@ def welcome_notification_task(self, user_id: int) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return  # deleted since enqueue
-    from accounts.services import welcome_send
+    from accounts.services.users import welcome_send
 
     welcome_send(user=user)
 

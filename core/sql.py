@@ -139,7 +139,11 @@ def adapt_params(params):
     return [adapt(v) for v in params]
 
 
-def _chunks(rows: Iterable[tuple], size: int | None) -> Iterator[list[tuple]]:
+def _chunks(rows: Iterable[tuple], size: int | None) -> Iterator[Iterable[tuple]]:
+    """``size`` rows at a time; without a size, all of them as they come (never in a list)."""
+    if not size:
+        yield rows
+        return
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk

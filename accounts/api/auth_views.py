@@ -18,7 +18,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.api.serializers import LogoutInputSerializer, MeSerializer, RegisterInputSerializer
-from accounts.services import EmailTaken, profile_for, user_register
+from accounts.services.users import EmailTaken, profile_for, user_register
 from core.api import error_response
 
 # djangorestframework-simplejwt ships Dutch only as nl_NL, which Django's "nl" never loads.

@@ -21,7 +21,7 @@ from accounts.api.serializers import (
 from accounts.erasure import WrongPassword, account_delete
 from accounts.export import user_export_chunks, user_export_filename
 from accounts.models import Notification
-from accounts.services import password_change, profile_for, profile_update
+from accounts.services.users import password_change, profile_for, profile_update
 from core.api import error_response
 
 

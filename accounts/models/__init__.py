@@ -3,11 +3,13 @@
 from accounts.models.feeds import Consent, ImportBatch, LinkedFeed, LinkedFeedQuerySet, Provider
 from accounts.models.friends import FriendInvite, Friendship, FriendshipQuerySet
 from accounts.models.inbox import Notification, OutboundMessage
+from accounts.models.outbox import ChangedTransaction
 from accounts.models.plaid import PlaidItem
 from accounts.models.transactions import Transaction, TransactionQuerySet, WebhookDelivery
 from accounts.models.users import Profile, User, UserManager, validate_time_zone
 
 __all__ = [
+    "ChangedTransaction",
     "Consent",
     "FriendInvite",
     "Friendship",

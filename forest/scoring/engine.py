@@ -2,7 +2,8 @@
 
 The steps, each one set-based statement over a temporary table of the chunk's rows:
 
-1. claim: the chunk's rows leave the scoring queue by ``DELETE … RETURNING`` (its row locks keep
+1. claim: the chunk's rows leave accounts' outbox of changed transactions by one
+   ``DELETE … RETURNING`` (``accounts.services.outbox.outbox_claim``; its row locks keep
    two workers on overlapping users from scoring a transaction twice); removed, changed and
    re-scored transactions have their old action reversed (``clawbacks``), booked ones without a
    live action go on to the stage;
@@ -29,6 +30,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.services.outbox import outbox_claim, outbox_put_back
 from core.sql import current_dialect
 from forest.models import ScoringChunk
 from forest.scoring.campaigns import campaign_grants, campaign_requests
@@ -220,16 +222,10 @@ STAGE_SELECT = (
     "COALESCE(t.booking_date, t.transaction_date) AS booking_date, t.mcc, t.merchant_norm, "
     "t.merchant_id, t.provider_category AS category, t.description, t.is_reversal"
 )
-# Newly booked rows go straight to the stage; the rest may have an action to reverse first.
-NEW_AND_SCORABLE = (
-    "q.reason = 'new' AND t.status = 'booked' AND t.removed_at IS NULL "
-    "AND COALESCE(t.booking_date, t.transaction_date) IS NOT NULL"
-)
-NOT_NEW = "(q.reason <> 'new' OR t.removed_at IS NOT NULL)"
 
 
 def _claim(sql: ChunkSql, p: dict, extra: str) -> None:
-    """Take this chunk's rows off the scoring queue (active feeds only; others wait)."""
+    """Take this chunk's rows off the outbox (active feeds only; others wait)."""
     sql.temp("score_stage", STAGE_COLUMNS)
     sql.temp(
         "score_claimed",
@@ -241,47 +237,28 @@ def _claim(sql: ChunkSql, p: dict, extra: str) -> None:
         "AND f.id = t.feed_id AND f.status = 'active' AND f.user_id BETWEEN %(lo)s AND %(hi)s"
         + extra
     )
-    if sql.d.postgres:
-        # DELETE ... RETURNING takes the row locks: a concurrent claim of the same rows waits,
-        # then finds them gone. A rollback puts them back.
-        sql.run(
-            f"""WITH claimed AS (
-                    DELETE FROM forest_scoringqueue q
-                    USING {TRANSACTIONS} t, {FEEDS} f
-                    WHERE {where}
-                    RETURNING {STAGE_SELECT}, q.reason, t.status,
-                              t.removed_at IS NOT NULL AS removed
-                ), staged AS (
-                    INSERT INTO score_stage
-                    SELECT txn_id, user_id, amount, currency, booking_date, mcc, merchant_norm,
-                           merchant_id, category, description, is_reversal
-                    FROM claimed
-                    WHERE reason = 'new' AND status = 'booked' AND NOT removed
-                      AND booking_date IS NOT NULL
-                )
-                INSERT INTO score_claimed
-                SELECT txn_id, user_id, status, removed, reason FROM claimed
-                WHERE reason <> 'new' OR removed""",
-            p,
-        )
-    else:
-        # SQLite runs one writer at a time (BEGIN IMMEDIATE), so select-then-delete is safe.
-        tables = f"forest_scoringqueue q, {TRANSACTIONS} t, {FEEDS} f"
-        sql.run(
-            f"INSERT INTO score_stage SELECT {STAGE_SELECT} FROM {tables} "
-            f"WHERE {where} AND {NEW_AND_SCORABLE}",
-            p,
-        )
-        sql.run(
-            f"INSERT INTO score_claimed SELECT t.id, t.user_id, t.status, "
-            f"t.removed_at IS NOT NULL, q.reason FROM {tables} WHERE {where} AND {NOT_NEW}",
-            p,
-        )
-        sql.run(
-            f"DELETE FROM forest_scoringqueue WHERE transaction_id IN "
-            f"(SELECT q.transaction_id FROM {tables} WHERE {where})",
-            p,
-        )
+    # accounts hands the rows over: one DELETE … RETURNING on PostgreSQL, whose row locks make
+    # a concurrent claim of the same rows wait, then find them gone. A rollback puts them back.
+    outbox_claim(
+        using=f"{TRANSACTIONS} t, {FEEDS} f",
+        where=where,
+        returning=f"{STAGE_SELECT}, q.reason, t.status, t.removed_at IS NOT NULL AS removed",
+        into=[
+            (
+                "score_stage",
+                "txn_id, user_id, amount, currency, booking_date, mcc, merchant_norm, "
+                "merchant_id, category, description, is_reversal",
+                "reason = 'new' AND status = 'booked' AND NOT removed AND booking_date IS NOT NULL",
+            ),
+            (
+                "score_claimed",
+                "txn_id, user_id, status, removed, reason",
+                "reason <> 'new' OR removed",
+            ),
+        ],
+        params=p,
+        execute=sql.run,
+    )
 
 
 @dataclass(frozen=True)
@@ -337,12 +314,12 @@ def _skip_unknown_currency(sql: ChunkSql, p: dict, result: ChunkResult) -> None:
         for txn_id, currency in rows[:20]
     ]
     logger.warning("scoring skipped %d transactions with unknown currencies", len(rows))
-    sql.run(
-        f"""INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)
-           SELECT s.txn_id, s.user_id, 'new', %(now)s FROM score_stage s
-           LEFT JOIN {RATES} fx ON fx.currency = s.currency
-           WHERE fx.currency IS NULL""",
+    outbox_put_back(
+        f"""SELECT s.txn_id, s.user_id, 'new', %(now)s FROM score_stage s
+            LEFT JOIN {RATES} fx ON fx.currency = s.currency
+            WHERE fx.currency IS NULL""",
         p,
+        execute=sql.run,
     )
     sql.run(f"DELETE FROM score_stage WHERE currency NOT IN (SELECT currency FROM {RATES})")
 

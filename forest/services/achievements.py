@@ -185,7 +185,7 @@ def _notify(user_ids: list[int], message: Callable[[int], tuple[str, str, str]])
     """One inbox message per user, in the user's language; ``message`` gives (title, body,
     dedupe key) and is called inside the user's language."""
     from accounts.models import Notification
-    from accounts.services import notify
+    from accounts.services.users import notify
 
     locales = _locales(user_ids)
     for user_id in user_ids:

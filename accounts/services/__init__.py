@@ -1,0 +1,1 @@
+"""Writes of the accounts app: plain functions, one module per topic."""
