@@ -6,7 +6,7 @@ from time import perf_counter
 
 from accounts.models import LinkedFeed, Profile, Transaction, User
 from catalogue.models import Campaign
-from core.sql import Dialect, adapt_params, table
+from core.sql import Dialect, adapt_params, insert_rows, table
 from forest.models import (
     CurrencyRate,
     EnergyBalance,
@@ -72,6 +72,14 @@ class ChunkSql:
     def temp(self, name: str, columns: str) -> None:
         for statement in self.d.temp_table(name, columns):
             self._execute(statement, None)
+
+    def insert_rows(self, name: str, types: list[str], rows: list[tuple]) -> None:
+        """A few hundred rows into a temp table (see ``core.sql.insert_rows``)."""
+        started = perf_counter()
+        insert_rows(self.cursor, name, types, rows)
+        if STATEMENT_TIMINGS is not None:
+            key = f"INSERT INTO {name} (rows)"
+            STATEMENT_TIMINGS[key] = STATEMENT_TIMINGS.get(key, 0.0) + perf_counter() - started
 
     def analyze(self, name: str, columns: str = "") -> None:
         for statement in self.d.analyze(name, columns):

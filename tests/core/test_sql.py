@@ -109,3 +109,25 @@ def test_copy_rows_bulk_loads_on_this_database(mocker):
     with connection.cursor() as cursor:
         for statement in d.drop_temp("core_sql_load"):
             cursor.execute(statement)
+
+
+@pytest.mark.django_db
+def test_insert_rows_loads_a_temp_table_in_one_go():
+    d = current_dialect()
+    with connection.cursor() as cursor:
+        for statement in d.temp_table("core_sql_rows", "kind VARCHAR(8), day DATE, n INTEGER"):
+            cursor.execute(statement)
+        sql.insert_rows(
+            cursor,
+            "core_sql_rows",
+            ["varchar", "date", "int"],
+            [("a", date(2026, 1, 2), 1), ("b", date(2026, 1, 3), 2)],
+        )
+        sql.insert_rows(cursor, "core_sql_rows", ["varchar", "date", "int"], [])
+        cursor.execute("SELECT kind, n FROM core_sql_rows ORDER BY n")
+        assert cursor.fetchall() == [("a", 1), ("b", 2)]
+        cursor.execute("SELECT COUNT(*) FROM core_sql_rows WHERE day = %s",
+                       adapt_params([date(2026, 1, 3)]))  # fmt: skip
+        assert cursor.fetchone()[0] == 1
+        for statement in d.drop_temp("core_sql_rows"):
+            cursor.execute(statement)
