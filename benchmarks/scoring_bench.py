@@ -31,7 +31,7 @@ import os
 import resource
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,8 +89,7 @@ def sandbox_raw(t, account_id: str) -> str:
     )
 
 
-# The night's rows; older history is not queued.
-NEW_ROWS_CREATED = datetime(2026, 11, 1, tzinfo=UTC)
+NEW_ROWS = "created_at = '2026-11-01 00:00+00'"  # the night's rows; older history is not queued
 
 
 def load(
@@ -300,7 +299,6 @@ def main() -> None:
     from django.db import connection
 
     from accounts.models import ChangedTransaction, Transaction
-    from accounts.services.outbox import outbox_add
     from core.sql import table
     from forest.models import EnergyLedgerEntry, GreenAction
     from forest.scoring.jobs import scoring_run_create, scoring_run_finish_if_done
@@ -309,7 +307,10 @@ def main() -> None:
     # The importer queues what it imports, in the same statement batch; timed apart here.
     with connection.cursor() as cur:
         t_queue = time.perf_counter()
-        outbox_add(Transaction.objects.filter(created_at=NEW_ROWS_CREATED), reason="new")
+        cur.execute(
+            f"INSERT INTO {table(ChangedTransaction)} (transaction_id, user_id, reason, queued_at) "
+            f"SELECT id, user_id, 'new', now() FROM {table(Transaction)} WHERE {NEW_ROWS}"
+        )
         queue_seconds = time.perf_counter() - t_queue
         cur.execute(f"ANALYZE {table(ChangedTransaction)}")
         if os.environ.get("BENCH_DROP_FKS"):  # experiment: what do deferred FK checks cost?
