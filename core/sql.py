@@ -112,6 +112,10 @@ class Dialect:
         schema = "pg_temp" if self.postgres else "temp"
         return [f"DROP TABLE IF EXISTS {schema}.{name}"]
 
+    def set_local(self, name: str, value: str) -> list[str]:
+        """A planner or commit setting for the rest of this transaction; SQLite has none."""
+        return [f"SET LOCAL {name} = {value}"] if self.postgres else []
+
     def analyze(self, name: str, columns: str = "") -> list[str]:
         """Statistics for a fresh temp table (autovacuum never analyses them); SQLite: none."""
         if not self.postgres:

@@ -34,7 +34,7 @@ from django.utils.translation import gettext
 from accounts.crypto import decrypt, encrypt
 from accounts.models import User
 from catalogue.models import Campaign, Sponsor
-from core.sql import copy_rows, is_postgres, table
+from core.sql import copy_rows, table
 from forest.models import EnergyDrop, EnergyHold
 from forest.models.energy import Account, EntryKind
 from forest.models.rules import ActionType
@@ -184,17 +184,12 @@ def _code_rows(batch_id: int, seed: bytes, count: int) -> list[tuple[int, str, s
 
 
 def _codes_insert(batch_id: int, seed: bytes, count: int) -> None:
-    """Hashes of every code: COPY on PostgreSQL, batched bulk_create elsewhere."""
+    """Hashes of every code: COPY on PostgreSQL, executemany elsewhere, in batches."""
     rows = _code_rows(batch_id, seed, count)
     if len({h for _b, h, _p in rows}) != len(rows):  # 80 bits: never, but never silently
         raise ClaimBatchError(gettext("Could not generate unique codes; please try again."))
-    if is_postgres():
-        copy_rows(table(ClaimCode), ("batch_id", "code_hash", "prefix"), rows)
-        return
-    ClaimCode.objects.bulk_create(
-        [ClaimCode(batch_id=b, code_hash=h, prefix=p) for b, h, p in rows],
-        batch_size=INSERT_BATCH_SIZE,
-    )
+    columns = ("batch_id", "code_hash", "prefix")
+    copy_rows(table(ClaimCode), columns, rows, chunk_size=INSERT_BATCH_SIZE)
 
 
 @dataclass(frozen=True)

@@ -118,16 +118,18 @@ def score_chunk(
                 return None
             now = timezone.now()
             with connection.cursor() as cursor:
-                if dialect.postgres:
-                    # The default 4.0 assumes spinning disks and makes the planner hash-join the
-                    # whole transactions table for a chunk that needs 2 % of it; on SSDs, index
-                    # lookups are the cheap path. Scoped to this transaction only.
-                    cursor.execute("SET LOCAL random_page_cost = 1.1")
-                    # A chunk lost in a server crash after its commit comes back whole: its
-                    # queue rows come back with it and the next run scores them again. So the
-                    # commit need not wait for the WAL flush (nothing is half-kept either way,
-                    # and any later synchronous commit, a collect say, flushes this one first).
-                    cursor.execute("SET LOCAL synchronous_commit = off")
+                # PostgreSQL only, scoped to this transaction. random_page_cost: the default 4.0
+                # assumes spinning disks and makes the planner hash-join the whole transactions
+                # table for a chunk that needs 2 % of it; on SSDs, index lookups are the cheap
+                # path. synchronous_commit: a chunk lost in a server crash after its commit comes
+                # back whole (its outbox rows come back with it and the next run scores them
+                # again), so the commit need not wait for the WAL flush (nothing is half-kept
+                # either way, and any later synchronous commit, a collect say, flushes it first).
+                for statement in [
+                    *dialect.set_local("random_page_cost", "1.1"),
+                    *dialect.set_local("synchronous_commit", "off"),
+                ]:
+                    cursor.execute(statement)
                 sql = ChunkSql(cursor, dialect)
                 _score(sql, chunk=chunk, now=now, result=result, fail_after_step=fail_after_step)
                 if dry_run:

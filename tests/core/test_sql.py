@@ -131,3 +131,8 @@ def test_insert_rows_loads_a_temp_table_in_one_go():
         assert cursor.fetchone()[0] == 1
         for statement in d.drop_temp("core_sql_rows"):
             cursor.execute(statement)
+
+
+def test_set_local_is_postgres_only():
+    assert POSTGRES.set_local("synchronous_commit", "off") == ["SET LOCAL synchronous_commit = off"]
+    assert SQLITE.set_local("synchronous_commit", "off") == []
