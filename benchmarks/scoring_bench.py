@@ -100,13 +100,15 @@ def load(
     from django.db import connection
 
     from accounts.integrations.sandbox_bulk import generate_transactions
+    from accounts.models import LinkedFeed, Profile, Transaction, User
+    from core.sql import table
 
     call_command("migrate", verbosity=0)
     start = date(2026, 10, 1)
     raw = connection.connection  # psycopg 3 connection
     with raw.cursor() as cur:
         with cur.copy(
-            "COPY accounts_user (id, password, is_superuser, email, first_name, last_name, "
+            f"COPY {table(User)} (id, password, is_superuser, email, first_name, last_name, "
             "is_staff, is_active, date_joined) FROM STDIN"
         ) as copy:
             for i in range(1, users + 1):
@@ -124,8 +126,6 @@ def load(
                     )
                 )
         # Every profile column, the model's defaults for those the benchmark does not care about.
-        from accounts.models import Profile
-
         at = "2026-01-01 00:00+00"
         given = {"display_name": "", "locale": "nl", "city": "Amsterdam", "created_at": at,
                  "updated_at": at}  # fmt: skip
@@ -133,14 +133,14 @@ def load(
         defaults = [given.get(f.column, f.get_default()) for f in fields]
         tz_at = [f.column for f in fields].index("time_zone")
         with cur.copy(
-            f"COPY accounts_profile (user_id, {', '.join(f.column for f in fields)}) FROM STDIN"
+            f"COPY {table(Profile)} (user_id, {', '.join(f.column for f in fields)}) FROM STDIN"
         ) as copy:
             for i in range(1, users + 1):
                 row = [i, *defaults]
                 row[1 + tz_at] = "Europe/Amsterdam" if i % 5 else "Europe/London"
                 copy.write_row(row)
         with cur.copy(
-            "COPY accounts_linkedfeed (id, user_id, provider, account_ref, display_name, status, "
+            f"COPY {table(LinkedFeed)} (id, user_id, provider, account_ref, display_name, status, "
             "unstable_ids, cursor, last_error, created_at, updated_at) FROM STDIN"
         ) as copy:
             for i in range(1, users + 1):
@@ -150,7 +150,7 @@ def load(
 
         norm_cache: dict[str, str] = {}
         with cur.copy(
-            "COPY accounts_transaction (user_id, feed_id, provider, provider_txn_id, fingerprint, "
+            f"COPY {table(Transaction)} (user_id, feed_id, provider, provider_txn_id, fingerprint, "
             "pending_txn_id, status, amount, currency, booking_date, transaction_date, "
             "merchant_name, merchant_norm, merchant_id, mcc, provider_category, description, "
             "is_reversal, created_at, updated_at, raw) FROM STDIN"
@@ -178,10 +178,10 @@ def load(
                                 t.transaction_date - shift, t.merchant_name, norm,
                                 t.merchant_id, t.mcc, t.provider_category, t.description,
                                 t.is_reversal, created, created, raw))  # fmt: skip
-        cur.execute("SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), %s)", [users])
-        cur.execute(
-            "SELECT setval(pg_get_serial_sequence('accounts_linkedfeed', 'id'), %s)", [users]
-        )
+        for model in (User, LinkedFeed):
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [model._meta.db_table, users]
+            )
     from catalogue.models import Campaign, Sponsor
 
     sponsor = Sponsor.objects.create(name="Bench", slug="bench")
@@ -197,23 +197,27 @@ def load(
 def ceiling(*, with_raw: bool, among_history: bool) -> float:
     """Rows/s of a plain INSERT … SELECT of the night's transactions into a bare table: the
     whole rows, or every column but the stored provider payload. Among older history they are
-    found through the scoring queue, by primary key, as scoring finds them."""
+    found through the outbox of changed transactions, by primary key, as scoring finds them."""
     from django.db import connection
 
+    from accounts.models import ChangedTransaction, Transaction
+    from core.sql import table
+
+    transactions = table(Transaction)
     with connection.cursor() as cur:
-        cur.execute("CREATE TABLE bench_copy (LIKE accounts_transaction)")
+        cur.execute(f"CREATE TABLE bench_copy (LIKE {transactions})")
         cur.execute(
             "SELECT string_agg('t.' || quote_ident(attname), ', ' ORDER BY attnum) "
-            "FROM pg_attribute WHERE attrelid = 'accounts_transaction'::regclass "
+            "FROM pg_attribute WHERE attrelid = %s::regclass "
             "AND attnum > 0 AND NOT attisdropped AND (%s OR attname <> 'raw')",
-            [with_raw],
+            [transactions, with_raw],
         )
         selected = cur.fetchone()[0]
         columns = selected.replace("t.", "")
         source = (
-            "accounts_transaction t JOIN forest_scoringqueue q ON q.transaction_id = t.id"
+            f"{transactions} t JOIN {table(ChangedTransaction)} q ON q.transaction_id = t.id"
             if among_history
-            else "accounts_transaction t"
+            else f"{transactions} t"
         )
         started = time.perf_counter()
         cur.execute(f"INSERT INTO bench_copy ({columns}) SELECT {selected} FROM {source}")
@@ -295,6 +299,8 @@ def main() -> None:
 
     from django.db import connection
 
+    from accounts.models import ChangedTransaction, Transaction
+    from core.sql import table
     from forest.models import EnergyLedgerEntry, GreenAction
     from forest.scoring.jobs import scoring_run_create, scoring_run_finish_if_done
     from forest.services.energy import ledger_audit
@@ -303,18 +309,18 @@ def main() -> None:
     with connection.cursor() as cur:
         t_queue = time.perf_counter()
         cur.execute(
-            "INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at) "
-            f"SELECT id, user_id, 'new', now() FROM accounts_transaction WHERE {NEW_ROWS}"
+            f"INSERT INTO {table(ChangedTransaction)} (transaction_id, user_id, reason, queued_at) "
+            f"SELECT id, user_id, 'new', now() FROM {table(Transaction)} WHERE {NEW_ROWS}"
         )
         queue_seconds = time.perf_counter() - t_queue
-        cur.execute("ANALYZE forest_scoringqueue")
+        cur.execute(f"ANALYZE {table(ChangedTransaction)}")
         if os.environ.get("BENCH_DROP_FKS"):  # experiment: what do deferred FK checks cost?
             cur.execute(
-                "SELECT conname FROM pg_constraint WHERE conrelid = 'forest_greenaction'::regclass "
-                "AND contype = 'f'"
+                "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+                [GreenAction._meta.db_table],
             )
             for (name,) in cur.fetchall():
-                cur.execute(f'ALTER TABLE forest_greenaction DROP CONSTRAINT "{name}"')
+                cur.execute(f'ALTER TABLE {table(GreenAction)} DROP CONSTRAINT "{name}"')
     ceiling_rate = ceiling(with_raw=True, among_history=args.history > 0)
     slim_ceiling_rate = ceiling(with_raw=False, among_history=args.history > 0)
     loader_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -306,6 +306,21 @@ class Migration(migrations.Migration):
             model_name='consent',
             index=models.Index(fields=['expires_at'], name='accounts_consent_expires'),
         ),
+        migrations.CreateModel(
+            name='ChangedTransaction',
+            fields=[
+                ('transaction', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='accounts.transaction', verbose_name='transaction')),
+                ('user_id', models.BigIntegerField(verbose_name='user id')),
+                ('reason', models.CharField(choices=[('new', 'Newly booked'), ('changed', 'Changed by the bank'), ('removed', 'Removed by the bank'), ('rescore', 'Re-score requested')], default='new', max_length=8, verbose_name='reason')),
+                ('queued_at', models.DateTimeField(auto_now_add=True, verbose_name='queued at')),
+            ],
+            options={
+                'verbose_name': 'changed transaction',
+                'verbose_name_plural': 'changed transactions',
+                'ordering': ['user_id'],
+                'indexes': [models.Index(fields=['user_id'], name='accounts_outbox_user')],
+            },
+        ),
         migrations.AddIndex(
             model_name='notification',
             index=models.Index(fields=['user', '-created_at'], name='accounts_notif_user_created'),

@@ -3,6 +3,7 @@
 from accounts.models.feeds import Consent, ImportBatch, LinkedFeed, LinkedFeedQuerySet, Provider
 from accounts.models.friends import FriendInvite, Friendship, FriendshipQuerySet
 from accounts.models.inbox import Notification, OutboundMessage
+from accounts.models.outbox import ChangedTransaction
 from accounts.models.plaid import PlaidItem
 from accounts.models.transactions import (
     TRANSACTION_BANK_FIELDS,
@@ -14,6 +15,7 @@ from accounts.models.users import Profile, User, UserManager, validate_time_zone
 
 __all__ = [
     "TRANSACTION_BANK_FIELDS",
+    "ChangedTransaction",
     "Consent",
     "FriendInvite",
     "Friendship",

@@ -40,8 +40,16 @@ from accounts.integrations.sources.base import (
     SourceError,
     SourceItem,
 )
-from accounts.models import TRANSACTION_BANK_FIELDS, ImportBatch, LinkedFeed
+from accounts.models import (
+    TRANSACTION_BANK_FIELDS,
+    ChangedTransaction,
+    ImportBatch,
+    LinkedFeed,
+    Transaction,
+)
 from accounts.normalise import normalise_merchant
+from core.sql import copy_rows, current_dialect
+from core.sql import table as table_name
 
 logger = logging.getLogger(__name__)
 
@@ -212,25 +220,22 @@ def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
 def _merge(
     *, feed: LinkedFeed, batch: ImportBatch, rows: Iterator[tuple], snapshot: bool
 ) -> _Counts:
-    postgres = connection.vendor == "postgresql"
+    dialect = current_dialect()
+    postgres = dialect.postgres
     table = f"canopy_import_{uuid.uuid4().hex[:16]}"
     counts = _Counts()
     with connection.cursor() as cursor:
         types = [(name, pg if postgres else lite) for name, pg, lite in _STAGING_COLUMNS]
         columns_sql = ", ".join(f"{name} {kind}" for name, kind in types)
-        if postgres:
-            # ON COMMIT DROP is the safety net; the table is also dropped explicitly below,
-            # because tests (and callers inside an outer atomic block) import twice per
-            # transaction.
-            cursor.execute(f"CREATE TEMP TABLE {table} ({columns_sql}) ON COMMIT DROP")
-        else:
-            cursor.execute(f"CREATE TEMP TABLE {table} ({columns_sql})")
+        # ON COMMIT DROP (PostgreSQL) is the safety net; the table is also dropped explicitly
+        # below, because tests (and callers inside an outer atomic block) import twice per
+        # transaction.
+        for statement in dialect.temp_table(table, columns_sql, drop_first=False):
+            cursor.execute(statement)
         rows = _counting(rows, counts)
-        if postgres:
-            _copy_chunks_postgres(table, rows)
-            cursor.execute(f"ANALYZE {table}")  # autovacuum never analyses temp tables
-        else:
-            _insert_chunks_sqlite(table, rows)
+        copy_rows(table, _COLUMN_NAMES, rows, chunk_size=CHUNK_SIZE)
+        for statement in dialect.analyze(table):  # autovacuum never analyses temp tables
+            cursor.execute(statement)
         cursor.execute(f"CREATE INDEX {table}_id ON {table} (provider_txn_id)")
         # 1. Repeats within the input: the last occurrence of an id is its newest state.
         cursor.execute(
@@ -239,7 +244,8 @@ def _merge(
             f" AND later.provider_txn_id = {table}.provider_txn_id AND later.seq > {table}.seq)"
         )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        txn = "accounts_transaction"
+        txn = table_name(Transaction)
+        outbox = table_name(ChangedTransaction)
         # 2. Existing rows whose content changed; never booked -> pending, never a row the
         # source removed or a revocation erased.
         assignments = ", ".join(f"{column} = s.{column}" for column in _MERGED_COLUMNS)
@@ -269,9 +275,9 @@ def _merge(
         )
         insert_params: list = [feed.user_id, feed.pk, batch.pk, feed.provider, now, now]
         # Queue for the nightly scoring what this import booked or changed (see
-        # forest.models.ScoringQueue): new booked rows, and booked rows it updated.
+        # accounts.models.ChangedTransaction): new booked rows, and booked rows it updated.
         queue_changed = (
-            f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+            f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
             f" SELECT id, user_id, 'changed', %s FROM {txn}"
             f" WHERE feed_id = %s AND import_batch_id = %s AND updated_at = %s"
             f" AND created_at <> %s"
@@ -284,7 +290,7 @@ def _merge(
             # One statement inserts the rows and queues the booked ones.
             cursor.execute(
                 f"WITH inserted AS ({insert_new} RETURNING id, user_id, status),"
-                f" queued AS (INSERT INTO forest_scoringqueue"
+                f" queued AS (INSERT INTO {outbox}"
                 f" (transaction_id, user_id, reason, queued_at)"
                 f" SELECT id, user_id, 'new', %s FROM inserted WHERE status = 'booked')"
                 f" SELECT COUNT(*) FROM inserted",
@@ -295,7 +301,7 @@ def _merge(
             cursor.execute(insert_new, insert_params)
             counts.new = max(cursor.rowcount, 0)
             cursor.execute(
-                f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+                f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
                 f" SELECT id, user_id, 'new', %s FROM {txn}"
                 f" WHERE feed_id = %s AND import_batch_id = %s AND created_at = %s"
                 f" AND status = 'booked'"
@@ -337,7 +343,7 @@ def _merge(
         if counts.removed:
             # Removed rows may have earned energy: scoring reverses it.
             cursor.execute(
-                f"INSERT INTO forest_scoringqueue (transaction_id, user_id, reason, queued_at)"
+                f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
                 f" SELECT id, user_id, 'removed', %s FROM {txn}"
                 f" WHERE feed_id = %s AND removed_at = %s"
                 f" ON CONFLICT (transaction_id) DO UPDATE SET reason = excluded.reason",
@@ -354,37 +360,3 @@ def _counting(rows: Iterator[tuple], counts: _Counts) -> Iterator[tuple]:
         else:
             counts.removals += 1
         yield row
-
-
-def _chunks(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
-    chunk: list[tuple] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK_SIZE:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _copy_chunks_postgres(table: str, rows: Iterator[tuple]) -> None:
-    """COPY each chunk into the staging table.
-
-    A SourceError raised while a chunk is read happens before its COPY starts, so no COPY is
-    left half-open; the caller's transaction is then rolled back.
-    """
-    raw = connection.connection  # Django's psycopg connection: same session, same transaction
-    statement = f"COPY {table} ({', '.join(_COLUMN_NAMES)}) FROM STDIN"
-    with raw.cursor() as cursor:
-        for chunk in _chunks(rows):
-            with cursor.copy(statement) as copy:
-                for row in chunk:
-                    copy.write_row(row)
-
-
-def _insert_chunks_sqlite(table: str, rows: Iterator[tuple]) -> None:
-    raw = connection.connection
-    placeholders = ", ".join("?" for _ in _COLUMN_NAMES)
-    statement = f"INSERT INTO {table} ({', '.join(_COLUMN_NAMES)}) VALUES ({placeholders})"
-    for chunk in _chunks(rows):
-        raw.executemany(statement, chunk)

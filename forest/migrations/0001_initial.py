@@ -330,21 +330,6 @@ class Migration(migrations.Migration):
             name='chunk',
             field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='forest.scoringchunk', verbose_name='chunk'),
         ),
-        migrations.CreateModel(
-            name='ScoringQueue',
-            fields=[
-                ('transaction', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='accounts.transaction', verbose_name='transaction')),
-                ('user_id', models.BigIntegerField(verbose_name='user id')),
-                ('reason', models.CharField(choices=[('new', 'Newly booked'), ('changed', 'Changed by the bank'), ('removed', 'Removed by the bank'), ('rescore', 'Re-score requested')], default='new', max_length=8, verbose_name='reason')),
-                ('queued_at', models.DateTimeField(auto_now_add=True, verbose_name='queued at')),
-            ],
-            options={
-                'verbose_name': 'scoring queue',
-                'verbose_name_plural': 'scoring queues',
-                'ordering': ['user_id'],
-                'indexes': [models.Index(fields=['user_id'], name='forest_queue_user')],
-            },
-        ),
         migrations.AddField(
             model_name='scoringchunk',
             name='run',

@@ -16,7 +16,7 @@ from forest.models.rules import (
     GreenActionRuleVersion,
     RuleMatcher,
 )
-from forest.models.scoring import ScoringChunk, ScoringQueue, ScoringRun
+from forest.models.scoring import ScoringChunk, ScoringRun
 from forest.models.social import EnergyTransfer
 from forest.models.trees import (
     Certificate,
@@ -46,7 +46,6 @@ __all__ = [
     "LedgerAudit",
     "RuleMatcher",
     "ScoringChunk",
-    "ScoringQueue",
     "ScoringRun",
     "Team",
     "TeamInvitation",

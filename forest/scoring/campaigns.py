@@ -15,7 +15,8 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import F
 
-from forest.scoring.sql import ChunkSql
+from catalogue.services.campaigns import campaign_budget_take
+from forest.scoring.sql import CAMPAIGNS, DROPS, GREEN_ACTIONS, PROFILES, RATES, USERS, ChunkSql
 
 DORMANT_DAYS = 30
 NEW_USER_DAYS = 30
@@ -85,10 +86,10 @@ def campaign_requests(
                        (m.kind = 'merchant' AND m.value = s.merchant_norm)
                     OR (m.kind = 'mcc' AND m.value = s.mcc)
                     OR (m.kind = 'regex' AND {regex}))
-                JOIN catalogue_campaign c ON c.id = m.campaign_id
+                JOIN {CAMPAIGNS} c ON c.id = m.campaign_id
                 LEFT JOIN score_award a ON a.txn_id = s.txn_id
-                JOIN accounts_user u ON u.id = s.user_id
-                LEFT JOIN accounts_profile pr ON pr.user_id = s.user_id
+                JOIN {USERS} u ON u.id = s.user_id
+                LEFT JOIN {PROFILES} pr ON pr.user_id = s.user_id
                 WHERE s.amount < 0 AND NOT s.is_reversal
                   AND s.booking_date BETWEEN c.starts_on AND c.ends_on
                   AND (a.txn_id IS NULL OR a.action_type <> 'negative_signal')
@@ -97,7 +98,7 @@ def campaign_requests(
                        OR (c.segment = 'city'
                            AND LOWER(COALESCE(pr.city, '')) = LOWER(c.segment_city))
                        OR (c.segment = 'dormant' AND NOT EXISTS (
-                              SELECT 1 FROM forest_greenaction g
+                              SELECT 1 FROM {GREEN_ACTIONS} g
                               WHERE g.user_id = s.user_id AND g.grams > 0
                                 AND g.booking_date >= %(dormant_since)s)))
             ) ranked WHERE rn = 1 AND requested > 0""",
@@ -105,13 +106,13 @@ def campaign_requests(
     )
     # Purchases that only a campaign recognises become sponsor-product actions.
     sql.run(
-        """INSERT INTO score_award (txn_id, user_id, rule_id, rule_version, action_type,
+        f"""INSERT INTO score_award (txn_id, user_id, rule_id, rule_version, action_type,
                                     booking_date, amount, currency, eur_amount, estimated, base)
            SELECT s.txn_id, s.user_id, NULL, NULL, 'sponsor_product', s.booking_date, s.amount,
                   s.currency, ROUND(ABS(s.amount) * fx.eur_per_unit, 2), 0, 0
            FROM score_campaign c
            JOIN score_stage s ON s.txn_id = c.txn_id
-           JOIN forest_currencyrate fx ON fx.currency = s.currency
+           JOIN {RATES} fx ON fx.currency = s.currency
            WHERE NOT EXISTS (SELECT 1 FROM score_award a WHERE a.txn_id = c.txn_id)"""
     )
     sql.run(
@@ -137,20 +138,11 @@ def campaign_grants(sql: ChunkSql, p: dict, requests: list[tuple[int, int]]) -> 
 
     Runs after the drops and green actions are written and before the ledger entries.
     """
-    lock = " FOR UPDATE" if sql.d.postgres else ""
     short = False
     for campaign_id, requested in requests:
-        # Concurrent chunks queue here, so the budget holds; spent_grams never passes it.
-        left = sql.rows(
-            f"SELECT budget_grams - spent_grams FROM catalogue_campaign WHERE id = %(id)s{lock}",
-            {"id": campaign_id},
-        )[0][0]
-        granted = max(0, min(requested, int(left)))
-        if granted:
-            sql.run(
-                "UPDATE catalogue_campaign SET spent_grams = spent_grams + %(g)s WHERE id = %(id)s",
-                {"g": granted, "id": campaign_id},
-            )
+        # catalogue takes them under the campaign's row lock, here in id order (the requests
+        # are sorted): concurrent chunks queue there and the budget holds.
+        granted = campaign_budget_take(campaign_id, requested)
         if granted < requested:
             short = True
             # What is left goes out in transaction order; the last ones get less or none.
@@ -187,13 +179,13 @@ def _shrink_to_grants(sql: ChunkSql, p: dict) -> None:
             WHERE txn_id IN ({short})"""
     )
     sql.run(
-        f"""UPDATE forest_greenaction SET
+        f"""UPDATE {GREEN_ACTIONS} SET
                 campaign_grams = (SELECT a.campaign_grams FROM score_award a
-                                  WHERE a.txn_id = forest_greenaction.transaction_id),
+                                  WHERE a.txn_id = {GREEN_ACTIONS}.transaction_id),
                 grams = base_grams + (SELECT a.campaign_grams FROM score_award a
-                                      WHERE a.txn_id = forest_greenaction.transaction_id),
+                                      WHERE a.txn_id = {GREEN_ACTIONS}.transaction_id),
                 campaign_id = (SELECT a.campaign_id FROM score_award a
-                               WHERE a.txn_id = forest_greenaction.transaction_id)
+                               WHERE a.txn_id = {GREEN_ACTIONS}.transaction_id)
             WHERE chunk_id = %(chunk)s AND reversed_at IS NULL AND transaction_id IN ({short})""",
         p,
     )
@@ -201,11 +193,11 @@ def _shrink_to_grants(sql: ChunkSql, p: dict) -> None:
     sql.run(
         f"""INSERT INTO score_dropfix (drop_id, grams)
             SELECT d.id, COALESCE(SUM(g.grams), 0)
-            FROM forest_energydrop d
-            LEFT JOIN forest_greenaction g ON g.drop_id = d.id AND g.chunk_id = %(chunk)s
+            FROM {DROPS} d
+            LEFT JOIN {GREEN_ACTIONS} g ON g.drop_id = d.id AND g.chunk_id = %(chunk)s
                  AND g.reversed_at IS NULL
             WHERE d.chunk_id = %(chunk)s AND d.id IN (
-                SELECT drop_id FROM forest_greenaction
+                SELECT drop_id FROM {GREEN_ACTIONS}
                 WHERE chunk_id = %(chunk)s AND transaction_id IN ({short}))
             GROUP BY d.id""",
         p,
@@ -213,12 +205,12 @@ def _shrink_to_grants(sql: ChunkSql, p: dict) -> None:
     # Actions with no grams left point at no drop; empty drops and empty sponsor-product
     # actions go (they were written by this transaction and nothing refers to them yet).
     sql.run(
-        f"""UPDATE forest_greenaction SET drop_id = NULL
+        f"""UPDATE {GREEN_ACTIONS} SET drop_id = NULL
             WHERE chunk_id = %(chunk)s AND grams = 0 AND transaction_id IN ({short})""",
         p,
     )
     sql.run(
-        f"""DELETE FROM forest_greenaction
+        f"""DELETE FROM {GREEN_ACTIONS}
             WHERE chunk_id = %(chunk)s AND action_type = 'sponsor_product' AND grams = 0
               AND reversed_at IS NULL AND transaction_id IN ({short})""",
         p,
@@ -228,11 +220,11 @@ def _shrink_to_grants(sql: ChunkSql, p: dict) -> None:
               AND base + campaign_grams = 0 AND txn_id IN ({short})"""
     )
     sql.run(
-        """UPDATE forest_energydrop SET
-               grams = (SELECT f.grams FROM score_dropfix f WHERE f.drop_id = forest_energydrop.id),
+        f"""UPDATE {DROPS} SET
+               grams = (SELECT f.grams FROM score_dropfix f WHERE f.drop_id = {DROPS}.id),
                remaining = (SELECT f.grams FROM score_dropfix f
-                            WHERE f.drop_id = forest_energydrop.id)
+                            WHERE f.drop_id = {DROPS}.id)
            WHERE id IN (SELECT drop_id FROM score_dropfix WHERE grams > 0)"""
     )
-    sql.run("DELETE FROM forest_energydrop WHERE id IN (SELECT drop_id FROM score_dropfix "
+    sql.run(f"DELETE FROM {DROPS} WHERE id IN (SELECT drop_id FROM score_dropfix "
             "WHERE grams = 0)")  # fmt: skip

@@ -16,7 +16,8 @@ from itertools import pairwise
 
 from django.db.models import Q
 
-from forest.scoring.sql import ChunkSql, Dialect, adapt_params
+from core.sql import Dialect
+from forest.scoring.sql import ChunkSql
 
 # Open validity ends, as dates, so the lookup joins need no NULL handling.
 BEGINNING = date(1, 1, 1)
@@ -190,36 +191,17 @@ def rule_lookup_load(sql: ChunkSql) -> None:
         "score_rulekey",
         "rkey INTEGER PRIMARY KEY, rule_id BIGINT NOT NULL, action_no INTEGER NOT NULL",
     )
-    if sql.d.postgres:
-        # One statement for all rows (hundreds of matchers), not one round trip each.
-        columns: list = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
-        sql.run(
-            "INSERT INTO score_lookup SELECT * FROM unnest("
-            "%(k)s::varchar[], %(v)s::varchar[], %(f)s::date[], %(t)s::date[], %(r)s::int[])",
-            dict(zip("kvftr", (list(c) for c in columns), strict=True)),
-        )
-        sql.run(
-            "INSERT INTO score_rulekey SELECT * FROM unnest(%(k)s::int[], %(r)s::bigint[], "
-            "%(a)s::int[])",
-            {
-                "k": [r.key for r in rules],
-                "r": [r.rule_id for r in rules],
-                "a": [r.action_no for r in rules],
-            },
-        )
-        # Without statistics the planner takes a new temp table for one row and loops over
-        # it per transaction; a few hundred rows are analysed in a millisecond.
-        sql.run("ANALYZE score_lookup")
-        sql.run("ANALYZE score_rulekey")
-    else:
-        sql.cursor.executemany(
-            "INSERT INTO score_lookup VALUES (%s, %s, %s, %s, %s)",
-            [adapt_params(list(row)) for row in rows],
-        )
-        sql.cursor.executemany(
-            "INSERT INTO score_rulekey VALUES (%s, %s, %s)",
-            [(r.key, r.rule_id, r.action_no) for r in rules],
-        )
+    # One statement for all rows (hundreds of matchers) on PostgreSQL, not one round trip each.
+    sql.insert_rows("score_lookup", ["varchar", "varchar", "date", "date", "int"], rows)
+    sql.insert_rows(
+        "score_rulekey",
+        ["int", "bigint", "int"],
+        [(r.key, r.rule_id, r.action_no) for r in rules],
+    )
+    # Without statistics the planner takes a new temp table for one row and loops over it per
+    # transaction; a few hundred rows are analysed in a millisecond. (PostgreSQL only.)
+    sql.analyze("score_lookup")
+    sql.analyze("score_rulekey")
     sql.rules = rules
     sql.kinds = {row[0] for row in rows}
     patterns = [rule.regex for rule in regex_rules(rules)]

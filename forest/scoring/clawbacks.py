@@ -8,7 +8,7 @@ The balance may go negative; future energy pays it off (see docs/feeds.md).
 from __future__ import annotations
 
 from forest.scoring.classify import ESTIMATED_GRAMS, best_rule_for
-from forest.scoring.sql import ChunkSql
+from forest.scoring.sql import DROPS, GREEN_ACTIONS, LEDGER, RATES, RULES, ChunkSql
 
 REFUND_LOOKBACK_DAYS = 90  # a refund claws back what the same rule awarded in this window
 
@@ -27,7 +27,7 @@ def removed_reverse(sql: ChunkSql, p: dict) -> int:
         "drop_id BIGINT, account VARCHAR(16) NOT NULL, reason VARCHAR(16) NOT NULL",
     )
     sql.run(
-        """INSERT INTO score_removed (ga_id, user_id, grams, drop_id, account, reason)
+        f"""INSERT INTO score_removed (ga_id, user_id, grams, drop_id, account, reason)
            SELECT g.id, g.user_id, g.grams, g.drop_id,
                   CASE WHEN d.status = 'expired' THEN 'none'
                        WHEN d.status = 'open' THEN 'drops'
@@ -36,16 +36,16 @@ def removed_reverse(sql: ChunkSql, p: dict) -> int:
                        WHEN c.reason = 'changed' THEN 'changed'
                        ELSE 'rescored' END
            FROM score_claimed c
-           JOIN forest_greenaction g ON g.transaction_id = c.txn_id AND g.reversed_at IS NULL
-           LEFT JOIN forest_energydrop d ON d.id = g.drop_id
+           JOIN {GREEN_ACTIONS} g ON g.transaction_id = c.txn_id AND g.reversed_at IS NULL
+           LEFT JOIN {DROPS} d ON d.id = g.drop_id
            WHERE c.removed OR c.reason = 'changed' OR g.rescore_requested_at IS NOT NULL"""
     )
     # A drop that cannot give back all its removed grams gives none: they come off the balance.
     sql.run(
-        """UPDATE score_removed SET account = 'balance'
+        f"""UPDATE score_removed SET account = 'balance'
            WHERE account = 'drops' AND drop_id IN (
                SELECT r.drop_id FROM score_removed r
-               JOIN forest_energydrop d ON d.id = r.drop_id
+               JOIN {DROPS} d ON d.id = r.drop_id
                WHERE r.account = 'drops'
                GROUP BY r.drop_id, d.remaining
                HAVING SUM(r.grams) > d.remaining)"""
@@ -54,13 +54,13 @@ def removed_reverse(sql: ChunkSql, p: dict) -> int:
     if not count:
         return 0
     sql.run(
-        """UPDATE forest_energydrop SET remaining = remaining - (
+        f"""UPDATE {DROPS} SET remaining = remaining - (
                SELECT SUM(r.grams) FROM score_removed r
-               WHERE r.drop_id = forest_energydrop.id AND r.account = 'drops')
+               WHERE r.drop_id = {DROPS}.id AND r.account = 'drops')
            WHERE id IN (SELECT drop_id FROM score_removed WHERE account = 'drops')"""
     )
     sql.run(
-        """INSERT INTO forest_energyledgerentry (user_id, account, kind, grams, idempotency_key,
+        f"""INSERT INTO {LEDGER} (user_id, account, kind, grams, idempotency_key,
                                                  drop_id, green_action_id, memo, created_at)
            SELECT r.user_id, r.account, 'reversal', -r.grams, 'reversal:ga:' || r.ga_id,
                   r.drop_id, r.ga_id, r.reason, %(now)s
@@ -73,8 +73,8 @@ def removed_reverse(sql: ChunkSql, p: dict) -> int:
         p,
     )
     sql.run(
-        "UPDATE forest_greenaction SET reversed_at = %(now)s, reversal_reason = ("
-        "SELECT r.reason FROM score_removed r WHERE r.ga_id = forest_greenaction.id) "
+        f"UPDATE {GREEN_ACTIONS} SET reversed_at = %(now)s, reversal_reason = ("
+        f"SELECT r.reason FROM score_removed r WHERE r.ga_id = {GREEN_ACTIONS}.id) "
         "WHERE id IN (SELECT ga_id FROM score_removed)",
         p,
     )
@@ -97,12 +97,7 @@ def refunds_claw_back(sql: ChunkSql, p: dict) -> None:
         "estimated INTEGER NOT NULL, clawback INTEGER NOT NULL",
     )
     best, best_params = best_rule_for(sql, "(s.amount > 0 OR s.is_reversal)")
-    lookback = f"{REFUND_LOOKBACK_DAYS}"
-    date_floor = (
-        f"s.booking_date - INTERVAL '{lookback} days'"
-        if sql.d.postgres
-        else f"date(s.booking_date, '-{lookback} days')"
-    )
+    date_floor = sql.d.days_before("s.booking_date", REFUND_LOOKBACK_DAYS)
     sql.run(
         f"""INSERT INTO score_refund
             SELECT x.txn_id, x.user_id, x.rule_id, x.version, x.action_type, x.booking_date,
@@ -115,19 +110,19 @@ def refunds_claw_back(sql: ChunkSql, p: dict) -> None:
                        s.booking_date, s.amount, s.currency,
                        ROUND(ABS(s.amount) * fx.eur_per_unit, 2) AS eur_amount,
                        {ESTIMATED_GRAMS} AS estimated,
-                       COALESCE((SELECT SUM(g.grams) FROM forest_greenaction g
+                       COALESCE((SELECT SUM(g.grams) FROM {GREEN_ACTIONS} g
                                  WHERE g.user_id = s.user_id AND g.rule_id = r.id
                                    AND g.reversed_at IS NULL
                                    AND g.booking_date >= {date_floor}), 0) AS available
                 FROM ({best}) s
-                JOIN forest_greenactionrule r ON r.id = s.rule_id
-                JOIN forest_currencyrate fx ON fx.currency = s.currency
+                JOIN {RULES} r ON r.id = s.rule_id
+                JOIN {RATES} fx ON fx.currency = s.currency
                 WHERE r.awards_energy
             ) x""",
         best_params,
     )
     sql.run(
-        """INSERT INTO forest_greenaction (transaction_id, user_id, rule_id, rule_version,
+        f"""INSERT INTO {GREEN_ACTIONS} (transaction_id, user_id, rule_id, rule_version,
                    campaign_id, action_type, booking_date, amount, currency, eur_amount,
                    estimated_grams, base_grams, campaign_grams, grams, drop_id, chunk_id,
                    created_at)
@@ -139,11 +134,11 @@ def refunds_claw_back(sql: ChunkSql, p: dict) -> None:
         p,
     )
     sql.run(
-        """INSERT INTO forest_energyledgerentry (user_id, account, kind, grams, idempotency_key,
+        f"""INSERT INTO {LEDGER} (user_id, account, kind, grams, idempotency_key,
                                                  green_action_id, memo, created_at)
            SELECT g.user_id, 'balance', 'reversal', g.grams, 'refund:txn:' || g.transaction_id,
                   g.id, 'refund', %(now)s
-           FROM forest_greenaction g JOIN score_refund f ON f.txn_id = g.transaction_id
+           FROM {GREEN_ACTIONS} g JOIN score_refund f ON f.txn_id = g.transaction_id
            WHERE f.clawback > 0""",
         p,
     )

@@ -8,7 +8,8 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Count
 
-from forest.models import ScoringChunk, ScoringQueue, ScoringRun
+from accounts.models import ChangedTransaction
+from forest.models import ScoringChunk, ScoringRun
 from forest.scoring.engine import ChunkResult, score_chunk
 
 # ~20k transactions per chunk keeps each chunk's transaction to a few seconds on PostgreSQL,
@@ -42,8 +43,8 @@ def scoring_run_create(
     only_user_id: int | None = None,
     target: int = TARGET_TRANSACTIONS_PER_CHUNK,
 ) -> ScoringRun:
-    """A run with one chunk per range of users that have transactions in the scoring queue."""
-    queued = ScoringQueue.objects.all()
+    """A run with one chunk per range of users with transactions in the outbox (reading it)."""
+    queued = ChangedTransaction.objects.all()
     if only_user_id:
         queued = queued.filter(user_id=only_user_id)
     counts = list(

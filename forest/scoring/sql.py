@@ -1,78 +1,44 @@
-"""The small differences between PostgreSQL and SQLite that the scoring SQL needs."""
+"""Running a scoring chunk's statements; the dialect itself is ``core.sql``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from time import perf_counter
 
-from django.db import connection
+from accounts.models import LinkedFeed, Profile, Transaction, User
+from catalogue.models import Campaign
+from core.sql import Dialect, adapt_params, insert_rows, table
+from forest.models import (
+    CurrencyRate,
+    EnergyBalance,
+    EnergyDrop,
+    EnergyLedgerEntry,
+    GreenAction,
+    GreenActionRule,
+)
+
+# The tables the scoring SQL names, from the models. Other apps' tables are only read here.
+TRANSACTIONS = table(Transaction)
+FEEDS = table(LinkedFeed)
+USERS = table(User)
+PROFILES = table(Profile)
+CAMPAIGNS = table(Campaign)
+RATES = table(CurrencyRate)
+DROPS = table(EnergyDrop)
+LEDGER = table(EnergyLedgerEntry)
+GREEN_ACTIONS = table(GreenAction)
+RULES = table(GreenActionRule)
 
 
-@dataclass(frozen=True)
-class Dialect:
-    postgres: bool
+def balance_upsert(dialect: Dialect, rows_select: str) -> str:
+    """Add the (user_id, account, grams) rows of ``rows_select`` to the cached balances.
 
-    @property
-    def greatest(self) -> str:
-        return "GREATEST" if self.postgres else "MAX"
-
-    @property
-    def least(self) -> str:
-        return "LEAST" if self.postgres else "MIN"
-
-    def regex_match(self, text: str, pattern: str) -> str:
-        """Case-insensitive regex test; SQLite uses the REGEXP function Django registers."""
-        if self.postgres:
-            return f"{text} ~* {pattern}"
-        return f"{text} REGEXP ('(?i)' || {pattern})"
-
-    def temp_table(self, name: str, columns: str) -> list[str]:
-        # Dropped first too: inside an outer transaction (an admin action, a test) ON COMMIT
-        # DROP has not fired yet when the next chunk starts.
-        if self.postgres:
-            return [
-                f"DROP TABLE IF EXISTS pg_temp.{name}",
-                f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP",
-            ]
-        return [f"DROP TABLE IF EXISTS temp.{name}", f"CREATE TEMP TABLE {name} ({columns})"]
-
-    def drop_temp(self, name: str) -> list[str]:
-        schema = "pg_temp" if self.postgres else "temp"
-        return [f"DROP TABLE IF EXISTS {schema}.{name}"]
-
-    def balance_upsert(self, rows_select: str) -> str:
-        """Add the (user_id, account, grams) rows of ``rows_select`` to the cached balances.
-
-        One upsert, never read-modify-write, so concurrent writers add to a row safely.
-        SQLite needs a WHERE after INSERT ... SELECT to parse ON CONFLICT unambiguously.
-        """
-        where = "" if self.postgres else "WHERE 1=1"
-        return f"""INSERT INTO forest_energybalance (user_id, account, grams)
-                   {rows_select} {where}
-                   ON CONFLICT (user_id, account)
-                   DO UPDATE SET grams = forest_energybalance.grams + excluded.grams"""
-
-
-def current_dialect() -> Dialect:
-    return Dialect(postgres=connection.vendor == "postgresql")
-
-
-def adapt_params(params):
-    """Datetimes and dates the way Django stores them, for raw SQL on either database."""
-    from datetime import date, datetime
-
-    ops = connection.ops
-
-    def adapt(value):
-        if isinstance(value, datetime):
-            return ops.adapt_datetimefield_value(value)
-        if isinstance(value, date):
-            return ops.adapt_datefield_value(value)
-        return value
-
-    if isinstance(params, dict):
-        return {k: adapt(v) for k, v in params.items()}
-    return [adapt(v) for v in params]
+    One upsert, never read-modify-write, so concurrent writers add to a row safely.
+    """
+    balances = table(EnergyBalance)
+    return f"""INSERT INTO {balances} (user_id, account, grams)
+               {rows_select} {dialect.upsert_guard}
+               ON CONFLICT (user_id, account)
+               DO UPDATE SET grams = {balances}.grams + excluded.grams"""
 
 
 # The benchmark sets this to a dict to see where a chunk's time goes.
@@ -107,7 +73,19 @@ class ChunkSql:
         for statement in self.d.temp_table(name, columns):
             self._execute(statement, None)
 
+    def insert_rows(self, name: str, types: list[str], rows: list[tuple]) -> None:
+        """A few hundred rows into a temp table (see ``core.sql.insert_rows``)."""
+        started = perf_counter()
+        insert_rows(self.cursor, name, types, rows)
+        if STATEMENT_TIMINGS is not None:
+            key = f"INSERT INTO {name} (rows)"
+            STATEMENT_TIMINGS[key] = STATEMENT_TIMINGS.get(key, 0.0) + perf_counter() - started
+
+    def analyze(self, name: str, columns: str = "") -> None:
+        for statement in self.d.analyze(name, columns):
+            self._execute(statement, None)
+
     def add_to_balances(self, select: str, params: dict) -> None:
         """Add the (user, account, grams) rows of ``select`` to the cached balances in one
         upsert. No read-modify-write: concurrent chunks add to the same row safely."""
-        self.run(self.d.balance_upsert(f"SELECT * FROM ({select}) delta"), params)
+        self.run(balance_upsert(self.d, f"SELECT * FROM ({select}) delta"), params)

@@ -15,10 +15,23 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from forest.models import BadgeCode
+from core.sql import adapt_params, current_dialect, table
+from forest.models import (
+    BadgeCode,
+    EnergyTransfer,
+    GreenAction,
+    Tree,
+    TreeContribution,
+    UserBadge,
+)
 from forest.models.rules import ActionType
-from forest.scoring.sql import adapt_params, current_dialect
 from forest.services.achievement_notices import _notify
+
+CONTRIBUTIONS = table(TreeContribution)
+GREEN_ACTIONS = table(GreenAction)
+TRANSFERS = table(EnergyTransfer)
+TREES = table(Tree)
+USER_BADGES = table(UserBadge)
 
 # A "live" green action: not reversed, positive grams (refund claw-backs are negative).
 _LIVE = "ga.reversed_at IS NULL AND ga.grams > 0"
@@ -26,9 +39,7 @@ _LIVE = "ga.reversed_at IS NULL AND ga.grams > 0"
 
 def _week_number(column: str) -> str:
     """Whole weeks since Monday 5 January 1970: equal for dates in the same ISO week."""
-    if current_dialect().postgres:
-        return f"(({column} - DATE '1970-01-05') / 7)"
-    return f"(CAST(julianday({column}) - julianday('1970-01-05') AS INTEGER) / 7)"
+    return current_dialect().week_number(column)
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ BADGES: tuple[Badge, ...] = (
         BadgeCode.FIRST_GREEN_ACTION,
         BadgeCode.FIRST_GREEN_ACTION.label,
         _("Your first green choice was recognised in your bank transactions."),
-        lambda: f"SELECT ga.user_id FROM forest_greenaction ga WHERE {_LIVE}",
+        lambda: f"SELECT ga.user_id FROM {GREEN_ACTIONS} ga WHERE {_LIVE}",
         target=1,
     ),
     Badge(
@@ -59,7 +70,7 @@ BADGES: tuple[Badge, ...] = (
         BadgeCode.RAIL_10.label,
         _("You took the train ten times instead of the car."),
         lambda: (
-            f"""SELECT ga.user_id FROM forest_greenaction ga
+            f"""SELECT ga.user_id FROM {GREEN_ACTIONS} ga
                     WHERE {_LIVE} AND ga.action_type = '{ActionType.RAIL.value}'
                     GROUP BY ga.user_id HAVING COUNT(*) >= {RAIL_TRIPS}"""
         ),
@@ -76,7 +87,7 @@ BADGES: tuple[Badge, ...] = (
         lambda: (
             f"""WITH weeks AS (
                         SELECT DISTINCT ga.user_id, {_week_number("ga.booking_date")} AS wk
-                        FROM forest_greenaction ga WHERE {_LIVE}
+                        FROM {GREEN_ACTIONS} ga WHERE {_LIVE}
                     ), islands AS (
                         SELECT user_id,
                                wk - ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY wk) AS grp
@@ -92,7 +103,7 @@ BADGES: tuple[Badge, ...] = (
         _("Your green choices avoided an estimated 5 kg of CO2e."),
         # Energy earned (refund claw-backs subtract), never the spendable balance.
         lambda: (
-            """SELECT ga.user_id FROM forest_greenaction ga WHERE ga.reversed_at IS NULL
+            f"""SELECT ga.user_id FROM {GREEN_ACTIONS} ga WHERE ga.reversed_at IS NULL
                    GROUP BY ga.user_id HAVING SUM(ga.grams) >= """
             + str(CO2_GRAMS)
         ),
@@ -103,7 +114,7 @@ BADGES: tuple[Badge, ...] = (
         BadgeCode.FIRST_TREE_PLANTED.label,
         _("A tree you grew has been planted for real."),
         lambda: (
-            """SELECT t.owner_id AS user_id FROM forest_tree t
+            f"""SELECT t.owner_id AS user_id FROM {TREES} t
                    WHERE t.status = 'planted' AND t.team_id IS NULL"""
         ),
     ),
@@ -112,8 +123,8 @@ BADGES: tuple[Badge, ...] = (
         BadgeCode.FIRST_CO_PLANTED.label,
         _("A tree you grew with your team has been planted for real."),
         lambda: (
-            """SELECT c.user_id FROM forest_treecontribution c
-                   JOIN forest_tree t ON t.id = c.tree_id
+            f"""SELECT c.user_id FROM {CONTRIBUTIONS} c
+                   JOIN {TREES} t ON t.id = c.tree_id
                    WHERE t.status = 'planted' AND t.team_id IS NOT NULL AND c.grams > 0"""
         ),
     ),
@@ -122,7 +133,7 @@ BADGES: tuple[Badge, ...] = (
         BadgeCode.FIRST_WATERING.label,
         _("You watered a friend's tree for the first time."),
         lambda: (
-            """SELECT tr.from_user_id AS user_id FROM forest_energytransfer tr
+            f"""SELECT tr.from_user_id AS user_id FROM {TRANSFERS} tr
                    WHERE tr.kind = 'water'"""
         ),
     ),
@@ -137,7 +148,7 @@ def badge_award(badge: Badge, *, now: datetime | None = None) -> int:
     Returns how many users got it now; only they are notified.
     """
     now = now or timezone.now()
-    sql = f"""INSERT INTO forest_userbadge (user_id, badge, earned_at)
+    sql = f"""INSERT INTO {USER_BADGES} (user_id, badge, earned_at)
               SELECT DISTINCT found.user_id, %s, %s FROM ({badge.rule()}) found
               WHERE found.user_id IS NOT NULL
               ON CONFLICT (user_id, badge) DO NOTHING

@@ -11,12 +11,16 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from forest.models import Challenge, ChallengeParticipation
+from core.sql import adapt_params, table
+from forest.models import Challenge, ChallengeParticipation, EnergyLedgerEntry, GreenAction
 from forest.models.energy import Account, EntryKind
 from forest.models.rules import ActionType
-from forest.scoring.sql import adapt_params
 from forest.services.achievement_notices import _BATCH, _notify
 from forest.services.energy import balances_add
+
+GREEN_ACTIONS = table(GreenAction)
+LEDGER = table(EnergyLedgerEntry)
+PARTICIPATIONS = table(ChallengeParticipation)
 
 # A challenge is evaluated until this many days after its window closed: bank bookings arrive
 # late and scoring is T+1, so an action booked on the last day can be scored days later.
@@ -69,7 +73,7 @@ def _credit_bonus(challenge: Challenge, user_ids: list[int], now: datetime) -> l
             )
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""INSERT INTO forest_energyledgerentry
+                f"""INSERT INTO {LEDGER}
                         (user_id, account, kind, grams, idempotency_key, memo, created_at)
                     VALUES {values}
                     ON CONFLICT (idempotency_key) DO NOTHING
@@ -98,11 +102,11 @@ def challenge_evaluate(challenge: Challenge, *, now: datetime | None = None) -> 
     else:
         measure, live, target = "COALESCE(SUM(ga.grams), 0)", "", challenge.target_grams
     placeholders = ", ".join(["%s"] * len(types))
-    sql = f"""UPDATE forest_challengeparticipation
+    sql = f"""UPDATE {PARTICIPATIONS}
               SET completed_at = %s, bonus_grams = %s
               WHERE challenge_id = %s AND completed_at IS NULL
-                AND (SELECT {measure} FROM forest_greenaction ga
-                     WHERE ga.user_id = forest_challengeparticipation.user_id
+                AND (SELECT {measure} FROM {GREEN_ACTIONS} ga
+                     WHERE ga.user_id = {PARTICIPATIONS}.user_id
                        AND ga.action_type IN ({placeholders})
                        AND ga.booking_date >= %s AND ga.booking_date <= %s
                        AND ga.reversed_at IS NULL {live}) >= %s

@@ -16,11 +16,12 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.sql import adapt_params, current_dialect
 from core.timezones import DEFAULT_TIME_ZONE
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.energy import Account, EntryKind
 from forest.scoring.engine import COLLECT_WINDOW, ripe_time
-from forest.scoring.sql import adapt_params, current_dialect
+from forest.scoring.sql import balance_upsert
 from forest.services.holds import energy_hold_refuse
 
 
@@ -102,7 +103,7 @@ def balances_add(totals: dict[tuple[int, str], int]) -> None:
     for (user_id, account), grams in sorted(totals.items()):
         params.extend([user_id, account, grams])
     with connection.cursor() as cursor:
-        cursor.execute(dialect.balance_upsert(f"SELECT * FROM (VALUES {values}) AS v"), params)
+        cursor.execute(balance_upsert(dialect, f"SELECT * FROM (VALUES {values}) AS v"), params)
 
 
 def _collect_open(user_id: int, drop_ids: list[int] | None, now: datetime) -> list[tuple[int, int]]:

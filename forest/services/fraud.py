@@ -19,10 +19,18 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from forest.models import EnergyHold, FraudSignal
+from accounts.models import LinkedFeed
+from core.sql import Dialect, adapt_params, current_dialect, table
+from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry, FraudSignal, GreenAction
 from forest.models.energy import Account, EntryKind
-from forest.scoring.sql import adapt_params
 from forest.services.energy import _move
+
+DROPS = table(EnergyDrop)
+FEEDS = table(LinkedFeed)
+GREEN_ACTIONS = table(GreenAction)
+HOLDS = table(EnergyHold)
+LEDGER = table(EnergyLedgerEntry)
+SIGNALS = table(FraudSignal)
 
 # --------------------------------------------------------------------------------------------
 # Thresholds. Each is deliberately above what a keen human does; a signal is a question for an
@@ -74,51 +82,20 @@ SHARED_FEED_HIGH_USERS = 5
 SHARED_FEED_QUIET_DAYS = 30
 
 
-@dataclass(frozen=True)
-class _Sql:
-    """The JSON and date spellings the sweep needs on PostgreSQL and SQLite."""
-
-    postgres: bool
-
-    def obj(self, **pairs: str) -> str:
-        args = ", ".join(f"'{key}', {value}" for key, value in pairs.items())
-        return f"jsonb_build_object({args})" if self.postgres else f"json_object({args})"
-
-    def agg_distinct(self, expr: str) -> str:
-        return (
-            f"jsonb_agg(DISTINCT {expr})" if self.postgres else f"json_group_array(DISTINCT {expr})"
-        )
-
-    def nested(self, column: str) -> str:
-        """A JSON column read back from a CTE; SQLite loses the JSON subtype on the way."""
-        return column if self.postgres else f"json({column})"
-
-    def seconds_between(self, later: str, earlier: str) -> str:
-        if self.postgres:
-            return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-        return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
-
-    def day(self, timestamp: str) -> str:
-        return f"CAST({timestamp} AS DATE)" if self.postgres else f"date({timestamp})"
-
-    def least(self, *args: str) -> str:
-        return f"{'LEAST' if self.postgres else 'MIN'}({', '.join(args)})"
-
-
 def _upsert(
     found_cte: str, *, kind: str, quiet_since: datetime, now: datetime, params: dict
 ) -> int:
     """Insert or refresh the open signal of kind ``kind`` for each row of the ``found`` CTE
     (user_id, score, severity, details); users reviewed for this kind since ``quiet_since``
     are left alone, so a dismissed pattern does not come back with the same evidence."""
-    sql = f"""INSERT INTO forest_fraudsignal (user_id, kind, score, severity, details, status,
+    sql = f"""INSERT INTO {SIGNALS} (user_id, kind, score, severity, details, status,
                                               first_seen_at, last_seen_at, review_note)
               {found_cte}
               SELECT f.user_id, %(kind)s, f.score, f.severity, f.details, 'open',
                      %(now)s, %(now)s, ''
               FROM found f
               WHERE NOT EXISTS (
-                  SELECT 1 FROM forest_fraudsignal r
+                  SELECT 1 FROM {SIGNALS} r
                   WHERE r.user_id = f.user_id AND r.kind = %(kind)s AND r.status <> 'open'
                     AND r.reviewed_at >= %(quiet_since)s)
               ON CONFLICT (user_id, kind) WHERE status = 'open'
@@ -148,13 +125,13 @@ class _Sniping:
     noun: str  # how the details name the entries: "collects", "steals"
 
 
-def _detect_sniping(q: _Sql, now: datetime, spec: _Sniping) -> int:
+def _detect_sniping(q: Dialect, now: datetime, spec: _Sniping) -> int:
     since = now - timedelta(days=spec.window_days)
     delay = q.seconds_between("l.created_at", "d.ripe_at")
     if spec.grace_seconds:
         delay = f"({delay} - {int(spec.grace_seconds)})"
     snipe = f"({delay} >= 0 AND {delay} < {int(spec.snipe_seconds)})"
-    details = q.obj(
+    details = q.json_object(
         window_days=str(int(spec.window_days)),
         snipe_seconds=str(int(spec.snipe_seconds)),
         **{spec.noun: "entries", f"sniped_{spec.noun}": "sniped"},
@@ -165,8 +142,8 @@ def _detect_sniping(q: _Sql, now: datetime, spec: _Sniping) -> int:
     found = f"""WITH taken AS (
                     SELECT l.user_id, {q.day("l.created_at")} AS day, {delay} AS delay,
                            CASE WHEN {snipe} THEN 1 ELSE 0 END AS sniped
-                    FROM forest_energyledgerentry l
-                    JOIN forest_energydrop d ON d.id = l.drop_id
+                    FROM {LEDGER} l
+                    JOIN {DROPS} d ON d.id = l.drop_id
                     WHERE l.kind IN ({kinds}) AND l.account = 'balance'
                       AND l.grams > 0 AND l.created_at >= %(since)s AND l.created_at < %(now)s
                 ), per_user AS (
@@ -186,7 +163,7 @@ def _detect_sniping(q: _Sql, now: datetime, spec: _Sniping) -> int:
     return _upsert(found, kind=spec.kind, quiet_since=since, now=now, params={"since": since})
 
 
-def _detect_bot_collect(q: _Sql, now: datetime) -> int:
+def _detect_bot_collect(q: Dialect, now: datetime) -> int:
     # Steals count too: a script collecting its own and its friends' drops is one habit.
     return _detect_sniping(
         q,
@@ -205,7 +182,7 @@ def _detect_bot_collect(q: _Sql, now: datetime) -> int:
     )
 
 
-def _detect_steal_sniping(q: _Sql, now: datetime) -> int:
+def _detect_steal_sniping(q: Dialect, now: datetime) -> int:
     from forest.services.social import STEAL_GRACE
 
     return _detect_sniping(
@@ -225,9 +202,9 @@ def _detect_steal_sniping(q: _Sql, now: datetime) -> int:
     )
 
 
-def _detect_refund_cycling(q: _Sql, now: datetime) -> int:
+def _detect_refund_cycling(q: Dialect, now: datetime) -> int:
     since = now - timedelta(days=REFUND_WINDOW_DAYS)
-    details = q.obj(
+    details = q.json_object(
         window_days=str(int(REFUND_WINDOW_DAYS)),
         refunds="cycles",
         grams_clawed_back="clawed",
@@ -240,14 +217,14 @@ def _detect_refund_cycling(q: _Sql, now: datetime) -> int:
                            SUM(CASE WHEN g.grams < 0 THEN -g.grams ELSE 0 END) AS clawed,
                            SUM(CASE WHEN g.grams > 0 THEN g.grams ELSE 0 END) AS earned,
                            COUNT(DISTINCT CASE WHEN g.grams < 0 THEN g.rule_id END) AS rules
-                    FROM forest_greenaction g
+                    FROM {GREEN_ACTIONS} g
                     WHERE g.booking_date >= %(since_date)s AND g.reversed_at IS NULL
                       AND g.rule_id IS NOT NULL
                     GROUP BY g.user_id
                 ), found AS (
                     SELECT user_id,
                            CASE WHEN earned <= 0 THEN 100
-                                ELSE {q.least("100", "(100 * clawed) / earned")} END AS score,
+                                ELSE {q.smallest("100", "(100 * clawed) / earned")} END AS score,
                            CASE WHEN cycles >= {int(REFUND_HIGH_CYCLES)} THEN 'high'
                                 ELSE 'medium' END AS severity,
                            {details} AS details
@@ -264,17 +241,17 @@ def _detect_refund_cycling(q: _Sql, now: datetime) -> int:
     )
 
 
-def _detect_cap_pressing(q: _Sql, now: datetime) -> int:
+def _detect_cap_pressing(q: Dialect, now: datetime) -> int:
     since = now - timedelta(days=CAP_WINDOW_DAYS)
-    details = q.obj(
+    details = q.json_object(
         window_days=str(int(CAP_WINDOW_DAYS)),
         capped_days="days",
         transactions_on_capped_days="txns",
-        action_types=q.nested("action_types"),
+        action_types=q.json_nested("action_types"),
     )
     found = f"""WITH pressed AS (
                     SELECT g.user_id, g.action_type, g.booking_date, COUNT(*) AS txns
-                    FROM forest_greenaction g
+                    FROM {GREEN_ACTIONS} g
                     WHERE g.booking_date >= %(since_date)s AND g.reversed_at IS NULL
                       AND g.estimated_grams > 0
                     GROUP BY g.user_id, g.action_type, g.booking_date
@@ -283,11 +260,11 @@ def _detect_cap_pressing(q: _Sql, now: datetime) -> int:
                        AND AVG(g.eur_amount) <= {int(CAP_MAX_AVG_EUR)}
                 ), per_user AS (
                     SELECT user_id, COUNT(DISTINCT booking_date) AS days, SUM(txns) AS txns,
-                           {q.agg_distinct("action_type")} AS action_types
+                           {q.json_agg_distinct("action_type")} AS action_types
                     FROM pressed GROUP BY user_id
                 ), found AS (
                     SELECT user_id,
-                           {q.least("100", f"(100 * days) / {int(CAP_WINDOW_DAYS)}")} AS score,
+                           {q.smallest("100", f"(100 * days) / {int(CAP_WINDOW_DAYS)}")} AS score,
                            CASE WHEN days >= {int(CAP_HIGH_DAYS)} THEN 'high'
                                 ELSE 'medium' END AS severity,
                            {details} AS details
@@ -303,23 +280,24 @@ def _detect_cap_pressing(q: _Sql, now: datetime) -> int:
     )
 
 
-def _detect_shared_feed(q: _Sql, now: datetime) -> int:
+def _detect_shared_feed(q: Dialect, now: datetime) -> int:
+    details = q.json_object(users_sharing="users", feeds=q.json_nested("feeds"))
     found = f"""WITH shared AS (
                     SELECT provider, account_ref, COUNT(DISTINCT user_id) AS users
-                    FROM accounts_linkedfeed
+                    FROM {FEEDS}
                     GROUP BY provider, account_ref
                     HAVING COUNT(DISTINCT user_id) >= {int(SHARED_FEED_MIN_USERS)}
                 ), per_user AS (
                     SELECT f.user_id, MAX(s.users) AS users,
-                           {q.agg_distinct("f.id")} AS feeds
-                    FROM accounts_linkedfeed f
+                           {q.json_agg_distinct("f.id")} AS feeds
+                    FROM {FEEDS} f
                     JOIN shared s ON s.provider = f.provider AND s.account_ref = f.account_ref
                     GROUP BY f.user_id
                 ), found AS (
-                    SELECT user_id, {q.least("100", "20 * users")} AS score,
+                    SELECT user_id, {q.smallest("100", "20 * users")} AS score,
                            CASE WHEN users >= {int(SHARED_FEED_HIGH_USERS)} THEN 'high'
                                 ELSE 'medium' END AS severity,
-                           {q.obj(users_sharing="users", feeds=q.nested("feeds"))} AS details
+                           {details} AS details
                     FROM per_user
                     WHERE users >= {int(SHARED_FEED_MIN_USERS)}
                 )"""
@@ -332,7 +310,7 @@ def _detect_shared_feed(q: _Sql, now: datetime) -> int:
     )
 
 
-DETECTORS: dict[str, Callable[[_Sql, datetime], int]] = {
+DETECTORS: dict[str, Callable[[Dialect, datetime], int]] = {
     FraudSignal.Kind.BOT_COLLECT: _detect_bot_collect,
     FraudSignal.Kind.REFUND_CYCLING: _detect_refund_cycling,
     FraudSignal.Kind.CAP_PRESSING: _detect_cap_pressing,
@@ -353,7 +331,7 @@ def fraud_sweep(
     side: the second run refreshes the same open signals.
     """
     now = now or timezone.now()
-    q = _Sql(postgres=connection.vendor == "postgresql")
+    q = current_dialect()
     counts: dict[str, int] = {}
     for kind, detect in DETECTORS.items():
         counts[kind] = detect(q, now)
@@ -441,7 +419,7 @@ def energy_holds_place(
         params.extend([user_id, reason[:200], signal_id, getattr(created_by, "pk", None), now])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO forest_energyhold (user_id, reason, signal_id, created_by_id,
+            f"""INSERT INTO {HOLDS} (user_id, reason, signal_id, created_by_id,
                                                created_at)
                 VALUES {values}
                 ON CONFLICT (user_id) WHERE released_at IS NULL DO NOTHING""",
@@ -467,7 +445,7 @@ def drops_reverse_open(*, user_ids: Iterable[int], now: datetime) -> tuple[int, 
         return 0, 0
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE forest_energydrop SET status = 'expired'
+            f"""UPDATE {DROPS} SET status = 'expired'
                 WHERE user_id IN ({", ".join(["%s"] * len(ids))}) AND status = 'open'
                 RETURNING id, user_id, remaining""",
             ids,

@@ -13,9 +13,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Transaction
+from accounts.services.outbox import outbox_add
 from forest.models import GreenAction, ScoringRun
 from forest.scoring.jobs import scoring_run_create
-from forest.scoring.queue import transactions_enqueue
 
 
 @transaction.atomic
@@ -49,6 +49,6 @@ def rescore_request(
     marked = GreenAction.objects.filter(
         transaction_id__in=txn_ids, reversed_at__isnull=True
     ).update(rescore_requested_at=timezone.now())
-    transactions_enqueue(Transaction.objects.filter(id__in=txn_ids), reason="rescore")
+    outbox_add(Transaction.objects.filter(id__in=txn_ids), reason="rescore")
     run = scoring_run_create(triggered_by="rescore", only_user_id=user_id)
     return marked, run

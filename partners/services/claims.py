@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -32,6 +32,7 @@ from accounts.models import User
 from accounts.services.crypto import decrypt, encrypt
 from catalogue.models import Campaign, Sponsor
 from core.locks import lock_rows, lock_user
+from core.sql import copy_rows, table
 from core.timezones import DEFAULT_TIME_ZONE, local_day_start
 from forest.models import EnergyDrop
 from forest.models.rules import ActionType
@@ -181,21 +182,12 @@ def _code_rows(batch_id: int, seed: bytes, count: int) -> list[tuple[int, str, s
 
 
 def _codes_insert(batch_id: int, seed: bytes, count: int) -> None:
-    """Hashes of every code: COPY on PostgreSQL, batched bulk_create elsewhere."""
+    """Hashes of every code: COPY on PostgreSQL, executemany elsewhere, in batches."""
     rows = _code_rows(batch_id, seed, count)
     if len({h for _b, h, _p in rows}) != len(rows):  # 80 bits: never, but never silently
         raise ClaimBatchError(gettext("Could not generate unique codes; please try again."))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            copy_sql = "COPY partners_claimcode (batch_id, code_hash, prefix) FROM STDIN"
-            with cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    ClaimCode.objects.bulk_create(
-        [ClaimCode(batch_id=b, code_hash=h, prefix=p) for b, h, p in rows],
-        batch_size=INSERT_BATCH_SIZE,
-    )
+    columns = ("batch_id", "code_hash", "prefix")
+    copy_rows(table(ClaimCode), columns, rows, chunk_size=INSERT_BATCH_SIZE)
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ class TransactionFactory(factory.django.DjangoModelFactory):
     def queued(obj, create, extracted, **kwargs):
         """Booked transactions wait for scoring, as the importer leaves them (queued=False: not)."""
         if create and extracted is not False and obj.status == "booked":
-            from forest.models import ScoringQueue
+            from accounts.models import ChangedTransaction as ScoringQueue
 
             ScoringQueue.objects.get_or_create(transaction=obj, defaults={"user_id": obj.user_id})
 

@@ -10,6 +10,7 @@ from django.db import connection, connections
 from accounts.models import ImportBatch, Transaction
 from accounts.services import import_merge as importing
 from accounts.services.importing import transactions_import
+from core import sql as core_sql
 from tests.accounts.factories import LinkedFeedFactory
 from tests.accounts.feed_helpers import import_fixture, txn
 
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.postgres
 def test_items_reach_the_staging_table_through_copy(mocker):
     feed = LinkedFeedFactory(provider="file")
     mocker.patch.object(importing, "CHUNK_SIZE", 1_000)
-    copy = mocker.spy(importing, "_copy_chunks_postgres")
-    sqlite = mocker.spy(importing, "_insert_chunks_sqlite")
+    copy = mocker.spy(core_sql, "_copy_postgres")
+    sqlite = mocker.spy(core_sql, "_executemany_sqlite")
 
     batch = transactions_import(
         feed=feed,

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from forest.models import EnergyLedgerEntry, GreenAction, ScoringQueue
+from accounts.models import ChangedTransaction as ScoringQueue
+from forest.models import EnergyLedgerEntry, GreenAction
 from forest.scoring.engine import ScoringIntegrityError, score_chunk
 from forest.scoring.jobs import scoring_run_create
 from tests.accounts.factories import LinkedFeedFactory

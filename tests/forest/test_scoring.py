@@ -9,13 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from accounts.models import ChangedTransaction as ScoringQueue
 from forest.models import (
     CurrencyRate,
     EnergyDrop,
     EnergyLedgerEntry,
     GreenAction,
     GreenActionRule,
-    ScoringQueue,
 )
 from forest.rule_catalogue import CATALOGUE_BY_CODE, estimate_grams
 from forest.scoring.engine import SimulatedCrash, score_chunk
@@ -39,7 +39,7 @@ def remove(txn) -> None:
     from django.utils import timezone
 
     from accounts.models import Transaction
-    from forest.scoring.queue import transactions_enqueue
+    from accounts.services.outbox import outbox_add as transactions_enqueue
 
     Transaction.objects.filter(pk=txn.pk).update(removed_at=timezone.now())
     transactions_enqueue(Transaction.objects.filter(pk=txn.pk), reason="removed")

@@ -1,0 +1,1 @@
+"""Writes of the catalogue app: plain functions, one module per topic."""

@@ -1,0 +1,1 @@
+"""Tests of the floor: the SQL layer."""
