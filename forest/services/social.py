@@ -29,6 +29,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import Profile
 from accounts.selectors.friends import are_friends
+from accounts.selectors.users import public_holder_name
 from core.timezones import local_day
 from forest.models import EnergyDrop, Tree
 
@@ -96,7 +97,5 @@ def _require_friend(user_id: int, friend_id: int) -> None:
 
 
 def _display_name(user_id: int) -> str:
-    from accounts.selectors.users import public_holder_name
-
     user = get_user_model().objects.select_related("profile").get(pk=user_id)
     return public_holder_name(user)

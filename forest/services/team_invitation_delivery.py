@@ -11,6 +11,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from accounts.models import Notification
+from accounts.selectors.users import public_holder_name
+from accounts.services.notifications import notification_dispatch
 from forest.models.trees import TeamInvitation
 
 logger = logging.getLogger(__name__)
@@ -35,10 +38,6 @@ def _render(template: str, locale: str, context: dict) -> tuple[str, str]:
 
 def _deliver(invitation: TeamInvitation, *, token: str, inviter) -> None:
     """Inbox message now; e-mail once the invitation is committed."""
-    from accounts.models import Notification
-    from accounts.selectors.users import public_holder_name
-    from accounts.services.notifications import notification_dispatch
-
     context = {
         "inviter": public_holder_name(inviter),
         "team": invitation.team.name,
