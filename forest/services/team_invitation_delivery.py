@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -14,7 +15,9 @@ from django.utils import timezone, translation
 from accounts.models import Notification
 from accounts.selectors.users import public_holder_name
 from accounts.services.notifications import notification_dispatch
-from forest.models.trees import TeamInvitation
+
+if TYPE_CHECKING:
+    from forest.models.trees import TeamInvitation
 
 logger = logging.getLogger(__name__)
 

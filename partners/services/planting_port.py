@@ -6,13 +6,17 @@ so query counts are unchanged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import OuterRef, Subquery
 from django.db.models.expressions import BaseExpression
 
-from forest.models import Tree
 from forest.planting import PlantingEvidence, Reservation
 from partners.models import PlantingOrder, SurvivalCheck
 from partners.services.planting_orders import planting_order_reserve
+
+if TYPE_CHECKING:
+    from forest.models import Tree
 
 
 class PartnersPlanting:
