@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.core.checks import Error, register
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.services.crypto import _fernet, encryption_keys
+
 
 @register()
 def field_encryption_key_check(app_configs, **kwargs) -> list[Error]:
-    from accounts.services.crypto import _fernet, encryption_keys
-
     try:
         _fernet(tuple(encryption_keys()))
     except ImproperlyConfigured as exc:

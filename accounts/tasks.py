@@ -6,7 +6,14 @@ import logging
 
 from celery import shared_task
 
+from accounts.integrations.providers import ProviderError
 from accounts.models import ImportBatch, LinkedFeed, PlaidItem, User
+from accounts.services.consent_sweep import consent_sweep
+from accounts.services.feed_sync import feed_sync, feeds_due_for_pull
+from accounts.services.importing import FeedNotImportable
+from accounts.services.notifications import outbound_release
+from accounts.services.plaid_link import plaid_item_remove, plaid_items_due_for_removal
+from accounts.services.users import welcome_send
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +23,6 @@ def welcome_notification_task(self, user_id: int) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return  # deleted since enqueue
-    from accounts.services.users import welcome_send
 
     welcome_send(user=user)
 
@@ -24,8 +30,6 @@ def welcome_notification_task(self, user_id: int) -> None:
 @shared_task
 def consent_sweep_task() -> dict:
     """Daily: re-consent nudges 14 and 7 days ahead, and expiry of lapsed consents."""
-    from accounts.services.consent_sweep import consent_sweep
-
     result = consent_sweep()
     return {"nudged_14": result.nudged_14, "nudged_7": result.nudged_7, "expired": result.expired}
 
@@ -34,9 +38,6 @@ def consent_sweep_task() -> dict:
 def feeds_pull_task() -> int:
     """Nightly: one sync task per active aggregator feed, and another try at removing the
     Plaid items of revoked feeds that Plaid missed. Returns how many syncs were enqueued."""
-    from accounts.services.feed_sync import feeds_due_for_pull
-    from accounts.services.plaid_link import plaid_items_due_for_removal
-
     feed_ids = feeds_due_for_pull()
     for feed_id in feed_ids:
         feed_sync_task.delay(feed_id)
@@ -49,8 +50,6 @@ def feeds_pull_task() -> int:
 def plaid_item_remove_task(plaid_item_id: int) -> bool:
     """Remove a revoked feed's item at Plaid and erase its tokens. A failure is recorded on the
     item and retried by the nightly pull, not here: revocation never waits for Plaid."""
-    from accounts.services.plaid_link import plaid_item_remove
-
     item = PlaidItem.objects.filter(pk=plaid_item_id).first()
     if item is None:
         return False  # deleted since enqueue (the user or feed was deleted)
@@ -65,9 +64,6 @@ def feed_sync_task(
     feed = LinkedFeed.objects.filter(pk=feed_id).first()
     if feed is None:
         return 0  # deleted since enqueue
-    from accounts.integrations.providers import ProviderError
-    from accounts.services.feed_sync import feed_sync
-    from accounts.services.importing import FeedNotImportable
 
     try:
         return len(feed_sync(feed=feed, source=source, delivery_id=delivery_id))
@@ -84,6 +80,4 @@ def feed_sync_task(
 @shared_task
 def outbound_release_task() -> int:
     """Every 5 minutes: send the e-mails held through quiet hours that are now due."""
-    from accounts.services.notifications import outbound_release
-
     return outbound_release()

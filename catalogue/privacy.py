@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from accounts.models import User
 from accounts.privacy import export_rows
 from catalogue.models import SponsorMembership
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def export_sections(*, user: User, **context) -> Iterator[tuple[str, object]]:

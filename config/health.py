@@ -27,7 +27,7 @@ def _database_ok() -> tuple[bool, str]:
 def _broker_ok() -> tuple[bool, str]:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return True, "in-process"
-    from kombu import Connection
+    from kombu import Connection  # lazy: only needed when a real broker is configured
 
     try:
         with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:

@@ -62,6 +62,7 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
 
 def ensure_default_schedules(**kwargs) -> None:
     """post_migrate: create the default periodic tasks that do not exist yet; never overwrite."""
+    # lazy: settings import this module, before the app registry (and these models) is ready.
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     for name, (task, cron, description) in DEFAULT_SCHEDULES.items():

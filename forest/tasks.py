@@ -7,14 +7,19 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from forest.models import ScoringChunk
+from forest.scoring.engine import score_chunk
+from forest.scoring.jobs import scoring_run_create, scoring_run_finish_if_done
+from forest.services.achievements import achievements_nightly
+from forest.services.energy import drops_expire, ledger_audit
+from forest.services.fraud import fraud_sweep
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task
 def nightly_scoring_task() -> int:
     """Create tonight's run and fan its chunks out to the workers."""
-    from forest.scoring.jobs import scoring_run_create
-
     run = scoring_run_create(triggered_by="beat")
     chunk_ids = list(run.chunks.values_list("id", flat=True))
     for chunk_id in chunk_ids:
@@ -34,10 +39,6 @@ def nightly_scoring_task() -> int:
 )
 def score_chunk_task(self, chunk_id: int) -> None:
     """Score one chunk; a second delivery of the same chunk finds it done and does nothing."""
-    from forest.models import ScoringChunk
-    from forest.scoring.engine import score_chunk
-    from forest.scoring.jobs import scoring_run_finish_if_done
-
     chunk = ScoringChunk.objects.filter(pk=chunk_id).only("run_id").first()
     if chunk is None:
         return
@@ -47,15 +48,11 @@ def score_chunk_task(self, chunk_id: int) -> None:
 
 @shared_task
 def drops_expire_task() -> int:
-    from forest.services.energy import drops_expire
-
     return drops_expire()
 
 
 @shared_task
 def ledger_audit_task() -> int:
-    from forest.services.energy import ledger_audit
-
     audit = ledger_audit()
     if audit.drift_count:
         logger.error(
@@ -67,15 +64,11 @@ def ledger_audit_task() -> int:
 @shared_task
 def fraud_sweep_task() -> int:
     """Raise or refresh fraud signals for operators to review; returns how many."""
-    from forest.services.fraud import fraud_sweep
-
     return sum(fraud_sweep().values())
 
 
 @shared_task
 def achievements_nightly_task() -> int:
     """Award badges and complete challenges (bonus paid once); returns how many of both."""
-    from forest.services.achievements import achievements_nightly
-
     result = achievements_nightly()
     return sum(result["badges"].values()) + sum(result["challenges"].values())

@@ -8,6 +8,7 @@ class PartnersConfig(AppConfig):
 
     def ready(self) -> None:
         # forest asks planting through its port (forest.planting); partners answers it.
+        # lazy: these import models, which cannot load before the app registry is ready.
         from forest.planting import planting_register
         from partners.services.planting_port import PartnersPlanting
 

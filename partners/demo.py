@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from catalogue.models import BrandForest, PlantingPartner, Sponsor
+from catalogue.models import BrandForest, PlantingPartner, Species, Sponsor
+from partners.services.api_keys import partner_api_key_create
+from partners.services.planting_orders import forest_budget_available, forest_budget_topup
 
 DEMO_PARTNER_NAME = "Sandbox planting partner (demo)"
 DEMO_FOREST_NAME = "Groene Winkel Bos, Veluwe"
@@ -30,10 +32,6 @@ def seed_demo(*, sponsor: Sponsor, **context) -> Iterator[str]:
 
 def seed_demo_forests(*, sponsor: Sponsor) -> Iterator[str]:
     """Yield progress lines; a second run changes nothing (keys and names are fixed)."""
-    from catalogue.models import Species
-    from partners.services.api_keys import partner_api_key_create
-    from partners.services.planting_orders import forest_budget_available, forest_budget_topup
-
     partner, created = PlantingPartner.objects.get_or_create(
         name=DEMO_PARTNER_NAME, defaults={"kind": PlantingPartner.Kind.SANDBOX}
     )

@@ -4,10 +4,13 @@ user's trees. Nothing to erase: an order names a tree, and the tree stays, anony
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from accounts.models import User
 from accounts.privacy import export_rows
 from partners.models import PlantingOrder
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def export_sections(*, user: User, **context) -> Iterator[tuple[str, object]]:

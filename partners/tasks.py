@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from catalogue.models import PlantingPartner
+from partners.models import PlantingOrder
+from partners.services.planting_orders import planting_orders_submit
+
 
 @shared_task(acks_late=True)
 def planting_orders_submit_task(partner_id: int) -> int:
     """Send one partner's requested orders; returns how many it accepted."""
-    from catalogue.models import PlantingPartner
-    from partners.services.planting_orders import planting_orders_submit
-
     if not PlantingPartner.objects.filter(pk=partner_id, is_active=True).exists():
         return 0
     return planting_orders_submit(partner_id).funded
@@ -19,8 +20,6 @@ def planting_orders_submit_task(partner_id: int) -> int:
 @shared_task
 def planting_orders_submit_all_task() -> int:
     """Fan out: one submit task per active partner with requested orders (for Celery beat)."""
-    from partners.models import PlantingOrder
-
     partner_ids = list(
         PlantingOrder.objects.filter(state=PlantingOrder.State.REQUESTED, partner__is_active=True)
         .values_list("partner_id", flat=True)

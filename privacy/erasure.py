@@ -10,14 +10,17 @@ row stays as an anonymous, inactive member with nothing personal left on it.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
 from accounts.services.users import user_anonymise
 from core.locks import lock_user
 from privacy.hooks import hooks
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 

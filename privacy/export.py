@@ -9,12 +9,15 @@ memory at once. Access tokens of linked banks are never part of it, not even enc
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from accounts.models import User
 from privacy.hooks import hooks
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 EXPORT_FORMAT = "canopy-export/1"
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.integrations.providers import PULLED_PROVIDERS
 from accounts.models import Consent, ImportBatch, LinkedFeed, PlaidItem
 from accounts.services.crypto import DecryptionFailed, mask
+from accounts.tasks import feed_sync_task
 
 # ---------------------------------------------------------------------------------------------
 # Linked feeds, consent, imports and transactions
@@ -122,8 +123,6 @@ class LinkedFeedAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Sync the selected feeds again (sandbox and Plaid)"))
     def sync_again(self, request, queryset) -> None:
-        from accounts.tasks import feed_sync_task
-
         feed_ids = list(
             queryset.filter(
                 provider__in=PULLED_PROVIDERS, status=LinkedFeed.Status.ACTIVE

@@ -24,7 +24,8 @@ from django.utils.dateparse import parse_datetime
 from accounts.integrations.providers import PLAID_PAGE_SIZE, ProviderError, SandboxProvider
 from accounts.integrations.sources.base import NormalisedTransaction
 from accounts.integrations.sources.plaid import SyncPage, parse_sync_page
-from accounts.models import LinkedFeed
+from accounts.models import LinkedFeed, PlaidItem
+from accounts.services.crypto import DecryptionFailed
 
 Transport = Callable[[str, dict], dict]
 
@@ -269,9 +270,6 @@ _SANDBOX_PUBLIC_TOKEN = re.compile(r"public-sandbox-[A-Za-z0-9-]{1,200}")
 
 def stored_access_token(feed: LinkedFeed) -> str:
     """The access token stored (encrypted) when the feed was linked through Plaid Link."""
-    from accounts.models import PlaidItem
-    from accounts.services.crypto import DecryptionFailed
-
     item = PlaidItem.objects.filter(feed_id=feed.pk).first()
     try:
         token = item.access_token() if item is not None else ""

@@ -14,8 +14,9 @@ from typing import Protocol
 
 from django.utils import timezone
 
+from accounts.integrations.sandbox import generate_plaid_sync_pages
 from accounts.integrations.sources.plaid import SyncPage, parse_sync_page
-from accounts.models import LinkedFeed, Provider
+from accounts.models import LinkedFeed, PlaidItem, Provider
 
 # The sandbox bank's history: six weeks ending the day the feed was linked.
 SANDBOX_HISTORY_DAYS = 42
@@ -57,8 +58,6 @@ class SandboxProvider:
         return linked_on - timedelta(days=self.days - 1)
 
     def sync(self, *, feed: LinkedFeed, cursor: str) -> SyncPage:
-        from accounts.integrations.sandbox import generate_plaid_sync_pages
-
         pages = generate_plaid_sync_pages(
             account_seed=feed.account_ref,
             start=self.history_start(feed),
@@ -82,8 +81,8 @@ def provider_for(feed: LinkedFeed) -> FeedProvider:
     if feed.provider == Provider.SANDBOX:
         return SandboxProvider()
     if feed.provider == Provider.PLAID:
+        # cycle: accounts.integrations.plaid imports this module
         from accounts.integrations.plaid import plaid_link_adapter
-        from accounts.models import PlaidItem
 
         # A feed linked through the offline sandbox stays with it, so its tokens never go to
         # Plaid, and a real token never goes to the stand-in.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accounts.models import Friendship, User
+from accounts.selectors.users import public_holder_name
 
 
 def are_friends(user_id: int, other_id: int) -> bool:
@@ -19,8 +20,6 @@ def friend_ids(user_id: int) -> list[int]:
 
 def friends_list(user_id: int) -> list[dict]:
     """Accepted friends with their public names, in two queries whatever their number."""
-    from accounts.selectors.users import public_holder_name
-
     rows = (
         Friendship.objects.involving(user_id)
         .live()

@@ -39,6 +39,7 @@ class DeliveryReplayed(Exception):
 
 
 def _enqueue_sync(feed_id: int, *, source: str, delivery_id: str = "") -> None:
+    # cycle: accounts.tasks imports the services
     from accounts.tasks import feed_sync_task
 
     transaction.on_commit(

@@ -253,6 +253,7 @@ def feed_revoke(*, feed: LinkedFeed) -> Revocation:
     )
     kept = Transaction.objects.filter(feed=feed).count()
     if feed.provider == Provider.PLAID:
+        # cycle: accounts.services.plaid_link imports this module
         from accounts.services.plaid_link import plaid_item_removal_request
 
         plaid_item_removal_request(feed=feed, now=now)

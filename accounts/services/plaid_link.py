@@ -152,6 +152,7 @@ def plaid_item_removal_request(*, feed: LinkedFeed, now: datetime) -> list[int]:
         PlaidItem.objects.filter(pk__in=item_ids, removal_requested_at__isnull=True).update(
             removal_requested_at=now, updated_at=now
         )
+        # cycle: accounts.tasks imports the services
         from accounts.tasks import plaid_item_remove_task
 
         for item_id in item_ids:

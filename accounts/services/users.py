@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Notification, Profile, User
 from accounts.selectors.users import ERASED_EMAIL_DOMAIN
+from accounts.services.notifications import notification_dispatch
 
 
 class EmailTaken(ValueError):
@@ -38,6 +39,7 @@ def user_register(
     profile.full_clean(exclude=["user"])
     profile.save()
 
+    # cycle: accounts.tasks imports the services
     from accounts.tasks import welcome_notification_task
 
     transaction.on_commit(lambda: welcome_notification_task.delay(user.id))
@@ -82,7 +84,6 @@ def welcome_send(*, user: User) -> bool:
             "Link your bank account, choose a tree and watch it grow with every green choice. "
             "When it is mature, we plant it for real."
         )
-    from accounts.services.notifications import notification_dispatch
 
     return notification_dispatch(
         user_id=user.id,

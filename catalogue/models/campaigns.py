@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -81,8 +82,6 @@ class Campaign(TimeStampedModel):
         return f"{self.name} ({self.sponsor})"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         validate_string_list(self.match_merchants)
         validate_mcc_list(self.match_mccs)
         validate_regex(self.match_description_regex)

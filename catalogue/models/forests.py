@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from catalogue.integrations.geo import validate_geojson_area
 from catalogue.models.planting_partners import PlantingPartner
 from catalogue.models.sponsors import Sponsor
 from core.models import TimeStampedModel
@@ -63,10 +65,6 @@ class BrandForest(TimeStampedModel):
         return f"{self.name} ({self.sponsor})"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from catalogue.integrations.geo import validate_geojson_area
-
         try:
             validate_geojson_area(self.area)
         except ValueError as exc:

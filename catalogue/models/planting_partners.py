@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -37,7 +38,5 @@ class PlantingPartner(TimeStampedModel):
         return self.name
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.kind == self.Kind.HTTP and not self.api_base_url:
             raise ValidationError({"api_base_url": _("An HTTP partner needs an API base URL.")})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdmin
@@ -60,8 +61,6 @@ class ChallengeAdmin(admin.ModelAdmin):
         return [*fields, "campaign"] if obj is not None else fields
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(_participants=Count("participations"))
 
     @admin.display(description=gettext_lazy("participants"), ordering="_participants")

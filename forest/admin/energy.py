@@ -14,6 +14,7 @@ from forest.models import (
     EnergyTransfer,
     LedgerAudit,
 )
+from forest.services.energy import ledger_audit
 
 
 @admin.register(EnergyDrop)
@@ -73,8 +74,6 @@ class LedgerAuditAdmin(ReadOnlyAdmin):
 
     @admin.action(description=gettext_lazy("Run the ledger audit now"))
     def run_audit(self, request, queryset) -> None:
-        from forest.services.energy import ledger_audit
-
         audit = ledger_audit()
         level = messages.ERROR if audit.drift_count else messages.SUCCESS
         text = _("%(n)s balances drift from the ledger.") % {"n": audit.drift_count}

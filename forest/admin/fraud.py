@@ -10,10 +10,17 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import LinkedFeed
 from core.admin import ReadOnlyAdmin
 from forest.models import (
     EnergyHold,
     FraudSignal,
+)
+from forest.services.fraud import (
+    energy_holds_release,
+    fraud_signals_confirm_and_freeze,
+    fraud_signals_confirm_and_reverse,
+    fraud_signals_dismiss,
 )
 
 
@@ -32,8 +39,6 @@ def _user_links(user_id: int) -> str:
 
 def _shared_feed_links(feed_ids: list) -> str:
     """Each shared feed as provider:account, linking to every feed of that account."""
-    from accounts.models import LinkedFeed
-
     feeds = reverse("admin:accounts_linkedfeed_changelist")
     return format_html_join(
         ", ",
@@ -139,8 +144,6 @@ class FraudSignalAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Dismiss (not fraud)"), permissions=["review"])
     def dismiss(self, request, queryset) -> None:
-        from forest.services.fraud import fraud_signals_dismiss
-
         ids = list(queryset.values_list("id", flat=True))
         result = fraud_signals_dismiss(signal_ids=ids, reviewer=request.user)
         self._report(request, result, _("Dismissed %(n)s signals.") % {"n": result.signals})
@@ -150,8 +153,6 @@ class FraudSignalAdmin(admin.ModelAdmin):
         permissions=["review"],
     )
     def confirm_and_freeze(self, request, queryset) -> None:
-        from forest.services.fraud import fraud_signals_confirm_and_freeze
-
         ids = list(queryset.values_list("id", flat=True))
         result = fraud_signals_confirm_and_freeze(signal_ids=ids, reviewer=request.user)
         self._report(
@@ -166,8 +167,6 @@ class FraudSignalAdmin(admin.ModelAdmin):
         permissions=["review"],
     )
     def confirm_and_reverse(self, request, queryset) -> None:
-        from forest.services.fraud import fraud_signals_confirm_and_reverse
-
         ids = list(queryset.values_list("id", flat=True))
         result = fraud_signals_confirm_and_reverse(signal_ids=ids, reviewer=request.user)
         self._report(
@@ -182,8 +181,6 @@ class FraudSignalAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Release the users' holds"), permissions=["review"])
     def release_hold(self, request, queryset) -> None:
-        from forest.services.fraud import energy_holds_release
-
         user_ids = list(queryset.values_list("user_id", flat=True))
         released = energy_holds_release(user_ids=user_ids, released_by=request.user)
         self.message_user(
@@ -212,8 +209,6 @@ class EnergyHoldAdmin(ReadOnlyAdmin):
 
     @admin.action(description=gettext_lazy("Release hold"), permissions=["review"])
     def release(self, request, queryset) -> None:
-        from forest.services.fraud import energy_holds_release
-
         user_ids = list(queryset.filter(released_at__isnull=True).values_list("user_id", flat=True))
         released = energy_holds_release(user_ids=user_ids, released_by=request.user)
         self.message_user(

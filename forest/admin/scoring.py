@@ -18,6 +18,9 @@ from forest.models import (
     ScoringChunk,
     ScoringRun,
 )
+from forest.scoring.jobs import scoring_run_inline
+from forest.services.rescoring import rescore_request
+from forest.services.rule_testing import rule_test
 from forest.services.rules import rule_save
 
 
@@ -48,8 +51,6 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Test against the last 500 transactions"))
     def test_against_recent(self, request, queryset) -> None:
-        from forest.services.rule_testing import rule_test
-
         for rule in queryset:
             examined, hits = rule_test(rule=rule, limit=500)
             examples = ", ".join(
@@ -69,9 +70,6 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Re-score actions of older versions (last 30 days)"))
     def rescore_last_30_days(self, request, queryset) -> None:
-        from forest.scoring.jobs import scoring_run_inline
-        from forest.services.rescoring import rescore_request
-
         today = timezone.localdate()
         marked, run = rescore_request(
             date_from=today - timedelta(days=30),

@@ -21,6 +21,7 @@ from forest.api.serializers.energy import (
 from forest.models import EnergyDrop, EnergyLedgerEntry
 from forest.selectors.energy import balances_for_user, open_drops_for_user
 from forest.selectors.green_actions import caps_left_today
+from forest.selectors.home import current_tree_summary
 from forest.services.energy import (
     DropNotCollectable,
     drop_collect,
@@ -31,8 +32,6 @@ from forest.services.holds import EnergyOnHold
 
 def _tree_summary(user) -> dict | None:
     """The current tree on the home screen; filled in by the trees feature."""
-    from forest.selectors.home import current_tree_summary
-
     return current_tree_summary(user)
 
 

@@ -23,6 +23,7 @@ from forest.api.serializers.trees import (
     TreeStartInputSerializer,
 )
 from forest.models import Tree
+from forest.selectors.certificates import certificate_for_owner
 from forest.selectors.energy import balances_for_user
 from forest.selectors.trees import (
     species_list,
@@ -31,6 +32,7 @@ from forest.selectors.trees import (
     tree_summary,
     trees_for_user,
 )
+from forest.services.certificates import certificate_png
 from forest.services.trees import GrowResult, TreeError, tree_grow, tree_move, tree_start
 
 
@@ -158,9 +160,6 @@ class TreeMoveApi(APIView):
 class TreeCertificatePngApi(APIView):
     @schema.tree_certificate_png
     def get(self, request, tree_id: int):
-        from forest.selectors.certificates import certificate_for_owner
-        from forest.services.certificates import certificate_png
-
         certificate = certificate_for_owner(user_id=request.user.id, tree_id=tree_id)
         if certificate is None:
             return error_response(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from accounts.selectors.users import public_holder_name
+from catalogue.integrations.geo import geojson_centroid
 from forest.integrations.imaging import format_coordinates
-from forest.models import Certificate
+from forest.models import Certificate, Tree
+from forest.models.trees import TeamMembership, TreeContribution
 from forest.planting import planting
 
 _RELATED = [
@@ -16,8 +18,6 @@ _RELATED = [
 
 def certificate_for_owner(*, user_id: int, tree_id: int) -> Certificate | None:
     """The certificate of a tree the user grew: their own, or one of their team's."""
-    from forest.models import Tree
-
     return (
         Certificate.objects.select_related(*_RELATED)
         .filter(tree_id=tree_id, tree__in=Tree.objects.visible_to(user_id))
@@ -37,7 +37,6 @@ def holder_names(tree) -> list[str]:
     """
     if not tree.team_id:
         return [public_holder_name(tree.owner)]
-    from forest.models.trees import TeamMembership, TreeContribution
 
     users = [
         c.user
@@ -64,8 +63,6 @@ def _order(certificate: Certificate):
 
 def certificate_details(certificate: Certificate, *, locale: str = "en") -> dict:
     """Everything a certificate states, all of it fit for a public page."""
-    from catalogue.integrations.geo import geojson_centroid
-
     tree = certificate.tree
     forest = tree.forest
     order = _order(certificate)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+from forest.models import EnergyBalance, EnergyDrop
+
 
 def balances_for_user(user_id: int) -> dict[str, int]:
-    from forest.models import EnergyBalance
-
     rows = EnergyBalance.objects.filter(user_id=user_id).values_list("account", "grams")
     return {"drops": 0, "balance": 0, "tree": 0, **dict(rows)}
 
 
 def open_drops_for_user(user_id: int, *, now) -> list:
-    from forest.models import EnergyDrop
-
     return list(
         EnergyDrop.objects.filter(
             user_id=user_id, status=EnergyDrop.Status.OPEN, expires_at__gt=now

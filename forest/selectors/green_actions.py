@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from forest.models import GreenAction
+from django.db.models import Max, Sum
+
+from forest.models import GreenAction, GreenActionRule
 
 
 def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") -> dict[int, dict]:
@@ -60,10 +62,6 @@ def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") ->
 
 def caps_left_today(user_id: int, *, today) -> list[dict]:
     """Per action type: the daily cap and what is left of it for ``today`` (booking date)."""
-    from django.db.models import Max, Sum
-
-    from forest.models import GreenAction, GreenActionRule
-
     caps = dict(
         GreenActionRule.objects.filter(is_active=True, awards_energy=True)
         .values("action_type")

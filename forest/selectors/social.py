@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone, translation
 
 from accounts.selectors.friends import friend_ids
+from accounts.selectors.users import public_holder_name
 from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
+from forest.selectors.trees import tree_current
 from forest.services.holds import energy_hold_active
 from forest.services.social import STEAL_GRACE, _require_friend, stealable_grams
 
@@ -18,9 +20,6 @@ from forest.services.social import STEAL_GRACE, _require_friend, stealable_grams
 def friend_forest(*, viewer_id: int, friend_id: int, now: datetime | None = None) -> dict:
     """What a friend may see of a friend's forest: name, tree progress, ripe drops (grams
     only: not what they were earned for) and what the viewer could still take of each."""
-    from accounts.selectors.users import public_holder_name
-    from forest.selectors.trees import tree_current
-
     now = now or timezone.now()
     _require_friend(viewer_id, friend_id)
     friend = get_user_model().objects.select_related("profile").get(pk=friend_id)
@@ -76,10 +75,6 @@ def social_activity(*, user_id: int, limit: int = 100) -> list[dict]:
     """Who took from your drops and watered your tree, and what you took and watered: the
     newest ``limit`` transfers, in one query, by display name (a deleted account shows as
     "A Canopy member"), also for people who are no longer friends."""
-    from django.db.models import Q
-
-    from accounts.selectors.users import public_holder_name
-
     transfers = (
         EnergyTransfer.objects.filter(Q(from_user_id=user_id) | Q(to_user_id=user_id))
         .select_related("from_user__profile", "to_user__profile")
@@ -110,8 +105,6 @@ def social_activity(*, user_id: int, limit: int = 100) -> list[dict]:
 def friends_leaderboard(*, user_id: int, now: datetime | None = None, days: int = 7) -> list[dict]:
     """The user and their friends, ranked by grams earned (scored) in the last ``days`` days,
     then trees planted. Four queries whatever the number of friends."""
-    from accounts.selectors.users import public_holder_name
-
     now = now or timezone.now()
     ids = [user_id, *friend_ids(user_id)]
     users = get_user_model().objects.filter(pk__in=ids).select_related("profile")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.selectors.users import public_holder_name
 from forest.models import Tree
@@ -14,8 +14,6 @@ from forest.services.team_invitations import _is_active_member, mask_email
 
 def teams_for_user(user_id: int) -> QuerySet[Team]:
     """Teams the user is in or invited to, newest first, with memberships and growing tree."""
-    from django.db.models import Prefetch
-
     return (
         Team.objects.filter(
             memberships__user_id=user_id,
@@ -69,8 +67,6 @@ def team_invitations_for_member(*, user_id: int, team_id: int) -> list[TeamInvit
 
 def invitation_row(invitation: TeamInvitation, *, viewer_id: int, now: datetime) -> dict:
     """An invitation as a member sees it. Never says whether an address has an account."""
-    from accounts.selectors.users import public_holder_name
-
     yours = invitation.invited_by_id == viewer_id
     email = None
     name = None

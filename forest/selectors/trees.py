@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from accounts.selectors.users import public_holder_name
 from catalogue.models import Species
@@ -110,8 +110,6 @@ def tree_counts_for_user(user_id: int) -> dict[str, int]:
     Surviving is survival-adjusted, as Ecosia counts: a planted tree whose latest yearly check
     found it dead no longer counts (an unchecked one is expected to live).
     """
-    from django.db.models import Count
-
     rows = _with_details(Tree.objects.visible_to(user_id)).aggregate(
         grown=Count("id", filter=~Q(status=Tree.Status.GROWING)),
         planted=Count("id", filter=Q(status=Tree.Status.PLANTED)),

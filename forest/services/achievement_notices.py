@@ -6,14 +6,15 @@ from collections.abc import Callable
 
 from django.utils import translation
 
+from accounts.models import Notification, Profile
+from accounts.services.notifications import notify
+
 # Rows per statement: profiles read here, ledger entries inserted by challenges (parameter
 # limits of SQLite stay far away).
 _BATCH = 500
 
 
 def _locales(user_ids: list[int]) -> dict[int, str]:
-    from accounts.models import Profile
-
     locales: dict[int, str] = {}
     for start in range(0, len(user_ids), _BATCH):
         part = user_ids[start : start + _BATCH]
@@ -24,9 +25,6 @@ def _locales(user_ids: list[int]) -> dict[int, str]:
 def _notify(user_ids: list[int], message: Callable[[int], tuple[str, str, str]]) -> None:
     """One inbox message per user, in the user's language; ``message`` gives (title, body,
     dedupe key) and is called inside the user's language."""
-    from accounts.models import Notification
-    from accounts.services.notifications import notify
-
     locales = _locales(user_ids)
     for user_id in user_ids:
         with translation.override(locales.get(user_id, "nl")):

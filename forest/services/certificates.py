@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from forest.integrations.imaging import render_certificate
-from forest.models import Certificate
 from forest.selectors.certificates import certificate_details
+
+if TYPE_CHECKING:
+    from forest.models import Certificate
 
 logger = logging.getLogger(__name__)
 

@@ -24,13 +24,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 
 from accounts.models import Profile
 from accounts.selectors.friends import are_friends
+from accounts.selectors.users import public_holder_name
 from core.timezones import local_day
-from forest.models import EnergyDrop, Tree
+
+if TYPE_CHECKING:
+    from forest.models import EnergyDrop, Tree
 
 STEAL_SHARE_PERCENT = 30  # of the drop's grams, per stealer
 OWNER_KEEPS_PERCENT = 40  # of the drop's grams, whatever friends take
@@ -96,7 +100,5 @@ def _require_friend(user_id: int, friend_id: int) -> None:
 
 
 def _display_name(user_id: int) -> str:
-    from accounts.selectors.users import public_holder_name
-
     user = get_user_model().objects.select_related("profile").get(pk=user_id)
     return public_holder_name(user)

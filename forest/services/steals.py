@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, Profile
+from accounts.services.notifications import notification_dispatch
 from core.locks import lock_user
 from forest.models import EnergyDrop, EnergyTransfer
 from forest.models.energy import Account, EntryKind
@@ -126,8 +127,6 @@ def drop_steal(
 
 def _notify_stolen(owner_id: int, locale: str, stealer_id: int, drop_id: int, grams: int) -> None:
     """One inbox message per drop (the first friend's visit), in the owner's language."""
-    from accounts.services.notifications import notification_dispatch
-
     with translation.override(locale):
         notification_dispatch(
             user_id=owner_id,

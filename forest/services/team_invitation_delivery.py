@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -11,7 +12,12 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from forest.models.trees import TeamInvitation
+from accounts.models import Notification
+from accounts.selectors.users import public_holder_name
+from accounts.services.notifications import notification_dispatch
+
+if TYPE_CHECKING:
+    from forest.models.trees import TeamInvitation
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +41,6 @@ def _render(template: str, locale: str, context: dict) -> tuple[str, str]:
 
 def _deliver(invitation: TeamInvitation, *, token: str, inviter) -> None:
     """Inbox message now; e-mail once the invitation is committed."""
-    from accounts.models import Notification
-    from accounts.selectors.users import public_holder_name
-    from accounts.services.notifications import notification_dispatch
-
     context = {
         "inviter": public_holder_name(inviter),
         "team": invitation.team.name,

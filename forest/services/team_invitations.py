@@ -32,6 +32,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.selectors.users import public_holder_name
 from core.locks import lock_rows
 from forest.models.trees import Team, TeamInvitation, TeamMembership, Tree
 from forest.services.team_invitation_delivery import _deliver
@@ -170,8 +171,6 @@ def invite_locked(
 
     Answers the same for an address with or without an account (see the module docstring).
     """
-    from accounts.selectors.users import public_holder_name
-
     open_invitations = list(TeamInvitation.objects.pending(now).filter(team=team))
     by_email = {i.email: i for i in open_invitations if i.email}
     by_user = {i.invited_user_id: i for i in open_invitations if not i.email}

@@ -77,6 +77,7 @@ def tree_start(
         raise TreeError(_("No such species."), code="species_not_found", status=400)
     team = None
     if team_id is not None:
+        # cycle: forest.services.teams imports this module
         from forest.services.teams import team_lock_for_tree
 
         team = team_lock_for_tree(user_id=user_id, team_id=team_id)

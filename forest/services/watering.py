@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, Profile
+from accounts.services.notifications import notification_dispatch
 from core.locks import lock_rows
 from forest.models import EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
@@ -23,6 +24,7 @@ from forest.services.social import (
     _local_day,
     _require_friend,
 )
+from forest.services.trees import _mature
 
 
 def _debit_balance(user_id: int, grams: int) -> bool:
@@ -45,8 +47,6 @@ def friend_water(
     The tree is row-locked and grown as ``tree_grow`` grows it (capped at what it still needs;
     reaching 100 % matures and funds it through the same path).
     """
-    from forest.services.trees import _mature
-
     now = now or timezone.now()
     if grams not in WATER_GRAMS:
         raise SocialError(_("Water with 10, 18, 33 or 66 g."), code="invalid_grams", status=400)
@@ -109,8 +109,6 @@ def friend_water(
 
 
 def _notify_watered(giver_id: int, friend_id: int, grams: int, day: date) -> None:
-    from accounts.services.notifications import notification_dispatch
-
     locale = Profile.objects.filter(user_id=friend_id).values_list("locale", flat=True).first()
     with translation.override(locale or "nl"):
         notification_dispatch(

@@ -8,6 +8,7 @@ from partners.models import (
     ClaimCode,
     ClaimCodeBatch,
 )
+from partners.services.claims import code_hash, code_normalise
 
 
 @admin.register(ClaimCodeBatch)
@@ -56,8 +57,6 @@ class ClaimCodeAdmin(ReadOnlyAdmin):
     search_help_text = gettext_lazy("A whole code, or the four characters after CNPY-")
 
     def get_search_results(self, request, queryset, search_term):
-        from partners.services.claims import code_hash, code_normalise
-
         term = search_term.strip()
         if not term:
             return queryset, False

@@ -9,6 +9,9 @@ from django.utils.translation import gettext, gettext_lazy
 
 from catalogue.models import BrandForest
 from partners.models import ForestBudgetEntry, Invoice
+from partners.selectors.forests import forests_with_figures
+from partners.services.billing import InvoiceError, invoice_cancel, invoice_mark_paid
+from partners.services.planting_orders import forest_budget_topup
 
 
 @admin.register(BrandForest)
@@ -23,8 +26,6 @@ class BrandForestAdmin(admin.ModelAdmin):
     filter_horizontal = ["species"]
 
     def get_queryset(self, request):
-        from partners.selectors.forests import forests_with_figures
-
         return forests_with_figures().select_related("sponsor", "planting_partner")
 
     @admin.display(description=gettext_lazy("trees committed"), ordering="trees_committed")
@@ -60,8 +61,6 @@ class ForestBudgetEntryAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        from partners.services.planting_orders import forest_budget_topup
-
         entry = forest_budget_topup(
             forest=obj.forest,
             amount=obj.amount,
@@ -106,8 +105,6 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def _apply(self, request, queryset, service, done) -> None:
         """``done``: the summary, with ``%(changed)s`` and ``%(unchanged)s`` counts."""
-        from partners.services.billing import InvoiceError
-
         changed, unchanged, refused = 0, 0, []
         for invoice_id in queryset.order_by("id").values_list("id", flat=True):
             try:
@@ -130,8 +127,6 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Mark as paid (credits the forest budget once)"))
     def mark_paid(self, request, queryset) -> None:
-        from partners.services.billing import invoice_mark_paid
-
         self._apply(
             request,
             queryset,
@@ -141,8 +136,6 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Cancel (only pending invoices)"))
     def mark_cancelled(self, request, queryset) -> None:
-        from partners.services.billing import invoice_cancel
-
         self._apply(
             request,
             queryset,

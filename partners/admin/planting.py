@@ -15,6 +15,17 @@ from partners.models import (
     PlantingOrderEvent,
     SurvivalCheck,
 )
+from partners.services.api_keys import partner_api_key_create
+from partners.services.evidence import (
+    EvidenceRejected,
+    planting_evidence_add,
+    survival_check_record,
+)
+from partners.services.planting_orders import (
+    PlantingOrderStateError,
+    planting_order_transition,
+    planting_orders_submit,
+)
 
 
 @admin.register(PlantingPartner)
@@ -26,8 +37,6 @@ class PlantingPartnerAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Send requested planting orders now"))
     def submit_requested_orders(self, request, queryset) -> None:
-        from partners.services.planting_orders import planting_orders_submit
-
         for partner in queryset:
             result = planting_orders_submit(partner.id)
             self.message_user(
@@ -59,7 +68,6 @@ class PartnerApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        from partners.services.api_keys import partner_api_key_create
 
         key, token = partner_api_key_create(partner=obj.partner, name=obj.name)
         obj.pk = key.pk
@@ -125,11 +133,6 @@ class PlantingOrderAdmin(ReadOnlyAdmin):
 
     def _transition(self, request, queryset, to_state: str) -> None:
         """Bulk state change through the service: illegal steps are refused one by one."""
-        from partners.services.planting_orders import (
-            PlantingOrderStateError,
-            planting_order_transition,
-        )
-
         moved, refused = 0, []
         for order_id in queryset.order_by("id").values_list("id", flat=True):
             try:
@@ -182,8 +185,6 @@ class EvidenceUploadForm(forms.ModelForm):
         fields = ["order"]
 
     def clean(self):
-        from partners.services.evidence import EvidenceRejected, planting_evidence_add
-
         cleaned = super().clean()
         order, upload = cleaned.get("order"), cleaned.get("upload")  # type: ignore[union-attr]  # stubs: ModelForm.clean is never None
         if order and upload:
@@ -252,8 +253,6 @@ class SurvivalCheckAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        from partners.services.evidence import survival_check_record
-
         check = survival_check_record(
             order_id=obj.order_id, year=obj.year, alive=obj.alive,
             checked_on=obj.checked_on, note=obj.note,

@@ -2,9 +2,12 @@
 
 from django import forms
 from django.contrib import admin
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 
 from catalogue.admin.sponsors import SponsorMembershipInline
 from catalogue.models import Sponsor
+from partners.services.branding import LogoRejected, sanitise_logo
 
 
 class SponsorAdminForm(forms.ModelForm):
@@ -17,11 +20,6 @@ class SponsorAdminForm(forms.ModelForm):
         fields = ["name", "slug", "website", "brand_colour", "logo", "is_active"]
 
     def clean_logo(self):
-        from django.core.files.base import ContentFile
-        from django.core.files.uploadedfile import UploadedFile
-
-        from partners.services.branding import LogoRejected, sanitise_logo
-
         logo = self.cleaned_data.get("logo")
         if not isinstance(logo, UploadedFile):
             return logo  # unchanged, or cleared

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
-from catalogue.models import PlantingPartner
 from partners.models import PartnerApiKey
 from partners.services.api_keys import partner_api_key_check
+
+if TYPE_CHECKING:
+    from catalogue.models import PlantingPartner
 
 
 @dataclass(frozen=True)

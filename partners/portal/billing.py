@@ -7,6 +7,7 @@ or statement is a 404; analysts read, only administrators request top-ups.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,8 +19,6 @@ from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from catalogue.models import Sponsor
-from partners.models import Invoice
 from partners.portal.base import csv_response, portal_context, require_admin
 from partners.portal.forms import TopUpForm
 from partners.selectors import portal as sel
@@ -32,6 +31,10 @@ from partners.services.billing import (
     invoice_issuer,
     invoice_request,
 )
+
+if TYPE_CHECKING:
+    from catalogue.models import Sponsor
+    from partners.models import Invoice
 
 
 def _sponsor_invoice(sponsor: Sponsor, number: str) -> Invoice:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.utils.formats import date_format, number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from partners.selectors.claims import DayCount
-from partners.selectors.portal import WeekPoint
+if TYPE_CHECKING:
+    from partners.selectors.claims import DayCount
+    from partners.selectors.portal import WeekPoint
 
 
 def _nice_max(value: float) -> int:

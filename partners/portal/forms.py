@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.normalise import normalise_merchant
 from catalogue.models import BrandForest, Campaign, Sponsor
+from partners.services.billing import TOPUP_MAX, TOPUP_MIN
+from partners.services.branding import LOGO_MAX_BYTES, LogoRejected, sanitise_logo
+from partners.services.claims import CODES_PER_BATCH_MAX, GRAMS_PER_CODE_MAX
 
 
 def _split(value: str) -> list[str]:
@@ -113,7 +116,6 @@ class TopUpForm(forms.Form):
 
     def __init__(self, *args, sponsor: Sponsor, **kwargs):
         super().__init__(*args, **kwargs)
-        from partners.services.billing import TOPUP_MAX, TOPUP_MIN
 
         cast(forms.ModelChoiceField, self.fields["forest"]).queryset = sponsor.forests.exclude(
             status=BrandForest.Status.CLOSED
@@ -141,8 +143,6 @@ class BrandingForm(forms.Form):
     remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
 
     def clean_logo(self):
-        from partners.services.branding import LOGO_MAX_BYTES, LogoRejected, sanitise_logo
-
         upload = self.cleaned_data.get("logo")
         if not upload:
             return None
@@ -181,7 +181,6 @@ class ClaimBatchForm(forms.Form):
 
     def __init__(self, *args, sponsor: Sponsor, **kwargs):
         super().__init__(*args, **kwargs)
-        from partners.services.claims import CODES_PER_BATCH_MAX, GRAMS_PER_CODE_MAX
 
         cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = sponsor.campaigns.filter(
             is_active=True

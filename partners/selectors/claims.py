@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from catalogue.models import Sponsor
-from partners.models import ClaimCodeBatch
+if TYPE_CHECKING:
+    from catalogue.models import Sponsor
+    from partners.models import ClaimCodeBatch
 
 CHART_DAYS = 30
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Sum, When
 
-from catalogue.models import Sponsor
 from forest.models import Tree
 from partners.models import PlantingOrder, SurvivalCheck
 from partners.selectors.portal import live_campaign_actions
+
+if TYPE_CHECKING:
+    from catalogue.models import Sponsor
 
 _S = PlantingOrder.State
 

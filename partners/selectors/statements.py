@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 from django.db.models import Sum
 from django.utils import timezone
 
-from catalogue.models import BrandForest
 from partners.models import ForestBudgetEntry
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+    from catalogue.models import BrandForest
 
 CENT = Decimal("0.01")
 CSV_CHUNK_SIZE = 2_000

@@ -12,11 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from catalogue.models import PlantingPartner
 from partners.models import PartnerApiKey
+
+if TYPE_CHECKING:
+    from catalogue.models import PlantingPartner
 
 KEY_PREFIX = "cnp"
 

@@ -10,15 +10,18 @@ and even without the lock the unique key would refuse a second entry.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalogue.models import BrandForest, Sponsor
 from core.locks import lock_rows
 from partners.models import Invoice, InvoiceNumberSequence
 from partners.services.planting_orders import forest_budget_topup
+
+if TYPE_CHECKING:
+    from catalogue.models import BrandForest, Sponsor
 
 CENT = Decimal("0.01")
 # Sane limits for one top-up in the forest's currency; override with settings of these names.

@@ -18,8 +18,9 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from catalogue.models import BrandForest
+from catalogue.models import BrandForest, Species
 from core.locks import lock_rows
+from forest.services.trees import tree_mark_planted
 from partners.integrations.planting_partners import (
     PlantingPartnerError,
     PlantingRequest,
@@ -198,8 +199,6 @@ def _after_transition(order: PlantingOrder, from_state: str) -> None:
                 order=order,
             )
     elif order.state == PlantingOrder.State.PLANTED:
-        from forest.services.trees import tree_mark_planted
-
         tree_mark_planted(tree_id=order.tree_id, at=order.planted_at)
 
 
@@ -215,8 +214,6 @@ def species_out_of_season(month: int) -> dict[int, str]:
     The species catalogue is tens of rows, so it is read whole: JSON "contains" is not
     portable to SQLite, and this keeps the order query a plain ``species_id NOT IN``.
     """
-    from catalogue.models import Species
-
     held = {}
     for species_id, name, months in Species.objects.values_list("id", "name_en", "planting_months"):
         if months and month not in months:

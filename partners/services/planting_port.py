@@ -6,20 +6,23 @@ so query counts are unchanged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import OuterRef, Subquery
 from django.db.models.expressions import BaseExpression
 
-from forest.models import Tree
 from forest.planting import PlantingEvidence, Reservation
 from partners.models import PlantingOrder, SurvivalCheck
+from partners.services.planting_orders import planting_order_reserve
+
+if TYPE_CHECKING:
+    from forest.models import Tree
 
 
 class PartnersPlanting:
     """Implements ``forest.planting.PlantingPort``."""
 
     def reserve(self, *, tree: Tree, forest_id: int) -> Reservation:
-        from partners.services.planting_orders import planting_order_reserve
-
         reserved = planting_order_reserve(tree=tree, forest_id=forest_id)
         order_id = reserved.order.pk if reserved.order is not None else None
         return Reservation(funded=reserved.funded, reason=reserved.reason, order_id=order_id)

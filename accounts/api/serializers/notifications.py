@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext
 from rest_framework import serializers
 
-from accounts.models import Profile
+if TYPE_CHECKING:
+    from accounts.models import Profile
 
 
 class NotificationSerializer(serializers.Serializer):

@@ -8,11 +8,14 @@ import math
 import random
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
 from forest.integrations.imaging.png import _encode_png
-from forest.integrations.imaging.text import RGB
+
+if TYPE_CHECKING:
+    from forest.integrations.imaging.text import RGB
 
 MAX_STAGE = 6
 # Illustrations are drawn at this multiple and downsampled: ImageDraw does not antialias.
