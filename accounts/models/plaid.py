@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.feeds import LinkedFeed
+from accounts.services.crypto import decrypt, digest, encrypt
 from core.models import TimeStampedModel
 
 
@@ -64,20 +65,14 @@ class PlaidItem(TimeStampedModel):
         return f"Plaid item of {self.feed}"
 
     def set_secrets(self, *, access_token: str, item_id: str) -> None:
-        from accounts.services.crypto import digest, encrypt
-
         self.access_token_ciphertext = encrypt(access_token)
         self.item_id_ciphertext = encrypt(item_id)
         self.item_id_sha256 = digest(item_id) if item_id else ""
 
     def access_token(self) -> str:
-        from accounts.services.crypto import decrypt
-
         return decrypt(self.access_token_ciphertext)
 
     def item_id(self) -> str:
-        from accounts.services.crypto import decrypt
-
         return decrypt(self.item_id_ciphertext)
 
 

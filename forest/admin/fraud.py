@@ -16,7 +16,7 @@ from forest.models import (
     EnergyHold,
     FraudSignal,
 )
-from forest.services.fraud import (
+from forest.services.fraud_review import (
     energy_holds_release,
     fraud_signals_confirm_and_freeze,
     fraud_signals_confirm_and_reverse,

@@ -17,6 +17,7 @@ from itertools import pairwise
 from django.db.models import Q
 
 from core.sql import Dialect
+from forest.models import GreenActionRule, RuleMatcher
 from forest.scoring.sql import ChunkSql
 
 # Open validity ends, as dates, so the lookup joins need no NULL handling.
@@ -57,8 +58,6 @@ class RankedRule:
 
 
 def ranked_rules() -> list[RankedRule]:
-    from forest.models import GreenActionRule
-
     rules = list(
         GreenActionRule.objects.filter(is_active=True)
         .order_by("priority", "-id")
@@ -102,8 +101,6 @@ def lookup_segments(candidates: list[RankedRule]) -> list[tuple[date, date, int]
 
 def lookup_rows(rules: list[RankedRule]) -> list[tuple[str, str, date, date, int]]:
     """``(kind, value, from, to, key)`` rows for every equality matcher of the active rules."""
-    from forest.models import RuleMatcher
-
     by_id = {rule.rule_id: rule for rule in rules}
     grouped: dict[tuple[str, str], list[RankedRule]] = {}
     for rule_id, kind, value in RuleMatcher.objects.filter(

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from accounts.models import ChangedTransaction
 from forest.models import ScoringChunk, ScoringRun
@@ -65,8 +66,6 @@ def scoring_run_create(
 
 
 def scoring_run_finish_if_done(run_id: int) -> bool:
-    from django.utils import timezone
-
     if ScoringChunk.objects.filter(run_id=run_id, status=ScoringChunk.Status.PENDING).exists():
         return False
     return bool(

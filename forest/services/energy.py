@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.sql import adapt_params, current_dialect
+from core.sql import adapt_params, current_dialect, table
 from core.timezones import DEFAULT_TIME_ZONE
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.energy import Account, EntryKind
@@ -119,7 +119,7 @@ def _collect_open(user_id: int, drop_ids: list[int] | None, now: datetime) -> li
         params.extend(drop_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE forest_energydrop SET status = 'collected', collected_at = %s
+            f"""UPDATE {table(EnergyDrop)} SET status = 'collected', collected_at = %s
                 WHERE user_id = %s AND status = 'open' AND ripe_at <= %s AND expires_at > %s{only}
                 RETURNING id, remaining""",
             adapt_params(params),
@@ -192,8 +192,8 @@ def drops_expire(*, now: datetime | None = None, batch_size: int = 5000) -> int:
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
-                f"""UPDATE forest_energydrop SET status = 'expired'
-                    WHERE id IN (SELECT id FROM forest_energydrop
+                f"""UPDATE {table(EnergyDrop)} SET status = 'expired'
+                    WHERE id IN (SELECT id FROM {table(EnergyDrop)}
                                  WHERE status = 'open' AND expires_at <= %s
                                  ORDER BY id LIMIT {int(batch_size)})
                       AND status = 'open'

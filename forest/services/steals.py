@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Notification, Profile
 from accounts.services.notifications import notification_dispatch
 from core.locks import lock_user
+from core.sql import table
 from forest.models import EnergyDrop, EnergyTransfer
 from forest.models.energy import Account, EntryKind
 from forest.scoring.sql import adapt_params
@@ -35,7 +36,7 @@ def _take_from_drop(drop_id: int, take: int, keep: int, now: datetime) -> bool:
     open, unexpired, and still holds ``take`` plus the owner's share. True if it did."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """UPDATE forest_energydrop SET remaining = remaining - %s
+            f"""UPDATE {table(EnergyDrop)} SET remaining = remaining - %s
                WHERE id = %s AND status = 'open' AND ripe_at <= %s AND expires_at > %s
                  AND remaining >= %s""",
             adapt_params([take, drop_id, now - STEAL_GRACE, now, take + keep]),

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Notification, Profile
 from accounts.services.notifications import notification_dispatch
 from core.locks import lock_rows
-from forest.models import EnergyLedgerEntry, EnergyTransfer, Tree
+from core.sql import table
+from forest.models import EnergyBalance, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
 from forest.scoring.sql import adapt_params
 from forest.services.energy import balances_add
@@ -31,7 +32,7 @@ def _debit_balance(user_id: int, grams: int) -> bool:
     """Take ``grams`` off the user's cached balance only if it covers them (no negative)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """UPDATE forest_energybalance SET grams = grams - %s
+            f"""UPDATE {table(EnergyBalance)} SET grams = grams - %s
                WHERE user_id = %s AND account = 'balance' AND grams >= %s""",
             adapt_params([grams, user_id, grams]),
         )

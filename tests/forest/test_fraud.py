@@ -16,11 +16,13 @@ from forest.services.fraud import (
     CAP_MIN_DAYS,
     REFUND_MIN_CYCLES,
     SHARED_FEED_MIN_USERS,
+    fraud_sweep,
+)
+from forest.services.fraud_review import (
     energy_holds_release,
     fraud_signals_confirm_and_freeze,
     fraud_signals_confirm_and_reverse,
     fraud_signals_dismiss,
-    fraud_sweep,
 )
 from tests.accounts.factories import LinkedFeedFactory, UserFactory
 from tests.forest.fraud_factories import (

@@ -7,14 +7,12 @@ import pytest
 
 from forest.models import EnergyDrop, EnergyHold, EnergyLedgerEntry, FraudSignal
 from forest.services.energy import drops_collect_all
-from forest.services.fraud import (
-    BOT_MIN_DAYS,
-    SHARED_FEED_MIN_USERS,
+from forest.services.fraud import BOT_MIN_DAYS, SHARED_FEED_MIN_USERS, fraud_sweep
+from forest.services.fraud_review import (
     energy_holds_release,
     fraud_signals_confirm_and_freeze,
     fraud_signals_confirm_and_reverse,
     fraud_signals_dismiss,
-    fraud_sweep,
 )
 from forest.services.holds import EnergyOnHold
 from tests.accounts.factories import UserFactory
