@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class PartnersConfig(AppConfig):
     name = "partners"
-    verbose_name = _("Sponsors, forests and planting")
+    verbose_name = _("Planting, budgets and claim codes")
 
     def ready(self) -> None:
         # forest asks planting through its port (forest.planting); partners answers it.
