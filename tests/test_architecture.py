@@ -86,3 +86,30 @@ def test_the_checks_see_a_violation(tmp_path, monkeypatch):
     assert _foreign_table_writes("partners") == [
         "partners/claims.py:2 writes accounts_transaction (owned by accounts)"
     ]
+
+
+def _ledger_writers() -> list[str]:
+    """Modules that append ledger entries themselves, by ORM or by SQL."""
+    found = []
+    for app in APPS:
+        for path, tree in _modules(app):
+            rel = str(path.relative_to(ROOT))
+            for node in ast.walk(tree):
+                orm = (
+                    isinstance(node, ast.Attribute)
+                    and node.attr in {"create", "bulk_create", "get_or_create"}
+                    and ast.unparse(node.value) == "EnergyLedgerEntry.objects"
+                )
+                sql = isinstance(node, ast.Constant | ast.JoinedStr) and re.search(
+                    r"INSERT\s+INTO\s+(\{LEDGER\}|\"?forest_energyledgerentry)",
+                    ast.unparse(node),
+                    re.IGNORECASE,
+                )
+                if orm or sql:
+                    found.append(rel)
+    return sorted(set(found))
+
+
+def test_only_the_ledger_service_appends_ledger_entries():
+    """Energy is money: one module writes entries and balances together (forest.services.ledger)."""
+    assert _ledger_writers() == ["forest/services/ledger.py"]

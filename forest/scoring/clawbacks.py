@@ -8,7 +8,8 @@ The balance may go negative; future energy pays it off (see docs/feeds.md).
 from __future__ import annotations
 
 from forest.scoring.classify import ESTIMATED_GRAMS, best_rule_for
-from forest.scoring.sql import DROPS, GREEN_ACTIONS, LEDGER, RATES, RULES, ChunkSql
+from forest.scoring.sql import DROPS, GREEN_ACTIONS, RATES, RULES, ChunkSql
+from forest.services.ledger import ledger_append_select
 
 REFUND_LOOKBACK_DAYS = 90  # a refund claws back what the same rule awarded in this window
 
@@ -59,18 +60,16 @@ def removed_reverse(sql: ChunkSql, p: dict) -> int:
                WHERE r.drop_id = {DROPS}.id AND r.account = 'drops')
            WHERE id IN (SELECT drop_id FROM score_removed WHERE account = 'drops')"""
     )
-    sql.run(
-        f"""INSERT INTO {LEDGER} (user_id, account, kind, grams, idempotency_key,
-                                                 drop_id, green_action_id, memo, created_at)
-           SELECT r.user_id, r.account, 'reversal', -r.grams, 'reversal:ga:' || r.ga_id,
-                  r.drop_id, r.ga_id, r.reason, %(now)s
-           FROM score_removed r WHERE r.account <> 'none' AND r.grams <> 0""",
-        p,
-    )
-    sql.add_to_balances(
-        "SELECT user_id, account, -SUM(grams) FROM score_removed "
+    ledger_append_select(
+        sql,
+        columns="user_id, account, kind, grams, idempotency_key, drop_id, green_action_id, "
+        "memo, created_at",
+        select="""SELECT r.user_id, r.account, 'reversal', -r.grams, 'reversal:ga:' || r.ga_id,
+                         r.drop_id, r.ga_id, r.reason, %(now)s
+                  FROM score_removed r WHERE r.account <> 'none' AND r.grams <> 0""",
+        balances="SELECT user_id, account, -SUM(grams) FROM score_removed "
         "WHERE account <> 'none' AND grams <> 0 GROUP BY user_id, account",
-        p,
+        params=p,
     )
     sql.run(
         f"UPDATE {GREEN_ACTIONS} SET reversed_at = %(now)s, reversal_reason = ("
@@ -133,17 +132,14 @@ def refunds_claw_back(sql: ChunkSql, p: dict) -> None:
            ON CONFLICT (transaction_id) WHERE reversed_at IS NULL DO NOTHING""",
         p,
     )
-    sql.run(
-        f"""INSERT INTO {LEDGER} (user_id, account, kind, grams, idempotency_key,
-                                                 green_action_id, memo, created_at)
-           SELECT g.user_id, 'balance', 'reversal', g.grams, 'refund:txn:' || g.transaction_id,
-                  g.id, 'refund', %(now)s
-           FROM {GREEN_ACTIONS} g JOIN score_refund f ON f.txn_id = g.transaction_id
-           WHERE f.clawback > 0""",
-        p,
-    )
-    sql.add_to_balances(
-        "SELECT user_id, 'balance', -SUM(clawback) FROM score_refund WHERE clawback > 0 "
-        "GROUP BY user_id",
-        p,
+    ledger_append_select(
+        sql,
+        columns="user_id, account, kind, grams, idempotency_key, green_action_id, memo, created_at",
+        select=f"""SELECT g.user_id, 'balance', 'reversal', g.grams,
+                          'refund:txn:' || g.transaction_id, g.id, 'refund', %(now)s
+                   FROM {GREEN_ACTIONS} g JOIN score_refund f ON f.txn_id = g.transaction_id
+                   WHERE f.clawback > 0""",
+        balances="SELECT user_id, 'balance', -SUM(clawback) FROM score_refund "
+        "WHERE clawback > 0 GROUP BY user_id",
+        params=p,
     )

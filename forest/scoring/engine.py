@@ -44,7 +44,8 @@ from forest.scoring.awards import (
 from forest.scoring.campaigns import campaign_grants, campaign_requests
 from forest.scoring.classify import rule_lookup_load
 from forest.scoring.clawbacks import refunds_claw_back, removed_reverse
-from forest.scoring.sql import DROPS, FEEDS, GREEN_ACTIONS, LEDGER, RATES, TRANSACTIONS, ChunkSql
+from forest.scoring.sql import DROPS, FEEDS, GREEN_ACTIONS, RATES, TRANSACTIONS, ChunkSql
+from forest.services.ledger import ledger_append_select
 
 # Used by other modules through this one (the drops' timing, the integrity error).
 __all__ = [
@@ -316,18 +317,15 @@ def _skip_unknown_currency(sql: ChunkSql, p: dict, result: ChunkResult) -> None:
 
 def _write_ledger(sql: ChunkSql, p: dict, result: ChunkResult) -> None:
     """An ``earn`` entry per drop and the cached balances, after the campaign grants."""
-    sql.run(
-        f"""INSERT INTO {LEDGER} (user_id, account, kind, grams, idempotency_key,
-                                                 drop_id, memo, created_at)
-           SELECT d.user_id, 'drops', 'earn', d.grams, 'earn:drop:' || d.id, d.id, d.action_type,
-                  %(now)s
-           FROM {DROPS} d WHERE d.chunk_id = %(chunk)s""",
-        p,
-    )
-    sql.add_to_balances(
-        f"SELECT d.user_id, 'drops', SUM(d.grams) FROM {DROPS} d "
+    ledger_append_select(
+        sql,
+        columns="user_id, account, kind, grams, idempotency_key, drop_id, memo, created_at",
+        select=f"""SELECT d.user_id, 'drops', 'earn', d.grams, 'earn:drop:' || d.id, d.id,
+                          d.action_type, %(now)s
+                   FROM {DROPS} d WHERE d.chunk_id = %(chunk)s""",
+        balances=f"SELECT d.user_id, 'drops', SUM(d.grams) FROM {DROPS} d "
         "WHERE d.chunk_id = %(chunk)s GROUP BY d.user_id",
-        p,
+        params=p,
     )
     result.grams_awarded = int(
         sql.rows("SELECT COALESCE(SUM(base + campaign_grams), 0) FROM score_award")[0][0]

@@ -9,12 +9,12 @@ from catalogue.models import Campaign
 from core.sql import Dialect, adapt_params, insert_rows, table
 from forest.models import (
     CurrencyRate,
-    EnergyBalance,
     EnergyDrop,
     EnergyLedgerEntry,
     GreenAction,
     GreenActionRule,
 )
+from forest.services.ledger import balance_upsert
 
 # The tables the scoring SQL names, from the models. Other apps' tables are only read here.
 TRANSACTIONS = table(Transaction)
@@ -27,18 +27,6 @@ DROPS = table(EnergyDrop)
 LEDGER = table(EnergyLedgerEntry)
 GREEN_ACTIONS = table(GreenAction)
 RULES = table(GreenActionRule)
-
-
-def balance_upsert(dialect: Dialect, rows_select: str) -> str:
-    """Add the (user_id, account, grams) rows of ``rows_select`` to the cached balances.
-
-    One upsert, never read-modify-write, so concurrent writers add to a row safely.
-    """
-    balances = table(EnergyBalance)
-    return f"""INSERT INTO {balances} (user_id, account, grams)
-               {rows_select} {dialect.upsert_guard}
-               ON CONFLICT (user_id, account)
-               DO UPDATE SET grams = {balances}.grams + excluded.grams"""
 
 
 # The benchmark sets this to a dict to see where a chunk's time goes.

@@ -12,14 +12,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from core.sql import adapt_params, table
-from forest.models import Challenge, ChallengeParticipation, EnergyLedgerEntry, GreenAction
+from forest.models import Challenge, ChallengeParticipation, GreenAction
 from forest.models.energy import Account, EntryKind
 from forest.models.rules import ActionType
-from forest.services.achievement_notices import _BATCH, _notify
-from forest.services.energy import balances_add
+from forest.services.achievement_notices import _notify
+from forest.services.ledger import ledger_append_once
 
 GREEN_ACTIONS = table(GreenAction)
-LEDGER = table(EnergyLedgerEntry)
 PARTICIPATIONS = table(ChallengeParticipation)
 
 # A challenge is evaluated until this many days after its window closed: bank bookings arrive
@@ -54,35 +53,22 @@ def challenge_join(
 
 def _credit_bonus(challenge: Challenge, user_ids: list[int], now: datetime) -> list[int]:
     """Append the bonus entries; returns the users whose entry was new (and so paid)."""
-    paid: list[int] = []
-    for start in range(0, len(user_ids), _BATCH):
-        part = user_ids[start : start + _BATCH]
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(part))
-        params: list = []
-        for user_id in part:
-            params.extend(
-                [
-                    user_id,
-                    Account.BALANCE.value,
-                    EntryKind.EARN.value,
-                    challenge.bonus_grams,
-                    f"challenge:{challenge.id}:user:{user_id}",
-                    f"challenge {challenge.code} completed"[:200],
-                    now,
-                ]
+    appended = ledger_append_once(
+        rows=[
+            (
+                user_id,
+                Account.BALANCE.value,
+                EntryKind.EARN.value,
+                challenge.bonus_grams,
+                f"challenge:{challenge.id}:user:{user_id}",
+                None,
             )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""INSERT INTO {LEDGER}
-                        (user_id, account, kind, grams, idempotency_key, memo, created_at)
-                    VALUES {values}
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    RETURNING user_id""",
-                adapt_params(params),
-            )
-            paid.extend(row[0] for row in cursor.fetchall())
-    balances_add({(user_id, Account.BALANCE.value): challenge.bonus_grams for user_id in paid})
-    return paid
+            for user_id in user_ids
+        ],
+        now=now,
+        memo=f"challenge {challenge.code} completed",
+    )
+    return [user_id for user_id, *_ in appended]
 
 
 @transaction.atomic

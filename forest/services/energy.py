@@ -7,7 +7,6 @@ conditional UPDATE, so two concurrent requests can never both win.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,13 +15,13 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.sql import adapt_params, current_dialect, table
+from core.sql import adapt_params, table
 from core.timezones import DEFAULT_TIME_ZONE
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.energy import Account, EntryKind
 from forest.scoring.engine import COLLECT_WINDOW, ripe_time
-from forest.scoring.sql import balance_upsert
 from forest.services.holds import energy_hold_refuse
+from forest.services.ledger import ledger_append
 
 
 class DropNotCollectable(Exception):
@@ -39,25 +38,6 @@ class Collected:
     grams: int
 
 
-def _move(
-    *, rows: Sequence[tuple[int, str, str, int, str, int | None]], now: datetime, memo: str = ""
-) -> None:
-    """Append entries (user, account, kind, grams, key, drop) and add them to the balances."""
-    EnergyLedgerEntry.objects.bulk_create(
-        [
-            EnergyLedgerEntry(
-                user_id=user_id, account=account, kind=kind, grams=grams,
-                idempotency_key=key, drop_id=drop_id, memo=memo, created_at=now,
-            )
-            for user_id, account, kind, grams, key, drop_id in rows
-        ]
-    )  # fmt: skip
-    totals: dict[tuple[int, str], int] = {}
-    for user_id, account, _kind, grams, _key, _drop in rows:
-        totals[(user_id, account)] = totals.get((user_id, account), 0) + grams
-    balances_add(totals)
-
-
 def drop_grant(
     *,
     user_id: int,
@@ -71,8 +51,9 @@ def drop_grant(
     """Give the user a drop of ``grams`` from outside scoring (a sponsor's claim code).
 
     It ripens the next 07:00 in the user's zone and can be collected for the scoring's window;
-    its ``earn`` entry goes through the one ledger writer with ``idempotency_key``, so a
-    second grant under the same key fails on the key's unique constraint (and rolls back).
+    its ``earn`` entry goes through the one ledger writer (``forest.services.ledger``) with
+    ``idempotency_key``, so a second grant under the same key fails on the key's unique
+    constraint (and rolls back).
     """
     ripe_at = ripe_time(now, tz_name or DEFAULT_TIME_ZONE)
     drop = EnergyDrop.objects.create(
@@ -85,25 +66,12 @@ def drop_grant(
         chunk=None,  # not from scoring
         created_at=now,
     )
-    _move(
+    ledger_append(
         rows=[(user_id, Account.DROPS, EntryKind.EARN, grams, idempotency_key, drop.pk)],
         now=now,
         memo=memo,
     )
     return drop
-
-
-def balances_add(totals: dict[tuple[int, str], int]) -> None:
-    """Add grams to cached balances with one SQL upsert (no read-modify-write in Python)."""
-    if not totals:
-        return
-    dialect = current_dialect()
-    values = ", ".join(["(%s, %s, %s)"] * len(totals))
-    params: list = []
-    for (user_id, account), grams in sorted(totals.items()):
-        params.extend([user_id, account, grams])
-    with connection.cursor() as cursor:
-        cursor.execute(balance_upsert(dialect, f"SELECT * FROM (VALUES {values}) AS v"), params)
 
 
 def _collect_open(user_id: int, drop_ids: list[int] | None, now: datetime) -> list[tuple[int, int]]:
@@ -180,7 +148,7 @@ def _credit(user_id: int, won: list[tuple[int, int]], now: datetime) -> Collecte
                 drop_id,
             )
         )
-    _move(rows=rows, now=now)
+    ledger_append(rows=rows, now=now)
     return Collected(drops=len(won), grams=sum(g for _, g in won))
 
 
@@ -204,7 +172,7 @@ def drops_expire(*, now: datetime | None = None, batch_size: int = 5000) -> int:
             if not rows:
                 break
             expired += len(rows)
-            _move(
+            ledger_append(
                 rows=[
                     (
                         user_id,

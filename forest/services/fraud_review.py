@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.sql import adapt_params, table
 from forest.models import EnergyDrop, EnergyHold, FraudSignal
 from forest.models.energy import Account, EntryKind
-from forest.services.energy import _move
+from forest.services.ledger import ledger_append
 
 DROPS = table(EnergyDrop)
 HOLDS = table(EnergyHold)
@@ -135,5 +135,5 @@ def drops_reverse_open(*, user_ids: Iterable[int], now: datetime) -> tuple[int, 
         for drop_id, user_id, remaining in won
         if remaining > 0
     ]
-    _move(rows=rows, now=now, memo="fraud review")
+    ledger_append(rows=rows, now=now, memo="fraud review")
     return len(won), -sum(row[3] for row in rows)

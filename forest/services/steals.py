@@ -15,8 +15,8 @@ from core.sql import table
 from forest.models import EnergyDrop, EnergyTransfer
 from forest.models.energy import Account, EntryKind
 from forest.scoring.sql import adapt_params
-from forest.services.energy import _move
 from forest.services.holds import energy_hold_active, energy_hold_refuse
+from forest.services.ledger import ledger_append
 from forest.services.social import (
     STEAL_GRACE,
     STEAL_SHARE_PERCENT,
@@ -115,7 +115,7 @@ def drop_steal(
             _("You have taken from this drop already."), code="already_stolen"
         ) from exc
     key = f"steal:drop:{drop.id}:by:{stealer_id}"
-    _move(
+    ledger_append(
         rows=[
             (owner_id, Account.DROPS, EntryKind.STEAL, -take, f"{key}:out", drop.id),
             (stealer_id, Account.BALANCE, EntryKind.STEAL, take, f"{key}:in", drop.id),

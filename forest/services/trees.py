@@ -1,8 +1,9 @@
 """Growing trees: starting one, moving collected energy into it, and funding it at maturity.
 
-Grams reach a tree only as GROW ledger entries (balance -g, tree +g) written by ``_move``, so
-``assert_ledger_consistent`` holds and no energy is ever lost: a matured tree whose forest has
-no budget keeps its grams and can be moved to another forest to be funded there.
+Grams reach a tree only as GROW ledger entries (balance -g, tree +g) written by
+``ledger_append``, so ``assert_ledger_consistent`` holds and no energy is ever lost: a matured
+tree whose forest has no budget keeps its grams and can be moved to another forest to be funded
+there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from forest.models import Certificate, EnergyBalance, EnergyLedgerEntry, Tree
 from forest.models.energy import Account, EntryKind
 from forest.models.trees import TreeContribution
 from forest.planting import Reservation, planting
-from forest.services.energy import _move
+from forest.services.ledger import ledger_append
 
 
 class TreeError(Exception):
@@ -165,7 +166,7 @@ def tree_grow(
         if not tree.team_id:
             entries = entries.filter(user_id=user_id)
         key = f"grow:tree:{tree.id}:{entries.count() + 1}"
-    _move(
+    ledger_append(
         rows=[
             (user_id, Account.BALANCE, EntryKind.GROW, -amount, f"{key}:out", None),
             (user_id, Account.TREE, EntryKind.GROW, amount, f"{key}:in", None),

@@ -12,11 +12,11 @@ from accounts.models import Notification, Profile
 from accounts.services.notifications import notification_dispatch
 from core.locks import lock_rows
 from core.sql import table
-from forest.models import EnergyBalance, EnergyLedgerEntry, EnergyTransfer, Tree
+from forest.models import EnergyBalance, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
 from forest.scoring.sql import adapt_params
-from forest.services.energy import balances_add
 from forest.services.holds import energy_hold_active, energy_hold_refuse
+from forest.services.ledger import ledger_append
 from forest.services.social import (
     WATER_GRAMS,
     SocialError,
@@ -86,19 +86,14 @@ def friend_water(
             code="insufficient_energy",
         )
     key = f"water:{giver_id}:to:{friend_id}:{day.isoformat()}"
-    EnergyLedgerEntry.objects.bulk_create(
-        [
-            EnergyLedgerEntry(
-                user_id=giver_id, account=Account.BALANCE, kind=EntryKind.WATER, grams=-amount,
-                idempotency_key=f"{key}:out", created_at=now,
-            ),
-            EnergyLedgerEntry(
-                user_id=friend_id, account=Account.TREE, kind=EntryKind.WATER, grams=amount,
-                idempotency_key=f"{key}:in", created_at=now,
-            ),
-        ]
-    )  # fmt: skip
-    balances_add({(friend_id, Account.TREE): amount})  # the giver's side: _debit_balance
+    ledger_append(
+        rows=[
+            (giver_id, Account.BALANCE, EntryKind.WATER, -amount, f"{key}:out", None),
+            (friend_id, Account.TREE, EntryKind.WATER, amount, f"{key}:in", None),
+        ],
+        now=now,
+        balances_moved={(giver_id, Account.BALANCE)},  # _debit_balance took it already
+    )
     tree.energy_grams += amount
     matured = tree.energy_grams >= tree.species.energy_cost_grams
     if matured:

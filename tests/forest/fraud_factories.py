@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from forest.models import EnergyDrop, EnergyHold, FraudSignal, ScoringChunk, ScoringRun
 from forest.models.energy import Account, EntryKind
-from forest.services.energy import _move, drop_collect
+from forest.services.energy import drop_collect
+from forest.services.ledger import ledger_append
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory, UserFactory
 from tests.forest.helpers import score_all
 
@@ -48,7 +49,7 @@ class EnergyDropFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def earned(obj, create, extracted, **kwargs):
         if create:
-            _move(
+            ledger_append(
                 rows=[
                     (
                         obj.user_id,

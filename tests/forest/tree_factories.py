@@ -12,7 +12,7 @@ from django.utils import timezone
 from catalogue.models import BrandForest, PlantingPartner, Species
 from forest.models import Team, TeamInvitation, TeamMembership, Tree
 from forest.models.energy import Account, EntryKind
-from forest.services.energy import _move
+from forest.services.ledger import ledger_append
 from partners.models import ForestBudgetEntry
 from tests.accounts.factories import UserFactory
 from tests.partners.factories import SponsorFactory
@@ -92,7 +92,7 @@ class TreeFactory(factory.django.DjangoModelFactory):
 def give_energy(user, grams: int) -> None:
     """Put collected grams in the user's balance, as a ledger adjustment."""
     key = f"test:adjust:{uuid.uuid4()}"
-    _move(
+    ledger_append(
         rows=[(user.id, Account.BALANCE, EntryKind.ADJUSTMENT, grams, key, None)],
         now=timezone.now(),
     )
