@@ -10,7 +10,6 @@ from core.sql import Dialect, adapt_params, insert_rows, table
 from forest.models import (
     CurrencyRate,
     EnergyDrop,
-    EnergyLedgerEntry,
     GreenAction,
     GreenActionRule,
 )
@@ -24,7 +23,6 @@ PROFILES = table(Profile)
 CAMPAIGNS = table(Campaign)
 RATES = table(CurrencyRate)
 DROPS = table(EnergyDrop)
-LEDGER = table(EnergyLedgerEntry)
 GREEN_ACTIONS = table(GreenAction)
 RULES = table(GreenActionRule)
 
