@@ -162,8 +162,9 @@ def test_correction_delete_and_replace() -> None:
 
     items = _parse(_sgml(delete + replace))
 
-    assert items[0] == RemovedTransaction("F1")
-    assert items[1] == RemovedTransaction("F0")
+    account = "NL69INGB0123456789"  # the statement's ACCTID
+    assert items[0] == RemovedTransaction("F1", account=account)
+    assert items[1] == RemovedTransaction("F0", account=account)
     assert isinstance(items[2], NormalisedTransaction)
     assert items[2].provider_txn_id == "F3"
 

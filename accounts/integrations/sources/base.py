@@ -66,6 +66,11 @@ class NormalisedTransaction:
     pending_txn_id: str = ""  # the pending item this posted item replaces (Plaid)
     is_reversal: bool = False  # camt.053 RvslInd, or a source's explicit reversal flag
     fingerprint: str = ""  # fallback identity for sources whose ids are unstable
+    # The file's own account this item belongs to (IBAN, OFX ACCTID, Plaid account_id), as
+    # ``account_key`` writes it; "" when the source names none. See ``import_merge``.
+    account: str = ""
+    # Where the item is in the input ("line 12", "added[3]"), for errors that name two items.
+    origin: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,7 @@ class RemovedTransaction:
     """The source says this transaction no longer exists (Plaid ``removed``)."""
 
     provider_txn_id: str
+    account: str = ""
 
 
 SourceItem = NormalisedTransaction | RemovedTransaction
@@ -86,6 +92,28 @@ class Source(Protocol):
 
     def parse(self, stream: BinaryIO) -> Iterator[SourceItem]:
         """Yield items one by one; raise SourceError on the first malformed one."""
+
+
+_IBAN_TEXT = re.compile(r"[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}", re.ASCII)
+
+
+def account_key(value: object) -> str:
+    """An account id as compared between a file and a feed: no spaces; IBANs in upper case.
+
+    IBANs are printed in groups of four ("NL91 ABNA 0417 1643 00") and typed in either case;
+    other ids (Plaid's account_id) are case-sensitive and kept as they are.
+    """
+    if not isinstance(value, str):
+        return ""
+    text = "".join(value.split())
+    if _IBAN_TEXT.fullmatch(text):
+        text = text.upper()
+    return text[:MAX_ID_LENGTH]
+
+
+def is_iban(value: str) -> bool:
+    """Shaped like an IBAN (country, check digits, 11-30 letters and digits)."""
+    return bool(_IBAN_TEXT.fullmatch(value))
 
 
 def transaction_fingerprint(

@@ -84,7 +84,7 @@ def parse_payload(payload: Any) -> Iterator[NormalisedTransaction]:
             where = f"transactions[{index}]"
             fields = _enable_banking_fields(item, where)
             if fields is not None:
-                yield _build(fields, item, counter)
+                yield _build(fields, item, counter, where)
         return
     if not isinstance(transactions, dict):
         raise SourceError("'transactions' must be an object or a list", where="transactions")
@@ -96,10 +96,12 @@ def parse_payload(payload: Any) -> Iterator[NormalisedTransaction]:
             raise SourceError(f"'{status}' must be a list", where=f"transactions.{status}")
         for index, item in enumerate(items):
             where = f"transactions.{status}[{index}]"
-            yield _build(_gocardless_fields(item, status, where), item, counter)
+            yield _build(_gocardless_fields(item, status, where), item, counter, where)
 
 
-def _build(fields: _Fields, item: dict, counter: OccurrenceCounter) -> NormalisedTransaction:
+def _build(
+    fields: _Fields, item: dict, counter: OccurrenceCounter, where: str
+) -> NormalisedTransaction:
     fingerprint = counter.fingerprint(
         booking_date=fields.booking_date or fields.transaction_date,
         amount=fields.amount,
@@ -121,6 +123,7 @@ def _build(fields: _Fields, item: dict, counter: OccurrenceCounter) -> Normalise
         description=fields.description,
         raw=json_safe(item),  # type: ignore[arg-type]
         fingerprint=fingerprint,
+        origin=where,
     )
 
 

@@ -213,5 +213,6 @@ def _transaction(
         provider_category=clip(values["category"], MAX_CATEGORY_LENGTH),
         description=values["description"],
         raw={**raw, "_line": line},
+        origin=f"line {line}",
         fingerprint=fingerprint,
     )

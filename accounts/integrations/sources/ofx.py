@@ -14,7 +14,11 @@ TRNTYPE -> provider category. The currency is CURDEF unless the transaction has 
 aggregate; an ORIGCURRENCY aggregate means the amount was *already converted* to CURDEF
 (OFX spec 5.2), so it does not change the currency. CORRECTACTION DELETE/REPLACE become a
 removal of CORRECTFITID. Every transaction also gets a fingerprint, because some banks rotate
-FITIDs between downloads. Pending lists (BANKTRANLISTP) and investment statements are ignored.
+FITIDs between downloads. Pending lists (BANKTRANLISTP) and investment statements are
+ignored; a file with only an investment statement is refused, naming it, and a STATUS with
+SEVERITY ERROR (a refused sign-on or statement request) is refused with the bank's own
+MESSAGE. Every item carries its statement's ACCTID, so the importer can refuse files of
+several accounts.
 
 Text is decoded line by line as UTF-8, falling back to the header's single-byte charset
 (cp1252 by default): many banks declare USASCII/1252 and send UTF-8, or the other way round.
@@ -37,6 +41,7 @@ from accounts.integrations.sources.base import (
     RemovedTransaction,
     SourceError,
     SourceItem,
+    account_key,
     clip,
     fit_id,
     parse_amount,
@@ -56,6 +61,14 @@ DTPROFUP DTACCTUP ORG FID TRNUID CLTCOOKIE ADDR1 ADDR2 ADDR3 CITY STATE POSTALCO
 PHONE MKTGINFO SESSCOOKIE ACCESSKEY USERKEY TSKEYEXPIRE DTEXPIRE DTTRAN
 """
 _LEAVES = frozenset(_LEAF_NAMES.split())
+# Status codes of the OFX spec (section 3.1.4 and 8.x), for a STATUS without a MESSAGE.
+_STATUS_CODES = {
+    "2000": "general error",
+    "2003": "account not found",
+    "15000": "you must change your password (USERPASS)",
+    "15500": "sign-on invalid: check the user id and password",
+    "15502": "invalid password (USERPASS)",
+}
 _OFX_DATE = re.compile(
     r"(\d{8})(?:\d{4}(?:\d{2}(?:\.\d{1,6})?)?)?\s*(?:\[[^\]]{0,16}\])?", re.ASCII
 )
@@ -81,6 +94,7 @@ class OfxSource:
 class _Statement:
     currency: str = ""
     currency_line: int | None = None
+    account: str = ""  # BANKACCTFROM/ACCTID or CCACCTFROM/ACCTID, as ``account_key`` writes it
 
 
 @dataclass(slots=True)
@@ -102,6 +116,8 @@ class _OfxReader:
         self.txn: _Txn | None = None
         self.txn_depth = 0
         self.statements_seen = 0
+        self.investment_line: int | None = None  # where an INVSTMTRS starts
+        self.status: dict[str, tuple[str, int]] = {}  # the STATUS aggregate being read
         self.counter = OccurrenceCounter()
 
     def read(self, stream: BinaryIO) -> Iterator[SourceItem]:
@@ -171,6 +187,12 @@ class _OfxReader:
             open_name = self.stack[-1] if self.stack else pending.value  # type: ignore[union-attr]
             raise SourceError(f"the file ends inside <{open_name}> (truncated?)", line=line)
         if self.statements_seen == 0:
+            if self.investment_line is not None:
+                raise SourceError(
+                    "this is an OFX investment statement (INVSTMTRS), which Canopy does not "
+                    "import; upload a bank or credit-card statement (STMTRS, CCSTMTRS)",
+                    line=self.investment_line,
+                )
             raise SourceError("no bank or credit-card statement (STMTRS/CCSTMTRS) in the file")
 
     def _open(self, name: str, line: int) -> None:
@@ -178,6 +200,10 @@ class _OfxReader:
         if name in _STATEMENTS:
             self.statement = _Statement()
             self.statements_seen += 1
+        elif name == "STATUS":
+            self.status = {}
+        elif name == "INVSTMTRS" and self.investment_line is None:
+            self.investment_line = line
         elif name == _TRANSACTION and self.statement is not None and self.txn is None:
             self.txn = _Txn(line=line)
             self.txn_depth = len(self.stack)
@@ -188,12 +214,36 @@ class _OfxReader:
             yield from self._finish(txn)
         elif name in _STATEMENTS:
             self.statement = None
+        elif name == "STATUS" and self.txn is None:
+            self._check_status(line)
         self.stack.pop()
+
+    def _check_status(self, line: int) -> None:
+        """A sign-on or statement response the bank refused: its own message, not ours."""
+        code, code_line = self.status.get("CODE", ("", line))
+        severity = self.status.get("SEVERITY", ("", line))[0].upper()
+        if severity != "ERROR" or code in ("", "0"):
+            return
+        message = self.status.get("MESSAGE", ("", line))[0] or _STATUS_CODES.get(code, "")
+        parent = self.stack[-2] if len(self.stack) > 1 else ""
+        answer = "sign-on" if parent == "SONRS" else "statement request"
+        raise SourceError(
+            f"the bank refused the {answer}: {message or 'no message'} (OFX status {code}); "
+            "the file holds no transactions",
+            line=code_line,
+            where=f"{parent}/STATUS" if parent else "STATUS",
+            field="CODE",
+        )
 
     def _leaf(self, name: str, value: str, line: int) -> None:
         if self.txn is not None:
             path = ".".join([*self.stack[self.txn_depth :], name])
             self.txn.fields.setdefault(path, (value, line))
+        elif name == "ACCTID" and self.statement is not None and self.stack:
+            if self.stack[-1] in ("BANKACCTFROM", "CCACCTFROM") and not self.statement.account:
+                self.statement.account = account_key(value)
+        elif self.stack and self.stack[-1] == "STATUS":
+            self.status.setdefault(name, (value, line))
         elif (
             name == "CURDEF"
             and self.statement is not None
@@ -207,7 +257,10 @@ class _OfxReader:
         action = txn.get("CORRECTACTION").upper()
         corrected = txn.get("CORRECTFITID")
         if action in ("DELETE", "REPLACE") and corrected:
-            yield RemovedTransaction(provider_txn_id=fit_id(corrected))
+            yield RemovedTransaction(
+                provider_txn_id=fit_id(corrected),
+                account=self.statement.account if self.statement else "",
+            )
             if action == "DELETE":
                 return
         yield self._transaction(txn)
@@ -256,6 +309,8 @@ class _OfxReader:
             description=memo or name,
             raw=raw,
             fingerprint=fingerprint,
+            account=statement.account,
+            origin=f"line {txn.line}",
         )
 
 

@@ -21,6 +21,7 @@ from accounts.integrations.sources.base import (
     RemovedTransaction,
     SourceError,
     SourceItem,
+    account_key,
     clip,
     fit_id,
     json_safe,
@@ -29,6 +30,13 @@ from accounts.integrations.sources.base import (
     parse_iso_date,
 )
 from accounts.integrations.sources.currencies import check_currency
+
+GET_RESPONSE_MESSAGE = (
+    "this is a Plaid /transactions/get response, which Canopy does not import; upload a "
+    "/transactions/sync page (a JSON object with 'added', 'modified' and 'removed')"
+)
+# Keys a /transactions/get response has and a sync page has not.
+GET_RESPONSE_MARKERS = (b'"total_transactions"',)
 
 # Keys only a sync page has ("transaction_id" is left out: Enable Banking uses it too).
 _HEAD_MARKERS = (b'"next_cursor"', b'"added"', b'"removed"', b'"modified"')
@@ -68,6 +76,8 @@ def iter_page_items(payload: dict, *, require_all: bool = True) -> Iterator[Sour
     """
     if not isinstance(payload, dict):
         raise SourceError("a Plaid sync page must be a JSON object", where="$")
+    if "added" not in payload and isinstance(payload.get("transactions"), list):
+        raise SourceError(GET_RESPONSE_MESSAGE, where="$", field="transactions")
     for key in ("added", "modified", "removed"):
         value = payload.get(key)
         if value is None and (key != "added" and not require_all):
@@ -81,7 +91,10 @@ def iter_page_items(payload: dict, *, require_all: bool = True) -> Iterator[Sour
         where = f"removed[{index}]"
         if not isinstance(item, dict):
             raise SourceError("removed item is not an object", where=where)
-        yield RemovedTransaction(provider_txn_id=_required_id(item, "transaction_id", where))
+        yield RemovedTransaction(
+            provider_txn_id=_required_id(item, "transaction_id", where),
+            account=_account(item, where),
+        )
 
 
 def _required_id(item: dict, key: str, where: str) -> str:
@@ -89,6 +102,16 @@ def _required_id(item: dict, key: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SourceError(f"{key} is missing", where=where, field=key)
     return fit_id(value)
+
+
+def _account(item: dict, where: str) -> str:
+    """The item's ``account_id`` (one Plaid item can hold several accounts)."""
+    value = item.get("account_id")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise SourceError("account_id must be text", where=where, field="account_id")
+    return account_key(value)
 
 
 def _text(item: dict, key: str, where: str) -> str:
@@ -154,6 +177,8 @@ def _transaction(item: Any, *, where: str) -> NormalisedTransaction:
         description=name,
         raw=json_safe(item),  # type: ignore[arg-type]
         pending_txn_id=fit_id(pending_id) if pending_id else "",
+        account=_account(item, where),
+        origin=where,
     )
 
 
