@@ -5,7 +5,9 @@ chunk is written to a temporary staging table (``COPY`` on PostgreSQL, ``execute
 SQLite), then a handful of set-based statements merge the staging table into the transactions
 table:
 
-1. drop repeats of an id within the input (the last occurrence wins);
+0. keep only the feed's own account when the file holds several (else refuse the file), and
+   refuse a file in which one id names two different transactions (``_refuse_conflicts``);
+1. drop repeats of an id within the input (identical, so nothing is lost);
 2. ``UPDATE … FROM staging`` for rows that exist and changed (pending → booked, Plaid
    ``modified``); a booked row is never turned back into a pending one;
 3. ``INSERT … SELECT … ON CONFLICT (feed_id, provider_txn_id) DO NOTHING`` for new rows, so
@@ -28,7 +30,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.utils import timezone
@@ -39,6 +41,8 @@ from accounts.integrations.sources.base import (
     RemovedTransaction,
     SourceError,
     SourceItem,
+    account_key,
+    is_iban,
 )
 from accounts.models import (
     TRANSACTION_BANK_FIELDS,
@@ -86,6 +90,8 @@ _STAGING_COLUMNS = (
     ("description", "TEXT", "TEXT"),
     ("raw", "JSONB", "TEXT"),
     ("is_reversal", "BOOLEAN", "BOOL"),
+    ("account", "VARCHAR(128)", "TEXT"),
+    ("origin", "VARCHAR(64)", "TEXT"),
 )
 _COLUMN_NAMES = [name for name, _pg, _lite in _STAGING_COLUMNS]
 # Columns an import writes on an existing row that changed.
@@ -104,6 +110,17 @@ _MERGED_COLUMNS = (
 # line number in its payload and may count differently among identical items, which is not a
 # change of the transaction.
 _COMPARED_COLUMNS = tuple(c for c in _MERGED_COLUMNS if c not in {"raw", "fingerprint"})
+
+
+# Accounts remembered per file: enough to name them all in an error, bounded in memory.
+_MAX_ACCOUNTS = 50
+
+
+@dataclass(slots=True)
+class FileFacts:
+    """What the importer learns about the whole input while it streams it to staging."""
+
+    accounts: set[str] = field(default_factory=set)  # ``account_key`` of each item's account
 
 
 @dataclass(slots=True)
@@ -148,15 +165,28 @@ class _ItemReader:
             yield item
 
 
-def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
-    """One staging row per item, in input order, with ids and merchant names resolved."""
+def _staging_rows(
+    feed: LinkedFeed, reader: _ItemReader, facts: FileFacts | None = None
+) -> Iterator[tuple]:
+    """One staging row per item, in input order, with ids and merchant names resolved.
+
+    ``facts`` collects the accounts the items name, for ``_merge`` to check.
+    """
+    facts = facts if facts is not None else FileFacts()
+    accounts = facts.accounts
     unstable = feed.unstable_ids
     occurrences = OccurrenceCounter() if unstable else None
     merchant_cache: dict[str, str] = {}
     dumps = json.dumps
     for seq, item in enumerate(reader):
         if isinstance(item, RemovedTransaction):
-            yield (seq, "r", item.provider_txn_id) + (None,) * (len(_STAGING_COLUMNS) - 3)
+            if item.account and item.account not in accounts and len(accounts) < _MAX_ACCOUNTS:
+                accounts.add(item.account)
+            yield (
+                (seq, "r", item.provider_txn_id)
+                + (None,) * (len(_STAGING_COLUMNS) - 5)
+                + (item.account, f"item {seq + 1}")
+            )
             continue
         if not isinstance(item, NormalisedTransaction):
             raise SourceError(f"item {seq + 1} is not a transaction", line=None)
@@ -181,6 +211,7 @@ def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
             or len(item.provider_category) > 128
             or len(item.merchant_name) > 200
             or len(item.fingerprint) > 64
+            or len(item.account) > 128
         ):
             # Sources clip their values; this only keeps a source bug from becoming a 500.
             raise SourceError(f"item {seq + 1} has a value longer than its column allows")
@@ -190,6 +221,9 @@ def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
             if len(merchant_cache) >= _MERCHANT_CACHE_SIZE:
                 merchant_cache.clear()
             norm = merchant_cache[name] = normalise_merchant(name)[:200]
+        account = item.account
+        if account and account not in accounts and len(accounts) < _MAX_ACCOUNTS:
+            accounts.add(account)
         yield (
             seq,
             "t",
@@ -209,6 +243,8 @@ def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
             item.description,
             dumps(item.raw) if item.raw is not None else None,
             bool(item.is_reversal),
+            account,
+            (item.origin or f"item {seq + 1}")[:64],
         )
 
 
@@ -218,7 +254,12 @@ def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
 
 
 def _merge(
-    *, feed: LinkedFeed, batch: ImportBatch, rows: Iterator[tuple], snapshot: bool
+    *,
+    feed: LinkedFeed,
+    batch: ImportBatch,
+    rows: Iterator[tuple],
+    snapshot: bool,
+    facts: FileFacts | None = None,
 ) -> _Counts:
     dialect = current_dialect()
     postgres = dialect.postgres
@@ -237,7 +278,21 @@ def _merge(
         for statement in dialect.analyze(table):  # autovacuum never analyses temp tables
             cursor.execute(statement)
         cursor.execute(f"CREATE INDEX {table}_id ON {table} (provider_txn_id)")
-        # 1. Repeats within the input: the last occurrence of an id is its newest state.
+        # 0. One account per feed, and one transaction per id.
+        if facts is not None:
+            own = _own_account(feed, facts.accounts)
+            if own:
+                cursor.execute(
+                    f"SELECT kind, COUNT(*) FROM {table} WHERE account <> %s GROUP BY kind", [own]
+                )
+                for kind, number in cursor.fetchall():
+                    if kind == "t":
+                        counts.items -= number
+                    else:
+                        counts.removals -= number
+                cursor.execute(f"DELETE FROM {table} WHERE account <> %s", [own])
+        _refuse_conflicts(cursor, table)
+        # 1. Repeats within the input, now known to be identical: the last one stays.
         cursor.execute(
             f"DELETE FROM {table} WHERE kind = 't' AND EXISTS ("
             f"SELECT 1 FROM {table} later WHERE later.kind = 't'"
@@ -351,6 +406,70 @@ def _merge(
             )
         cursor.execute(f"DROP TABLE {table}")
     return counts
+
+
+def _own_account(feed: LinkedFeed, accounts: set[str]) -> str:
+    """The one account to import from a file that names ``accounts``; "" to import all.
+
+    A feed is one account. A file of several accounts imports only the feed's own (when the
+    feed's ``account_ref`` is one of them) and is refused otherwise, naming the accounts: never
+    are two accounts merged into one feed. A one-account file whose IBAN is not the feed's IBAN
+    is refused too.
+    """
+    if not accounts:
+        return ""
+    own = account_key(feed.account_ref)
+    if own in accounts:
+        return own if len(accounts) > 1 else ""
+    listing = ", ".join(sorted(accounts))
+    if len(accounts) > 1:
+        raise SourceError(
+            f"the file holds {len(accounts)} accounts ({listing}) and none is this feed's "
+            f"account ({feed.account_ref}); a feed imports one account: upload each account's "
+            "transactions into its own feed",
+            field="account",
+        )
+    (theirs,) = accounts
+    if is_iban(own) and is_iban(theirs):
+        raise SourceError(
+            f"the file is for account {theirs}, but this feed is account {own}",
+            field="account",
+        )
+    return ""
+
+
+def _refuse_conflicts(cursor, table: str) -> None:
+    """Two items of one input with the same id and different content: refuse the input.
+
+    Keeping the last would silently lose the other transaction. A later state of the same
+    transaction may differ: a Plaid ``modified`` item, or a pending item that a later one
+    of the input books (the last state stays, as before).
+    """
+    differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in _COMPARED_COLUMNS)
+    cursor.execute(
+        f"SELECT a.origin, b.origin, a.provider_txn_id,"
+        f" {', '.join(f'a.{c}, b.{c}' for c in _COMPARED_COLUMNS)}"
+        f" FROM {table} a JOIN {table} b"
+        f" ON b.provider_txn_id = a.provider_txn_id AND b.seq > a.seq"
+        f" WHERE a.kind = 't' AND b.kind = 't' AND a.status <> 'pending'"
+        f" AND b.origin NOT LIKE 'modified[%%'"
+        f" AND ({differs}) ORDER BY a.seq, b.seq LIMIT 1"
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return
+    first, second, txn_id, *values = row
+    columns = [
+        column
+        for index, column in enumerate(_COMPARED_COLUMNS)
+        if str(values[2 * index]) != str(values[2 * index + 1])
+    ]
+    raise SourceError(
+        f"two different transactions have the same id {txn_id!r}"
+        f" (they differ in {', '.join(columns) or 'content'}); nothing was imported",
+        where=f"{first} and {second}",
+        field="id",
+    )
 
 
 def _counting(rows: Iterator[tuple], counts: _Counts) -> Iterator[tuple]:

@@ -18,7 +18,13 @@ from django.utils import timezone
 from accounts.integrations.sources.base import SourceError, SourceItem
 from accounts.integrations.sources.registry import detect_format, get_source
 from accounts.models import Consent, ImportBatch, LinkedFeed
-from accounts.services.import_merge import SNAPSHOT_FORMATS, _ItemReader, _merge, _staging_rows
+from accounts.services.import_merge import (
+    SNAPSHOT_FORMATS,
+    FileFacts,
+    _ItemReader,
+    _merge,
+    _staging_rows,
+)
 from core.locks import lock_rows
 
 logger = logging.getLogger(__name__)
@@ -116,11 +122,13 @@ def transactions_import(
             )
             if previous is None:
                 batch.save()
+                facts = FileFacts()
                 counts = _merge(
                     feed=locked,
                     batch=batch,
-                    rows=_staging_rows(locked, reader),
+                    rows=_staging_rows(locked, reader, facts),
                     snapshot=format in SNAPSHOT_FORMATS,
+                    facts=facts,
                 )
                 batch.count_new = counts.new
                 batch.count_updated = counts.updated

@@ -70,7 +70,8 @@ def test_pending_to_posted_pair_links_the_removed_pending_id() -> None:
     removed = [i for i in page.items if isinstance(i, RemovedTransaction)]
     posted = page.items[0]
 
-    assert removed == [RemovedTransaction("no86Eox18VHMvaOVL7gPUM9ap3aR1LsAVZ5nc")]
+    assert [r.provider_txn_id for r in removed] == ["no86Eox18VHMvaOVL7gPUM9ap3aR1LsAVZ5nc"]
+    assert removed[0].account == "BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp"
     assert isinstance(posted, NormalisedTransaction)
     assert posted.status == "booked"
     assert posted.pending_txn_id == removed[0].provider_txn_id
