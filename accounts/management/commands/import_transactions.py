@@ -98,10 +98,14 @@ class Command(BaseCommand):
         )
         if batch.status != ImportBatch.Status.DONE:
             for error in batch.errors:
-                self.stderr.write(
-                    f"  line {error.get('line')}, field {error.get('field') or '-'}: "
-                    f"{error.get('message')}"
+                # Where the API says it: the line, else the element path (added[1]).
+                detail = SourceError(
+                    error.get("message") or "malformed input",
+                    line=error.get("line"),
+                    field=error.get("field") or "",
+                    where=error.get("where") or "",
                 )
+                self.stderr.write(f"  {detail}")
             raise CommandError(summary)
         if batch.duplicate_of is not None:
             summary += f" (the same file as import {batch.duplicate_of.pk})"
