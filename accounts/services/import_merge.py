@@ -120,7 +120,8 @@ _MAX_ACCOUNTS = 50
 class FileFacts:
     """What the importer learns about the whole input while it streams it to staging."""
 
-    accounts: set[str] = field(default_factory=set)  # ``account_key`` of each item's account
+    # ``account_key`` of the accounts the file's transactions (not its removals) belong to
+    accounts: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -180,8 +181,8 @@ def _staging_rows(
     dumps = json.dumps
     for seq, item in enumerate(reader):
         if isinstance(item, RemovedTransaction):
-            if item.account and item.account not in accounts and len(accounts) < _MAX_ACCOUNTS:
-                accounts.add(item.account)
+            # A removal does not make a file multi-account: Plaid pages list removals of every
+            # account of the item, and removing an id the feed never had does nothing.
             yield (
                 (seq, "r", item.provider_txn_id)
                 + (None,) * (len(_STAGING_COLUMNS) - 5)
@@ -282,15 +283,17 @@ def _merge(
         if facts is not None:
             own = _own_account(feed, facts.accounts)
             if own:
+                # Items that name no account (a removal without account_id) are kept.
+                others = "account <> '' AND account <> %s"
                 cursor.execute(
-                    f"SELECT kind, COUNT(*) FROM {table} WHERE account <> %s GROUP BY kind", [own]
+                    f"SELECT kind, COUNT(*) FROM {table} WHERE {others} GROUP BY kind", [own]
                 )
                 for kind, number in cursor.fetchall():
                     if kind == "t":
                         counts.items -= number
                     else:
                         counts.removals -= number
-                cursor.execute(f"DELETE FROM {table} WHERE account <> %s", [own])
+                cursor.execute(f"DELETE FROM {table} WHERE {others}", [own])
         _refuse_conflicts(cursor, table)
         # 1. Repeats within the input, now known to be identical: the last one stays.
         cursor.execute(

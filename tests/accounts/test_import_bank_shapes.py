@@ -7,6 +7,7 @@ a batch is its transactions, errors name their element, unsupported files are na
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from io import StringIO
 
@@ -337,3 +338,18 @@ def test_an_ofx_statement_request_error_shows_the_banks_code_meaning():
     assert (
         "refused the statement request: account not found (OFX status 2003)" in (error["message"])
     )
+
+
+def test_removals_of_other_accounts_do_not_make_a_page_multi_account():
+    """A Plaid item's page lists removals of all its accounts; the feed's own still imports."""
+    page = json.loads(_bytes("plaid_two_accounts.json"))
+    page["added"] = page["added"][:1]
+    page["removed"] = [
+        {"transaction_id": "tx-old-card", "account_id": "acc-credit-card"},
+        {"transaction_id": "tx-old-savings", "account_id": "acc-savings"},
+    ]
+    feed = LinkedFeedFactory(provider="file", account_ref="acc-checking")
+
+    batch = import_bytes(feed, json.dumps(page).encode())
+
+    assert (batch.status, batch.count_new, batch.count_removed) == ("done", 1, 0)
