@@ -273,3 +273,28 @@ def test_large_statement_is_streamed_in_flat_memory(tmp_path: Path) -> None:
     assert traced_now - traced_at_window_start < 512 * 1024
     if rss_start is not None and sys.platform.startswith("linux"):
         assert max(rss_samples) - rss_start < 25 * 1024 * 1024
+
+
+def test_the_counterparty_follows_the_original_direction() -> None:
+    """A reversal (RvslInd) of a card payment names the shop as Cdtr; a plain credit's
+    counterparty is its Dbtr, never the Cdtr (the customer)."""
+    parties = (
+        "<Dbtr><Nm>Klant</Nm></Dbtr><DbtrAcct><Id><IBAN>NL44RABO0123456789</IBAN></Id>"
+        "</DbtrAcct><Cdtr><Nm>Vinted</Nm></Cdtr>"
+    )
+    reversal = (
+        _ntry(indicator="CRDT")
+        .replace("<Sts>", "<RvslInd>true</RvslInd><Sts>")
+        .replace("<Cdtr><Pty><Nm>GVB</Nm></Pty></Cdtr>", parties)
+    )
+    credit = _ntry(indicator="CRDT").replace("REF-1", "REF-2")
+    statement = _document(reversal + credit).replace(
+        b"<Stmt><Id>S1</Id>",
+        b"<Stmt><Id>S1</Id><Acct><Id><IBAN>NL44RABO0123456789</IBAN></Id></Acct>",
+    )
+
+    back, plain = _parse(statement)
+
+    assert (back.merchant_name, back.amount, back.is_reversal) == ("Vinted", Decimal("3.40"), True)
+    assert back.account == "NL44RABO0123456789"
+    assert plain.merchant_name == ""

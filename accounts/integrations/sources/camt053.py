@@ -290,7 +290,10 @@ def _entry(ntry: etree._Element, state: _State) -> list[NormalisedTransaction]:
         # original operation was a debit).
         paid_out = (tx_indicator == "DBIT") != reversal
         first, second = ("Cdtr", "Dbtr") if paid_out else ("Dbtr", "Cdtr")
-        merchant = _party_name(tx, first, state.account) or _party_name(tx, second, state.account)
+        merchant = _party_name(tx, first, state.account)
+        if not merchant and reversal:
+            # Some banks name only the side the money came back from on a reversal.
+            merchant = _party_name(tx, second, state.account)
         remittance = " ".join(t for t in tx.texts("RmtInf/Ustrd") if t)
         description = remittance or tx.text("AddtlTxInf") or entry.text("AddtlNtryInf")
         category = entry_category or _bank_code(tx, "BkTxCd/")
