@@ -114,6 +114,10 @@ _COMPARED_COLUMNS = tuple(c for c in _MERGED_COLUMNS if c not in {"raw", "finger
 
 # Accounts remembered per file: enough to name them all in an error, bounded in memory.
 _MAX_ACCOUNTS = 50
+# Ids whose hashes are remembered to learn that an input repeats none (most files), so the
+# two statements that deal with repeats are skipped; past this many, they always run.
+# 200,000 hashes are about 10 MB.
+_MAX_TRACKED_IDS = 200_000
 
 
 @dataclass(slots=True)
@@ -122,6 +126,20 @@ class FileFacts:
 
     # ``account_key`` of the accounts the file's transactions (not its removals) belong to
     accounts: set[str] = field(default_factory=set)
+    # False only when the transactions are known to repeat no id (``_MAX_TRACKED_IDS``).
+    repeats: bool = False
+    id_hashes: set[int] | None = field(default_factory=set)
+
+    def saw_id(self, txn_id: str) -> None:
+        hashes = self.id_hashes
+        if hashes is None:
+            return
+        key = hash(txn_id)  # a collision only costs the check that finds no repeat
+        if key in hashes or len(hashes) >= _MAX_TRACKED_IDS:
+            self.repeats = True
+            self.id_hashes = None
+        else:
+            hashes.add(key)
 
 
 @dataclass(slots=True)
@@ -225,6 +243,7 @@ def _staging_rows(
         account = item.account
         if account and account not in accounts and len(accounts) < _MAX_ACCOUNTS:
             accounts.add(account)
+        facts.saw_id(txn_id)
         yield (
             seq,
             "t",
@@ -294,13 +313,16 @@ def _merge(
                     else:
                         counts.removals -= number
                 cursor.execute(f"DELETE FROM {table} WHERE {others}", [own])
-        _refuse_conflicts(cursor, table)
-        # 1. Repeats within the input, now known to be identical: the last one stays.
-        cursor.execute(
-            f"DELETE FROM {table} WHERE kind = 't' AND EXISTS ("
-            f"SELECT 1 FROM {table} later WHERE later.kind = 't'"
-            f" AND later.provider_txn_id = {table}.provider_txn_id AND later.seq > {table}.seq)"
-        )
+        if facts is None or facts.repeats:
+            _refuse_conflicts(cursor, table)
+            # 1. Repeats within the input, now known to be the same transaction: the last
+            # one stays.
+            cursor.execute(
+                f"DELETE FROM {table} WHERE kind = 't' AND EXISTS ("
+                f"SELECT 1 FROM {table} later WHERE later.kind = 't'"
+                f" AND later.provider_txn_id = {table}.provider_txn_id"
+                f" AND later.seq > {table}.seq)"
+            )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         txn = table_name(Transaction)
         outbox = table_name(ChangedTransaction)

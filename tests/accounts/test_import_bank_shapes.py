@@ -18,9 +18,11 @@ from django.core.management import CommandError, call_command
 from accounts.integrations.sources.base import SourceError
 from accounts.integrations.sources.registry import detect_format
 from accounts.models import ImportBatch, Transaction
+from accounts.services import import_merge
+from accounts.services.importing import transactions_import
 from forest.models import EnergyLedgerEntry, GreenAction
 from tests.accounts.factories import LinkedFeedFactory
-from tests.accounts.feed_helpers import FIXTURES, import_bytes
+from tests.accounts.feed_helpers import FIXTURES, import_bytes, txn
 from tests.forest.helpers import assert_ledger_consistent, balance, score_all
 
 pytestmark = pytest.mark.django_db
@@ -353,3 +355,20 @@ def test_removals_of_other_accounts_do_not_make_a_page_multi_account():
     batch = import_bytes(feed, json.dumps(page).encode())
 
     assert (batch.status, batch.count_new, batch.count_removed) == ("done", 1, 0)
+
+
+@pytest.mark.parametrize("tracked", [2, 200_000])
+def test_repeats_are_found_whether_or_not_the_ids_fit_in_memory(monkeypatch, tracked):
+    """Inputs that repeat no id skip the repeat statements; past the tracked ids they run."""
+    monkeypatch.setattr(import_merge, "_MAX_TRACKED_IDS", tracked)
+    feed = LinkedFeedFactory(provider="file")
+    items = [txn("A"), txn("B"), txn("C")]
+
+    same = transactions_import(feed=feed, items=[*items, txn("A")], source="upload", format="csv")
+    other = transactions_import(
+        feed=feed, items=[*items, txn("A", amount=Decimal("-9.99"))], source="upload", format="csv"
+    )
+
+    assert (same.status, same.count_new, same.count_duplicate) == ("done", 3, 1)
+    assert other.status == "rejected"
+    assert other.errors[0]["where"] == "item 1 and item 4"
