@@ -7,7 +7,8 @@ table:
 
 0. keep only the feed's own account when the file holds several (else refuse the file), and
    refuse a file in which one id names two different transactions (``_refuse_conflicts``);
-1. drop repeats of an id within the input (identical, so nothing is lost);
+1. drop repeats of an id within the input (identical, so nothing is lost); 0's conflict check
+   and this step are skipped for inputs known to repeat no id (``FileFacts.repeats``);
 2. ``UPDATE … FROM staging`` for rows that exist and changed (pending → booked, Plaid
    ``modified``); a booked row is never turned back into a pending one;
 3. ``INSERT … SELECT … ON CONFLICT (feed_id, provider_txn_id) DO NOTHING`` for new rows, so
