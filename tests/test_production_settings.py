@@ -67,8 +67,8 @@ def test_production_settings_leave_the_sandbox_and_self_reported_earning_off():
     result = run_manage(
         "shell",
         "-c",
-        "from django.conf import settings as s; "
-        "print(s.CANOPY_SANDBOX_ENABLED, s.CANOPY_SELF_REPORTED_EARNS, s.CANOPY_CONSENT_GRACE_DAYS)",
+        "from django.conf import settings as s; print(s.CANOPY_SANDBOX_ENABLED, "
+        "s.CANOPY_SELF_REPORTED_EARNS, s.CANOPY_CONSENT_GRACE_DAYS)",
         env=EXAMPLE_ENV,
     )
     assert result.returncode == 0, result.stderr

@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 
 from accounts.api.schema import webhooks as schema
 from accounts.integrations.providers import PULLED_PROVIDERS
-from accounts.models import Provider, sandbox_enabled
 from accounts.integrations.webhooks import WebhookRejected, webhook_verify
+from accounts.models import Provider, sandbox_enabled
 from accounts.services.feed_sync import DeliveryReplayed, webhook_delivery_accept
 from core.api import Conflict, error_response
 

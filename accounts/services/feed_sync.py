@@ -122,10 +122,7 @@ def feeds_due_for_pull() -> list[int]:
     feeds = LinkedFeed.objects.importable().filter(provider__in=PULLED_PROVIDERS)
     if not sandbox_enabled():
         feeds = feeds.exclude(trust=Trust.SANDBOX)
-    return list(
-        feeds.order_by("id")
-        .values_list("id", flat=True)
-    )
+    return list(feeds.order_by("id").values_list("id", flat=True))
 
 
 @transaction.atomic

@@ -115,7 +115,9 @@ def test_an_old_sandbox_feed_neither_imports_nor_earns_in_production(user, user_
     with override_settings(**PRODUCTION):
         assert feed.pk not in feeds_due_for_pull()
         with pytest.raises(CommandError, match="sandbox"):
-            call_command("import_transactions", "--feed", str(feed.pk), str(rides), stdout=StringIO())
+            call_command(
+                "import_transactions", "--feed", str(feed.pk), str(rides), stdout=StringIO()
+            )
         result = score_all()
         row = user_client.get(f"/api/v1/transactions/{ride.pk}").json()
 
@@ -155,9 +157,7 @@ def test_a_forged_csv_of_two_years_of_daily_train_rides_earns_nothing(user, user
     # Imported and shown, each saying why it earned nothing; nothing is left to score.
     rows = earnings(user_client)
     assert len(rows) == 200
-    assert {(r["status"], r["reason"]) for r in rows} == {
-        ("not_earning", "self_reported_source")
-    }
+    assert {(r["status"], r["reason"]) for r in rows} == {("not_earning", "self_reported_source")}
     assert score_all().transactions_scored == 0
 
 
