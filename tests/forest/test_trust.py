@@ -290,3 +290,21 @@ def test_someone_elses_transaction_is_a_404(user_client):
     theirs = TransactionFactory(feed=LinkedFeedFactory(provider="plaid"))
 
     assert user_client.get(f"/api/v1/transactions/{theirs.pk}").status_code == 404
+
+
+@override_settings(**{**PRODUCTION, "CANOPY_SELF_REPORTED_EARNS": True})
+def test_sponsor_campaigns_pay_no_bonus_on_self_reported_transactions():
+    from catalogue.models import Campaign
+    from tests.partners.factories import CampaignFactory
+
+    today = timezone.localdate()
+    CampaignFactory(match_merchants=["gvb"], bonus_grams=100, starts_on=today, ends_on=today)
+    uploaded = TransactionFactory(feed=LinkedFeedFactory(provider="file"), booking_date=today)
+    pulled = TransactionFactory(feed=LinkedFeedFactory(provider="plaid"), booking_date=today)
+
+    score_all()
+
+    bonus = dict(GreenAction.objects.values_list("transaction_id", "campaign_grams"))
+    assert bonus == {uploaded.pk: 0, pulled.pk: 100}
+    assert Campaign.objects.get().spent_grams == 100
+    assert_ledger_consistent()
