@@ -141,11 +141,15 @@ def load(
                 copy.write_row(row)
         with cur.copy(
             f"COPY {table(LinkedFeed)} (id, user_id, provider, account_ref, display_name, status, "
-            "unstable_ids, cursor, last_error, created_at, updated_at) FROM STDIN"
+            "unstable_ids, cursor, last_error, trust, consented_on, created_at, updated_at) "
+            "FROM STDIN"
         ) as copy:
+            # Verified feeds consented to before the history starts: every row may earn, so
+            # the eligibility test runs on each and lets each through (the costly case).
             for i in range(1, users + 1):
-                copy.write_row((i, i, "sandbox", f"acc-{i}", "", "active", False, "", "",
-                                "2026-01-01 00:00+00", "2026-01-01 00:00+00"))  # fmt: skip
+                copy.write_row((i, i, "plaid", f"acc-{i}", "", "active", False, "", "",
+                                "verified", "2026-01-01", "2026-01-01 00:00+00",
+                                "2026-01-01 00:00+00"))  # fmt: skip
         from accounts.normalise import normalise_merchant
 
         norm_cache: dict[str, str] = {}

@@ -48,3 +48,29 @@ def test_production_refuses_to_start_without_allowed_hosts():
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_refuses_to_start_with_the_sandbox_bank_enabled():
+    result = run_manage("check", env={**EXAMPLE_ENV, "CANOPY_SANDBOX_ENABLED": "1"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "CANOPY_SANDBOX_ENABLED" in result.stderr
+
+
+def test_production_refuses_to_start_with_the_offline_plaid_sandbox():
+    result = run_manage("check", env={**EXAMPLE_ENV, "CANOPY_PLAID_LINK": "sandbox"})
+    assert result.returncode != 0
+    assert "CANOPY_PLAID_LINK" in result.stderr
+
+
+def test_production_settings_leave_the_sandbox_and_self_reported_earning_off():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; print(s.CANOPY_SANDBOX_ENABLED, "
+        "s.CANOPY_SELF_REPORTED_EARNS, s.CANOPY_CONSENT_GRACE_DAYS)",
+        env=EXAMPLE_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    # (the shell may print a line of its own first: the last line is ours)
+    assert result.stdout.strip().splitlines()[-1].split() == ["False", "False", "7"]

@@ -109,15 +109,25 @@ class LinkedFeedAdmin(admin.ModelAdmin):
         "account_ref",
         "display_name",
         "status",
+        "trust",
         "last_synced_at",
         "created_at",
     ]
-    list_filter = ["provider", "status", "unstable_ids", "created_at"]
+    list_filter = ["provider", "status", "trust", "unstable_ids", "created_at"]
     search_fields = ["user__email", "account_ref", "display_name"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
-    readonly_fields = ["cursor", "last_synced_at", "last_error", "created_at", "updated_at"]
+    # Trust follows from the provider and the consent day from the link: never edited here.
+    readonly_fields = [
+        "trust",
+        "consented_on",
+        "cursor",
+        "last_synced_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ConsentInline, PlaidItemInline]
     actions = ["sync_again"]
 

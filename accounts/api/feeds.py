@@ -27,6 +27,7 @@ from accounts.services.feeds import (
     ConsentRequired,
     FeedExists,
     FeedNeedsRelink,
+    SandboxDisabled,
     consent_purpose,
     consent_renew,
     feed_link,
@@ -91,6 +92,10 @@ class FeedListCreateApi(APIView):
         except FeedExists as exc:
             return error_response(
                 str(exc), code="feed_exists", status_code=status.HTTP_409_CONFLICT, feed=exc.feed.pk
+            )
+        except SandboxDisabled as exc:
+            return error_response(
+                str(exc), code="sandbox_disabled", status_code=status.HTTP_403_FORBIDDEN
             )
         except ValueError as exc:
             return error_response(str(exc), code="invalid", status_code=400)

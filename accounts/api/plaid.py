@@ -24,7 +24,7 @@ from accounts.api.serializers.feeds import (
 from accounts.integrations.plaid import PlaidError
 from accounts.integrations.providers import ProviderError
 from accounts.selectors.feeds import feed_get_for_user
-from accounts.services.feeds import ConsentRequired, FeedExists
+from accounts.services.feeds import ConsentRequired, FeedExists, SandboxDisabled
 from accounts.services.plaid_link import (
     PublicTokenUsed,
     plaid_link_exchange,
@@ -138,6 +138,10 @@ class PlaidExchangeApi(_PlaidLinkApi):
         except FeedExists as exc:
             return error_response(
                 str(exc), code="feed_exists", status_code=status.HTTP_409_CONFLICT, feed=exc.feed.pk
+            )
+        except SandboxDisabled as exc:
+            return error_response(
+                str(exc), code="sandbox_disabled", status_code=status.HTTP_403_FORBIDDEN
             )
         except ValueError as exc:
             return error_response(str(exc), code="invalid", status_code=400)

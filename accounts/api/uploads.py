@@ -39,6 +39,11 @@ _NOT_IMPORTABLE_MESSAGES = {
     "The consent for this feed is not live; renew it before importing.": gettext_lazy(
         "The consent for this feed is not live; renew it before importing."
     ),
+    "The sandbox bank is for demos only and is switched off here; nothing is imported.": (
+        gettext_lazy(
+            "The sandbox bank is for demos only and is switched off here; nothing is imported."
+        )
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.api.schema import webhooks as schema
 from accounts.integrations.providers import PULLED_PROVIDERS
 from accounts.integrations.webhooks import WebhookRejected, webhook_verify
+from accounts.models import Provider, sandbox_enabled
 from accounts.services.feed_sync import DeliveryReplayed, webhook_delivery_accept
 from core.api import Conflict, error_response
 
@@ -28,7 +29,9 @@ class FeedWebhookApi(APIView):
 
     @schema.FEED_WEBHOOK_POST
     def post(self, request, provider: str) -> Response:
-        if provider not in PULLED_PROVIDERS:
+        if provider not in PULLED_PROVIDERS or (
+            provider == Provider.SANDBOX and not sandbox_enabled()
+        ):
             return error_response(gettext("Unknown provider."), code="not_found", status_code=404)
         body = request.body
         try:

@@ -1,6 +1,15 @@
 """The accounts app's models, one module per concept; import them from here."""
 
-from accounts.models.feeds import Consent, ImportBatch, LinkedFeed, LinkedFeedQuerySet, Provider
+from accounts.models.feeds import (
+    Consent,
+    ImportBatch,
+    LinkedFeed,
+    LinkedFeedQuerySet,
+    Provider,
+    Trust,
+    sandbox_enabled,
+    trust_for_provider,
+)
 from accounts.models.friends import FriendInvite, Friendship, FriendshipQuerySet
 from accounts.models.inbox import Notification, OutboundMessage
 from accounts.models.outbox import ChangedTransaction
@@ -30,8 +39,11 @@ __all__ = [
     "Provider",
     "Transaction",
     "TransactionQuerySet",
+    "Trust",
     "User",
     "UserManager",
     "WebhookDelivery",
+    "sandbox_enabled",
+    "trust_for_provider",
     "validate_time_zone",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.users import User
@@ -14,6 +16,38 @@ class Provider(models.TextChoices):
     PLAID = "plaid", _("Plaid")
     BERLIN_GROUP = "berlin_group", _("Berlin Group / NextGenPSD2 (GoCardless, Enable Banking)")
     FILE = "file", _("File uploads (OFX, camt.053, CSV)")
+
+
+class Trust(models.TextChoices):
+    """How far a feed's transactions can be believed; only trusted ones earn energy.
+
+    Follows from where the transactions come from (the provider), never from what a client
+    sends: see ``trust_for_provider``.
+    """
+
+    VERIFIED = "verified", _("Verified (an aggregator or bank pull, or a partner's signed channel)")
+    SELF_REPORTED = "self_reported", _("Self-reported (the user's own file upload)")
+    SANDBOX = "sandbox", _("Sandbox (demo only)")
+
+
+# A file the user uploads (OFX, camt.053, CSV, or a Berlin Group JSON they downloaded) could have
+# been written by hand; what an aggregator pulls from the bank could not.
+PROVIDER_TRUST = {
+    Provider.SANDBOX: Trust.SANDBOX,
+    Provider.PLAID: Trust.VERIFIED,
+    Provider.BERLIN_GROUP: Trust.SELF_REPORTED,
+    Provider.FILE: Trust.SELF_REPORTED,
+}
+
+
+def trust_for_provider(provider: str) -> str:
+    """The trust of a feed of ``provider``: unknown providers are the least trusted."""
+    return PROVIDER_TRUST.get(provider, Trust.SELF_REPORTED)  # type: ignore[call-overload]
+
+
+def sandbox_enabled() -> bool:
+    """Whether the sandbox bank may be linked, pulled and earn (local, tests, the demo)."""
+    return bool(getattr(settings, "CANOPY_SANDBOX_ENABLED", False))
 
 
 class LinkedFeedQuerySet(models.QuerySet["LinkedFeed"]):
@@ -49,6 +83,15 @@ class LinkedFeed(TimeStampedModel):
     cursor = models.CharField(max_length=512, blank=True, verbose_name=_("cursor"))
     last_synced_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last synced at"))
     last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    # Set on save from the provider (``trust_for_provider``), never from a client.
+    trust = models.CharField(
+        max_length=16, choices=Trust.choices, editable=False, verbose_name=_("trust")
+    )
+    # The day the user first consented to this feed: history booked much earlier never earns
+    # (``CANOPY_CONSENT_GRACE_DAYS``). Renewing a consent keeps it.
+    consented_on = models.DateField(
+        default=timezone.localdate, editable=False, verbose_name=_("consented on")
+    )
 
     objects = LinkedFeedQuerySet.as_manager()
 
@@ -59,11 +102,20 @@ class LinkedFeed(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "provider", "account_ref"], name="accounts_feed_unique_account"
-            )
+            ),
+            models.CheckConstraint(
+                name="accounts_feed_trust_valid",
+                condition=models.Q(trust__in=["verified", "self_reported", "sandbox"]),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.display_name or f"{self.provider}:{self.account_ref}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.trust:
+            self.trust = trust_for_provider(self.provider)
+        super().save(*args, **kwargs)
 
 
 class Consent(TimeStampedModel):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.shortcuts import get_object_or_404
 
-from accounts.models import TRANSACTION_BANK_FIELDS, Transaction, User
+from accounts.models import TRANSACTION_BANK_FIELDS, ChangedTransaction, Transaction, User
 
 
 def transaction_list_for_user(
@@ -25,3 +26,21 @@ def transaction_list_for_user(
     if feed_id is not None:
         rows = rows.filter(feed_id=feed_id)
     return rows.order_by("-booking_date", "-id").only("id", "feed_id", *TRANSACTION_BANK_FIELDS)
+
+
+def transactions_with_earning_facts(rows: QuerySet[Transaction]) -> QuerySet[Transaction]:
+    """``rows`` with what the game's "why" needs, in the same query: the feed's trust
+    (``feed_trust``) and first consent day (``feed_consented_on``), and whether the transaction
+    still waits in the outbox for scoring (``awaiting_scoring``)."""
+    waiting = ChangedTransaction.objects.filter(transaction_id=OuterRef("pk"))
+    return rows.annotate(
+        feed_trust=F("feed__trust"),
+        feed_consented_on=F("feed__consented_on"),
+        awaiting_scoring=Exists(waiting),
+    )
+
+
+def transaction_get_for_user(*, user: User, transaction_id: int) -> Transaction:
+    """One of the user's visible transactions; 404 for anyone else's."""
+    rows = transaction_list_for_user(user=user).filter(pk=transaction_id)
+    return get_object_or_404(transactions_with_earning_facts(rows))

@@ -18,7 +18,7 @@ from accounts.integrations.providers import (
     provider_for,
 )
 from accounts.integrations.sources.base import SourceError
-from accounts.models import ImportBatch, LinkedFeed, WebhookDelivery
+from accounts.models import ImportBatch, LinkedFeed, Trust, WebhookDelivery, sandbox_enabled
 from accounts.services.crypto import digest
 from accounts.services.importing import feed_import_check, transactions_import
 
@@ -117,13 +117,12 @@ def feed_sync(
 
 
 def feeds_due_for_pull() -> list[int]:
-    """Ids of the active feeds an aggregator serves, for the nightly pull."""
-    return list(
-        LinkedFeed.objects.importable()
-        .filter(provider__in=PULLED_PROVIDERS)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
+    """Ids of the active feeds an aggregator serves, for the nightly pull (sandbox feeds only
+    where the sandbox is enabled)."""
+    feeds = LinkedFeed.objects.importable().filter(provider__in=PULLED_PROVIDERS)
+    if not sandbox_enabled():
+        feeds = feeds.exclude(trust=Trust.SANDBOX)
+    return list(feeds.order_by("id").values_list("id", flat=True))
 
 
 @transaction.atomic

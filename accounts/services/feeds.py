@@ -26,7 +26,10 @@ from accounts.models import (
     Profile,
     Provider,
     Transaction,
+    Trust,
     User,
+    sandbox_enabled,
+    trust_for_provider,
 )
 from accounts.services.feed_sync import _enqueue_sync
 from core.locks import lock_rows
@@ -88,6 +91,18 @@ class FeedExists(Exception):
             gettext("This account is linked already (feed %(feed)s).") % {"feed": feed.pk}
         )
         self.feed = feed
+
+
+class SandboxDisabled(ValueError):
+    """The sandbox bank invents transactions: refused unless ``CANOPY_SANDBOX_ENABLED``."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            gettext(
+                "The sandbox bank is for demos only and is switched off here: link a real "
+                "bank account."
+            )
+        )
 
 
 class FeedNeedsRelink(Exception):
@@ -152,11 +167,19 @@ def feed_link(
     account_ref: str = "",
     display_name: str = "",
     unstable_ids: bool = False,
+    sandbox: bool = False,
 ) -> LinkedFeed:
-    """Link an account with an explicit consent; pulled feeds start their first sync on commit."""
+    """Link an account with an explicit consent; pulled feeds start their first sync on commit.
+
+    The feed's trust follows from the provider (``sandbox``: the caller, Plaid Link's offline
+    stand-in, serves the sandbox bank); ``SandboxDisabled`` unless the sandbox is enabled.
+    """
     scopes = _check_consent(scopes=scopes, purpose_accepted=purpose_accepted)
     if provider not in Provider.values:
         raise ValueError(gettext("Unknown provider %(provider)r.") % {"provider": provider})
+    trust = Trust.SANDBOX if sandbox else trust_for_provider(provider)
+    if trust == Trust.SANDBOX and not sandbox_enabled():
+        raise SandboxDisabled()
     account_ref = account_ref.strip()
     if not account_ref:
         if provider not in (Provider.FILE, Provider.SANDBOX):
@@ -173,6 +196,8 @@ def feed_link(
         account_ref=account_ref,
         display_name=display_name,
         unstable_ids=unstable_ids,
+        trust=trust,
+        consented_on=timezone.localdate(),
     )
     feed.full_clean()
     try:

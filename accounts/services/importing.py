@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.integrations.sources.base import SourceError, SourceItem
 from accounts.integrations.sources.registry import detect_format, get_source
-from accounts.models import Consent, ImportBatch, LinkedFeed
+from accounts.models import Consent, ImportBatch, LinkedFeed, Trust, sandbox_enabled
 from accounts.services.import_merge import (
     SNAPSHOT_FORMATS,
     FileFacts,
@@ -58,6 +58,11 @@ class FeedNotImportable(Exception):
 def feed_import_check(*, feed: LinkedFeed, at: datetime | None = None) -> Consent:
     """The feed's live consent; ``FeedNotImportable`` when the feed may not import now."""
     at = at or timezone.now()
+    if feed.trust == Trust.SANDBOX and not sandbox_enabled():
+        raise FeedNotImportable(
+            "The sandbox bank is for demos only and is switched off here; nothing is imported.",
+            code="sandbox_disabled",
+        )
     if feed.status == LinkedFeed.Status.REVOKED:
         raise FeedNotImportable(
             "This feed was revoked; nothing is imported into it.", code="feed_revoked"

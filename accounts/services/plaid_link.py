@@ -25,9 +25,15 @@ from accounts.integrations.plaid import (
     plaid_link_adapter,
 )
 from accounts.integrations.providers import ProviderError
-from accounts.models import LinkedFeed, PlaidItem, Provider, User
+from accounts.models import LinkedFeed, PlaidItem, Provider, User, sandbox_enabled
 from accounts.services.crypto import DecryptionFailed, digest
-from accounts.services.feeds import FeedExists, _check_consent, _locale_of, feed_link
+from accounts.services.feeds import (
+    FeedExists,
+    SandboxDisabled,
+    _check_consent,
+    _locale_of,
+    feed_link,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +105,11 @@ def plaid_link_exchange(
     if feed is not None:
         return PlaidLinkResult(feed=feed, created=False)
     adapter = adapter or plaid_link_adapter()
+    # Canopy's offline stand-in serves the sandbox bank: a sandbox feed, refused where the
+    # sandbox is switched off (before anything is exchanged).
+    sandbox = adapter.name == PlaidItem.Adapter.SANDBOX
+    if sandbox and not sandbox_enabled():
+        raise SandboxDisabled()
     access = adapter.public_token_exchange(public_token=public_token)
     try:
         with transaction.atomic():
@@ -109,6 +120,7 @@ def plaid_link_exchange(
                 display_name=display_name,
                 scopes=scopes,
                 purpose_accepted=purpose_accepted,
+                sandbox=sandbox,
             )
             item = PlaidItem(feed=feed, adapter=adapter.name, public_token_sha256=token_sha256)
             item.set_secrets(access_token=access.access_token, item_id=access.item_id)

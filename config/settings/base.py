@@ -241,3 +241,17 @@ CANOPY_INVOICE_ISSUER = env.json("CANOPY_INVOICE_ISSUER", default={})
 CANOPY_INVOICE_VAT_RATE = env.str("CANOPY_INVOICE_VAT_RATE", default="21.00")
 CANOPY_TOPUP_MIN = env.str("CANOPY_TOPUP_MIN", default="50.00")
 CANOPY_TOPUP_MAX = env.str("CANOPY_TOPUP_MAX", default="100000.00")
+
+# TRUST: WHICH TRANSACTIONS EARN ENERGY (docs/feeds.md, "Trust levels")
+# ------------------------------------------------------------------------------
+# The sandbox bank (invented transactions): refused unless enabled. local.py and test.py enable
+# it for the demo and the tests; production.py refuses to start with it enabled.
+CANOPY_SANDBOX_ENABLED = env.bool("CANOPY_SANDBOX_ENABLED", default=False)
+# Self-reported files (the user's own uploads) import and show but earn nothing, unless a pilot
+# lets them earn up to this many grams per user and calendar month of scoring (UTC).
+CANOPY_SELF_REPORTED_EARNS = env.bool("CANOPY_SELF_REPORTED_EARNS", default=False)
+CANOPY_SELF_REPORTED_MONTHLY_CAP_GRAMS = env.int(
+    "CANOPY_SELF_REPORTED_MONTHLY_CAP_GRAMS", default=2_000
+)
+# Only transactions booked at most this many days before a feed's first consent earn energy.
+CANOPY_CONSENT_GRACE_DAYS = env.int("CANOPY_CONSENT_GRACE_DAYS", default=7)

@@ -11,3 +11,5 @@ CANOPY_FIELD_ENCRYPTION_KEY = env(
 )
 # The demo links "banks" through Canopy's offline Plaid Link sandbox unless told otherwise.
 CANOPY_PLAID_LINK = env("CANOPY_PLAID_LINK", default="sandbox")
+# The demo's bank is the sandbox bank (production refuses this).
+CANOPY_SANDBOX_ENABLED = env.bool("CANOPY_SANDBOX_ENABLED", default=True)

@@ -9,6 +9,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CANOPY_FIELD_ENCRYPTION_KEY = "L5_cckJn_naXF7MVtBzwQnA1ayf0xEIdifnExUWAH-U="  # tests only
 CANOPY_PLAID_LINK = "sandbox"  # no network in tests; the HTTP adapter gets recorded answers
+# Factories link sandbox feeds; the trust tests switch it off as production has it.
+CANOPY_SANDBOX_ENABLED = True
 # Tests run tasks in-process; the broker tests start a real worker and switch this off.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

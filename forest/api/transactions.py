@@ -9,7 +9,11 @@ from rest_framework import generics
 from rest_framework.response import Response
 
 from accounts.models import Transaction, User
-from accounts.selectors.transactions import transaction_list_for_user
+from accounts.selectors.transactions import (
+    transaction_get_for_user,
+    transaction_list_for_user,
+    transactions_with_earning_facts,
+)
 from accounts.selectors.users import profile_locale
 from forest.api.schema import transactions as schema
 from forest.api.serializers.transactions import TransactionSerializer
@@ -37,7 +41,9 @@ class TransactionListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Transaction.objects.none()
-        return transaction_list_for_user(user=cast(User, self.request.user))
+        return transactions_with_earning_facts(
+            transaction_list_for_user(user=cast(User, self.request.user))
+        )
 
     def list(self, request, *args, **kwargs) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
@@ -52,3 +58,15 @@ class TransactionListApi(generics.ListAPIView):
         if page is None:
             return Response(data)
         return self.get_paginated_response(data)
+
+
+class TransactionDetailApi(generics.GenericAPIView):
+    serializer_class = TransactionSerializer
+
+    @schema.transaction_detail
+    def get(self, request, transaction_id: int) -> Response:
+        user = cast(User, request.user)
+        row = transaction_get_for_user(user=user, transaction_id=transaction_id)
+        context = self.get_serializer_context()
+        context["green_actions"] = green_action_summaries([row.id], locale=profile_locale(user))
+        return Response(self.get_serializer(row, context=context).data)

@@ -62,4 +62,9 @@ urlpatterns = [
         name="tree-certificate-png",
     ),
     path("transactions", transactions.TransactionListApi.as_view(), name="transactions"),
+    path(
+        "transactions/<int:transaction_id>",
+        transactions.TransactionDetailApi.as_view(),
+        name="transaction-detail",
+    ),
 ]

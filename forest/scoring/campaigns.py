@@ -59,6 +59,10 @@ def campaign_requests(
         "INSERT INTO score_cmatch (campaign_id, kind, value) VALUES (%s, %s, %s)", matchers
     )
     regex = sql.d.regex_match("s.description", "m.value")
+    # Self-reported rows (a pilot lets them earn) never draw on a sponsor's budget.
+    self_reported = (
+        " AND s.txn_id NOT IN (SELECT txn_id FROM score_selfrep)" if sql.self_reported else ""
+    )
     p = {
         **p,
         "new_since": now - timedelta(days=NEW_USER_DAYS),
@@ -90,7 +94,7 @@ def campaign_requests(
                 LEFT JOIN score_award a ON a.txn_id = s.txn_id
                 JOIN {USERS} u ON u.id = s.user_id
                 LEFT JOIN {PROFILES} pr ON pr.user_id = s.user_id
-                WHERE s.amount < 0 AND NOT s.is_reversal
+                WHERE s.amount < 0 AND NOT s.is_reversal{self_reported}
                   AND s.booking_date BETWEEN c.starts_on AND c.ends_on
                   AND (a.txn_id IS NULL OR a.action_type <> 'negative_signal')
                   AND (c.segment = 'all'

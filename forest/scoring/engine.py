@@ -44,6 +44,7 @@ from forest.scoring.awards import (
 from forest.scoring.campaigns import campaign_grants, campaign_requests
 from forest.scoring.classify import rule_lookup_load
 from forest.scoring.clawbacks import refunds_claw_back, removed_reverse
+from forest.scoring.eligibility import eligible_sql, self_reported_cap, self_reported_earns
 from forest.scoring.sql import DROPS, FEEDS, GREEN_ACTIONS, RATES, TRANSACTIONS, ChunkSql
 from forest.services.ledger import ledger_append_select
 
@@ -85,6 +86,8 @@ TEMP_TABLES = [
     "score_campaign",
     "score_refund",
     "score_removed",
+    "score_selfrep",
+    "score_selfcap",
 ]
 
 
@@ -190,6 +193,8 @@ def _score(
         rule_lookup_load(sql)
         checkpoint("classify")
         awards_estimate_and_cap(sql, p)
+        if self_reported_earns():
+            self_reported_cap(sql, p, now)
         checkpoint("cap")
         requests = campaign_requests(sql, p, now, days=(stage.first_day, stage.last_day))
         checkpoint("campaigns")
@@ -216,34 +221,42 @@ STAGE_SELECT = (
 
 
 def _claim(sql: ChunkSql, p: dict, extra: str) -> None:
-    """Take this chunk's rows off the outbox (active feeds only; others wait)."""
+    """Take this chunk's rows off the outbox (active feeds only; others wait).
+
+    Rows that may not earn (their feed's trust, or booked before its consent window: see
+    ``forest.scoring.eligibility``) are claimed too, so they leave the outbox, but never
+    staged: no green action, no drop, nothing more to compute for them.
+    """
     sql.temp("score_stage", STAGE_COLUMNS)
     sql.temp(
         "score_claimed",
         "txn_id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, status VARCHAR(8) NOT NULL, "
-        "removed BOOLEAN NOT NULL, reason VARCHAR(8) NOT NULL",
+        "removed BOOLEAN NOT NULL, reason VARCHAR(8) NOT NULL, eligible INTEGER NOT NULL",
     )
     where = (
         "q.user_id BETWEEN %(lo)s AND %(hi)s AND t.id = q.transaction_id "
         "AND f.id = t.feed_id AND f.status = 'active' AND f.user_id BETWEEN %(lo)s AND %(hi)s"
         + extra
     )
+    eligible = eligible_sql(sql.d, feed="f", day="COALESCE(t.booking_date, t.transaction_date)")
     # accounts hands the rows over: one DELETE … RETURNING on PostgreSQL, whose row locks make
     # a concurrent claim of the same rows wait, then find them gone. A rollback puts them back.
     outbox_claim(
         using=f"{TRANSACTIONS} t, {FEEDS} f",
         where=where,
-        returning=f"{STAGE_SELECT}, q.reason, t.status, t.removed_at IS NOT NULL AS removed",
+        returning=f"{STAGE_SELECT}, q.reason, t.status, t.removed_at IS NOT NULL AS removed, "
+        f"{eligible} AS eligible",
         into=[
             (
                 "score_stage",
                 "txn_id, user_id, amount, currency, booking_date, mcc, merchant_norm, "
                 "merchant_id, category, description, is_reversal",
-                "reason = 'new' AND status = 'booked' AND NOT removed AND booking_date IS NOT NULL",
+                "reason = 'new' AND status = 'booked' AND NOT removed AND booking_date IS NOT NULL "
+                "AND eligible = 1",
             ),
             (
                 "score_claimed",
-                "txn_id, user_id, status, removed, reason",
+                "txn_id, user_id, status, removed, reason, eligible",
                 "reason <> 'new' OR removed",
             ),
         ],
@@ -268,7 +281,7 @@ def _stage(sql: ChunkSql) -> StageSummary:
         f"""INSERT INTO score_stage
             SELECT {STAGE_SELECT} FROM score_claimed c
             JOIN {TRANSACTIONS} t ON t.id = c.txn_id
-            WHERE c.status = 'booked' AND NOT c.removed
+            WHERE c.status = 'booked' AND NOT c.removed AND c.eligible = 1
               AND COALESCE(t.booking_date, t.transaction_date) IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM {GREEN_ACTIONS} g
                               WHERE g.transaction_id = c.txn_id AND g.reversed_at IS NULL)"""

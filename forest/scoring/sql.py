@@ -39,6 +39,8 @@ class ChunkSql:
         self.d = dialect
         self.rules: list = []  # the ranked active rules (classify.RankedRule), once loaded
         self.kinds: set[str] = set()  # the equality matcher kinds those rules use
+        # Set when the pilot lets self-reported rows earn: score_selfrep lists them.
+        self.self_reported = False
 
     def run(self, sql: str, params: dict | None = None) -> int:
         self._execute(sql, params)

@@ -46,6 +46,10 @@ class LinkedFeedFactory(factory.django.DjangoModelFactory):
     """A feed with a live 180-day consent.
 
     ``LinkedFeedFactory(consent=False)``: no consent; ``consent__expires_at=…``: customise it.
+    Its trust follows from the provider, as the model sets it (sandbox: earns where the test
+    settings enable the sandbox; plaid: verified); the user consented to it long ago
+    (``consented_on``), so the tests' transactions are inside its consent window unless a test
+    says otherwise.
     """
 
     class Meta:
@@ -57,6 +61,7 @@ class LinkedFeedFactory(factory.django.DjangoModelFactory):
     account_ref = factory.Sequence(lambda n: f"acc-{n}")
     display_name = "Betaalrekening"
     status = "active"
+    consented_on = date(2020, 1, 1)
 
     @factory.post_generation
     def consent(obj, create, extracted, **kwargs):

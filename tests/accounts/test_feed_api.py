@@ -225,3 +225,35 @@ def test_a_user_cannot_reach_feeds_through_another_client():
 
     assert intruder.get("/api/v1/feeds").json() == []
     assert intruder.get(f"/api/v1/feeds/{feed.pk}").status_code == 404
+
+
+def test_the_data_migration_gives_existing_feeds_their_trust_and_first_consent_day():
+    """accounts 0002: trust from the provider (offline Plaid sandbox: sandbox), and the day of
+    the first consent (else the day the feed was linked)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from tests.accounts.factories import PlaidItemFactory
+
+    migration = import_module("accounts.migrations.0002_trust_feed_trust")
+    first = timezone.now() - timedelta(days=400)
+    upload = LinkedFeedFactory(provider="file")
+    ConsentFactory(feed=upload, granted_at=first)
+    plaid = LinkedFeedFactory(provider="plaid", consent=False)
+    offline = PlaidItemFactory(adapter="sandbox").feed
+    berlin = LinkedFeedFactory(provider="berlin_group")
+    LinkedFeed.objects.update(trust="verified", consented_on="2000-01-01")
+
+    migration.set_trust_and_consent_date(apps, None)
+
+    trust = dict(LinkedFeed.objects.values_list("id", "trust"))
+    assert trust == {
+        upload.pk: "self_reported",
+        plaid.pk: "verified",
+        offline.pk: "sandbox",
+        berlin.pk: "self_reported",
+    }
+    days = dict(LinkedFeed.objects.values_list("id", "consented_on"))
+    assert days[upload.pk] == first.date()
+    assert days[plaid.pk] == plaid.created_at.date()

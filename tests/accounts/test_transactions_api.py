@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def feed(user):
-    return LinkedFeedFactory(user=user, provider="file")
+    # A verified feed: these tests are about the list; trust has its own (test_trust_api).
+    return LinkedFeedFactory(user=user, provider="plaid")
 
 
 def _days(feed, n: int, start: date = date(2026, 11, 1), **fields) -> list:
@@ -36,6 +37,9 @@ def test_it_lists_the_users_transactions_newest_first_with_their_fields(user_cli
     assert body["count"] == 2
     assert [row["id"] for row in body["results"]] == [newer.pk, older.pk]
     row = body["results"][0]
+    earning = row.pop("earning")
+    assert (earning["status"], earning["reason"]) == ("not_scored_yet", "awaiting_scoring")
+    assert earning["detail"]  # in the user's language once the translations are compiled
     assert row == {
         "id": newer.pk,
         "feed": feed.pk,

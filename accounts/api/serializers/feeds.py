@@ -87,6 +87,8 @@ class FeedSerializer(serializers.ModelSerializer):
             "display_name",
             "status",
             "unstable_ids",
+            "trust",
+            "consented_on",
             "last_synced_at",
             "last_error",
             "created_at",

@@ -7,12 +7,27 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Transaction
+from forest.selectors.earnings import earning_for
+
+
+class EarningSerializer(serializers.Serializer):
+    """Whether a transaction earned energy, and why not (docs/feeds.md, "Trust levels")."""
+
+    status = serializers.ChoiceField(choices=["earned", "not_earning", "not_scored_yet"])
+    reason = serializers.CharField(
+        allow_null=True,
+        help_text="null when earned; else self_reported_source, sandbox_source, "
+        "before_consent_window, cap_reached, rule_awards_no_energy, refund_claw_back, reversed, "
+        "pending_at_bank, awaiting_scoring or no_matching_rule",
+    )
+    detail = serializers.CharField(allow_null=True, help_text="The reason in words")
 
 
 class TransactionSerializer(serializers.ModelSerializer):
     feed = serializers.IntegerField(source="feed_id")
     category = serializers.CharField(source="provider_category")
     green_action = serializers.SerializerMethodField()
+    earning = serializers.SerializerMethodField()
 
     class Meta:
         model = Transaction
@@ -29,6 +44,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "category",
             "description",
             "green_action",
+            "earning",
         ]
         read_only_fields = fields
 
@@ -36,3 +52,8 @@ class TransactionSerializer(serializers.ModelSerializer):
     def get_green_action(self, transaction: Transaction) -> dict | None:
         """The transaction's green action and why, or null until it is scored (or has none)."""
         return self.context.get("green_actions", {}).get(transaction.id)
+
+    @extend_schema_field(EarningSerializer)
+    def get_earning(self, transaction: Transaction) -> dict:
+        """Whether it earned energy and, if not, why (needs the earning-facts annotations)."""
+        return earning_for(transaction, self.get_green_action(transaction))
