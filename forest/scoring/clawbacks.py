@@ -161,7 +161,8 @@ def refunds_decide(sql: ChunkSql, p: dict) -> None:
                                       THEN g.eur_amount ELSE -g.eur_amount END,
                                  g.id DESC) AS n
                  FROM score_refund f
-                 JOIN {GREEN_ACTIONS} g ON g.user_id = f.user_id AND g.rule_id = f.rule_id
+                 JOIN {GREEN_ACTIONS} g ON f.available > 0
+                      AND g.user_id = f.user_id AND g.rule_id = f.rule_id
                       AND g.reversed_at IS NULL AND g.grams > 0 AND g.booking_date >= {window}
                 ) x
            WHERE x.txn_id = score_refund.txn_id AND x.n = 1"""
@@ -257,15 +258,18 @@ def clawbacks_decide(sql: ChunkSql, p: dict, *, reversals: bool, refunds: bool) 
                JOIN {DROPS} d ON d.id = m.old_drop"""
         )
     if refunds:
+        # The refund's own action, by the one-live-action-per-transaction index (only the few
+        # refunds that claw back look it up); none if it had a live action already.
         sql.run(
             f"""INSERT INTO score_settle
                SELECT f.user_id, f.purchase_drop, {_WHERE}, 'reversal', -f.clawback,
-                      'refund:txn:' || f.txn_id, g.id, 'refund'
-               FROM score_refund f
-               JOIN {GREEN_ACTIONS} g ON g.transaction_id = f.txn_id AND g.chunk_id = %(chunk)s
-                    AND g.reversed_at IS NULL
+                      'refund:txn:' || f.txn_id, f.ga_id, 'refund'
+               FROM (SELECT r.*, (SELECT g.id FROM {GREEN_ACTIONS} g
+                                  WHERE g.transaction_id = r.txn_id AND g.reversed_at IS NULL
+                                    AND g.chunk_id = %(chunk)s) AS ga_id
+                     FROM score_refund r WHERE r.clawback > 0) f
                LEFT JOIN {DROPS} d ON d.id = f.purchase_drop
-               WHERE f.clawback > 0""",
+               WHERE f.ga_id IS NOT NULL""",
             p,
         )
     return sql.rows("SELECT COUNT(*) FROM score_settle")[0][0]
