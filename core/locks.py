@@ -26,7 +26,9 @@ Rows locked alone, never together with another: sponsor (branding), green action
 Examples: a claim is user -> claim code -> (new drop) -> balance; a steal is user -> drop ->
 balances; growing is tree -> balance -> brand forest (funding at maturity); a partner's
 "planted" is planting order -> tree; releasing a claim batch is batch -> campaign; a scoring
-chunk is chunk -> campaigns (raw SQL, ``forest.scoring.campaigns``) -> balances.
+chunk is chunk -> campaigns (raw SQL, ``forest.scoring.campaigns``) -> energy drops (the
+claw-backs' one conditional UPDATE, ``forest.scoring.clawbacks``) -> balances: every claw-back
+is settled after the campaign grants and before any balance is written.
 
 Why the user row is FOR NO KEY UPDATE: it serialises one user's own requests (daily caps)
 and never changes the user's key, while other transactions insert rows that reference the

@@ -56,7 +56,8 @@ def ledger_audit_task() -> int:
     audit = ledger_audit()
     if audit.drift_count:
         logger.error(
-            "energy ledger drift: %d balances differ from their entries", audit.drift_count
+            "energy ledger drift: %d balances or open drops differ from their entries",
+            audit.drift_count,
         )
     return audit.drift_count
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import time
+from datetime import datetime, time
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
-from core.timezones import DEFAULT_TIME_ZONE
+from core.timezones import DEFAULT_TIME_ZONE, LimitDay, limit_day
 
 
 class UserManager(BaseUserManager["User"]):
@@ -83,6 +83,17 @@ class Profile(TimeStampedModel):
     city = models.CharField(
         max_length=80, blank=True, help_text=_("For city campaigns"), verbose_name=_("city")
     )
+    # The day in progress when the time zone last changed (core.timezones.limit_day): daily
+    # limits keep counting in it until it ends, so a new zone cannot start a new day early.
+    limit_day_pinned = models.DateField(
+        null=True, blank=True, editable=False, verbose_name=_("limit day kept at zone change")
+    )
+    limit_day_pinned_start = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("kept limit day start")
+    )
+    limit_day_pinned_end = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("kept limit day end")
+    )
     # Friends may take a share of ripe drops unless the user opts out (Ant Forest "steal").
     steal_opt_out = models.BooleanField(default=False, verbose_name=_("steal opt out"))
     # Notification preferences (accounts.services.notifications). The inbox is always on; consent
@@ -104,3 +115,16 @@ class Profile(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.display_name or self.user.email
+
+    def limit_day_at(self, now: datetime) -> LimitDay:
+        """The day the user's daily limits count in at ``now`` (see core.timezones)."""
+        return limit_day(now, self.time_zone, self.limit_day_pin)
+
+    @property
+    def limit_day_pin(self) -> LimitDay | None:
+        if self.limit_day_pinned is None or self.limit_day_pinned_start is None:
+            return None
+        assert self.limit_day_pinned_end is not None
+        return LimitDay(
+            self.limit_day_pinned, self.limit_day_pinned_start, self.limit_day_pinned_end
+        )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils.translation import gettext
 
 from accounts.models import Profile, User
+from core.timezones import LimitDay, limit_day
 
 
 def public_holder_name(user: User) -> str:
@@ -33,3 +36,16 @@ ERASED_EMAIL_DOMAIN = "erased.invalid"
 def user_is_erased(user: User) -> bool:
     """Whether the user's personal data was erased (``privacy.erasure.user_erase``)."""
     return user.email.endswith(f"@{ERASED_EMAIL_DOMAIN}") and not user.is_active
+
+
+def user_limit_day(user_id: int, now: datetime) -> LimitDay:
+    """The day the user's daily limits (steals, waterings, claim codes) count in at ``now``:
+    their local day, kept fixed across a time-zone change until it ends (one query)."""
+    profile = (
+        Profile.objects.filter(user_id=user_id)
+        .only("time_zone", "limit_day_pinned", "limit_day_pinned_start", "limit_day_pinned_end")
+        .first()
+    )
+    if profile is None:
+        return limit_day(now, None)
+    return profile.limit_day_at(now)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import Notification, Profile, User
 from accounts.selectors.users import ERASED_EMAIL_DOMAIN
@@ -52,12 +54,21 @@ def profile_for(user: User) -> Profile:
 
 
 @transaction.atomic
-def profile_update(*, user: User, **fields) -> Profile:
+def profile_update(*, user: User, now: datetime | None = None, **fields) -> Profile:
+    """Change profile fields. A new time zone pins the limit day in progress first: daily
+    limits keep counting in it until it ends (``core.timezones.limit_day``)."""
     profile = profile_for(user)
+    update = [*fields]
+    if "time_zone" in fields and fields["time_zone"] != profile.time_zone:
+        pinned = profile.limit_day_at(now or timezone.now())
+        profile.limit_day_pinned = pinned.day
+        profile.limit_day_pinned_start = pinned.start
+        profile.limit_day_pinned_end = pinned.end
+        update += ["limit_day_pinned", "limit_day_pinned_start", "limit_day_pinned_end"]
     for name, value in fields.items():
         setattr(profile, name, value)
     profile.full_clean(exclude=["user"])
-    profile.save(update_fields=[*fields, "updated_at"])
+    profile.save(update_fields=[*update, "updated_at"])
     return profile
 
 

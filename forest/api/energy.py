@@ -27,7 +27,7 @@ from forest.services.energy import (
     drop_collect,
     drops_collect_all,
 )
-from forest.services.holds import EnergyOnHold
+from forest.services.holds import EnergyOnHold, hold_body
 
 
 def _tree_summary(user) -> dict | None:
@@ -60,8 +60,8 @@ class DropCollectApi(APIView):
             return error_response(gettext("No such drop."), code="not_found", status_code=404)
         except DropNotCollectable as exc:
             return error_response(str(exc), code=exc.code, status_code=409)
-        except EnergyOnHold as exc:
-            return error_response(str(exc), code="energy_on_hold", status_code=403)
+        except EnergyOnHold:
+            return Response(hold_body(), status=403)
         return Response(_collect_body(request.user.id, result))
 
 
@@ -70,8 +70,8 @@ class DropCollectAllApi(APIView):
     def post(self, request) -> Response:
         try:
             result = drops_collect_all(user_id=request.user.id)
-        except EnergyOnHold as exc:
-            return error_response(str(exc), code="energy_on_hold", status_code=403)
+        except EnergyOnHold:
+            return Response(hold_body(), status=403)
         return Response(_collect_body(request.user.id, result))
 
 

@@ -20,7 +20,7 @@ from forest.api.serializers.social import (
 from forest.models import EnergyDrop
 from forest.selectors.energy import balances_for_user
 from forest.selectors.social import friend_forest, friends_leaderboard, social_activity
-from forest.services.holds import EnergyOnHold
+from forest.services.holds import EnergyOnHold, hold_body
 from forest.services.social import NotFriends, SocialError
 from forest.services.steals import drop_steal
 from forest.services.watering import friend_water
@@ -41,8 +41,8 @@ def _social_error(exc: SocialError) -> Response:
     return error_response(str(exc), code=exc.code, status_code=exc.status)
 
 
-def _on_hold(exc: EnergyOnHold) -> Response:
-    return error_response(str(exc), code="energy_on_hold", status_code=403)
+def _on_hold() -> Response:
+    return Response(hold_body(), status=403)
 
 
 class FriendForestApi(APIView):
@@ -66,8 +66,8 @@ class DropStealApi(APIView):
             return _not_friend()
         except EnergyDrop.DoesNotExist:
             return error_response(_("No such drop."), code="not_found", status_code=404)
-        except EnergyOnHold as exc:
-            return _on_hold(exc)
+        except EnergyOnHold:
+            return _on_hold()
         except SocialError as exc:
             return _social_error(exc)
         body = {
@@ -91,8 +91,8 @@ class FriendWaterApi(APIView):
             )
         except NotFriends:
             return _not_friend()
-        except EnergyOnHold as exc:
-            return _on_hold(exc)
+        except EnergyOnHold:
+            return _on_hold()
         except SocialError as exc:
             return _social_error(exc)
         body = {

@@ -33,6 +33,7 @@ from forest.selectors.trees import (
     trees_for_user,
 )
 from forest.services.certificates import certificate_png
+from forest.services.holds import EnergyOnHold, hold_body
 from forest.services.trees import GrowResult, TreeError, tree_grow, tree_move, tree_start
 
 
@@ -42,6 +43,10 @@ def _locale() -> str:
 
 def _tree_error(exc: TreeError) -> Response:
     return error_response(str(exc), code=exc.code, status_code=exc.status)
+
+
+def _on_hold() -> Response:
+    return Response(hold_body(), status=status.HTTP_403_FORBIDDEN)
 
 
 def _not_found() -> Response:
@@ -100,6 +105,8 @@ class TreeListCreateApi(APIView):
             )
         except TreeError as exc:
             return _tree_error(exc)
+        except EnergyOnHold:
+            return _on_hold()
         body = TreeSerializer(_fresh_summary(request.user.id, tree.id)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -136,6 +143,8 @@ class TreeGrowApi(APIView):
             return _not_found()
         except TreeError as exc:
             return _tree_error(exc)
+        except EnergyOnHold:
+            return _on_hold()
         return Response(_action_body(request.user.id, result))
 
 
@@ -154,6 +163,8 @@ class TreeMoveApi(APIView):
             return _not_found()
         except TreeError as exc:
             return _tree_error(exc)
+        except EnergyOnHold:
+            return _on_hold()
         return Response(_action_body(request.user.id, result))
 
 

@@ -14,8 +14,9 @@ The steps, each one set-based statement over a temporary table of the chunk's ro
 5. drops and green actions (``awards``);
 6. grants: the bonuses taken from the campaigns' budgets under their row locks, as late as
    possible, shrinking what step 5 wrote if a budget ran out meanwhile;
-7. ledger ``earn`` entries and cached balances;
-8. claw-backs: refunds and reversals at a scored merchant.
+7. claw-backs (``clawbacks``): reversals, re-scores and refunds settled where the energy is,
+   the drops' share by one conditional UPDATE;
+8. ledger ``earn`` entries and cached balances.
 
 Nothing here loops over transactions in Python; the chunk either commits whole or not at all.
 """
@@ -43,7 +44,12 @@ from forest.scoring.awards import (
 )
 from forest.scoring.campaigns import campaign_grants, campaign_requests
 from forest.scoring.classify import rule_lookup_load
-from forest.scoring.clawbacks import refunds_claw_back, removed_reverse
+from forest.scoring.clawbacks import (
+    clawbacks_apply,
+    refunds_decide,
+    removed_reverse,
+    rescored_settle_in_place,
+)
 from forest.scoring.eligibility import eligible_sql, self_reported_cap, self_reported_earns
 from forest.scoring.sql import DROPS, FEEDS, GREEN_ACTIONS, RATES, TRANSACTIONS, ChunkSql
 from forest.services.ledger import ledger_append_select
@@ -88,6 +94,10 @@ TEMP_TABLES = [
     "score_removed",
     "score_selfrep",
     "score_selfcap",
+    "score_moved",
+    "score_settle",
+    "score_dropdelta",
+    "score_taken",
 ]
 
 
@@ -201,10 +211,16 @@ def _score(
         actions_and_drops_write(sql, p, now, result)
         campaign_grants(sql, p, requests)
         checkpoint("grants")
+        if result.reversals:
+            rescored_settle_in_place(sql, p)
+        if stage.credits:
+            refunds_decide(sql, p)
+    # Every claw-back after the campaigns' locks, drops before balances (core.locks).
+    clawbacks_apply(sql, p, reversals=bool(result.reversals), refunds=bool(stage.credits))
+    checkpoint("clawbacks")
+    if stage.count:
         _write_ledger(sql, p, result)
         checkpoint("awards")
-        if stage.credits:
-            refunds_claw_back(sql, p)
 
 
 STAGE_COLUMNS = (

@@ -12,7 +12,8 @@ def balances_for_user(user_id: int) -> dict[str, int]:
 
 def open_drops_for_user(user_id: int, *, now) -> list:
     return list(
+        # A drop a claw-back emptied (a refund netted inside it) is no bubble to tap: not listed.
         EnergyDrop.objects.filter(
-            user_id=user_id, status=EnergyDrop.Status.OPEN, expires_at__gt=now
+            user_id=user_id, status=EnergyDrop.Status.OPEN, expires_at__gt=now, remaining__gt=0
         ).order_by("ripe_at", "id")[:200]
     )

@@ -27,7 +27,11 @@ def friend_forest(*, viewer_id: int, friend_id: int, now: datetime | None = None
     protected = protected or energy_hold_active(friend_id)
     drops = list(
         EnergyDrop.objects.filter(
-            user_id=friend_id, status=EnergyDrop.Status.OPEN, ripe_at__lte=now, expires_at__gt=now
+            user_id=friend_id,
+            status=EnergyDrop.Status.OPEN,
+            ripe_at__lte=now,
+            expires_at__gt=now,
+            remaining__gt=0,
         ).order_by("ripe_at", "id")[:100]
     )
     taken = set(

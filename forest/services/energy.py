@@ -88,7 +88,8 @@ def _collect_open(user_id: int, drop_ids: list[int] | None, now: datetime) -> li
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {table(EnergyDrop)} SET status = 'collected', collected_at = %s
-                WHERE user_id = %s AND status = 'open' AND ripe_at <= %s AND expires_at > %s{only}
+                WHERE user_id = %s AND status = 'open' AND ripe_at <= %s AND expires_at > %s
+                  AND remaining > 0{only}
                 RETURNING id, remaining""",
             adapt_params(params),
         )
@@ -191,7 +192,14 @@ def drops_expire(*, now: datetime | None = None, batch_size: int = 5000) -> int:
 
 
 def ledger_audit() -> LedgerAudit:
-    """Compare every cached balance with the sum of its entries and record any drift."""
+    """Compare every cached balance with the sum of its entries, and every user's drops account
+    with what their open drops hold; record any drift.
+
+    The second check sees what the first cannot: an entry written against the wrong drop, or a
+    drop changed without its entry (a claw-back lost to a racing collect leaves balances and
+    entries in step, but the drops account no longer equals the open drops' grams). Each open
+    drop is also checked against the entries that name it.
+    """
     sums = {
         (row["user_id"], row["account"]): row["total"]
         for row in EnergyLedgerEntry.objects.values("user_id", "account").annotate(
@@ -199,11 +207,48 @@ def ledger_audit() -> LedgerAudit:
         )
     }
     cached = {(b.user_id, b.account): b.grams for b in EnergyBalance.objects.all()}
-    drifts = []
+    drifts: list[dict] = []
     for key in sorted(set(sums) | set(cached)):
         expected, actual = sums.get(key, 0), cached.get(key, 0)
         if expected != actual:
             drifts.append({"user": key[0], "account": key[1], "ledger": expected, "cached": actual})
+    drifts.extend(_open_drops_drift(sums))
     return LedgerAudit.objects.create(
         balances_checked=len(cached), drift_count=len(drifts), drifts=drifts[:1000]
     )
+
+
+def _open_drops_drift(sums: dict[tuple[int, str], int]) -> list[dict]:
+    """Users whose drops account differs from their open drops' remaining grams, and open drops
+    whose remaining grams differ from the drops-account entries that name them."""
+    held = {
+        row["user_id"]: row["total"]
+        for row in EnergyDrop.objects.filter(status=EnergyDrop.Status.OPEN)
+        .values("user_id")
+        .annotate(total=Sum("remaining"))
+    }
+    accounts = {user: grams for (user, account), grams in sums.items() if account == Account.DROPS}
+    drifts: list[dict] = [
+        {"user": user, "account": "open drops", "ledger": accounts.get(user, 0),
+         "open_drops": held.get(user, 0)}
+        for user in sorted(set(held) | set(accounts))
+        if accounts.get(user, 0) != held.get(user, 0)
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT d.id, d.user_id, d.remaining, COALESCE(SUM(e.grams), 0)
+                FROM {table(EnergyDrop)} d
+                LEFT JOIN {table(EnergyLedgerEntry)} e
+                       ON e.drop_id = d.id AND e.account = %s
+                WHERE d.status = 'open'
+                GROUP BY d.id, d.user_id, d.remaining
+                HAVING COALESCE(SUM(e.grams), 0) <> d.remaining
+                ORDER BY d.id""",
+            [Account.DROPS],
+        )
+        drifts.extend(
+            {"user": user_id, "account": "drop", "drop": drop_id, "ledger": int(ledger),
+             "remaining": remaining}
+            for drop_id, user_id, remaining, ledger in cursor.fetchall()
+        )  # fmt: skip
+    return drifts

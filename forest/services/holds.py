@@ -1,7 +1,12 @@
 """The one check that a user's energy is on hold (an operator's fraud review, forest.EnergyHold).
 
-Every path that moves a user's energy (collecting, stealing, watering, redeeming a claim
-code) asks here, and every API answers a hold the same way: 403 with code ``energy_on_hold``.
+A hold stops every movement of the user's energy: collecting a drop or all of them, growing a
+tree (their own or a team's), starting or moving a tree, watering a friend's tree, stealing, and
+redeeming a claim code. Each of those services calls ``energy_hold_refuse`` before it changes
+anything, and every API answers a hold with the same body: 403,
+``{"detail": <one message>, "code": "energy_on_hold"}`` (``hold_body``). Nightly scoring still
+writes drops for a held user (they expire as usual if the hold outlasts them): the hold pauses
+the user, not the bank feed.
 """
 
 from __future__ import annotations
@@ -18,22 +23,17 @@ class EnergyOnHold(Exception):
     status = 403
 
 
-def _messages() -> dict[str, str]:
-    # One text per thing that is paused, so the user reads what they just tried to do.
-    return {
-        "collect": gettext(
-            "Collecting energy is paused for your account while we review unusual "
-            "activity. Please contact support."
-        ),
-        "move": gettext(
-            "Moving energy is paused for your account while we review unusual activity. "
-            "Please contact support."
-        ),
-        "claim": gettext(
-            "Claiming energy is paused for your account while we review unusual "
-            "activity. Please contact support."
-        ),
-    }
+def hold_message() -> str:
+    """The one message every movement answers a hold with, in the request's language."""
+    return gettext(
+        "Moving energy is paused for your account while we review unusual activity. "
+        "Please contact support."
+    )
+
+
+def hold_body() -> dict[str, str]:
+    """The 403 body every API gives a user on hold."""
+    return {"detail": hold_message(), "code": EnergyOnHold.code}
 
 
 def energy_hold_active(user_id: int) -> bool:
@@ -41,10 +41,10 @@ def energy_hold_active(user_id: int) -> bool:
     return EnergyHold.objects.filter(user_id=user_id, released_at__isnull=True).exists()
 
 
-def energy_hold_refuse(user_id: int, *, action: str = "collect") -> None:
-    """Raise ``EnergyOnHold`` if the user's energy is on hold.
+def energy_hold_refuse(user_id: int, *, action: str = "") -> None:
+    """Raise ``EnergyOnHold`` if the user's energy is on hold: THE check of every movement.
 
-    ``action`` ("collect", "move" or "claim") picks the message.
+    ``action`` is only for the caller's readability; the message is the same for all.
     """
     if energy_hold_active(user_id):
-        raise EnergyOnHold(_messages()[action])
+        raise EnergyOnHold(hold_message())

@@ -1,7 +1,10 @@
 """Re-scoring after a rule fix: old actions are reversed and their transactions scored anew.
 
 Both halves are ledger entries (a ``reversal`` of the old grams, an ``earn`` of the new), so the
-history stays complete and the balance stays the sum of its entries.
+history stays complete and the balance stays the sum of its entries. The difference is settled
+where the energy is now (``forest.scoring.clawbacks``, docs/energy.md): in the old drop while
+it is open, else in the balance, which may go into debt; collected energy never moves back into
+a new drop.
 """
 
 from __future__ import annotations

@@ -28,10 +28,8 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 
-from accounts.models import Profile
 from accounts.selectors.friends import are_friends
-from accounts.selectors.users import public_holder_name
-from core.timezones import local_day
+from accounts.selectors.users import public_holder_name, user_limit_day
 
 if TYPE_CHECKING:
     from forest.models import EnergyDrop, Tree
@@ -90,8 +88,8 @@ def stealable_grams(drop: EnergyDrop) -> int:
 
 
 def _local_day(user_id: int, now: datetime) -> date:
-    tz = Profile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
-    return local_day(now, tz)
+    """The user's limit day: their local day, which a time-zone change cannot cut short."""
+    return user_limit_day(user_id, now).day
 
 
 def _require_friend(user_id: int, friend_id: int) -> None:

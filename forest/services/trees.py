@@ -24,6 +24,7 @@ from forest.models import Certificate, EnergyBalance, EnergyLedgerEntry, Tree
 from forest.models.energy import Account, EntryKind
 from forest.models.trees import TreeContribution
 from forest.planting import Reservation, planting
+from forest.services.holds import energy_hold_refuse
 from forest.services.ledger import ledger_append
 
 
@@ -72,7 +73,9 @@ def tree_start(
 
     With ``team_id`` the tree belongs to the team (the user must be an active member of a
     team of two or more); the team row is locked so two members starting at once get one tree.
+    A user on hold cannot start one (``EnergyOnHold``).
     """
+    energy_hold_refuse(user_id, action="start")
     species = Species.objects.filter(pk=species_id, is_active=True).first()
     if species is None:
         raise TreeError(_("No such species."), code="species_not_found", status=400)
@@ -127,8 +130,10 @@ def tree_grow(
     tree still needs (the rest stays in the balance). ``request_key`` makes a retried request
     a no-op; without one, keys count the tree's grow entries, which the tree's row lock keeps
     unique. Reaching 100 % matures the tree and tries to fund it, in this same transaction.
+    A user on hold cannot grow (``EnergyOnHold``), their own tree or a team's.
     """
     now = now or timezone.now()
+    energy_hold_refuse(user_id, action="grow")
     tree = _locked_tree(user_id, tree_id)
     if request_key:
         # On a team tree several people grow: their request ids must not meet.
@@ -230,8 +235,10 @@ def _has_active_order(tree: Tree) -> bool:
 def tree_move(*, user_id: int, tree_id: int, forest_id: int) -> GrowResult:
     """Move a growing tree, or a matured one still waiting for funding, to another forest.
 
-    A matured tree is funded in the new forest at once if its budget allows.
+    A matured tree is funded in the new forest at once if its budget allows; a user on hold
+    cannot move one (moving a matured tree spends a sponsor's budget).
     """
+    energy_hold_refuse(user_id, action="move")
     tree = _locked_tree(user_id, tree_id)
     if tree.status == Tree.Status.PLANTED or _has_active_order(tree):
         raise TreeError(_("This tree is already on its way to be planted."), code="tree_funded")

@@ -33,7 +33,7 @@ from accounts.services.crypto import decrypt, encrypt
 from catalogue.models import Campaign, Sponsor
 from core.locks import lock_rows, lock_user
 from core.sql import copy_rows, table
-from core.timezones import DEFAULT_TIME_ZONE, local_day_start
+from core.timezones import DEFAULT_TIME_ZONE, limit_day
 from forest.models import EnergyDrop
 from forest.models.rules import ActionType
 from forest.services.energy import drop_grant
@@ -306,8 +306,9 @@ def claim_code_redeem(*, user_id: int, code: str, now: datetime | None = None) -
         )
     profile = getattr(user, "profile", None)
     tz_name = profile.time_zone if profile else DEFAULT_TIME_ZONE
+    day = profile.limit_day_at(now) if profile else limit_day(now, None)
     today = ClaimCode.objects.filter(
-        redeemed_by_id=user_id, redeemed_at__gte=local_day_start(now, tz_name)
+        redeemed_by_id=user_id, redeemed_at__gte=day.start, redeemed_at__lt=day.end
     ).count()
     if today >= CLAIMS_PER_USER_PER_DAY:
         raise ClaimError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, GreenAction
 from forest.scoring.jobs import scoring_run_create, scoring_run_inline
@@ -34,12 +34,13 @@ def assert_ledger_consistent() -> None:
 
 
 def assert_drops_match_actions() -> None:
-    """Every drop scoring wrote holds exactly the grams of the green actions that point at it,
-    and no action with grams points nowhere (refund claw-backs carry negative grams, no drop)."""
+    """Every drop scoring wrote holds exactly the grams of the green actions written with it,
+    and no action with grams points nowhere (refund claw-backs carry negative grams, no drop;
+    a re-scored action points at its old drop, settled there by a later chunk)."""
     held = defaultdict(int)
-    for drop_id, grams in GreenAction.objects.filter(drop__isnull=False).values_list(
-        "drop_id", "grams"
-    ):
+    for drop_id, grams in GreenAction.objects.filter(
+        drop__isnull=False, chunk_id=F("drop__chunk_id")
+    ).values_list("drop_id", "grams"):
         held[drop_id] += grams
     for drop in EnergyDrop.objects.filter(chunk__isnull=False):
         assert drop.grams == held.get(drop.id, 0) > 0, f"drop {drop.id}"

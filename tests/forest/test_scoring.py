@@ -146,7 +146,9 @@ def test_a_refund_claws_back_at_most_what_the_rule_awarded():
     score_all()
     refund = GreenAction.objects.get(grams__lt=0)
     assert refund.grams == -earned
-    assert balance(feed.user) == -earned  # the drop is still uncollected: balance owes it
+    # The purchase's drop is still uncollected: the claw-back nets inside it, not in the balance.
+    assert (balance(feed.user), balance(feed.user, "drops")) == (0, 0)
+    assert EnergyDrop.objects.get().remaining == 0
     assert_ledger_consistent()
 
 

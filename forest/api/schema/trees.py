@@ -14,6 +14,9 @@ from forest.api.serializers.trees import (
     TreeStartInputSerializer,
 )
 
+# A user on hold (a fraud review) gets this on every movement (forest.services.holds).
+_ON_HOLD = OpenApiResponse(description="Energy on hold during a fraud review (`energy_on_hold`)")
+
 species_list = extend_schema(responses=SpeciesSerializer(many=True), summary="Species you can grow")
 
 trees_list = extend_schema(responses=TreeSerializer(many=True), summary="Your trees, newest first")
@@ -23,6 +26,7 @@ tree_start = extend_schema(
     responses={
         201: TreeSerializer,
         400: OpenApiResponse(description="Unknown species or forest; species not offered"),
+        403: _ON_HOLD,
         404: OpenApiResponse(description="No such team of yours"),
         409: OpenApiResponse(
             description="Already growing a tree; forest not open; team under two members"
@@ -39,6 +43,7 @@ tree_grow = extend_schema(
     request=TreeGrowInputSerializer,
     responses={
         200: TreeActionResultSerializer,
+        403: _ON_HOLD,
         404: OpenApiResponse(description="No such tree of yours"),
         409: OpenApiResponse(description="Not enough energy, or the tree is fully grown"),
     },
@@ -49,6 +54,7 @@ tree_move = extend_schema(
     request=TreeMoveInputSerializer,
     responses={
         200: TreeActionResultSerializer,
+        403: _ON_HOLD,
         404: OpenApiResponse(description="No such tree of yours"),
     },
     summary="Move your tree to another forest (a matured tree is funded there if it can be)",
