@@ -24,6 +24,4 @@ class EnergyLimitsAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         limits, _created = EnergyLimits.objects.get_or_create(pk=EnergyLimits.SINGLETON_PK)
-        return HttpResponseRedirect(
-            reverse("admin:forest_energylimits_change", args=[limits.pk])
-        )
+        return HttpResponseRedirect(reverse("admin:forest_energylimits_change", args=[limits.pk]))

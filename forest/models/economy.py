@@ -51,9 +51,7 @@ class EnergyLimits(models.Model):
         verbose_name = _("energy limits")
         verbose_name_plural = _("energy limits")
         constraints = [
-            models.CheckConstraint(
-                name="forest_energylimits_singleton", condition=models.Q(pk=1)
-            )
+            models.CheckConstraint(name="forest_energylimits_singleton", condition=models.Q(pk=1))
         ]
 
     def __str__(self) -> str:
