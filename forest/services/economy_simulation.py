@@ -182,10 +182,12 @@ def _simulate(*, days, seed, species, progress, batch=7) -> list[PersonaResult]:
     start = today - timedelta(days=HISTORY_DAYS)
     users = [_persona_user(persona) for persona in PERSONAS]
     feeds = {user.id: _persona_feed(user) for user in users}
-    rngs = {user.id: random.Random(f"{seed}:{p.name}") for user, p in zip(users, PERSONAS)}
+    rngs = {
+        user.id: random.Random(f"{seed}:{p.name}") for user, p in zip(users, PERSONAS, strict=True)
+    }
     day_purchases = {
         user.id: _purchases(persona, rngs[user.id], start, days + HISTORY_DAYS)
-        for user, persona in zip(users, PERSONAS)
+        for user, persona in zip(users, PERSONAS, strict=True)
     }
     # Night 1 is the day the bank is linked: it brings the week of history before it. Later
     # nights are scored a week at a time (as after an outage): the caps work per booking day
@@ -201,7 +203,10 @@ def _simulate(*, days, seed, species, progress, batch=7) -> list[PersonaResult]:
             score_chunk(chunk.id)
         if progress:
             progress(last_night, days)
-    return [_result(persona, user, start, days, species) for user, persona in zip(users, PERSONAS)]
+    return [
+        _result(persona, user, start, days, species)
+        for user, persona in zip(users, PERSONAS, strict=True)
+    ]
 
 
 def _chunks(users: list[User]) -> list[tuple[int, int]]:

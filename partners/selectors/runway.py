@@ -21,7 +21,7 @@ from partners.models import ForestBudgetEntry
 from partners.selectors.forests import forests_with_figures
 
 RUNWAY_DAYS = 30
-_MONEY = DecimalField(max_digits=14, decimal_places=2)
+_MONEY: DecimalField = DecimalField(max_digits=14, decimal_places=2)
 _COMMITTING = [
     ForestBudgetEntry.Kind.RESERVE,
     ForestBudgetEntry.Kind.RELEASE,
