@@ -66,20 +66,21 @@ class ForestRunway:
 def runway_of(forest: Any, *, days: int = RUNWAY_DAYS, today: date | None = None) -> ForestRunway:
     """``forest`` annotated by ``forests_with_figures`` and ``with_recent_spend``."""
     today = today or timezone.localdate()
-    per_day = max(Decimal("0"), forest.recent_spend) / days
+    spent = max(Decimal("0"), forest.recent_spend)
+    per_day = spent / days
     budget = forest.budget_available
     if budget <= 0:
         runs_out_on: date | None = today
-    elif per_day <= 0:
+    elif spent <= 0:
         runs_out_on = None
-    else:
-        runs_out_on = today + timedelta(days=int(budget / per_day))
+    else:  # whole days the budget lasts: budget / (spent / days), without rounding twice
+        runs_out_on = today + timedelta(days=int(budget * days / spent))
     return ForestRunway(
         forest_id=forest.pk,
         name=forest.name,
         sponsor_id=forest.sponsor_id,
         currency=forest.currency,
-        budget_available=budget,
+        budget_available=Decimal(budget).quantize(Decimal("0.01")),
         spend_per_day=per_day.quantize(Decimal("0.01")),
         runs_out_on=runs_out_on,
     )
