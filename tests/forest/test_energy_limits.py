@@ -68,15 +68,17 @@ def test_another_users_day_does_not_count_against_mine():
     assert base_by_day(mine.user) == base_by_day(theirs.user) == {DAY: 300}
 
 
-def test_a_first_night_with_weeks_of_history_earns_one_day_newest_first():
+def test_a_first_night_with_weeks_of_history_earns_its_newest_green_day_only():
     limits(total=300, first=300)
     feed = LinkedFeedFactory()
     for back in range(42):
         pay(feed, "NS", "-12.40", mcc="4112", day=DAY - timedelta(days=back))
+        pay(feed, "Vinted", "-20.00", day=DAY - timedelta(days=back))
+    pay(feed, "KLM", "-300.00", mcc="3007", day=DAY + timedelta(days=1))  # earns nothing
     score_all()
     earned = {day: grams for day, grams in base_by_day(feed.user).items() if grams}
-    assert earned == {DAY: 200, DAY - timedelta(days=1): 100}
-    assert GreenAction.objects.filter(user=feed.user).count() == 42  # every one explained
+    assert earned == {DAY: 300}  # one day's total, not 42 days' worth
+    assert GreenAction.objects.filter(user=feed.user).count() == 85  # every one explained
 
     # From the second night on only the daily caps apply.
     pay(feed, "NS", "-12.40", mcc="4112", day=DAY + timedelta(days=1))
@@ -95,3 +97,12 @@ def test_empty_limits_switch_the_caps_off():
         pay(feed, "Vinted", "-20.00", day=DAY - timedelta(days=back))
     score_all()
     assert set(base_by_day(feed.user).values()) == {450}  # each rule's own cap only
+
+
+def test_the_first_night_cap_can_be_lower_than_a_day():
+    limits(total=300, first=100)
+    feed = LinkedFeedFactory()
+    for back in range(3):
+        pay(feed, "NS", "-12.40", mcc="4112", day=DAY - timedelta(days=back))
+    score_all()
+    assert {day: g for day, g in base_by_day(feed.user).items() if g} == {DAY: 100}

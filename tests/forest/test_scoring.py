@@ -298,8 +298,9 @@ def test_chunk_bounds_split_users_by_transaction_count():
 
 def test_rescore_command_for_a_date_range(capsys):
     feed = LinkedFeedFactory()
-    pay(feed, "GVB", "-3.20")
     pay(feed, "GVB", "-3.20", booking_date=DAY - timedelta(days=40))
+    score_all()  # nights apart: a first night earns only its newest day (EnergyLimits)
+    pay(feed, "GVB", "-3.20")
     score_all()
     rule = GreenActionRule.objects.get(code="metro-tram")
     rule.fixed_grams = 60
