@@ -189,13 +189,19 @@ def _simulate(*, days, seed, species, progress, batch=7) -> list[PersonaResult]:
         user.id: _purchases(persona, rngs[user.id], start, days + HISTORY_DAYS)
         for user, persona in zip(users, PERSONAS, strict=True)
     }
-    # Night 1 is the day the bank is linked: it brings the week of history before it. Later
-    # nights are scored a week at a time (as after an outage): the caps work per booking day
-    # and the first-night cap only on the first run, so the energy is what nightly runs
-    # would grant, and a booking day's energy counts from its own night.
-    nights = [(1, 1), *((n, min(n + batch - 1, days)) for n in range(2, days + 1, batch))]
-    for first_night, last_night in nights:
-        first = 0 if first_night == 1 else HISTORY_DAYS + first_night - 1
+    # Night 1 is the day the bank is linked: it brings the week of history before it. Once
+    # every persona has been scored (the first-night rule is behind them), nights are scored a
+    # week at a time, as after an outage: the caps work per booking day, so the energy is
+    # what nightly runs would grant, and a booking day's energy counts from its own night.
+    ids = [user.id for user in users]
+    night = 1
+    while night <= days:
+        settled = night > 1 and (
+            GreenAction.objects.filter(user_id__in=ids).values("user_id").distinct().count()
+            == len(ids)
+        )
+        last_night = min(night + batch - 1, days) if settled else night
+        first = 0 if night == 1 else HISTORY_DAYS + night - 1
         _book(feeds, day_purchases, start, first, HISTORY_DAYS + last_night - 1)
         run = ScoringRun.objects.create(triggered_by="economy_simulate")
         for lo, hi in _chunks(users):
@@ -203,6 +209,7 @@ def _simulate(*, days, seed, species, progress, batch=7) -> list[PersonaResult]:
             score_chunk(chunk.id)
         if progress:
             progress(last_night, days)
+        night = last_night + 1
     return [
         _result(persona, user, start, days, species)
         for user, persona in zip(users, PERSONAS, strict=True)

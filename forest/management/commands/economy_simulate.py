@@ -30,7 +30,7 @@ class Command(BaseCommand):
         bar = tqdm(total=days, unit="night", desc="simulating", file=self.stderr)
 
         def progress(night: int, total: int) -> None:
-            bar.update(1)
+            bar.update(night - bar.n)
 
         try:
             results = economy_simulate(days=days, seed=seed, progress=progress)
