@@ -106,3 +106,21 @@ def test_the_first_night_cap_can_be_lower_than_a_day():
         pay(feed, "NS", "-12.40", mcc="4112", day=DAY - timedelta(days=back))
     score_all()
     assert {day: g for day, g in base_by_day(feed.user).items() if g} == {DAY: 100}
+
+
+def test_caps_left_today_never_promise_more_than_the_day_total_has_left():
+    from forest.selectors.green_actions import caps_left_today
+
+    limits(total=300, first=None)
+    feed = LinkedFeedFactory()
+    pay(feed, "NS", "-12.40", mcc="4112")
+    score_all()
+
+    caps = {c["action_type"]: c for c in caps_left_today(feed.user_id, today=DAY)}
+
+    assert caps["rail"]["left_grams"] == 0
+    assert caps["total"] == {"action_type": "total", "cap_grams": 300, "left_grams": 100}
+    assert caps["second_hand"]["left_grams"] == 100  # its own cap is 250
+    limits(total=None, first=None)
+    caps = {c["action_type"]: c for c in caps_left_today(feed.user_id, today=DAY)}
+    assert "total" not in caps and caps["second_hand"]["left_grams"] == 250
