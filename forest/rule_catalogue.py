@@ -114,23 +114,26 @@ ANT_FOREST_BUS_RIDE_G = 80
 ANT_FOREST_ONLINE_BILL_G = 262
 
 # --------------------------------------------------------------------------------------------
-# Daily caps, grams per user per rule per day. A cap is sized to one plausible day of the
-# action, so that one very large transaction (a EUR 200 Eurostar ticket, a full EV battery, a
-# sofa from the kringloop) cannot outweigh weeks of everyday habits; Ant Forest caps its steps
-# channel at 296 g a day in the same spirit.
+# Daily caps, grams per user per rule per day. The estimates above stay honest (a EUR 12.40
+# train ticket really may avoid ~4 kg); the caps set the game's pace, Ant Forest's: its steps
+# channel tops out at 296 g a day and its cheapest tree (saxaul, 17,900 g) takes an active user
+# two to six months. So every cap is at most the per-user daily total cap
+# (``forest.EnergyLimits``, 300 g by default) and most are below it: one action alone does not
+# fill a day, two different ones do. What one user can earn in a day is the total cap, not the
+# sum of these (2,663 g). docs/economy.md has the simulated pace of each persona.
 # --------------------------------------------------------------------------------------------
 
-CAP_METRO_TRAM = 6 * ANT_FOREST_METRO_RIDE_G  # 312: a return commute with transfers + an errand
-CAP_BUS = 6 * ANT_FOREST_BUS_RIDE_G  # 480: same six rides by bus
-CAP_RAIL = 6_750  # 100 km of rail a day: (170 - 35) x 100 x 0.5, the DESNZ example trip
-CAP_BIKE_SHARE = 510  # two 3 km rides (there and back)
-CAP_E_MOPED_SHARE = 370  # two 3 km rides at 185 g
+CAP_METRO_TRAM = 4 * ANT_FOREST_METRO_RIDE_G  # 208: a return commute with a transfer each way
+CAP_BUS = 3 * ANT_FOREST_BUS_RIDE_G  # 240: three bus rides
+CAP_RAIL = 200  # a day of train travel, however long (the estimate is often kilograms)
+CAP_BIKE_SHARE = 255  # one 3 km ride counts in full
+CAP_E_MOPED_SHARE = 185  # one 3 km ride
 CAP_BIKE_SHOP = 255  # one purchase or subscription payment a day counts
-CAP_SECOND_HAND = 6_000  # about one Ulster Bank dress (GBP 15 ~ EUR 17.72 -> 6,001 g) a day
-CAP_REPAIR = 300  # two repairs a day
+CAP_SECOND_HAND = 250  # one second-hand purchase a day (a GBP 15 dress is estimated 6,001 g)
+CAP_REPAIR = 150  # one repair a day
 CAP_RENTAL = 200  # two rentals a day
-CAP_EV = 12_300  # 100 km of electric driving a day: 100 x (170 - 47)
-CAP_PAPERLESS = ANT_FOREST_ONLINE_BILL_G  # one online bill or e-ticket a day
+CAP_EV = 250  # a day of electric driving (a full charge is estimated kilograms)
+CAP_PAPERLESS = ANT_FOREST_ONLINE_BILL_G  # 262: one online bill or e-ticket a day
 
 ACTION_TYPES = (
     "public_transport",

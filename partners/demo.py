@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from catalogue.models import BrandForest, PlantingPartner, Species, Sponsor
+from forest.models import Tree
+from forest.services.trees import tree_start
 from partners.services.api_keys import partner_api_key_create
 from partners.services.planting_orders import forest_budget_available, forest_budget_topup
 
@@ -26,8 +28,26 @@ DEMO_PRICE = Decimal("1.00")
 DEMO_CAPACITY = 1_000
 
 
-def seed_demo(*, sponsor: Sponsor, **context) -> Iterator[str]:
+def seed_demo(*, sponsor: Sponsor, users: dict | None = None, **context) -> Iterator[str]:
     yield from seed_demo_forests(sponsor=sponsor)
+    if users and "consumer" in users:
+        yield from seed_demo_tree(consumer=users["consumer"], sponsor=sponsor)
+
+
+def seed_demo_tree(*, consumer, sponsor: Sponsor) -> Iterator[str]:
+    """The consumer grows the demo forest's cheapest species, so the app shows a tree that the
+    nightly scoring's energy (at the tuned pace, docs/economy.md) grows once collected."""
+    if Tree.objects.filter(owner=consumer, status=Tree.Status.GROWING).exists():
+        return
+    forest = BrandForest.objects.get(sponsor=sponsor, name=DEMO_FOREST_NAME)
+    species = forest.species.filter(is_active=True).order_by("energy_cost_grams").first()
+    if species is None:
+        return
+    tree = tree_start(user_id=consumer.id, species_id=species.id, forest_id=forest.id)
+    yield (
+        f"{consumer.email} grows a {species.name_en} ({species.energy_cost_grams:,} g) in "
+        f"{forest.name} (tree {tree.pk})."
+    )
 
 
 def seed_demo_forests(*, sponsor: Sponsor) -> Iterator[str]:

@@ -6,6 +6,7 @@ from forest.models.achievements import (
     ChallengeParticipation,
     UserBadge,
 )
+from forest.models.economy import EnergyLimits
 from forest.models.energy import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.fraud import EnergyHold, FraudSignal
 from forest.models.rules import (
@@ -38,6 +39,7 @@ __all__ = [
     "EnergyDrop",
     "EnergyHold",
     "EnergyLedgerEntry",
+    "EnergyLimits",
     "EnergyTransfer",
     "FraudSignal",
     "GreenAction",

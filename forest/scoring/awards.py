@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError
 
+from forest.models import EnergyLimits
 from forest.scoring.classify import ESTIMATED_GRAMS, best_rule_for
 from forest.scoring.sql import DROPS, GREEN_ACTIONS, PROFILES, RATES, RULES, ChunkSql
 
@@ -41,8 +42,20 @@ def ripe_time(now: datetime, tz_name: str) -> datetime:
 
 
 def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
-    """Grams from each rule's formula, then the daily cap, in one statement (money out only;
-    refunds and reversals are handled by _refunds)."""
+    """Grams from each rule's formula, then three caps, in one statement (money out only;
+    refunds and reversals are handled by _refunds).
+
+    1. the rule's daily cap per user, action type and booking day;
+    2. the per-user daily total cap over every action of a booking day (``EnergyLimits``);
+    3. for a user scored for the first time: only their newest green booking day earns, and
+       at most the first-night cap, so weeks of history earn one day's worth, not weeks.
+
+    Each cap counts what earlier chunks awarded and fills in transaction order as a running
+    sum of the step before: windows, so the statement stays set-based. The joins come first,
+    so the windows need two sorts: (user, action type, day, transaction) for step 1 and
+    (user, day, transaction) for steps 2 and 3. The estimate is kept as it was: the "why"
+    shows it next to the energy granted.
+    """
     least, greatest = sql.d.least, sql.d.greatest
     sql.temp(
         "score_award",
@@ -52,42 +65,91 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
         "base INTEGER NOT NULL, campaign_id BIGINT, campaign_grams INTEGER NOT NULL DEFAULT 0",
     )
     best, best_params = best_rule_for(sql, "s.amount < 0 AND NOT s.is_reversal")
-    # Daily cap per user, action type and day: what earlier chunks awarded that day counts too.
+    limits = EnergyLimits.current()
+    caps = {
+        "total_cap": _cap_or_unlimited(limits.daily_total_cap_grams),
+        "first_cap": _cap_or_unlimited(limits.first_night_cap_grams),
+        "first_night": limits.first_night_cap_grams is not None,
+    }
+    before = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     sql.run(
         f"""INSERT INTO score_award (txn_id, user_id, rule_id, rule_version, action_type,
                                      booking_date, amount, currency, eur_amount, estimated, base)
-            WITH raw AS (
-                SELECT s.txn_id, s.user_id, r.id AS rule_id, r.version AS rule_version,
-                       r.action_type, s.action_no, s.booking_date, s.amount, s.currency,
-                       ROUND(ABS(s.amount) * fx.eur_per_unit, 2) AS eur_amount,
-                       {ESTIMATED_GRAMS} AS estimated,
-                       r.daily_cap_grams AS daily_cap
-                FROM ({best}) s
-                JOIN {RULES} r ON r.id = s.rule_id
-                JOIN {RATES} fx ON fx.currency = s.currency
-            ), prior AS (
+            WITH prior AS (
                 SELECT g.user_id, g.action_type, g.booking_date, SUM(g.base_grams) AS grams
                 FROM {GREEN_ACTIONS} g
                 WHERE g.user_id BETWEEN %(lo)s AND %(hi)s AND g.base_grams > 0
                   AND g.reversed_at IS NULL
                   AND g.booking_date IN (SELECT DISTINCT booking_date FROM score_stage)
                 GROUP BY g.user_id, g.action_type, g.booking_date
+            ), prior_day AS (
+                SELECT user_id, booking_date, SUM(grams) AS grams
+                FROM prior GROUP BY user_id, booking_date
+            ), newcomer AS (
+                SELECT u.user_id FROM (SELECT DISTINCT user_id FROM score_stage) u
+                WHERE %(first_night)s
+                  AND NOT EXISTS (SELECT 1 FROM {GREEN_ACTIONS} g WHERE g.user_id = u.user_id)
+            ), raw AS (
+                SELECT s.txn_id, s.user_id, r.id AS rule_id, r.version AS rule_version,
+                       r.action_type, s.action_no, s.booking_date, s.amount, s.currency,
+                       ROUND(ABS(s.amount) * fx.eur_per_unit, 2) AS eur_amount,
+                       {ESTIMATED_GRAMS} AS estimated,
+                       r.daily_cap_grams - COALESCE(prior.grams, 0) AS action_left,
+                       %(total_cap)s - COALESCE(pd.grams, 0) AS day_left,
+                       CASE WHEN n.user_id IS NULL THEN 0 ELSE 1 END AS is_new
+                FROM ({best}) s
+                JOIN {RULES} r ON r.id = s.rule_id
+                JOIN {RATES} fx ON fx.currency = s.currency
+                LEFT JOIN prior ON prior.user_id = s.user_id
+                       AND prior.action_type = r.action_type
+                       AND prior.booking_date = s.booking_date
+                LEFT JOIN prior_day pd ON pd.user_id = s.user_id
+                       AND pd.booking_date = s.booking_date
+                LEFT JOIN newcomer n ON n.user_id = s.user_id
+            ), per_action AS (
+                SELECT a.*, {greatest}(0, {least}(
+                           a.estimated,
+                           a.action_left - (SUM(a.estimated) OVER (
+                               PARTITION BY a.user_id, a.action_no, a.booking_date
+                               ORDER BY a.txn_id {before}
+                           ) - a.estimated)
+                       )) AS b1
+                FROM raw a
+            ), per_day AS (
+                SELECT b.*, {greatest}(0, {least}(
+                           b.b1,
+                           b.day_left - (SUM(b.b1) OVER (
+                               PARTITION BY b.user_id, b.booking_date
+                               ORDER BY b.txn_id {before}
+                           ) - b.b1)
+                       )) AS b2,
+                       MAX(CASE WHEN b.b1 > 0 THEN b.booking_date END)
+                           OVER (PARTITION BY b.user_id) AS last_day
+                FROM per_action b
             )
-            SELECT a.txn_id, a.user_id, a.rule_id, a.rule_version, a.action_type, a.booking_date,
-                   a.amount, a.currency, a.eur_amount, a.estimated,
-                   {greatest}(0, {least}(
-                       a.estimated,
-                       a.daily_cap - COALESCE(prior.grams, 0)
-                       - (SUM(a.estimated) OVER (
-                              PARTITION BY a.user_id, a.action_no, a.booking_date
-                              ORDER BY a.txn_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-                          ) - a.estimated)
-                   ))
-            FROM raw a
-            LEFT JOIN prior ON prior.user_id = a.user_id AND prior.action_type = a.action_type
-                   AND prior.booking_date = a.booking_date""",
-        {**p, **best_params},
+            SELECT c.txn_id, c.user_id, c.rule_id, c.rule_version, c.action_type,
+                   c.booking_date, c.amount, c.currency, c.eur_amount, c.estimated,
+                   CASE WHEN c.is_new = 0 THEN c.b2
+                        WHEN c.last_day IS NULL OR c.booking_date < c.last_day THEN 0
+                        ELSE {greatest}(0, {least}(
+                            c.b2,
+                            %(first_cap)s - (SUM(c.b2) OVER (
+                                PARTITION BY c.user_id, c.booking_date
+                                ORDER BY c.txn_id {before}
+                            ) - c.b2)
+                        ))
+                   END
+            FROM per_day c""",
+        {**p, **best_params, **caps},
     )
+
+
+#: Stands in for "no limit" in the cap arithmetic (fits INTEGER on both databases).
+UNLIMITED = 2**31 - 1
+
+
+def _cap_or_unlimited(value: int | None) -> int:
+    return UNLIMITED if value is None else value
 
 
 def actions_and_drops_write(sql: ChunkSql, p: dict, now: datetime, result: ChunkResult) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Max, Sum
+from django.db.models import CharField, Max, Sum, Value
 
-from forest.models import GreenAction, GreenActionRule
+from forest.models import EnergyLimits, GreenAction, GreenActionRule
 
 
 def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") -> dict[int, dict]:
@@ -60,21 +60,49 @@ def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") ->
     return out
 
 
+#: The ``caps_today`` row of the per-user daily total cap (``forest.EnergyLimits``).
+TOTAL_CAP_ROW = "total"
+
+
 def caps_left_today(user_id: int, *, today) -> list[dict]:
-    """Per action type: the daily cap and what is left of it for ``today`` (booking date)."""
-    caps = dict(
+    """Per action type: the daily cap and what is left of it for ``today`` (booking date),
+    never more than what is left of the daily total, which comes last as ``"total"`` (when
+    set). Two queries: the total cap rides along with the rules' caps."""
+    total_cap = (
+        EnergyLimits.objects.filter(pk=EnergyLimits.SINGLETON_PK)
+        .annotate(action_type=Value(TOTAL_CAP_ROW, output_field=CharField()))
+        .values_list("action_type", "daily_total_cap_grams")
+        .order_by()
+    )
+    rows = list(
         GreenActionRule.objects.filter(is_active=True, awards_energy=True)
         .values("action_type")
         .annotate(cap=Max("daily_cap_grams"))
         .values_list("action_type", "cap")
+        .order_by()
+        .union(total_cap, all=True)
     )
+    caps = {action: cap for action, cap in rows if action != TOTAL_CAP_ROW}
+    totals = [cap for action, cap in rows if action == TOTAL_CAP_ROW]
+    # No saved row: the shipped default applies (EnergyLimits.current() without a query).
+    total = totals[0] if totals else EnergyLimits().daily_total_cap_grams
     used = dict(
         GreenAction.objects.filter(user_id=user_id, booking_date=today, base_grams__gt=0)
         .values("action_type")
         .annotate(used=Sum("base_grams"))
         .values_list("action_type", "used")
     )
-    return [
-        {"action_type": action, "cap_grams": cap, "left_grams": max(0, cap - used.get(action, 0))}
+    day_left = None if total is None else max(0, total - sum(used.values()))
+    out = [
+        {
+            "action_type": action,
+            "cap_grams": cap,
+            "left_grams": max(0, cap - used.get(action, 0))
+            if day_left is None
+            else min(day_left, max(0, cap - used.get(action, 0))),
+        }
         for action, cap in sorted(caps.items())
     ]
+    if total is not None and day_left is not None:
+        out.append({"action_type": TOTAL_CAP_ROW, "cap_grams": total, "left_grams": day_left})
+    return out

@@ -10,6 +10,7 @@ from django.utils.translation import gettext, gettext_lazy
 from catalogue.models import BrandForest
 from partners.models import ForestBudgetEntry, Invoice
 from partners.selectors.forests import forests_with_figures
+from partners.selectors.runway import runway_of, with_recent_spend
 from partners.services.billing import InvoiceError, invoice_cancel, invoice_mark_paid
 from partners.services.planting_orders import forest_budget_topup
 
@@ -18,7 +19,7 @@ from partners.services.planting_orders import forest_budget_topup
 class BrandForestAdmin(admin.ModelAdmin):
     list_display = [
         "name", "sponsor", "planting_partner", "status", "price_per_tree", "currency",
-        "capacity", "trees_committed", "budget_available",
+        "capacity", "trees_committed", "budget_available", "budget_runs_out",
     ]  # fmt: skip
     list_filter = ["status", "sponsor", "planting_partner"]
     search_fields = ["name", "sponsor__name"]
@@ -26,7 +27,9 @@ class BrandForestAdmin(admin.ModelAdmin):
     filter_horizontal = ["species"]
 
     def get_queryset(self, request):
-        return forests_with_figures().select_related("sponsor", "planting_partner")
+        return with_recent_spend(forests_with_figures()).select_related(
+            "sponsor", "planting_partner"
+        )
 
     @admin.display(description=gettext_lazy("trees committed"), ordering="trees_committed")
     def trees_committed(self, forest) -> int:
@@ -35,6 +38,14 @@ class BrandForestAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("budget available"), ordering="budget_available")
     def budget_available(self, forest) -> str:
         return f"{forest.budget_available:.2f} {forest.currency}"
+
+    @admin.display(description=gettext_lazy("budget runs out"))
+    def budget_runs_out(self, forest) -> str:
+        """At the pace of the last 30 days (partners.selectors.runway)."""
+        runway = runway_of(forest)
+        if runway.runs_out_on is None:
+            return gettext("no trees funded in 30 days")
+        return f"{runway.runs_out_on:%Y-%m-%d} ({runway.spend_per_day:.2f} {forest.currency}/d)"
 
 
 class TopupForm(forms.ModelForm):

@@ -30,6 +30,7 @@ from forest.models import GreenAction, Tree
 from forest.models.trees import TreeContribution
 from partners.models import ForestBudgetEntry, PlantingOrder, PlantingOrderEvent, SurvivalCheck
 from partners.selectors.forests import forests_with_figures
+from partners.selectors.runway import ForestRunway, runway_of, with_recent_spend
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise, WithAnnotations
@@ -87,6 +88,7 @@ class SponsorFigures:
     budget_money: Decimal
     budget_trees: int
     currencies: list[str] = field(default_factory=list)
+    runways: list[ForestRunway] = field(default_factory=list)  # open and full forests
 
 
 def _dead(order_ref: str = "pk") -> Exists:
@@ -145,8 +147,11 @@ def _budget_left(forests: list[ForestWithFigures]) -> ForestBudget:
 
 
 def sponsor_forests_with_figures(sponsor: Sponsor) -> list[ForestWithFigures]:
-    """The sponsor's forests with trees committed, capacity and budget left: one query."""
-    return list(forests_with_figures().filter(sponsor=sponsor).order_by("name", "id"))
+    """The sponsor's forests with trees committed, capacity, budget left and the money
+    committed lately (for the runway): one query."""
+    return list(
+        with_recent_spend(forests_with_figures()).filter(sponsor=sponsor).order_by("name", "id")
+    )
 
 
 def sponsor_budget_left(sponsor: Sponsor) -> ForestBudget:
@@ -169,6 +174,7 @@ def sponsor_figures(sponsor: Sponsor) -> SponsorFigures:
         budget_money=budget.money,
         budget_trees=budget.trees,
         currencies=sorted({f.currency for f in forests}),
+        runways=[runway_of(f) for f in forests if f.status != BrandForest.Status.CLOSED],
     )
 
 

@@ -102,22 +102,24 @@ def collect_pattern(user, *, days: int, seconds_after_ripe: float) -> list[Energ
 
 
 def refund_pattern(user, *, cycles: int, refunds: int | None = None) -> None:
-    """``cycles`` second-hand purchases of EUR 20, scored, then ``refunds`` of them (default:
-    all) refunded and scored: the refunds claw the energy back."""
+    """``cycles`` repairs of EUR 20 (a fixed 150 g, within the daily cap, so a refund's
+    claw-back equals what the purchase earned), each scored the night it was booked (a first
+    night earns only its newest day), then ``refunds`` of them (default: all) refunded and
+    scored: the refunds claw the energy back."""
     feed = LinkedFeedFactory(user=user)
     today = timezone.localdate()
-    for i in range(cycles):
+    for i in reversed(range(cycles)):
         TransactionFactory(
             feed=feed,
-            merchant_name="Vinted",
+            merchant_name="Mister Minit",
             amount=Decimal("-20.00"),
             booking_date=today - timedelta(days=2 * i + 3),
         )
-    score_all()
+        score_all()
     for i in range(cycles if refunds is None else refunds):
         TransactionFactory(
             feed=feed,
-            merchant_name="Vinted",
+            merchant_name="Mister Minit",
             amount=Decimal("20.00"),
             booking_date=today - timedelta(days=2 * i + 2),
         )
@@ -125,7 +127,7 @@ def refund_pattern(user, *, cycles: int, refunds: int | None = None) -> None:
 
 
 def rides_pattern(user, *, days: int, rides_per_day: int, fare: str = "2.00") -> None:
-    """``rides_per_day`` metro rides (52 g, capped at 312 g a day) on each of the last ``days``
+    """``rides_per_day`` metro rides (52 g, capped at 208 g a day) on each of the last ``days``
     days, scored."""
     feed = LinkedFeedFactory(user=user)
     today = timezone.localdate()

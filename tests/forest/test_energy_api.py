@@ -33,7 +33,7 @@ def ripe_time():
 def test_home_shows_ripening_drops_balance_and_caps(user_client, scored):
     body = user_client.get("/api/v1/forest").json()
     assert body["balance_grams"] == 0
-    assert body["uncollected_grams"] == 52 + 4185
+    assert body["uncollected_grams"] == 52 + 200  # the train at its daily cap
     assert {d["state"] for d in body["drops"]} == {"ripening"}
     assert {c["action_type"] for c in body["caps_today"]} >= {"rail", "public_transport"}
     assert body["tree"] is None
@@ -63,12 +63,12 @@ def test_collect_a_ripe_drop_moves_grams_to_the_balance(user_client, user, score
         response = user_client.post(f"/api/v1/drops/{drop.id}/collect")
         assert response.status_code == 200, response.content
         assert response.json() == {
-            "collected_drops": 1, "collected_grams": 4185, "balance_grams": 4185
+            "collected_drops": 1, "collected_grams": 200, "balance_grams": 200
         }  # fmt: skip
         again = user_client.post(f"/api/v1/drops/{drop.id}/collect")
     assert again.status_code == 409
     assert again.json()["code"] == "collected"
-    assert balance(user) == 4185
+    assert balance(user) == 200
     assert_ledger_consistent()
 
 
@@ -104,9 +104,9 @@ def test_collect_all_takes_every_ripe_drop_once(user_client, user, scored):
     with time_machine.travel(ripe_time()):
         first = user_client.post("/api/v1/drops/collect-all").json()
         second = user_client.post("/api/v1/drops/collect-all").json()
-    assert (first["collected_drops"], first["collected_grams"]) == (2, 4237)
+    assert (first["collected_drops"], first["collected_grams"]) == (2, 252)
     assert second["collected_grams"] == 0
-    assert balance(user) == 4237
+    assert balance(user) == 252
     assert_ledger_consistent()
 
 

@@ -18,7 +18,9 @@ class DropSerializer(serializers.Serializer):
 
 
 class CapSerializer(serializers.Serializer):
-    action_type = serializers.CharField()
+    action_type = serializers.CharField(
+        help_text='An action type, or "total": the daily total cap over all of them'
+    )
     cap_grams = serializers.IntegerField()
     left_grams = serializers.IntegerField()
 
