@@ -47,7 +47,7 @@ from accounts.models import (
     LinkedFeed,
     Transaction,
 )
-from accounts.normalise import normalise_merchant
+from accounts.normalise import normalise_descriptor, normalise_merchant
 from core.sql import copy_rows, current_dialect
 from core.sql import table as table_name
 
@@ -80,6 +80,7 @@ _STAGING_COLUMNS = (
     ("transaction_date", "DATE", "DATE"),
     ("merchant_name", "VARCHAR(200)", "TEXT"),
     ("merchant_norm", "VARCHAR(200)", "TEXT"),
+    ("descriptor_norm", "VARCHAR(200)", "TEXT"),
     ("merchant_id", "VARCHAR(128)", "TEXT"),
     ("mcc", "VARCHAR(4)", "TEXT"),
     ("provider_category", "VARCHAR(128)", "TEXT"),
@@ -94,6 +95,7 @@ _MERGED_COLUMNS = (
     "pending_txn_id",
     *TRANSACTION_BANK_FIELDS,
     "merchant_norm",
+    "descriptor_norm",
     "raw",
     "is_reversal",
 )
@@ -102,8 +104,13 @@ _MERGED_COLUMNS = (
 # Columns whose change makes a row "updated" rather than a duplicate. ``raw`` and
 # ``fingerprint`` are left out: the same transaction in an overlapping file carries another
 # line number in its payload and may count differently among identical items, which is not a
-# change of the transaction.
-_COMPARED_COLUMNS = tuple(c for c in _MERGED_COLUMNS if c not in {"raw", "fingerprint"})
+# change of the transaction. The normalised names are derived from the bank's fields: a new
+# normaliser is applied to stored rows by ``manage.py renormalise_merchants``, not by re-imports.
+_COMPARED_COLUMNS = tuple(
+    c
+    for c in _MERGED_COLUMNS
+    if c not in {"raw", "fingerprint", "merchant_norm", "descriptor_norm"}
+)
 
 
 @dataclass(slots=True)
@@ -190,6 +197,8 @@ def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
             if len(merchant_cache) >= _MERCHANT_CACHE_SIZE:
                 merchant_cache.clear()
             norm = merchant_cache[name] = normalise_merchant(name)[:200]
+        # Only where the name names no shop: the description is what scoring falls back to.
+        descriptor = "" if norm else normalise_descriptor(item.description)[:200]
         yield (
             seq,
             "t",
@@ -203,6 +212,7 @@ def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
             item.transaction_date.isoformat() if item.transaction_date else None,
             name,
             norm,
+            descriptor,
             item.merchant_id,
             item.mcc,
             item.provider_category,

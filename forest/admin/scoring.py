@@ -41,7 +41,9 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
         "awards_energy", "is_active", "version", "updated_at",
     ]  # fmt: skip
     list_filter = ["action_type", "estimate_kind", "awards_energy", "is_active"]
-    search_fields = ["code", "name_en", "name_nl", "match_merchants", "match_mccs", "source"]
+    search_fields = [
+        "code", "name_en", "name_nl", "match_merchants", "match_aliases", "match_mccs", "source",
+    ]  # fmt: skip
     readonly_fields = ["version", "created_at", "updated_at"]
     inlines = [RuleVersionInline]
     actions = ["test_against_recent", "rescore_last_30_days"]

@@ -49,19 +49,21 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
         "txn_id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, rule_id BIGINT, rule_version INTEGER, "
         "action_type VARCHAR(32) NOT NULL, booking_date DATE NOT NULL, amount NUMERIC NOT NULL, "
         "currency VARCHAR(3) NOT NULL, eur_amount NUMERIC NOT NULL, estimated INTEGER NOT NULL, "
-        "base INTEGER NOT NULL, campaign_id BIGINT, campaign_grams INTEGER NOT NULL DEFAULT 0",
+        "base INTEGER NOT NULL, campaign_id BIGINT, campaign_grams INTEGER NOT NULL DEFAULT 0, "
+        "matched_on VARCHAR(16) NOT NULL DEFAULT ''",
     )
     best, best_params = best_rule_for(sql, "s.amount < 0 AND NOT s.is_reversal")
     # Daily cap per user, action type and day: what earlier chunks awarded that day counts too.
     sql.run(
         f"""INSERT INTO score_award (txn_id, user_id, rule_id, rule_version, action_type,
-                                     booking_date, amount, currency, eur_amount, estimated, base)
+                                     booking_date, amount, currency, eur_amount, estimated, base,
+                                     matched_on)
             WITH raw AS (
                 SELECT s.txn_id, s.user_id, r.id AS rule_id, r.version AS rule_version,
                        r.action_type, s.action_no, s.booking_date, s.amount, s.currency,
                        ROUND(ABS(s.amount) * fx.eur_per_unit, 2) AS eur_amount,
                        {ESTIMATED_GRAMS} AS estimated,
-                       r.daily_cap_grams AS daily_cap
+                       r.daily_cap_grams AS daily_cap, s.matched_on
                 FROM ({best}) s
                 JOIN {RULES} r ON r.id = s.rule_id
                 JOIN {RATES} fx ON fx.currency = s.currency
@@ -82,7 +84,7 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                               PARTITION BY a.user_id, a.action_no, a.booking_date
                               ORDER BY a.txn_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                           ) - a.estimated)
-                   ))
+                   )), a.matched_on
             FROM raw a
             LEFT JOIN prior ON prior.user_id = a.user_id AND prior.action_type = a.action_type
                    AND prior.booking_date = a.booking_date""",
@@ -130,11 +132,11 @@ def actions_and_drops_write(sql: ChunkSql, p: dict, now: datetime, result: Chunk
             f"""INSERT INTO {GREEN_ACTIONS} (transaction_id, user_id, rule_id, rule_version,
                        campaign_id, action_type, booking_date, amount, currency, eur_amount,
                        estimated_grams, base_grams, campaign_grams, grams, drop_id, chunk_id,
-                       created_at)
+                       created_at, matched_on)
                SELECT a.txn_id, a.user_id, a.rule_id, a.rule_version, a.campaign_id,
                       a.action_type, a.booking_date, a.amount, a.currency, a.eur_amount,
                       a.estimated, a.base, a.campaign_grams, a.base + a.campaign_grams, d.id,
-                      %(chunk)s, %(now)s
+                      %(chunk)s, %(now)s, a.matched_on
                FROM score_award a
                LEFT JOIN {DROPS} d ON d.chunk_id = %(chunk)s AND d.user_id = a.user_id
                     AND d.action_type = a.action_type AND a.base + a.campaign_grams > 0""",
