@@ -223,3 +223,10 @@ def leading_keys(name: str, depth: int = 3) -> list[str]:
     """The first one, two, ... ``depth`` words of a normalised name: the keys scoring probes."""
     words = name.split()
     return [" ".join(words[:n]) for n in range(1, min(depth, len(words)) + 1)]
+
+
+def transaction_names(merchant_name: str, description: str) -> tuple[str, str]:
+    """``(merchant_norm, descriptor_norm)`` as the importer stores them: the description's
+    name only where the merchant's is empty or names no shop (scoring's fallback)."""
+    merchant = normalise_merchant(merchant_name)[:200]
+    return merchant, "" if merchant else normalise_descriptor(description)[:200]

@@ -719,7 +719,7 @@ _RECOGNITION: dict[str, dict[str, list[str]]] = {
             "Metra", "LIRR", "Eurostar International", "NS Reizen", "Qbuzz trein",
             "Keolis Nederland trein", "Trainline.com", "Omio",
         ],
-        "aliases": ["NS GROEP IZ", "Deutsche Bahn AG", "DB Fernverkehr AG", "SNCF Voyageurs",
+        "aliases": ["Deutsche Bahn AG", "DB Fernverkehr AG", "SNCF Voyageurs",
                     "SNCB Europe", "Thalys International"],
         "exclude": ["DB Schenker", "DB Cargo", "Schenker", "NS Stations", "Bahnhof",
                     "Bahn Apotheke", "SNCF Fret"],

@@ -47,7 +47,7 @@ from accounts.models import (
     LinkedFeed,
     Transaction,
 )
-from accounts.normalise import normalise_descriptor, normalise_merchant
+from accounts.normalise import normalise_merchant, transaction_names
 from core.sql import copy_rows, current_dialect
 from core.sql import table as table_name
 
@@ -197,8 +197,9 @@ def _staging_rows(feed: LinkedFeed, reader: _ItemReader) -> Iterator[tuple]:
             if len(merchant_cache) >= _MERCHANT_CACHE_SIZE:
                 merchant_cache.clear()
             norm = merchant_cache[name] = normalise_merchant(name)[:200]
-        # Only where the name names no shop: the description is what scoring falls back to.
-        descriptor = "" if norm else normalise_descriptor(item.description)[:200]
+        # Only where the name names no shop: the description is what scoring falls back to
+        # (``accounts.normalise.transaction_names``, which the rule preview uses too).
+        descriptor = "" if norm else transaction_names(name, item.description)[1]
         yield (
             seq,
             "t",

@@ -184,8 +184,8 @@ def best_rule_select(
         labels.append(
             (
                 name_key,
-                f"CASE WHEN {name_source} = 'alias' THEN 'alias' "
-                "WHEN s.merchant_norm <> '' THEN 'merchant' ELSE 'description' END",
+                "CASE WHEN s.merchant_norm = '' THEN 'description' "
+                f"WHEN {name_source} = 'alias' THEN 'alias' ELSE 'merchant' END",
             )
         )
     for kind, column in KIND_COLUMNS.items():
