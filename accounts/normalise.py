@@ -163,6 +163,13 @@ _NAME_FIELDS = (
     re.compile(r"\bNaam:\s*(.+?)(?=\s+(?:Omschrijving|IBAN|BIC|Kenmerk|Machtiging)\b|$)", re.I),
     re.compile(r"\bABWA\+(.+?)(?=\s+[A-Z]{4}\+|$)"),  # German SEPA: the ultimate creditor
 )
+# Remittance text: where a name field names no shop (a processor), or says more than it does
+# ("Marktplaats" / "Marktplaats Admarkt advertentiekosten"), this is read instead.
+_REMITTANCE_FIELDS = (
+    re.compile(r"/REMI/([^/]+)", re.IGNORECASE),
+    re.compile(r"\bOmschrijving:\s*(.+?)(?=\s+(?:IBAN|BIC|Kenmerk|Machtiging)\b|$)", re.I),
+    re.compile(r"\bSVWZ\+(.+?)(?=\s+[A-Z]{4}\+|$)"),
+)
 # What banks put around the shop's name: payment kind, card, wallet, references, dates.
 _BOILERPLATE = re.compile(
     r"(?ix)"
@@ -172,7 +179,7 @@ _BOILERPLATE = re.compile(
     r"CRED\+|KREF\+|"
     r"BETALING\s+MET\s+DEBETKAART(?:\s+NUMMER)?|BETALING\s+MET\s+BANCONTACT|BANCONTACT|"
     r"PAIEMENT\s+(?:PAR\s+CARTE(?:\s+BANCAIRE)?|CB|MAESTRO)|PRLV\s+SEPA|VIR\s+SEPA|"
-    r"CARTE\s+X?\d*|FACTURE\s+CARTE|"
+    r"CARTE\s+X?\d*|FACTURE\s+CARTE|^\s*(?:ACHAT\s+)?CB(?=\s)|"
     r"CARD\s+PAYMENT(?:\s+TO)?|CONTACTLESS(?:\s+PAYMENT)?|DEBIT\s+CARD\s+PURCHASE|"
     r"POS\s+(?:PURCHASE|DEBIT)|PURCHASE\s+AUTHORI[ZS]ED\s+ON\s+[\d/]+|RECURRING\s+PAYMENT|"
     r"CHECKCARD(?:\s+\d{4})?|VISA\s+DDA\s+PUR|DEBIT\s+PURCHASE|ACH\s+DEBIT|"
@@ -187,8 +194,8 @@ _BOILERPLATE = re.compile(
 )
 _LEADING_FILLER = re.compile(
     r"^(?:(?:aankoop|betaling|bestelling|order|ordernr|factuur|betaling aan|aan|bij|payment|"
-    r"purchase|achat|zahlung an|zahlung|einkauf bei|einkauf|kauf|bei|at|to|your|uw|de|en|"
-    r"of|van|voor|from)\s+)+"
+    r"purchase|achat|zahlung an|zahlung|einkauf bei|einkauf|kauf|bei|at|to|your|uw|"
+    r"voor|from|the)\s+)+"
 )
 # A US cheque ("CHECK 1043") is not the e-moped operator Check.
 _CHEQUE = re.compile(r"^\s*(?:CHECK|CHEQUE|CHQ)\s*#?\s*\d+", re.IGNORECASE)
@@ -203,10 +210,22 @@ def normalise_descriptor(description: str) -> str:
     text = (description or "").strip()
     if not text or _CHEQUE.match(text):
         return ""
+    named = ""
     for field in _NAME_FIELDS:
         found = field.search(text)
-        if found and normalise_merchant(found.group(1)):
-            return normalise_merchant(found.group(1))
+        if found and (named := normalise_merchant(found.group(1))):
+            break
+    remitted = ""
+    for field in _REMITTANCE_FIELDS:
+        found = field.search(text)
+        if found:
+            remitted = _LEADING_FILLER.sub("", normalise_merchant(found.group(1)))
+            break
+    if named:
+        # The remittance line is more specific when it starts with the name and goes on.
+        return remitted if remitted.startswith(named + " ") else named
+    if remitted:
+        return remitted
     text = _BOILERPLATE.sub(" ", text)
     # German card lines: "DB Vertrieb GmbH//Frankfurt/DE" -> the part before "//".
     text = text.split("//", 1)[0]

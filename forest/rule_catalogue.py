@@ -672,6 +672,7 @@ CATALOGUE: list[dict] = [
             "|digitale (factuur|nota|rekening)"
             "|online (bill|invoice|statement)"
             "|paperless|papierloos"
+            "|facture en ligne|e-?rechnung|online-?rechnung|rechnung online"
         ),
         fixed_grams=ANT_FOREST_ONLINE_BILL_G,
         method=(
@@ -703,7 +704,7 @@ _RECOGNITION: dict[str, dict[str, list[str]]] = {
         ],
         "aliases": ["Supercharger", "Vattenfall Incharge", "Allego Charging", "Fastned Charging"],
     },
-    "flight": {"merchants": ["Brussels Airlines", "Eurowings", "Jet2", "United Airlines",
+    "flight": {"merchants": ["Deutsche Lufthansa", "Brussels Airlines", "Eurowings", "Jet2", "United Airlines",
                              "Delta Air Lines", "American Airlines", "Southwest Airlines"]},
     "fuel": {
         "merchants": ["Shell Express", "Aral Tankstelle", "Esso Express", "Total Access",
@@ -716,7 +717,7 @@ _RECOGNITION: dict[str, dict[str, list[str]]] = {
             "Avanti West Coast", "ScotRail", "Southeastern", "Thameslink", "Northern Trains",
             "Southern Railway", "CrossCountry", "TransPennine Express", "Greater Anglia",
             "Chiltern Railways", "Merseyrail", "Westbahn", "European Sleeper", "Caltrain",
-            "Metra", "LIRR", "Eurostar International", "NS Reizen", "Qbuzz trein",
+            "Metra", "LIRR", "Eurostar International", "Great Western Railway", "NS Reizen", "Qbuzz trein",
             "Keolis Nederland trein", "Trainline.com", "Omio",
         ],
         "aliases": ["Deutsche Bahn AG", "DB Fernverkehr AG", "SNCF Voyageurs",
@@ -743,21 +744,20 @@ _RECOGNITION: dict[str, dict[str, list[str]]] = {
         "merchants": [
             "BART", "WMATA", "MBTA", "SEPTA", "CTA", "TCL", "RMV", "KVB", "VVS", "Rheinbahn",
             "Ustra", "Luas", "Metrolink", "IDF Mobilites", "Navigo", "STIB", "MIVB",
-            "Wiener Linien", "MVV", "VBB", "Metro de Paris",
+            "Wiener Linien", "MVV", "VBB", "Metro de Paris", "Hamburger Hochbahn",
         ],
         "aliases": ["TfL Travel", "MTA NYCT", "TFL.GOV.UK"],
         "exclude": ["RET Retail", "CTA Fitness"],
     },
     "bus": {
-        "merchants": ["Hermes", "Syntus", "Megabus", "Greyhound", "National Express",
+        "merchants": ["Hermes Groep", "Hermes OV", "Syntus", "Megabus", "Greyhound", "National Express",
                       "First Bus", "Lothian Buses", "TEC", "BlaBlaCar Bus", "Twents",
                       "Arriva Bus", "Go Ahead"],
-        "exclude": ["Hermes Paris", "Hermes Parcel", "Hermes Germany", "Hermes Einrichtungs",
-                    "Arriva Personenvervoer Trein", "Greyhound Vet"],
+        "exclude": ["Greyhound Vet"],
     },
     "public-transport": {
         "merchants": ["Trans Link Systems", "OV-chipkaart", "OV chipkaart", "Translink",
-                      "Clipper", "Ventra", "OMNY", "Deutschlandticket"],
+                      "Clipper", "Ventra", "OMNY", "Deutschlandticket", "Comutitres"],
         "aliases": ["TLS OV-chipkaart", "OV Chip"],
     },
     "second-hand-marketplace": {
@@ -779,11 +779,11 @@ _RECOGNITION: dict[str, dict[str, list[str]]] = {
             "Emmaus Winkel", "Tweedehandswinkel", "Second Hand", "Vintage Store",
         ],
         "aliases": ["Kringloop Het Goed", "Stichting Het Goed", "Humana Second Hand"],
-        "exclude": ["Humana Insurance", "Humana Health", "Humana Medicare", "Humana Dental",
+        "exclude": ["Kringloop Koffie", "Kringloop Cafe", "Kringloop Restaurant", "Humana Insurance", "Humana Health", "Humana Medicare", "Humana Dental",
                     "Humana Inc", "Goodwill Donation", "Episode Hair", "Troc Auto"],
     },
     "repair": {
-        "merchants": ["Repair Cafe", "uBreakiFix", "Cordonnerie", "Schoenmaker",
+        "merchants": ["Repair Cafe", "Repair Shop", "uBreakiFix", "Cordonnerie", "Schoenmaker",
                       "Schuhmacher", "Schuhreparatur", "Mister Minit", "Fixjeiphone",
                       "Phone Repair", "Naaiatelier", "Kleermakerij", "Änderungsschneiderei"],
     },

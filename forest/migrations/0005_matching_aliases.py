@@ -47,12 +47,25 @@ def renormalise_rules(apps, schema_editor):
     Version = apps.get_model("forest", "GreenActionRuleVersion")
     Matcher = apps.get_model("forest", "RuleMatcher")
 
+    old_paperless = (
+        "(^|[^a-z0-9])e-?(tickets?|factuur|bill|billing)([^a-z]|$)"
+        "|digitale (factuur|nota|rekening)"
+        "|online (bill|invoice|statement)"
+        "|paperless|papierloos"
+    )
+
     def names(values):
         return list(dict.fromkeys(n for n in (normalise_merchant(v) for v in values) if n))
 
     for rule in Rule.objects.all():
         seed = CATALOGUE_BY_CODE.get(rule.code, {})
-        before = (rule.match_merchants, rule.match_aliases, rule.exclude_names)
+        before = (
+            rule.match_merchants, rule.match_aliases, rule.exclude_names,
+            rule.match_description_regex,
+        )  # fmt: skip
+        if rule.match_description_regex == old_paperless and seed:
+            # The seed's French and German bill words; an operator's own regex stays.
+            rule.match_description_regex = seed["match_description_regex"]
         rule.match_merchants = names([*rule.match_merchants, *seed.get("match_merchants", [])])
         rule.match_aliases = [
             a
@@ -60,16 +73,21 @@ def renormalise_rules(apps, schema_editor):
             if a not in rule.match_merchants
         ]
         rule.exclude_names = names([*rule.exclude_names, *seed.get("exclude_names", [])])
-        if (rule.match_merchants, rule.match_aliases, rule.exclude_names) != before:
+        after = (
+            rule.match_merchants, rule.match_aliases, rule.exclude_names,
+            rule.match_description_regex,
+        )  # fmt: skip
+        if after != before:
             rule.version += 1
             rule.save(update_fields=["match_merchants", "match_aliases", "exclude_names",
-                                     "version"])  # fmt: skip
+                                     "match_description_regex", "version"])  # fmt: skip
             latest = Version.objects.filter(rule=rule).order_by("-version").first()
             snapshot = dict(latest.snapshot) if latest else {"code": rule.code}
             snapshot.update(
                 match_merchants=rule.match_merchants,
                 match_aliases=rule.match_aliases,
                 exclude_names=rule.exclude_names,
+                match_description_regex=rule.match_description_regex,
             )
             Version.objects.create(rule=rule, version=rule.version, snapshot=snapshot)
         Matcher.objects.filter(rule=rule, kind__in=["merchant", "alias", "exclude"]).delete()
