@@ -37,7 +37,9 @@ TARGETS = {"precision": 0.98, "recall_with_mcc": 0.95, "recall_without_mcc": 0.9
 
 def setup_django() -> None:
     if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.gettempdir()}/canopy_class_bench.db"
+        scratch = Path(tempfile.gettempdir()) / "canopy_class_bench.db"
+        scratch.unlink(missing_ok=True)  # the seed rules as this checkout has them
+        os.environ["DATABASE_URL"] = f"sqlite:///{scratch}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import django
 

@@ -757,7 +757,8 @@ _RECOGNITION: dict[str, dict[str, list[str]]] = {
     },
     "public-transport": {
         "merchants": ["Trans Link Systems", "OV-chipkaart", "OV chipkaart", "Translink",
-                      "Clipper", "Ventra", "OMNY", "Deutschlandticket", "Comutitres"],
+                      "Clipper", "Ventra", "OMNY", "Deutschlandticket", "Comutitres",
+                      "S-Bahn", "U-Bahn"],
         "aliases": ["TLS OV-chipkaart", "OV Chip"],
     },
     "second-hand-marketplace": {
