@@ -781,7 +781,7 @@ _RECOGNITION: dict[str, dict[str, list[str]]] = {
         ],
         "aliases": ["Kringloop Het Goed", "Stichting Het Goed", "Humana Second Hand"],
         "exclude": ["Kringloop Koffie", "Kringloop Cafe", "Kringloop Restaurant", "Humana Insurance", "Humana Health", "Humana Medicare", "Humana Dental",
-                    "Humana Inc", "Goodwill Donation", "Episode Hair", "Troc Auto"],
+                    "Goodwill Donation", "Episode Hair", "Troc Auto"],
     },
     "repair": {
         "merchants": ["Repair Cafe", "Repair Shop", "uBreakiFix", "Cordonnerie", "Schoenmaker",
