@@ -67,26 +67,29 @@ GENERIC_NAMES = frozenset(
 # Trailing place names: dropped from the end of a name ("GVB AMSTERDAM" -> "gvb"), never when
 # that would leave nothing, nor after a linking word ("transport for london" stays).
 _CITIES = frozenset(
-    """
-    amsterdam rotterdam utrecht den haag s gravenhage haag eindhoven groningen tilburg almere
-    breda nijmegen arnhem haarlem enschede amersfoort apeldoorn zwolle leiden maastricht
-    dordrecht zoetermeer delft alkmaar hilversum leeuwarden deventer venlo schiedam diemen
-    amstelveen hoofddorp schiphol ede gouda zaandam purmerend heerlen oss roosendaal
-    antwerpen anvers gent gand brussel bruxelles brussels leuven louvain brugge liege luik
-    namur mechelen charleroi hasselt kortrijk ostende oostende
-    berlin hamburg munchen muenchen munich koln koeln cologne frankfurt stuttgart dusseldorf
-    duesseldorf leipzig dortmund essen bremen dresden hannover nurnberg nuernberg bonn
-    mannheim karlsruhe freiburg aachen munster muenster
-    paris lyon marseille toulouse nice nantes strasbourg montpellier bordeaux lille rennes
-    reims grenoble dijon
-    london manchester birmingham leeds glasgow edinburgh liverpool bristol sheffield cardiff
-    belfast newcastle nottingham leicester brighton oxford cambridge york
-    new york nyc brooklyn chicago boston seattle portland oakland san francisco los angeles
-    austin denver atlanta philadelphia washington houston dallas miami
-    nl be de fr gb uk us usa nld bel deu fra gbr
-    ca ny wa or ma il tx fl co ga pa dc nj va
-    """.split()
-)
+    {
+        "amsterdam", "rotterdam", "utrecht", "haag", "gravenhage", "eindhoven", "groningen",
+        "tilburg", "almere", "breda", "nijmegen", "arnhem", "haarlem", "enschede", "amersfoort",
+        "apeldoorn", "zwolle", "leiden", "maastricht", "dordrecht", "zoetermeer", "delft",
+        "alkmaar", "hilversum", "leeuwarden", "deventer", "venlo", "schiedam", "diemen",
+        "amstelveen", "hoofddorp", "schiphol", "ede", "gouda", "zaandam", "purmerend", "heerlen",
+        "oss", "roosendaal", "antwerpen", "anvers", "gent", "gand", "brussel", "bruxelles",
+        "brussels", "leuven", "louvain", "brugge", "liege", "luik", "namur", "mechelen",
+        "charleroi", "hasselt", "kortrijk", "ostende", "oostende", "berlin", "hamburg", "munchen",
+        "muenchen", "munich", "koln", "koeln", "cologne", "frankfurt", "stuttgart", "dusseldorf",
+        "duesseldorf", "leipzig", "dortmund", "essen", "bremen", "dresden", "hannover", "nurnberg",
+        "nuernberg", "bonn", "mannheim", "karlsruhe", "freiburg", "aachen", "munster", "muenster",
+        "paris", "lyon", "marseille", "toulouse", "nice", "nantes", "strasbourg", "montpellier",
+        "bordeaux", "lille", "rennes", "reims", "grenoble", "dijon", "london", "manchester",
+        "birmingham", "leeds", "glasgow", "edinburgh", "liverpool", "bristol", "sheffield",
+        "cardiff", "belfast", "newcastle", "nottingham", "leicester", "brighton", "oxford",
+        "cambridge", "york", "nyc", "brooklyn", "chicago", "boston", "seattle", "portland",
+        "oakland", "francisco", "angeles", "austin", "denver", "atlanta", "philadelphia",
+        "washington", "houston", "dallas", "miami", "nl", "be", "de", "fr", "gb", "uk", "us", "usa",
+        "nld", "bel", "deu", "fra", "gbr", "ca", "ny", "wa", "or", "ma", "il", "tx", "fl", "co",
+        "ga", "pa", "dc", "nj", "va"
+    }
+)  # fmt: skip
 _LINKING = frozenset({"for", "of", "de", "van", "du", "la", "le", "des", "der", "am", "an"})
 
 _DOMAIN = re.compile(

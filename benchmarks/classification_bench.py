@@ -50,7 +50,7 @@ def setup_django() -> None:
 
 
 def load(split: str) -> list[dict]:
-    rows = []
+    rows: list[dict] = []
     for name, path in SPLITS.items():
         if split not in ("all", name) or not path.exists():
             continue

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transaction',
-            name='descriptor_norm',
-            field=models.CharField(blank=True, db_default='', max_length=200, verbose_name='descriptor norm'),
+            model_name="transaction",
+            name="descriptor_norm",
+            field=models.CharField(
+                blank=True, db_default="", max_length=200, verbose_name="descriptor norm"
+            ),
         ),
     ]

@@ -27,7 +27,7 @@ def merchant_names_refresh(
     since: date | None = None,
     batch_size: int = 2_000,
     queue: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> RenormaliseResult:
     """Recompute ``merchant_norm`` and ``descriptor_norm`` of stored transactions, a batch of
     rows per transaction, writing only the rows whose names change. Erased rows stay erased.

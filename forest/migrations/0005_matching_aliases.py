@@ -5,31 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forest', '0004_recent_rows_brin'),
+        ("forest", "0004_recent_rows_brin"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='greenaction',
-            name='matched_on',
-            field=models.CharField(blank=True, db_default='', max_length=16, verbose_name='matched on'),
+            model_name="greenaction",
+            name="matched_on",
+            field=models.CharField(
+                blank=True, db_default="", max_length=16, verbose_name="matched on"
+            ),
         ),
         migrations.AddField(
-            model_name='greenactionrule',
-            name='exclude_names',
-            field=models.JSONField(blank=True, default=list, help_text='Names that start like one of this rule\'s merchants but are another business ("DB Schenker" for rail, "Shell Recharge" is not fuel). A transaction whose name starts with one matches no rule by name; the longest matching name wins.', validators=[forest.models.rules.validate_name_list], verbose_name='exclude names'),
+            model_name="greenactionrule",
+            name="exclude_names",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text='Names that start like one of this rule\'s merchants but are another business ("DB Schenker" for rail, "Shell Recharge" is not fuel). A transaction whose name starts with one matches no rule by name; the longest matching name wins.',
+                validators=[forest.models.rules.validate_name_list],
+                verbose_name="exclude names",
+            ),
         ),
         migrations.AddField(
-            model_name='greenactionrule',
-            name='match_aliases',
-            field=models.JSONField(blank=True, default=list, help_text='Other names banks write for this rule\'s merchants ("NS GROEP", "DB BAHN"), normalised on save. Like the merchants, an alias matches the first whole words of a transaction\'s merchant name, or of its description when the name is empty.', validators=[forest.models.rules.validate_name_list], verbose_name='match aliases'),
+            model_name="greenactionrule",
+            name="match_aliases",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text='Other names banks write for this rule\'s merchants ("NS GROEP", "DB BAHN"), normalised on save. Like the merchants, an alias matches the first whole words of a transaction\'s merchant name, or of its description when the name is empty.',
+                validators=[forest.models.rules.validate_name_list],
+                verbose_name="match aliases",
+            ),
         ),
         migrations.AlterField(
-            model_name='rulematcher',
-            name='kind',
-            field=models.CharField(choices=[('mcc', 'Mcc'), ('merchant', 'Merchant'), ('alias', 'Alias'), ('exclude', 'Exclude'), ('merchant_id', 'Merchant Id'), ('category', 'Category')], max_length=16, verbose_name='kind'),
+            model_name="rulematcher",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("mcc", "Mcc"),
+                    ("merchant", "Merchant"),
+                    ("alias", "Alias"),
+                    ("exclude", "Exclude"),
+                    ("merchant_id", "Merchant Id"),
+                    ("category", "Category"),
+                ],
+                max_length=16,
+                verbose_name="kind",
+            ),
         ),
     ]
 

@@ -85,7 +85,7 @@ class GreenActionRule(TimeStampedModel):
         blank=True,
         validators=[validate_name_list],
         help_text=_(
-            "Other names banks write for this rule's merchants (\"NS GROEP\", \"DB BAHN\"),"
+            'Other names banks write for this rule\'s merchants ("NS GROEP", "DB BAHN"),'
             " normalised on save. Like the merchants, an alias matches the first whole words of"
             " a transaction's merchant name, or of its description when the name is empty."
         ),
@@ -97,7 +97,7 @@ class GreenActionRule(TimeStampedModel):
         validators=[validate_name_list],
         help_text=_(
             "Names that start like one of this rule's merchants but are another business"
-            " (\"DB Schenker\" for rail, \"Shell Recharge\" is not fuel). A transaction whose"
+            ' ("DB Schenker" for rail, "Shell Recharge" is not fuel). A transaction whose'
             " name starts with one matches no rule by name; the longest matching name wins."
         ),
         verbose_name=_("exclude names"),

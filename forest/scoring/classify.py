@@ -56,6 +56,7 @@ NAME_KINDS = ("merchant", "alias", "exclude")
 # name or only a processor's or bank's, the one its description gives.
 STAGE_NAME = "CASE WHEN s.merchant_norm <> '' THEN s.merchant_norm ELSE s.descriptor_norm END"
 
+
 @dataclass(frozen=True)
 class RankedRule:
     """An active rule with its rank: a higher ``key`` wins (priority first, then lower id)."""
@@ -133,7 +134,7 @@ def lookup_rows(rules: list[RankedRule]) -> list[tuple[str, str, date, date, int
                 sources[rule_id] = kind
         else:
             grouped.setdefault((kind, value), {})[rule_id] = kind
-    rows = []
+    rows: list[tuple[str, str, date, date, int, str]] = []
     for (kind, value), sources in sorted(grouped.items()):
         candidates = [by_id[rule_id] for rule_id in sources]
         source_of = {by_id[rule_id].key: source for rule_id, source in sources.items()}
@@ -249,9 +250,7 @@ def rule_lookup_load(sql: ChunkSql) -> None:
         "rkey INTEGER PRIMARY KEY, rule_id BIGINT NOT NULL, action_no INTEGER NOT NULL",
     )
     # One statement for all rows (hundreds of matchers) on PostgreSQL, not one round trip each.
-    sql.insert_rows(
-        "score_lookup", ["varchar", "varchar", "date", "date", "int", "varchar"], rows
-    )
+    sql.insert_rows("score_lookup", ["varchar", "varchar", "date", "date", "int", "varchar"], rows)
     sql.insert_rows(
         "score_rulekey",
         ["int", "bigint", "int"],

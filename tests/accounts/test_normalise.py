@@ -108,6 +108,7 @@ def test_the_description_is_kept_only_where_the_merchant_names_no_shop():
 
 
 def test_leading_keys_are_whole_words():
-    assert leading_keys("ns utrecht centraal station") == ["ns", "ns utrecht", "ns utrecht centraal"]
+    keys = ["ns", "ns utrecht", "ns utrecht centraal"]
+    assert leading_keys("ns utrecht centraal station") == keys
     assert leading_keys("gvb") == ["gvb"]
     assert leading_keys("") == []

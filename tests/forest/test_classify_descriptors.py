@@ -95,9 +95,7 @@ def test_it_agrees_with_nightly_scoring(tmp_path):
         }
         for t in txns
     ]
-    assert nightly == [
-        {k: r[k] for k in ("rule", "matched_on", "estimate_grams")} for r in results
-    ]
+    assert nightly == [{k: r[k] for k in ("rule", "matched_on", "estimate_grams")} for r in results]
 
 
 def test_it_reads_the_rules_from_the_database(tmp_path):
