@@ -93,10 +93,11 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
 @admin.register(GreenAction)
 class GreenActionAdmin(ReadOnlyAdmin):
     list_display = [
-        "id", "user", "action_type", "rule", "rule_version", "booking_date", "amount",
-        "currency", "estimated_grams", "base_grams", "campaign_grams", "grams", "reversed_at",
+        "id", "user", "action_type", "rule", "rule_version", "matched_on", "booking_date",
+        "amount", "currency", "estimated_grams", "base_grams", "campaign_grams", "grams",
+        "reversed_at",
     ]  # fmt: skip
-    list_filter = ["action_type", "booking_date", "reversal_reason", "campaign"]
+    list_filter = ["action_type", "matched_on", "booking_date", "reversal_reason", "campaign"]
     search_fields = ["user__email", "rule__code", "transaction__provider_txn_id"]
     list_select_related = ["user", "rule"]
     date_hierarchy = "booking_date"

@@ -141,3 +141,15 @@ def test_leading_words_in_sql(text, words):
             {"t": text},
         )
         assert list(cursor.fetchone()) == words
+
+
+def test_the_admin_rule_test_compares_names_as_scoring_does():
+    from forest.services.rule_testing import rule_test
+
+    feed = LinkedFeedFactory()
+    hit = TransactionFactory(feed=feed, merchant_name="DB Vertrieb GmbH")
+    TransactionFactory(feed=feed, merchant_name="DB Schenker")
+    TransactionFactory(feed=feed, merchant_name="DBX Logistics")
+    examined, hits = rule_test(rule=GreenActionRule.objects.get(code="rail"))
+    assert examined == 3
+    assert [h.transaction.id for h in hits] == [hit.id]
