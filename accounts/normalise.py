@@ -106,6 +106,8 @@ _NUMBERISH = re.compile(
 
 
 def _ascii_lower(text: str) -> str:
+    if text.isascii():  # most bank text: no accents to strip
+        return text.lower()
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
@@ -113,7 +115,7 @@ def _ascii_lower(text: str) -> str:
 def _strip_cities(words: list[str]) -> list[str]:
     while len(words) > 1 and words[-1] in _CITIES and words[-2] not in _LINKING:
         # "san francisco", "new york", "den haag": two-word places go as one.
-        if len(words) > 2 and f"{words[-2]} {words[-1]}" in _CITIES | _TWO_WORD_CITIES:
+        if len(words) > 2 and f"{words[-2]} {words[-1]}" in _TWO_WORD_CITIES:
             words = words[:-2]
         else:
             words = words[:-1]
@@ -142,8 +144,10 @@ def normalise_merchant(name: str) -> str:
             break
         text = stripped
     text = _STAR.sub(" ", text)
-    text = _DOMAIN.sub(r" \1 ", text)
-    text = _VIA.sub("", text)
+    if "." in text:
+        text = _DOMAIN.sub(r" \1 ", text)
+    if " " in text:
+        text = _VIA.sub("", text)
     text = text.replace("&", " ").replace("'", "")
     text = _NOISE.sub(" ", text)
     text = " ".join(text.split())
@@ -161,17 +165,25 @@ def normalise_merchant(name: str) -> str:
 # ---- descriptions -----------------------------------------------------------------------------
 
 # A named field in a structured remittance line: its value is the counterparty.
+# (a lower-case marker that must be in the text, the field): the marker saves the regex.
 _NAME_FIELDS = (
-    re.compile(r"/NAME/([^/]+)/", re.IGNORECASE),  # ABN AMRO SEPA: /TRTP/.../NAME/X/REMI/...
-    re.compile(r"\bNaam:\s*(.+?)(?=\s+(?:Omschrijving|IBAN|BIC|Kenmerk|Machtiging)\b|$)", re.I),
-    re.compile(r"\bABWA\+(.+?)(?=\s+[A-Z]{4}\+|$)"),  # German SEPA: the ultimate creditor
+    # ABN AMRO SEPA: /TRTP/.../NAME/X/REMI/...
+    ("/name/", re.compile(r"/NAME/([^/]+)/", re.IGNORECASE)),
+    (
+        "naam:",
+        re.compile(r"\bNaam:\s*(.+?)(?=\s+(?:Omschrijving|IBAN|BIC|Kenmerk|Machtiging)\b|$)", re.I),
+    ),
+    ("abwa+", re.compile(r"\bABWA\+(.+?)(?=\s+[A-Z]{4}\+|$)")),  # German SEPA: ultimate creditor
 )
 # Remittance text: where a name field names no shop (a processor), or says more than it does
 # ("Marktplaats" / "Marktplaats Admarkt advertentiekosten"), this is read instead.
 _REMITTANCE_FIELDS = (
-    re.compile(r"/REMI/([^/]+)", re.IGNORECASE),
-    re.compile(r"\bOmschrijving:\s*(.+?)(?=\s+(?:IBAN|BIC|Kenmerk|Machtiging)\b|$)", re.I),
-    re.compile(r"\bSVWZ\+(.+?)(?=\s+[A-Z]{4}\+|$)"),
+    ("/remi/", re.compile(r"/REMI/([^/]+)", re.IGNORECASE)),
+    (
+        "omschrijving:",
+        re.compile(r"\bOmschrijving:\s*(.+?)(?=\s+(?:IBAN|BIC|Kenmerk|Machtiging)\b|$)", re.I),
+    ),
+    ("svwz+", re.compile(r"\bSVWZ\+(.+?)(?=\s+[A-Z]{4}\+|$)")),
 )
 # What banks put around the shop's name: payment kind, card, wallet, references, dates.
 _BOILERPLATE = re.compile(
@@ -213,14 +225,15 @@ def normalise_descriptor(description: str) -> str:
     text = (description or "").strip()
     if not text or _CHEQUE.match(text):
         return ""
+    lower = text.lower()
     named = ""
-    for field in _NAME_FIELDS:
-        found = field.search(text)
+    for marker, field in _NAME_FIELDS:
+        found = field.search(text) if marker in lower else None
         if found and (named := normalise_merchant(found.group(1))):
             break
     remitted = ""
-    for field in _REMITTANCE_FIELDS:
-        found = field.search(text)
+    for marker, field in _REMITTANCE_FIELDS:
+        found = field.search(text) if marker in lower else None
         if found:
             remitted = _LEADING_FILLER.sub("", normalise_merchant(found.group(1)))
             break
