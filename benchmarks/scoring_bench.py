@@ -150,13 +150,14 @@ def load(
                 copy.write_row((i, i, "plaid", f"acc-{i}", "", "active", False, "", "",
                                 "verified", "2026-01-01", "2026-01-01 00:00+00",
                                 "2026-01-01 00:00+00"))  # fmt: skip
-        from accounts.normalise import normalise_merchant
+        from accounts.normalise import transaction_names
 
-        norm_cache: dict[str, str] = {}
+        norm_cache: dict[tuple[str, str], tuple[str, str]] = {}
         with cur.copy(
             f"COPY {table(Transaction)} (user_id, feed_id, provider, provider_txn_id, fingerprint, "
             "pending_txn_id, status, amount, currency, booking_date, transaction_date, "
-            "merchant_name, merchant_norm, merchant_id, mcc, provider_category, description, "
+            "merchant_name, merchant_norm, descriptor_norm, merchant_id, mcc, provider_category, "
+            "description, "
             "is_reversal, created_at, updated_at, raw) FROM STDIN"
         ) as copy:
             # Rows arrive per feed, as imports write them (a feed's sync or file at a time),
@@ -172,14 +173,16 @@ def load(
                 uid = min(users, k // per_user + 1)
                 old = k % per_user < old_per_user
                 shift = timedelta(days=60 if old else 0)
-                norm = norm_cache.get(t.merchant_name)
-                if norm is None:
-                    norm = norm_cache[t.merchant_name] = normalise_merchant(t.merchant_name)
+                # As the importer names them: the description where the merchant names no shop.
+                key = (t.merchant_name, t.description)
+                names = norm_cache.get(key)
+                if names is None:
+                    names = norm_cache[key] = transaction_names(t.merchant_name, t.description)
                 raw = sandbox_raw(t, f"acc-{uid}") if raw_payload else None
                 created = "2026-09-01 00:00+00" if old else "2026-11-01 00:00+00"
                 copy.write_row((uid, uid, "sandbox", t.provider_txn_id, "", "", "booked",
                                 t.amount, t.currency, t.booking_date - shift,
-                                t.transaction_date - shift, t.merchant_name, norm,
+                                t.transaction_date - shift, t.merchant_name, *names,
                                 t.merchant_id, t.mcc, t.provider_category, t.description,
                                 t.is_reversal, created, created, raw))  # fmt: skip
         for model in (User, LinkedFeed):

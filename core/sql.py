@@ -51,6 +51,30 @@ class Dialect:
             return f"{text} ~* {pattern}"
         return f"{text} REGEXP ('(?i)' || {pattern})"
 
+    def leading_words(self, text: str, count: int) -> str:
+        """The first ``count`` space-separated words of ``text`` (single spaces, as the
+        normaliser writes them), or NULL if it has fewer words; ``count`` is 1 to 3."""
+        if self.postgres:
+            parts = [f"split_part({text}, ' ', {i})" for i in range(1, count + 1)]
+            if count == 1:
+                return parts[0]
+            joined = " || ' ' || ".join(parts)
+            return f"CASE WHEN {parts[-1]} <> '' THEN {joined} END"
+        # SQLite has no split_part: the ends of the first words, from instr().
+        end1 = f"instr({text} || ' ', ' ')"
+        rest1 = f"substr({text}, {end1} + 1)"
+        if count == 1:
+            return f"substr({text}, 1, {end1} - 1)"
+        end2 = f"instr({rest1} || ' ', ' ')"
+        if count == 2:
+            return f"CASE WHEN {rest1} <> '' THEN substr({text}, 1, {end1} + {end2} - 1) END"
+        rest2 = f"substr({rest1}, {end2} + 1)"
+        end3 = f"instr({rest2} || ' ', ' ')"
+        return (
+            f"CASE WHEN {rest1} <> '' AND {rest2} <> '' "
+            f"THEN substr({text}, 1, {end1} + {end2} + {end3} - 1) END"
+        )
+
     # --- dates -----------------------------------------------------------------------------
     def day(self, timestamp: str) -> str:
         """The date of a timestamp."""

@@ -154,6 +154,8 @@ RULE_KEYS = (
     "priority",
     "match_mccs",
     "match_merchants",
+    "match_aliases",
+    "exclude_names",
     "match_merchant_ids",
     "match_categories",
     "match_description_regex",
@@ -210,6 +212,8 @@ def _rule(
         "priority": priority,
         "match_mccs": list(mccs),
         "match_merchants": _merchants(merchants),
+        "match_aliases": [],
+        "exclude_names": [],
         "match_merchant_ids": list(merchant_ids),
         "match_categories": list(categories),
         "match_description_regex": description_regex,
@@ -671,6 +675,7 @@ CATALOGUE: list[dict] = [
             "|digitale (factuur|nota|rekening)"
             "|online (bill|invoice|statement)"
             "|paperless|papierloos"
+            "|facture en ligne|e-?rechnung|online-?rechnung|rechnung online"
         ),
         fixed_grams=ANT_FOREST_ONLINE_BILL_G,
         method=(
@@ -682,6 +687,366 @@ CATALOGUE: list[dict] = [
         daily_cap_grams=CAP_PAPERLESS,
     ),
 ]
+
+# --------------------------------------------------------------------------------------------
+# Names as banks write them (issue 12): more merchants, aliases, and the look-alikes that are
+# another business. Scoring matches a name on its first one to three whole words and the
+# longest match wins, so an excluded "db schenker" beats the rail rule's "db", and "shell
+# recharge" (EV charging) beats the fuel rule's "shell". Kept apart from the rules above so the
+# factors and caps there read on their own; ``benchmarks/classification_bench.py`` measures
+# what these lists recognise.
+# --------------------------------------------------------------------------------------------
+
+_RECOGNITION: dict[str, dict[str, list[str]]] = {
+    "ev-charging": {
+        "merchants": [
+            "Aral pulse",
+            "EnBW mobility",
+            "EnBW mobility+",
+            "EWE Go",
+            "Izivia",
+            "Freshmile",
+            "Electrify America",
+            "EVgo",
+            "Blink Charging",
+            "Pod Point",
+            "Osprey Charging",
+            "InstaVolt",
+            "Gridserve",
+            "EVBox",
+            "Last Mile Solutions",
+            "Tesla Supercharger",
+            "Chargemap",
+            "Elli",
+            "Pluq",
+            "Community by Shell Recharge",
+        ],
+        "aliases": ["Supercharger", "Vattenfall Incharge", "Allego Charging", "Fastned Charging"],
+    },
+    "flight": {
+        "merchants": [
+            "Deutsche Lufthansa",
+            "Brussels Airlines",
+            "Eurowings",
+            "Jet2",
+            "United Airlines",
+            "Delta Air Lines",
+            "American Airlines",
+            "Southwest Airlines",
+        ]
+    },
+    "fuel": {
+        "merchants": [
+            "Shell Express",
+            "Aral Tankstelle",
+            "Esso Express",
+            "Total Access",
+            "Chevron",
+            "Exxon",
+            "Mobil",
+            "Sunoco",
+            "Valero",
+            "JET Tankstelle",
+        ],
+        "exclude": ["Total Wine", "Total Fitness", "Gulf Coast", "Mobil Home"],
+    },
+    "rail": {
+        "merchants": [
+            "DB Bahn",
+            "DB Regio",
+            "DB Reise",
+            "Bahn",
+            "FlixTrain",
+            "OUIGO",
+            "TGV Inoui",
+            "Avanti West Coast",
+            "ScotRail",
+            "Southeastern",
+            "Thameslink",
+            "Northern Trains",
+            "Southern Railway",
+            "CrossCountry",
+            "TransPennine Express",
+            "Greater Anglia",
+            "Chiltern Railways",
+            "Merseyrail",
+            "Westbahn",
+            "European Sleeper",
+            "Caltrain",
+            "Metra",
+            "LIRR",
+            "Eurostar International",
+            "Great Western Railway",
+            "NS Reizen",
+            "Qbuzz trein",
+            "Keolis Nederland trein",
+            "Trainline.com",
+            "Omio",
+        ],
+        "aliases": [
+            "Deutsche Bahn AG",
+            "DB Fernverkehr AG",
+            "SNCF Voyageurs",
+            "SNCB Europe",
+            "Thalys International",
+        ],
+        "exclude": [
+            "DB Schenker",
+            "DB Cargo",
+            "Schenker",
+            "NS Stations",
+            "Bahnhof",
+            "Bahn Apotheke",
+            "SNCF Fret",
+        ],
+    },
+    "e-moped-share": {
+        "merchants": [
+            "Check Technologies",
+            "Felyx",
+            "GO Sharing",
+            "Cityscoot",
+            "Cooltra",
+            "Yego",
+            "Zig Zag",
+        ],
+        "exclude": [
+            "Check Into",
+            "Check N Go",
+            "Check Cashing",
+            "Check City",
+            "Check Printing",
+            "Checks Unlimited",
+        ],
+    },
+    "bike-share": {
+        "merchants": [
+            "Bird Rides",
+            "Voi",
+            "Voi Technology",
+            "Blue-bike",
+            "Villo",
+            "Call a Bike",
+            "MVG Rad",
+            "Bixi",
+            "Divvy",
+            "Capital Bikeshare",
+            "Bay Wheels",
+            "Beryl",
+            "HumanForest",
+            "Mobike",
+            "Lime Ride",
+            "Bolt Scooter",
+            "Hello Bike",
+        ],
+        "exclude": [
+            "Lime Tree",
+            "Lime Leaf",
+            "Lime Street",
+            "Lime Restaurant",
+            "Lime Light",
+            "Tier One",
+            "Dott Nail",
+        ],
+    },
+    "metro-tram": {
+        "merchants": [
+            "BART",
+            "WMATA",
+            "MBTA",
+            "SEPTA",
+            "CTA",
+            "TCL",
+            "RMV",
+            "KVB",
+            "VVS",
+            "Rheinbahn",
+            "Ustra",
+            "Luas",
+            "Metrolink",
+            "IDF Mobilites",
+            "Navigo",
+            "STIB",
+            "MIVB",
+            "Wiener Linien",
+            "MVV",
+            "VBB",
+            "Metro de Paris",
+            "Hamburger Hochbahn",
+        ],
+        "aliases": ["TfL Travel", "MTA NYCT", "TFL.GOV.UK"],
+        "exclude": ["RET Retail", "CTA Fitness"],
+    },
+    "bus": {
+        "merchants": [
+            "Hermes Groep",
+            "Hermes OV",
+            "Syntus",
+            "Megabus",
+            "Greyhound",
+            "National Express",
+            "First Bus",
+            "Lothian Buses",
+            "TEC",
+            "BlaBlaCar Bus",
+            "Twents",
+            "Arriva Bus",
+            "Go Ahead",
+        ],
+        "exclude": ["Greyhound Vet"],
+    },
+    "public-transport": {
+        "merchants": [
+            "Trans Link Systems",
+            "OV-chipkaart",
+            "OV chipkaart",
+            "Translink",
+            "Clipper",
+            "Ventra",
+            "OMNY",
+            "Deutschlandticket",
+            "Comutitres",
+            "S-Bahn",
+            "U-Bahn",
+        ],
+        "aliases": ["TLS OV-chipkaart", "OV Chip"],
+    },
+    "second-hand-marketplace": {
+        "merchants": [
+            "leboncoin",
+            "Kleinanzeigen",
+            "momox",
+            "reBuy",
+            "Back Market",
+            "ThredUp",
+            "Poshmark",
+            "Mercari",
+            "Label Emmaus",
+            "Ubup",
+            "Zalando Pre-owned",
+            "Vinted Go",
+        ],
+        "aliases": ["Vestiaire", "Marktplaats Kopen"],
+        "exclude": ["Marktplaats Admarkt", "Marktplaats Advertentie", "Momox Ankauf"],
+    },
+    "second-hand-shop": {
+        "merchants": [
+            "De Kringwinkel",
+            "Kringwinkel",
+            "Spullenhulp",
+            "Les Petits Riens",
+            "Savers",
+            "Value Village",
+            "Salvation Army Thrift",
+            "Salvation Army Family",
+            "Plato's Closet",
+            "Buffalo Exchange",
+            "Crossroads Trading",
+            "BHF Shop",
+            "BHF Furniture",
+            "Sue Ryder Shop",
+            "Oxfam Books",
+            "Oxfam Bookshop",
+            "Oxfam Boekwinkel",
+            "Sozialkaufhaus",
+            "Kleiderkammer",
+            "Stilbruch",
+            "Fairkauf",
+            "Ding Fring",
+            "Guerrisol",
+            "Ressourcerie",
+            "Recyclerie",
+            "Troc",
+            "Cash Converters",
+            "Goodwill Industries",
+            "Goodwill Store",
+            "Het Goed Kringloop",
+            "Kringloopwarenhuis",
+            "Emmaus Winkel",
+            "Tweedehandswinkel",
+            "Second Hand",
+            "Vintage Store",
+        ],
+        "aliases": ["Kringloop Het Goed", "Stichting Het Goed", "Humana Second Hand"],
+        "exclude": [
+            "Kringloop Koffie",
+            "Kringloop Cafe",
+            "Kringloop Restaurant",
+            "Humana Insurance",
+            "Humana Health",
+            "Humana Medicare",
+            "Humana Dental",
+            "Goodwill Donation",
+            "Episode Hair",
+            "Troc Auto",
+        ],
+    },
+    "repair": {
+        "merchants": [
+            "Repair Cafe",
+            "Repair Shop",
+            "uBreakiFix",
+            "Cordonnerie",
+            "Schoenmaker",
+            "Schuhmacher",
+            "Schuhreparatur",
+            "Mister Minit",
+            "Fixjeiphone",
+            "Phone Repair",
+            "Naaiatelier",
+            "Kleermakerij",
+            "Änderungsschneiderei",
+        ],
+    },
+    "rental-sharing": {
+        "merchants": [
+            "Toolstation Huur",
+            "Boels Verhuur",
+            "Huurfiets",
+            "MyWheels",
+            "Greenwheels",
+            "Snappcar",
+            "Zipcar",
+        ]
+    },
+    "bike-shop": {
+        "merchants": [
+            "Fietsenmaker",
+            "Rijwielhandel",
+            "Fietshandel",
+            "Tweewielercentrum",
+            "Fahrrad",
+            "Fahrradladen",
+            "Evans Cycles",
+            "VanMoof",
+            "Rose Bikes",
+            "Bike Republic",
+            "Bikeshop",
+            "Bike Shop",
+            "Fietsplan",
+        ],
+    },
+}
+
+
+def _add_names(catalogue: list[dict]) -> None:
+    """Fold ``_RECOGNITION`` into the rules: normalised, de-duplicated, order kept."""
+    by_code = {rule["code"]: rule for rule in catalogue}
+    for code, names in _RECOGNITION.items():
+        rule = by_code[code]
+        rule["match_merchants"] = list(
+            dict.fromkeys([*rule["match_merchants"], *_merchants(names.get("merchants", []))])
+        )
+        aliases = [
+            a for a in _merchants(names.get("aliases", [])) if a not in rule["match_merchants"]
+        ]
+        rule["match_aliases"] = list(dict.fromkeys([*rule["match_aliases"], *aliases]))
+        rule["exclude_names"] = list(
+            dict.fromkeys([*rule["exclude_names"], *_merchants(names.get("exclude", []))])
+        )
+
+
+_add_names(CATALOGUE)
 
 CATALOGUE_BY_CODE: dict[str, dict] = {rule["code"]: rule for rule in CATALOGUE}
 

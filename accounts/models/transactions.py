@@ -87,6 +87,11 @@ class Transaction(models.Model):
     transaction_date = models.DateField(null=True, blank=True, verbose_name=_("transaction date"))
     merchant_name = models.CharField(max_length=200, blank=True, verbose_name=_("merchant name"))
     merchant_norm = models.CharField(max_length=200, blank=True, verbose_name=_("merchant norm"))
+    # The shop's name as the description gives it (accounts.normalise.normalise_descriptor),
+    # kept only where the merchant name is empty or names no shop: what scoring falls back to.
+    descriptor_norm = models.CharField(
+        max_length=200, blank=True, db_default="", verbose_name=_("descriptor norm")
+    )
     merchant_id = models.CharField(max_length=128, blank=True, verbose_name=_("merchant id"))
     mcc = models.CharField(max_length=4, blank=True, verbose_name=_("mcc"))
     provider_category = models.CharField(

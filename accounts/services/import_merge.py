@@ -52,7 +52,7 @@ from accounts.models import (
     LinkedFeed,
     Transaction,
 )
-from accounts.normalise import normalise_merchant
+from accounts.normalise import normalise_merchant, transaction_names
 from core.sql import copy_rows, current_dialect
 from core.sql import table as table_name
 
@@ -85,6 +85,7 @@ _STAGING_COLUMNS = (
     ("transaction_date", "DATE", "DATE"),
     ("merchant_name", "VARCHAR(200)", "TEXT"),
     ("merchant_norm", "VARCHAR(200)", "TEXT"),
+    ("descriptor_norm", "VARCHAR(200)", "TEXT"),
     ("merchant_id", "VARCHAR(128)", "TEXT"),
     ("mcc", "VARCHAR(4)", "TEXT"),
     ("provider_category", "VARCHAR(128)", "TEXT"),
@@ -101,6 +102,7 @@ _MERGED_COLUMNS = (
     "pending_txn_id",
     *TRANSACTION_BANK_FIELDS,
     "merchant_norm",
+    "descriptor_norm",
     "raw",
     "is_reversal",
 )
@@ -109,8 +111,13 @@ _MERGED_COLUMNS = (
 # Columns whose change makes a row "updated" rather than a duplicate. ``raw`` and
 # ``fingerprint`` are left out: the same transaction in an overlapping file carries another
 # line number in its payload and may count differently among identical items, which is not a
-# change of the transaction.
-_COMPARED_COLUMNS = tuple(c for c in _MERGED_COLUMNS if c not in {"raw", "fingerprint"})
+# change of the transaction. The normalised names are derived from the bank's fields: a new
+# normaliser is applied to stored rows by ``manage.py renormalise_merchants``, not by re-imports.
+_COMPARED_COLUMNS = tuple(
+    c
+    for c in _MERGED_COLUMNS
+    if c not in {"raw", "fingerprint", "merchant_norm", "descriptor_norm"}
+)
 
 
 # Accounts remembered per file: enough to name them all in an error, bounded in memory.
@@ -245,6 +252,9 @@ def _staging_rows(
         if account and account not in accounts and len(accounts) < _MAX_ACCOUNTS:
             accounts.add(account)
         facts.saw_id(txn_id)
+        # Only where the name names no shop: the description is what scoring falls back to
+        # (``accounts.normalise.transaction_names``, which the rule preview uses too).
+        descriptor = "" if norm else transaction_names(name, item.description)[1]
         yield (
             seq,
             "t",
@@ -258,6 +268,7 @@ def _staging_rows(
             item.transaction_date.isoformat() if item.transaction_date else None,
             name,
             norm,
+            descriptor,
             item.merchant_id,
             item.mcc,
             item.provider_category,

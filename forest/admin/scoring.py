@@ -41,7 +41,9 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
         "awards_energy", "is_active", "version", "updated_at",
     ]  # fmt: skip
     list_filter = ["action_type", "estimate_kind", "awards_energy", "is_active"]
-    search_fields = ["code", "name_en", "name_nl", "match_merchants", "match_mccs", "source"]
+    search_fields = [
+        "code", "name_en", "name_nl", "match_merchants", "match_aliases", "match_mccs", "source",
+    ]  # fmt: skip
     readonly_fields = ["version", "created_at", "updated_at"]
     inlines = [RuleVersionInline]
     actions = ["test_against_recent", "rescore_last_30_days"]
@@ -91,10 +93,11 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
 @admin.register(GreenAction)
 class GreenActionAdmin(ReadOnlyAdmin):
     list_display = [
-        "id", "user", "action_type", "rule", "rule_version", "booking_date", "amount",
-        "currency", "estimated_grams", "base_grams", "campaign_grams", "grams", "reversed_at",
+        "id", "user", "action_type", "rule", "rule_version", "matched_on", "booking_date",
+        "amount", "currency", "estimated_grams", "base_grams", "campaign_grams", "grams",
+        "reversed_at",
     ]  # fmt: skip
-    list_filter = ["action_type", "booking_date", "reversal_reason", "campaign"]
+    list_filter = ["action_type", "matched_on", "booking_date", "reversal_reason", "campaign"]
     search_fields = ["user__email", "rule__code", "transaction__provider_txn_id"]
     list_select_related = ["user", "rule"]
     date_hierarchy = "booking_date"

@@ -20,8 +20,13 @@ def load(apps, schema_editor):
     Version = apps.get_model("forest", "GreenActionRuleVersion")
     Matcher = apps.get_model("forest", "RuleMatcher")
     Rate = apps.get_model("forest", "CurrencyRate")
+    known = {field.name for field in Rule._meta.get_fields()}
     for entry in CATALOGUE:
-        fields = {k: (Decimal(v) if k in DECIMAL_FIELDS else v) for k, v in entry.items()}
+        # Keys added to the catalogue later (aliases, exclusions) are loaded by their own
+        # migrations, on the model that has them.
+        fields = {
+            k: (Decimal(v) if k in DECIMAL_FIELDS else v) for k, v in entry.items() if k in known
+        }
         fields.pop("version", None)
         rule, created = Rule.objects.get_or_create(code=fields.pop("code"), defaults=fields)
         if not created:

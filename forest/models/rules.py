@@ -9,8 +9,30 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.normalise import normalise_merchant
 from catalogue.models.matchers import validate_mcc_list, validate_regex, validate_string_list
 from core.models import TimeStampedModel
+
+# Scoring compares the first one, two or three words of a transaction's name with the rules'
+# names (forest.scoring.classify); a longer name matches on its first three words.
+NAME_KEY_WORDS = 3
+
+
+def validate_name_list(value) -> None:
+    """Aliases and exclusions: names that normalise to one to three words."""
+    validate_string_list(value)
+    for name in value:
+        norm = normalise_merchant(name)
+        if not norm:
+            raise ValidationError(
+                _("%(name)s names no merchant once normalised (a bank, a payment processor?)."),
+                params={"name": name},
+            )
+        if len(norm.split()) > NAME_KEY_WORDS:
+            raise ValidationError(
+                _("%(name)s: at most three words are compared; shorten it."),
+                params={"name": name},
+            )
 
 
 class ActionType(models.TextChoices):
@@ -57,6 +79,28 @@ class GreenActionRule(TimeStampedModel):
         validators=[validate_string_list],
         help_text=_("Normalised merchant names (lower case, no punctuation or legal suffix)."),
         verbose_name=_("match merchants"),
+    )
+    match_aliases = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_name_list],
+        help_text=_(
+            'Other names banks write for this rule\'s merchants ("NS GROEP", "DB BAHN"),'
+            " normalised on save. Like the merchants, an alias matches the first whole words of"
+            " a transaction's merchant name, or of its description when the name is empty."
+        ),
+        verbose_name=_("match aliases"),
+    )
+    exclude_names = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_name_list],
+        help_text=_(
+            "Names that start like one of this rule's merchants but are another business"
+            ' ("DB Schenker" for rail, "Shell Recharge" is not fuel). A transaction whose'
+            " name starts with one matches no rule by name; the longest matching name wins."
+        ),
+        verbose_name=_("exclude names"),
     )
     match_merchant_ids = models.JSONField(
         default=list,
@@ -122,9 +166,19 @@ class GreenActionRule(TimeStampedModel):
         return f"{self.name_en} (v{self.version})"
 
     def clean(self) -> None:
+        # Stored normalised, as scoring compares them; the catalogue's are normalised already.
+        self.match_merchants = _normalised_names(self.match_merchants)
+        self.match_aliases = _normalised_names(self.match_aliases)
+        self.exclude_names = _normalised_names(self.exclude_names)
+        for field in ("match_merchants", "match_aliases", "exclude_names"):
+            if "" in (getattr(self, field) or []):
+                raise ValidationError(
+                    {field: _("A name normalises to nothing (a bank or payment processor?).")}
+                )
         if not (
             self.match_mccs
             or self.match_merchants
+            or self.match_aliases
             or self.match_merchant_ids
             or self.match_categories
             or self.match_description_regex
@@ -137,6 +191,14 @@ class GreenActionRule(TimeStampedModel):
 
     def name(self, locale: str) -> str:
         return self.name_nl if locale == "nl" else self.name_en
+
+
+def _normalised_names(names) -> list:
+    if not isinstance(names, list):
+        return names  # the field's validator reports it
+    return list(
+        dict.fromkeys(normalise_merchant(n) if isinstance(n, str) and n else n for n in names)
+    )
 
 
 class GreenActionRuleVersion(models.Model):
@@ -170,6 +232,8 @@ class RuleMatcher(models.Model):
     class Kind(models.TextChoices):
         MCC = "mcc"
         MERCHANT = "merchant"
+        ALIAS = "alias"
+        EXCLUDE = "exclude"
         MERCHANT_ID = "merchant_id"
         CATEGORY = "category"
 
@@ -299,6 +363,11 @@ class GreenAction(models.Model):
     # removed | changed | rescored: why the action was reversed, if it was
     reversal_reason = models.CharField(
         max_length=16, blank=True, db_default="", verbose_name=_("reversal reason")
+    )
+    # What recognised the transaction: mcc, merchant, alias, description, merchant_id or
+    # category ("" for actions scored before it was recorded, and for claw-backs).
+    matched_on = models.CharField(
+        max_length=16, blank=True, db_default="", verbose_name=_("matched on")
     )
     # Set by an operator's re-score; the next chunk reverses this action and scores anew.
     rescore_requested_at = models.DateTimeField(

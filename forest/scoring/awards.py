@@ -62,7 +62,8 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
         "txn_id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, rule_id BIGINT, rule_version INTEGER, "
         "action_type VARCHAR(32) NOT NULL, booking_date DATE NOT NULL, amount NUMERIC NOT NULL, "
         "currency VARCHAR(3) NOT NULL, eur_amount NUMERIC NOT NULL, estimated INTEGER NOT NULL, "
-        "base INTEGER NOT NULL, campaign_id BIGINT, campaign_grams INTEGER NOT NULL DEFAULT 0",
+        "base INTEGER NOT NULL, campaign_id BIGINT, campaign_grams INTEGER NOT NULL DEFAULT 0, "
+        "matched_on VARCHAR(16) NOT NULL DEFAULT ''",
     )
     best, best_params = best_rule_for(sql, "s.amount < 0 AND NOT s.is_reversal")
     limits = EnergyLimits.current()
@@ -74,7 +75,8 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
     before = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     sql.run(
         f"""INSERT INTO score_award (txn_id, user_id, rule_id, rule_version, action_type,
-                                     booking_date, amount, currency, eur_amount, estimated, base)
+                                     booking_date, amount, currency, eur_amount, estimated, base,
+                                     matched_on)
             WITH prior AS (
                 SELECT g.user_id, g.action_type, g.booking_date, SUM(g.base_grams) AS grams
                 FROM {GREEN_ACTIONS} g
@@ -96,7 +98,8 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                        {ESTIMATED_GRAMS} AS estimated,
                        r.daily_cap_grams - COALESCE(prior.grams, 0) AS action_left,
                        %(total_cap)s - COALESCE(pd.grams, 0) AS day_left,
-                       CASE WHEN n.user_id IS NULL THEN 0 ELSE 1 END AS is_new
+                       CASE WHEN n.user_id IS NULL THEN 0 ELSE 1 END AS is_new,
+                       s.matched_on
                 FROM ({best}) s
                 JOIN {RULES} r ON r.id = s.rule_id
                 JOIN {RATES} fx ON fx.currency = s.currency
@@ -138,7 +141,8 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                                 ORDER BY c.txn_id {before}
                             ) - c.b2)
                         ))
-                   END
+                   END,
+                   c.matched_on
             FROM per_day c""",
         {**p, **best_params, **caps},
     )
@@ -192,11 +196,11 @@ def actions_and_drops_write(sql: ChunkSql, p: dict, now: datetime, result: Chunk
             f"""INSERT INTO {GREEN_ACTIONS} (transaction_id, user_id, rule_id, rule_version,
                        campaign_id, action_type, booking_date, amount, currency, eur_amount,
                        estimated_grams, base_grams, campaign_grams, grams, drop_id, chunk_id,
-                       created_at)
+                       created_at, matched_on)
                SELECT a.txn_id, a.user_id, a.rule_id, a.rule_version, a.campaign_id,
                       a.action_type, a.booking_date, a.amount, a.currency, a.eur_amount,
                       a.estimated, a.base, a.campaign_grams, a.base + a.campaign_grams, d.id,
-                      %(chunk)s, %(now)s
+                      %(chunk)s, %(now)s, a.matched_on
                FROM score_award a
                LEFT JOIN {DROPS} d ON d.chunk_id = %(chunk)s AND d.user_id = a.user_id
                     AND d.action_type = a.action_type AND a.base + a.campaign_grams > 0""",

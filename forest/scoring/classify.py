@@ -6,6 +6,13 @@ single best rule for that value on the days it covers. A transaction then needs 
 per matcher kind and a comparison, instead of joining every matching rule and ranking them.
 Description regexes, the costly matcher, run once per distinct description of the chunk, and
 count only where no equality match of a higher-priority rule already decided the transaction.
+
+Names are matched on whole leading words: a rule's merchant "ns" is probed as the first word of
+"ns utrecht centraal" (and matches), never inside "nsx holding". Each transaction's name (its
+normalised merchant, else what its description names, see ``accounts.normalise``) is probed
+with its first one, two and three words, and the longest that a rule names wins: "db
+schenker", excluded by the rail rule, beats "db"; "shell recharge" (EV charging) beats
+"shell" (fuel). The winning matcher is kept as ``matched_on``, the "why" of the green action.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from django.db.models import Q
 
 from core.sql import Dialect
 from forest.models import GreenActionRule, RuleMatcher
+from forest.models.rules import NAME_KEY_WORDS
 from forest.scoring.sql import ChunkSql
 
 # Open validity ends, as dates, so the lookup joins need no NULL handling.
@@ -36,13 +44,17 @@ ESTIMATED_GRAMS = """CASE
     ) AS INTEGER)
 END"""
 
-# The staged transaction's column for each equality matcher kind.
+# The staged transaction's column for each equality matcher kind; names are probed apart.
 KIND_COLUMNS = {
     "mcc": "mcc",
-    "merchant": "merchant_norm",
     "merchant_id": "merchant_id",
     "category": "category",
 }
+# Rule matcher kinds that hold names: compared with the first whole words of the name.
+NAME_KINDS = ("merchant", "alias", "exclude")
+# The name a staged transaction is recognised by: the merchant's, or, where the bank gave no
+# name or only a processor's or bank's, the one its description gives.
+STAGE_NAME = "CASE WHEN s.merchant_norm <> '' THEN s.merchant_norm ELSE s.descriptor_norm END"
 
 
 @dataclass(frozen=True)
@@ -99,19 +111,43 @@ def lookup_segments(candidates: list[RankedRule]) -> list[tuple[date, date, int]
     return segments
 
 
-def lookup_rows(rules: list[RankedRule]) -> list[tuple[str, str, date, date, int]]:
-    """``(kind, value, from, to, key)`` rows for every equality matcher of the active rules."""
+def lookup_rows(rules: list[RankedRule]) -> list[tuple[str, str, date, date, int, str]]:
+    """``(kind, value, from, to, key, source)`` rows for the equality matchers of the active
+    rules. Merchant names and aliases become ``name`` rows cut to their first
+    ``NAME_KEY_WORDS`` words, with the source that put them there; an excluded name that no
+    rule claims becomes a ``name`` row of key 0, which names no rule: a transaction whose name
+    starts with it matches no rule by name, however a shorter name would have matched."""
     by_id = {rule.rule_id: rule for rule in rules}
-    grouped: dict[tuple[str, str], list[RankedRule]] = {}
+    grouped: dict[tuple[str, str], dict[int, str]] = {}
+    excluded: set[str] = set()
     for rule_id, kind, value in RuleMatcher.objects.filter(
         ~Q(value=""), rule_id__in=by_id
     ).values_list("rule_id", "kind", "value"):
-        grouped.setdefault((kind, value), []).append(by_id[rule_id])
-    return [
-        (kind, value, start, stop, key)
-        for (kind, value), candidates in sorted(grouped.items())
-        for start, stop, key in lookup_segments(candidates)
-    ]
+        if kind in NAME_KINDS:
+            value = " ".join(value.split()[:NAME_KEY_WORDS])
+            if kind == "exclude":
+                excluded.add(value)
+                continue
+            sources = grouped.setdefault(("name", value), {})
+            # A rule that lists a name as merchant and alias matched on its merchant.
+            if sources.get(rule_id) != "merchant":
+                sources[rule_id] = kind
+        else:
+            grouped.setdefault((kind, value), {})[rule_id] = kind
+    rows: list[tuple[str, str, date, date, int, str]] = []
+    for (kind, value), sources in sorted(grouped.items()):
+        candidates = [by_id[rule_id] for rule_id in sources]
+        source_of = {by_id[rule_id].key: source for rule_id, source in sources.items()}
+        rows.extend(
+            (kind, value, start, stop, key, source_of[key])
+            for start, stop, key in lookup_segments(candidates)
+        )
+    rows.extend(
+        ("name", value, BEGINNING, END, 0, "exclude")
+        for value in sorted(excluded)
+        if ("name", value) not in grouped
+    )
+    return rows
 
 
 def regex_rules(rules: list[RankedRule]) -> list[RankedRule]:
@@ -123,28 +159,51 @@ def best_rule_select(
     dialect: Dialect, rules: list[RankedRule], kinds: set[str], where: str
 ) -> tuple[str, dict]:
     """SQL for the staged transactions that satisfy ``where`` (on alias ``s``) and match a
-    rule: ``(txn_id, user_id, amount, currency, booking_date, rule_id, action_no)``, with its
-    params.
+    rule: ``(txn_id, user_id, amount, currency, booking_date, rule_id, action_no,
+    matched_on)``, with its params.
 
+    One hash probe per matcher kind and transaction: the MCC, the merchant id, the category,
+    and the name's first one, two and three words (the longest that is a rule's name wins).
     Expects the ``score_lookup`` and ``score_rulekey`` temp tables of ``rule_lookup_load``.
     """
-    joins, keys = [], []
+    joins, keys, labels = [], [], []
+
+    def probe(alias: str, kind: str, value: str) -> None:
+        joins.append(
+            f"LEFT JOIN score_lookup {alias} ON {alias}.kind = '{kind}' "
+            f"AND {alias}.value = {value} AND {alias}.seg_from <= s.booking_date "
+            f"AND s.booking_date < {alias}.seg_to"
+        )
+
+    if "name" in kinds:
+        depths = range(NAME_KEY_WORDS, 0, -1)  # longest first: it wins
+        for n in depths:
+            probe(f"l_n{n}", "name", dialect.leading_words("s.name", n))
+        name_key = f"COALESCE({', '.join(f'l_n{n}.rkey' for n in depths)}, 0)"
+        name_source = f"COALESCE({', '.join(f'l_n{n}.src' for n in depths)}, '')"
+        keys.append(name_key)
+        labels.append(
+            (
+                name_key,
+                "CASE WHEN s.merchant_norm = '' THEN 'description' "
+                f"WHEN {name_source} = 'alias' THEN 'alias' ELSE 'merchant' END",
+            )
+        )
     for kind, column in KIND_COLUMNS.items():
         if kind not in kinds:
             continue
-        alias = f"l_{kind}"
-        joins.append(
-            f"LEFT JOIN score_lookup {alias} ON {alias}.kind = '{kind}' "
-            f"AND {alias}.value = s.{column} AND {alias}.seg_from <= s.booking_date "
-            f"AND s.booking_date < {alias}.seg_to"
-        )
-        keys.append(f"COALESCE({alias}.rkey, 0)")
+        probe(f"l_{kind}", kind, f"s.{column}")
+        keys.append(f"COALESCE(l_{kind}.rkey, 0)")
+        labels.append((keys[-1], f"'{kind}'"))
     if not keys:
         equal = "0"
     elif len(keys) == 1:
         equal = keys[0]
     else:
         equal = f"{dialect.greatest}({', '.join(keys)})"
+    # Which matcher decided: the first kind whose key is the winning one.
+    cases = " ".join(f"WHEN {equal} = {key} THEN {label}" for key, label in labels)
+    equal_on = f"CASE WHEN {equal} = 0 THEN '' {cases} ELSE '' END" if labels else "''"
 
     # Regex rules in rank order: each counts only if nothing better matched already. Their
     # matches were worked out once per distinct description, in ``score_rx``.
@@ -162,13 +221,15 @@ def best_rule_select(
     best = f"CASE {' '.join(branches)} ELSE s.equal END" if branches else "s.equal"
     matches = "".join(f", rx.m{i} AS rx_m{i}" for i in range(len(branches)))
     sql = f"""SELECT s.txn_id, s.user_id, s.amount, s.currency, s.booking_date, k.rule_id,
-                     k.action_no
+                     k.action_no,
+                     CASE WHEN s.rkey = s.equal THEN s.equal_on ELSE 'description' END
+                         AS matched_on
               FROM (
                   SELECT s.*, {best} AS rkey FROM (
-                      SELECT s.*, {equal} AS equal{matches}
-                      FROM score_stage s
+                      SELECT s.*, {equal} AS equal, {equal_on} AS equal_on{matches}
+                      FROM (SELECT s.*, {STAGE_NAME} AS name FROM score_stage s
+                            WHERE {where}) s
                       {" ".join(joins)}
-                      WHERE {where}
                   ) s
               ) s
               JOIN score_rulekey k ON k.rkey = s.rkey"""
@@ -182,14 +243,14 @@ def rule_lookup_load(sql: ChunkSql) -> None:
     sql.temp(
         "score_lookup",
         "kind VARCHAR(16) NOT NULL, value VARCHAR(200) NOT NULL, seg_from DATE NOT NULL, "
-        "seg_to DATE NOT NULL, rkey INTEGER NOT NULL",
+        "seg_to DATE NOT NULL, rkey INTEGER NOT NULL, src VARCHAR(16) NOT NULL",
     )
     sql.temp(
         "score_rulekey",
         "rkey INTEGER PRIMARY KEY, rule_id BIGINT NOT NULL, action_no INTEGER NOT NULL",
     )
     # One statement for all rows (hundreds of matchers) on PostgreSQL, not one round trip each.
-    sql.insert_rows("score_lookup", ["varchar", "varchar", "date", "date", "int"], rows)
+    sql.insert_rows("score_lookup", ["varchar", "varchar", "date", "date", "int", "varchar"], rows)
     sql.insert_rows(
         "score_rulekey",
         ["int", "bigint", "int"],

@@ -226,13 +226,15 @@ def _score(
 STAGE_COLUMNS = (
     "txn_id BIGINT NOT NULL, user_id BIGINT NOT NULL, amount NUMERIC NOT NULL, "
     "currency VARCHAR(3) NOT NULL, booking_date DATE NOT NULL, mcc VARCHAR(4) NOT NULL, "
-    "merchant_norm VARCHAR(200) NOT NULL, merchant_id VARCHAR(128) NOT NULL, "
-    "category VARCHAR(128) NOT NULL, description TEXT NOT NULL, is_reversal BOOLEAN NOT NULL"
+    "merchant_norm VARCHAR(200) NOT NULL, descriptor_norm VARCHAR(200) NOT NULL, "
+    "merchant_id VARCHAR(128) NOT NULL, category VARCHAR(128) NOT NULL, "
+    "description TEXT NOT NULL, is_reversal BOOLEAN NOT NULL"
 )
 STAGE_SELECT = (
     "t.id AS txn_id, t.user_id, t.amount, t.currency, "
     "COALESCE(t.booking_date, t.transaction_date) AS booking_date, t.mcc, t.merchant_norm, "
-    "t.merchant_id, t.provider_category AS category, t.description, t.is_reversal"
+    "t.descriptor_norm, t.merchant_id, t.provider_category AS category, t.description, "
+    "t.is_reversal"
 )
 
 
@@ -266,7 +268,7 @@ def _claim(sql: ChunkSql, p: dict, extra: str) -> None:
             (
                 "score_stage",
                 "txn_id, user_id, amount, currency, booking_date, mcc, merchant_norm, "
-                "merchant_id, category, description, is_reversal",
+                "descriptor_norm, merchant_id, category, description, is_reversal",
                 "reason = 'new' AND status = 'booked' AND NOT removed AND booking_date IS NOT NULL "
                 "AND eligible = 1",
             ),

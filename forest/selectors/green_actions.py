@@ -26,6 +26,7 @@ def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") ->
             "rule_version",
             "reversed_at",
             "eur_amount",
+            "matched_on",
             "rule__code",
             "rule__name_en",
             "rule__name_nl",
@@ -45,6 +46,8 @@ def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") ->
             "campaign": action.campaign.name if action.campaign else None,
             "campaign_grams": action.campaign_grams,
             "reversed": action.reversed_at is not None,
+            # What recognised it: mcc, merchant, alias, description, merchant_id, category.
+            "matched_on": action.matched_on or None,
             "rule": (
                 {
                     "code": rule.code,

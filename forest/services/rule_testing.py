@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.models import Transaction
+from accounts.normalise import leading_keys
 from forest.models import CurrencyRate, GreenActionRule
 from forest.rule_catalogue import estimate_grams
 
@@ -44,11 +45,13 @@ def rule_test(*, rule: GreenActionRule, limit: int = 500) -> tuple[int, list[Rul
         )[:limit]
     )
     rule_dict = _as_catalogue_dict(rule)
+    names = set(rule.match_merchants) | set(rule.match_aliases)
+    excluded = set(rule.exclude_names)
     hits = []
     for txn in recent:
         matched = (
             (txn.mcc and txn.mcc in rule.match_mccs)
-            or (txn.merchant_norm and txn.merchant_norm in rule.match_merchants)
+            or _name_matches(txn.merchant_norm or txn.descriptor_norm, names, excluded)
             or (txn.merchant_id and txn.merchant_id in rule.match_merchant_ids)
             or (txn.provider_category and txn.provider_category in rule.match_categories)
             or (pattern is not None and txn.description and pattern.search(txn.description))
@@ -57,3 +60,14 @@ def rule_test(*, rule: GreenActionRule, limit: int = 500) -> tuple[int, list[Rul
             eur = abs(txn.amount) * Decimal(rates[txn.currency])
             hits.append(RuleHit(transaction=txn, grams=estimate_grams(rule_dict, eur)))
     return len(recent), hits
+
+
+def _name_matches(name: str, names: set[str], excluded: set[str]) -> bool:
+    """As scoring compares names: the longest of the first one to three words that the rule
+    lists or excludes decides (``forest.scoring.classify``)."""
+    for key in reversed(leading_keys(name)):
+        if key in excluded:
+            return False
+        if key in names:
+            return True
+    return False

@@ -12,7 +12,8 @@ from forest.models import GreenActionRule, GreenActionRuleVersion, RuleMatcher
 
 # Fields whose change alters what a rule awards: editing them makes a new version.
 VERSIONED_FIELDS = [
-    "action_type", "priority", "match_mccs", "match_merchants", "match_merchant_ids",
+    "action_type", "priority", "match_mccs", "match_merchants", "match_aliases",
+    "exclude_names", "match_merchant_ids",
     "match_categories", "match_description_regex", "estimate_kind", "fixed_grams",
     "grams_per_unit", "fare_per_km", "grams_per_km", "substitution_share", "method", "source",
     "daily_cap_grams", "awards_energy", "valid_from", "valid_to", "is_active",
@@ -32,6 +33,8 @@ def matcher_rows(rule: GreenActionRule) -> list[RuleMatcher]:
     for kind, values in (
         (RuleMatcher.Kind.MCC, rule.match_mccs),
         (RuleMatcher.Kind.MERCHANT, rule.match_merchants),
+        (RuleMatcher.Kind.ALIAS, rule.match_aliases),
+        (RuleMatcher.Kind.EXCLUDE, rule.exclude_names),
         (RuleMatcher.Kind.MERCHANT_ID, rule.match_merchant_ids),
         (RuleMatcher.Kind.CATEGORY, rule.match_categories),
     ):

@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Consent, PlaidItem, Profile, User
-from accounts.normalise import normalise_merchant
+from accounts.normalise import normalise_merchant, transaction_names
 
 DEFAULT_PASSWORD = "groene-trein-2026"
 
@@ -100,6 +100,10 @@ class TransactionFactory(factory.django.DjangoModelFactory):
     merchant_name = "GVB"
     merchant_norm = factory.LazyAttribute(lambda o: normalise_merchant(o.merchant_name))
     description = factory.LazyAttribute(lambda o: o.merchant_name)
+    # As the importer stores it: what the description names, where the merchant names no shop.
+    descriptor_norm = factory.LazyAttribute(
+        lambda o: transaction_names(o.merchant_name, o.description)[1]
+    )
 
     @factory.post_generation
     def queued(obj, create, extracted, **kwargs):

@@ -21,6 +21,7 @@ from forest.rule_catalogue import (
 
 DECIMAL_KEYS = ("grams_per_unit", "fare_per_km", "grams_per_km", "substitution_share")
 LIST_KEYS = ("match_mccs", "match_merchants", "match_merchant_ids", "match_categories")
+NAME_KEYS = ("match_merchants", "match_aliases", "exclude_names")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -48,7 +49,7 @@ def classify(*, mcc: str = "", merchant: str = "", category: str = "", descripti
 class TestRuleShape:
     def test_has_exactly_the_model_keys(self, rule):
         assert set(rule) == set(RULE_KEYS)
-        assert len(RULE_KEYS) == len(set(RULE_KEYS)) == 21
+        assert len(RULE_KEYS) == len(set(RULE_KEYS)) == 23
 
     def test_scalar_types(self, rule):
         assert SLUG.match(rule["code"])
@@ -86,8 +87,16 @@ class TestRuleShape:
         assert any(rule[key] for key in LIST_KEYS) or rule["match_description_regex"]
 
     def test_merchants_are_already_normalised(self, rule):
-        for merchant in rule["match_merchants"]:
-            assert normalise_merchant(merchant) == merchant
+        for key in NAME_KEYS:
+            for merchant in rule[key]:
+                assert normalise_merchant(merchant) == merchant
+
+    def test_aliases_and_exclusions_are_lists_of_names(self, rule):
+        for key in ("match_aliases", "exclude_names"):
+            assert isinstance(rule[key], list)
+            assert all(isinstance(name, str) and 0 < len(name.split()) <= 3 for name in rule[key])
+            assert len(rule[key]) == len(set(rule[key]))
+        assert not set(rule["match_aliases"]) & set(rule["match_merchants"])
 
     def test_regex_compiles_and_stays_in_the_common_subset(self, rule):
         pattern = rule["match_description_regex"]
@@ -395,3 +404,13 @@ def test_module_says_what_the_numbers_are():
     assert "estimated avoided emission" in doc
     assert "not offsets" in doc
     assert "carbon credits" in doc
+
+
+def test_no_name_belongs_to_two_rules_nor_is_excluded_by_one_and_claimed_by_another():
+    """A name (merchant or alias) names one rule; an excluded name is nobody's name."""
+    owner: dict[str, str] = {}
+    for rule in CATALOGUE:
+        for name in [*rule["match_merchants"], *rule["match_aliases"]]:
+            assert owner.setdefault(name, rule["code"]) == rule["code"], name
+    excluded = {name for rule in CATALOGUE for name in rule["exclude_names"]}
+    assert not excluded & set(owner)
