@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from django.utils.translation import gettext, gettext_noop
 from rest_framework import permissions, status
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -26,6 +25,7 @@ from accounts.api.serializers.users import (
 )
 from accounts.services.users import EmailTaken, profile_for, user_register
 from core.api import error_response
+from core.throttling import BaseThrottle, ScopedRateThrottle
 
 # djangorestframework-simplejwt ships Dutch only as nl_NL, which Django's "nl" never loads.
 # Marking its user-facing messages here puts them in Canopy's own catalogue (locale/nl), so

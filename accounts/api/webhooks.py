@@ -7,7 +7,6 @@ import json
 from django.utils.translation import gettext
 from rest_framework import permissions, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.schema import webhooks as schema
@@ -15,6 +14,7 @@ from accounts.integrations.providers import PULLED_PROVIDERS
 from accounts.integrations.webhooks import WebhookRejected, webhook_verify
 from accounts.services.feed_sync import DeliveryReplayed, webhook_delivery_accept
 from core.api import Conflict, error_response
+from core.throttling import ScopedRateThrottle
 
 
 class FeedWebhookApi(APIView):

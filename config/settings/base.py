@@ -146,9 +146,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
     ],
+    # DRF's own get_ident reads X-Forwarded-For through this many proxies (see core/net.py).
+    "NUM_PROXIES": env.int("CANOPY_TRUSTED_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("CANOPY_THROTTLE_ANON", default="60/minute"),
         "user": env("CANOPY_THROTTLE_USER", default="600/minute"),
@@ -241,3 +243,10 @@ CANOPY_INVOICE_ISSUER = env.json("CANOPY_INVOICE_ISSUER", default={})
 CANOPY_INVOICE_VAT_RATE = env.str("CANOPY_INVOICE_VAT_RATE", default="21.00")
 CANOPY_TOPUP_MIN = env.str("CANOPY_TOPUP_MIN", default="50.00")
 CANOPY_TOPUP_MAX = env.str("CANOPY_TOPUP_MAX", default="100000.00")
+
+# SECURITY HARDENING (issue 16: trusted proxies, lockouts, limits; docs/security.md)
+# ------------------------------------------------------------------------------
+# How many reverse proxies stand in front of Canopy and append to X-Forwarded-For. 0 (the
+# default) ignores the header: every throttle and the log-in lockout key on the socket's
+# address (core/net.py). Set it to 1 behind one nginx or load balancer, and so on.
+CANOPY_TRUSTED_PROXIES = env.int("CANOPY_TRUSTED_PROXIES", default=0)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.api.users import MeApi as AccountsMeApi
 from core.api import error_response
+from core.throttling import SimpleRateThrottle
 from privacy.api import schema as api_schema  # ``schema`` is DRF's view attribute here
 from privacy.api.serializers import AccountDeleteInputSerializer
 from privacy.erasure import WrongPassword, account_delete
