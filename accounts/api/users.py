@@ -11,6 +11,17 @@ from accounts.api.schema import users as schema
 from accounts.api.serializers.users import MeSerializer, PasswordChangeInputSerializer
 from accounts.services.users import password_change, profile_for, profile_update
 from core.api import error_response
+from core.throttling import SimpleRateThrottle
+
+
+class PasswordCheckThrottle(SimpleRateThrottle):
+    """Every request that checks the current password is limited like log-ins (the ``auth``
+    rate), per user, so a stolen access token cannot be used to guess the password."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": "password_check", "ident": request.user.pk}
 
 
 class MeApi(APIView):
@@ -28,6 +39,9 @@ class MeApi(APIView):
 
 
 class PasswordChangeApi(APIView):
+    def get_throttles(self):
+        return [*super().get_throttles(), PasswordCheckThrottle()]
+
     @schema.PASSWORD_CHANGE_POST
     def post(self, request) -> Response:
         data = PasswordChangeInputSerializer(data=request.data)

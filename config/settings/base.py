@@ -250,3 +250,23 @@ CANOPY_TOPUP_MAX = env.str("CANOPY_TOPUP_MAX", default="100000.00")
 # default) ignores the header: every throttle and the log-in lockout key on the socket's
 # address (core/net.py). Set it to 1 behind one nginx or load balancer, and so on.
 CANOPY_TRUSTED_PROXIES = env.int("CANOPY_TRUSTED_PROXIES", default=0)
+INSTALLED_APPS += ["axes"]  # django-axes: the session log-ins' lockout (accounts/lockout.py)
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # turns a lockout into the 429 page
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.SessionLoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "accounts.lockout.SessionLoginLockoutHandler"
+AXES_FAILURE_LIMIT = env.int("CANOPY_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = __import__("datetime").timedelta(
+    minutes=env.int("CANOPY_LOGIN_LOCKOUT_MINUTES", default=15)
+)
+# Either a client IP or an e-mail address with too many failures is locked out: one address
+# guessing many accounts, and many addresses guessing one account.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # no log of successful log-ins (personal data we do not need)
+AXES_VERBOSE = False
