@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import update_session_auth_hash
 from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.api.schema import users as schema
 from accounts.api.serializers.users import MeSerializer, PasswordChangeInputSerializer
@@ -54,4 +56,9 @@ class PasswordChangeApi(APIView):
                 code="wrong_password",
                 status_code=400,
             )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        if request.auth is None:  # signed in by session: keep this session, end the others
+            update_session_auth_hash(request, request.user)
+        # Every earlier token is dead now; the caller gets a fresh pair to stay signed in.
+        refresh = RefreshToken.for_user(request.user)
+        tokens = {"access": str(refresh.access_token), "refresh": str(refresh)}
+        return Response({"tokens": tokens}, status=status.HTTP_200_OK)

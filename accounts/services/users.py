@@ -8,6 +8,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import Notification, Profile, User
 from accounts.selectors.users import ERASED_EMAIL_DOMAIN
@@ -62,12 +64,32 @@ def profile_update(*, user: User, **fields) -> Profile:
 
 
 @transaction.atomic
-def password_change(*, user: User, old_password: str, new_password: str) -> None:
+def password_change(*, user: User, old_password: str, new_password: str) -> int:
+    """Set the new password and revoke every refresh token issued before it.
+
+    Whoever knew the old password may hold a refresh token; it must die with the password.
+    Access tokens carry a hash of the password (simplejwt's CHECK_REVOKE_TOKEN) and stop
+    working at once, and Django's session hash ends every portal and admin session; the
+    view keeps only the caller signed in. Returns how many refresh tokens were revoked.
+    """
     if not user.check_password(old_password):
         raise ValueError("The current password is not correct.")
     validate_password(new_password, user=user)
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    return refresh_tokens_revoke(user=user)
+
+
+def refresh_tokens_revoke(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of the user; returns how many were live."""
+    live = OutstandingToken.objects.filter(user=user).exclude(
+        Exists(BlacklistedToken.objects.filter(token_id=OuterRef("pk")))
+    )
+    ids = list(live.values_list("id", flat=True))
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token_id=pk) for pk in ids], ignore_conflicts=True
+    )
+    return len(ids)
 
 
 def welcome_send(*, user: User) -> bool:

@@ -80,3 +80,14 @@ class PasswordChangeInputSerializer(serializers.Serializer):
 
 class LogoutInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class PasswordChangedSerializer(serializers.Serializer):
+    """The answer to a password change: a fresh pair, as every earlier token is revoked."""
+
+    tokens = TokenPairSerializer()
