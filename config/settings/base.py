@@ -145,6 +145,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON with a nesting bound (core/jsonsafe.py); the rest as DRF's defaults.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.jsonsafe.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttling.AnonRateThrottle",
         "core.throttling.UserRateThrottle",
@@ -272,3 +278,7 @@ AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True  # no log of successful log-ins (personal data we do not need)
 AXES_VERBOSE = False
+# JSON bodies (the API's parser, webhooks) nested deeper than this answer 400 (core/jsonsafe.py).
+CANOPY_JSON_MAX_DEPTH = env.int("CANOPY_JSON_MAX_DEPTH", default=32)
+# A webhook only names accounts: a larger body is refused (413) before it is verified.
+CANOPY_WEBHOOK_MAX_BYTES = env.int("CANOPY_WEBHOOK_MAX_BYTES", default=64 * 1024)
