@@ -7,6 +7,7 @@ Celery tasks run in-process. Production sets both (see production.py and the REA
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -282,3 +283,24 @@ AXES_VERBOSE = False
 CANOPY_JSON_MAX_DEPTH = env.int("CANOPY_JSON_MAX_DEPTH", default=32)
 # A webhook only names accounts: a larger body is refused (413) before it is verified.
 CANOPY_WEBHOOK_MAX_BYTES = env.int("CANOPY_WEBHOOK_MAX_BYTES", default=64 * 1024)
+# Content-Security-Policy on every response (django-csp). Inline <script>/<style> carry the
+# request's nonce ({{ request.csp_nonce }}); inline event handlers are not allowed at all.
+# style attributes stay allowed (the portal's bar widths): they cannot run script.
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
