@@ -73,3 +73,12 @@ def test_the_api_docs_may_load_swagger_from_its_cdn_only_there():
     docs = Client().get("/api/docs/")
     assert "https://cdn.jsdelivr.net" in _policy(docs)["script-src"]
     assert "https://cdn.jsdelivr.net" not in _policy(Client().get("/"))["script-src"]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_an_unknown_api_route_is_a_json_404_for_every_method(method):
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
