@@ -17,19 +17,28 @@ from accounts.services.notifications import notification_dispatch
 
 
 class EmailTaken(ValueError):
-    pass
+    """The address has an account; ``user_id`` is that account (to notify its owner)."""
+
+    def __init__(self, email: str, user_id: int | None = None) -> None:
+        super().__init__(email)
+        self.user_id = user_id
 
 
 @transaction.atomic
 def user_register(
     *, email: str, password: str, display_name: str = "", locale: str = "nl", time_zone: str = ""
 ) -> User:
-    """Create a consumer with a profile and queue the welcome message."""
+    """Create a consumer with a profile; queue the welcome message and the verification e-mail.
+
+    The password is judged before the address is looked up, so a weak password answers the
+    same whether or not the address has an account.
+    """
     email = User.objects.normalize_email(email).lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise EmailTaken(email)
     candidate = User(email=email)
     validate_password(password, user=candidate)
+    taken = User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+    if taken is not None:
+        raise EmailTaken(email, taken)
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password)
@@ -42,9 +51,10 @@ def user_register(
     profile.save()
 
     # cycle: accounts.tasks imports the services
-    from accounts.tasks import welcome_notification_task
+    from accounts.tasks import email_verification_task, welcome_notification_task
 
     transaction.on_commit(lambda: welcome_notification_task.delay(user.id))
+    transaction.on_commit(lambda: email_verification_task.delay(user.id))
     return user
 
 

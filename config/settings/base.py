@@ -305,3 +305,5 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+# E-mail verification links (accounts/services/email_verification.py) are valid this long.
+CANOPY_EMAIL_VERIFICATION_DAYS = env.int("CANOPY_EMAIL_VERIFICATION_DAYS", default=3)
