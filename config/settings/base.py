@@ -307,3 +307,6 @@ CONTENT_SECURITY_POLICY = {
 }
 # E-mail verification links (accounts/services/email_verification.py) are valid this long.
 CANOPY_EMAIL_VERIFICATION_DAYS = env.int("CANOPY_EMAIL_VERIFICATION_DAYS", default=3)
+# Team invitations e-mail other people: per inviter and per recipient, per 24 hours.
+CANOPY_INVITATIONS_PER_DAY = env.int("CANOPY_INVITATIONS_PER_DAY", default=30)
+CANOPY_INVITATIONS_PER_RECIPIENT = env.int("CANOPY_INVITATIONS_PER_RECIPIENT", default=3)
