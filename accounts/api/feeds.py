@@ -26,6 +26,7 @@ from accounts.services.feeds import (
     SCOPES,
     ConsentRequired,
     FeedExists,
+    FeedLimitReached,
     FeedNeedsRelink,
     consent_purpose,
     consent_renew,
@@ -92,6 +93,8 @@ class FeedListCreateApi(APIView):
             return error_response(
                 str(exc), code="feed_exists", status_code=status.HTTP_409_CONFLICT, feed=exc.feed.pk
             )
+        except FeedLimitReached as exc:
+            return error_response(str(exc), code="feed_limit", status_code=409)
         except ValueError as exc:
             return error_response(str(exc), code="invalid", status_code=400)
         feed = feed_get_for_user(user=request.user, feed_id=feed.pk)

@@ -27,7 +27,13 @@ from accounts.integrations.plaid import (
 from accounts.integrations.providers import ProviderError
 from accounts.models import LinkedFeed, PlaidItem, Provider, User
 from accounts.services.crypto import DecryptionFailed, digest
-from accounts.services.feeds import FeedExists, _check_consent, _locale_of, feed_link
+from accounts.services.feeds import (
+    FeedExists,
+    _check_consent,
+    _locale_of,
+    feed_limit_check,
+    feed_link,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +104,7 @@ def plaid_link_exchange(
     feed = _exchanged_before(user=user, token_sha256=token_sha256)
     if feed is not None:
         return PlaidLinkResult(feed=feed, created=False)
+    feed_limit_check(user=user)  # before Plaid makes an item no feed could keep
     adapter = adapter or plaid_link_adapter()
     access = adapter.public_token_exchange(public_token=public_token)
     try:

@@ -310,3 +310,8 @@ CANOPY_EMAIL_VERIFICATION_DAYS = env.int("CANOPY_EMAIL_VERIFICATION_DAYS", defau
 # Team invitations e-mail other people: per inviter and per recipient, per 24 hours.
 CANOPY_INVITATIONS_PER_DAY = env.int("CANOPY_INVITATIONS_PER_DAY", default=30)
 CANOPY_INVITATIONS_PER_RECIPIENT = env.int("CANOPY_INVITATIONS_PER_RECIPIENT", default=3)
+# Bounds per user and feed (4xx past them): linked feeds that are not revoked (409), files
+# uploaded per 24 hours (429), transactions one feed may hold (the import is rejected, 400).
+CANOPY_MAX_FEEDS_PER_USER = env.int("CANOPY_MAX_FEEDS_PER_USER", default=10)
+CANOPY_MAX_UPLOADS_PER_DAY = env.int("CANOPY_MAX_UPLOADS_PER_DAY", default=50)
+CANOPY_MAX_TRANSACTIONS_PER_FEED = env.int("CANOPY_MAX_TRANSACTIONS_PER_FEED", default=100_000)
