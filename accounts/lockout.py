@@ -9,8 +9,8 @@ throttle (``auth`` rate), and an API client gets a JSON 429 rather than axes' pa
 
 from __future__ import annotations
 
-from axes.backends import AxesStandaloneBackend
-from axes.handlers.database import AxesDatabaseHandler
+from axes.backends import AxesStandaloneBackend  # type: ignore[import-untyped]  # no stubs
+from axes.handlers.database import AxesDatabaseHandler  # type: ignore[import-untyped]
 from rest_framework.request import Request
 
 
