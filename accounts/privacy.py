@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from axes.models import AccessAttempt  # type: ignore[import-untyped]  # no stubs
 from django.db.models import F, Q
 
 from accounts.models import (
@@ -167,6 +168,8 @@ def erase(*, user: User, email: str, now) -> dict[str, int]:
     counts["notifications_deleted"], _ = Notification.objects.filter(user=user).delete()
     OutboundMessage.objects.filter(user=user).delete()  # held e-mails and pushes: personal data
     counts["refresh_tokens_blacklisted"] = _blacklist_refresh_tokens(user)
+    # Failed log-ins the lockout recorded name the address (accounts/lockout.py).
+    AccessAttempt.objects.filter(username=email.strip().lower()).delete()
     # Friendships and open friend invites go: who someone's friends were is personal data, and
     # a deleted account must not keep appearing in friends' lists. Steals and waterings stay as
     # the ledger's transfer records, by user id only.

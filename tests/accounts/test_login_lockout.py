@@ -107,3 +107,19 @@ def test_password_checks_are_throttled_per_user(method, url, body):
     assert client.post("/api/v1/me/password", right, format="json").status_code == 429
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_deleting_the_account_erases_its_failed_log_ins():
+    from axes.models import AccessAttempt
+
+    from privacy.erasure import account_delete
+
+    user = UserFactory(email="sponsor@example.nl")
+    _portal_login(Client(), "sponsor@example.nl", WRONG)
+    _portal_login(Client(), "someone@example.nl", WRONG)
+    assert AccessAttempt.objects.filter(username="sponsor@example.nl").exists()
+
+    account_delete(user=user, password=DEFAULT_PASSWORD)
+
+    assert not AccessAttempt.objects.filter(username="sponsor@example.nl").exists()
+    assert AccessAttempt.objects.filter(username="someone@example.nl").exists()
