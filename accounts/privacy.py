@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Exists, F, OuterRef, Q
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from axes.models import AccessAttempt  # type: ignore[import-untyped]  # no stubs
+from django.db.models import F, Q
 
 from accounts.models import (
     Consent,
@@ -24,6 +24,7 @@ from accounts.models import (
     User,
 )
 from accounts.services.feeds import feed_revoke
+from accounts.services.users import refresh_tokens_revoke
 
 # Rows fetched per round trip; large enough for few round trips, small enough for flat memory.
 CHUNK_SIZE = 2000
@@ -167,6 +168,8 @@ def erase(*, user: User, email: str, now) -> dict[str, int]:
     counts["notifications_deleted"], _ = Notification.objects.filter(user=user).delete()
     OutboundMessage.objects.filter(user=user).delete()  # held e-mails and pushes: personal data
     counts["refresh_tokens_blacklisted"] = _blacklist_refresh_tokens(user)
+    # Failed log-ins the lockout recorded name the address (accounts/lockout.py).
+    AccessAttempt.objects.filter(username=email.strip().lower()).delete()
     # Friendships and open friend invites go: who someone's friends were is personal data, and
     # a deleted account must not keep appearing in friends' lists. Steals and waterings stay as
     # the ledger's transfer records, by user id only.
@@ -178,14 +181,7 @@ def erase(*, user: User, email: str, now) -> dict[str, int]:
 
 
 def _blacklist_refresh_tokens(user: User) -> int:
-    live = OutstandingToken.objects.filter(user=user).exclude(
-        Exists(BlacklistedToken.objects.filter(token_id=OuterRef("pk")))
-    )
-    ids = list(live.values_list("id", flat=True))
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token_id=pk) for pk in ids], ignore_conflicts=True
-    )
-    return len(ids)
+    return refresh_tokens_revoke(user=user)
 
 
 def has_history(*, user: User) -> bool:

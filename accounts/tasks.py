@@ -9,6 +9,10 @@ from celery import shared_task
 from accounts.integrations.providers import ProviderError
 from accounts.models import ImportBatch, LinkedFeed, PlaidItem, User
 from accounts.services.consent_sweep import consent_sweep
+from accounts.services.email_verification import (
+    email_verification_send,
+    registration_attempt_notify,
+)
 from accounts.services.feed_sync import feed_sync, feeds_due_for_pull
 from accounts.services.importing import FeedNotImportable
 from accounts.services.notifications import outbound_release
@@ -25,6 +29,20 @@ def welcome_notification_task(self, user_id: int) -> None:
         return  # deleted since enqueue
 
     welcome_send(user=user)
+
+
+@shared_task
+def email_verification_task(user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None and user.email_verified_at is None:
+        email_verification_send(user=user)
+
+
+@shared_task
+def registration_attempt_task(user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None:
+        registration_attempt_notify(user=user)
 
 
 @shared_task

@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -14,13 +15,28 @@ api_v1 = [
     path("", include("partners.api.urls")),
 ]
 
+# Swagger UI loads its bundle from jsDelivr and starts it with an inline script of its own.
+_swagger_csp = csp_update(
+    {
+        "script-src": ["https://cdn.jsdelivr.net", "'unsafe-inline'"],
+        "style-src": ["https://cdn.jsdelivr.net", "'unsafe-inline'"],
+        "img-src": ["https://cdn.jsdelivr.net"],
+    }
+)
+
+_swagger = SpectacularSwaggerView.as_view(url_name="schema")
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        _swagger_csp(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="api-docs",
+    ),
     re_path(r"^api/", api_not_found),
     path("partners/", include("partners.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

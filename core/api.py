@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -51,8 +52,9 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # it changes nothing; without this a POST would get Django's HTML CSRF page
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
-    """Unknown routes under /api/ answer in JSON, like every other API error."""
+    """Unknown routes under /api/ answer in JSON, like every other API error, for any method."""
     return JsonResponse({"detail": gettext("Not found."), "code": "not_found"}, status=404)
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -74,3 +76,65 @@ def test_production_settings_leave_the_sandbox_and_self_reported_earning_off():
     assert result.returncode == 0, result.stderr
     # (the shell may print a line of its own first: the last line is ours)
     assert result.stdout.strip().splitlines()[-1].split() == ["False", "False", "7"]
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    base = {k: v for k, v in base.items() if k not in ("CELERY_BROKER_URL", "CACHE_URL")}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_broker():
+    env = {k: v for k, v in EXAMPLE_ENV.items() if k != "CELERY_BROKER_URL"}
+    result = run_manage("check", env={**env, "CELERY_BROKER_URL": ""})
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL" in result.stderr
+
+
+def test_production_refuses_a_per_process_cache():
+    result = run_manage("check", env={**EXAMPLE_ENV, "CACHE_URL": "locmemcache://"})
+    assert result.returncode != 0
+    assert "shared cache" in result.stderr
+
+
+def test_production_shares_the_broker_s_redis_when_no_cache_is_named():
+    code = "import django; django.setup(); from django.conf import settings; print(settings.CACHES)"
+    result = run_python(code, EXAMPLE_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "django.core.cache.backends.redis.RedisCache" in result.stdout
+    assert "redis://127.0.0.1:6379/1" in result.stdout
+
+
+@pytest.mark.parametrize("module", ["config.wsgi", "config.asgi", "config.celery_app"])
+def test_deployment_entry_points_default_to_production_settings(module):
+    """Started without DJANGO_SETTINGS_MODULE they need the production secrets; they never run
+    on the development settings, whose public key would let anyone forge tokens."""
+    code = f"import {module}; import django; django.setup()"
+    result = run_python(code, {})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    ok = run_python(
+        f"import {module}; from django.conf import settings; print(settings.DEBUG)",
+        {k: v for k, v in EXAMPLE_ENV.items() if k != "DJANGO_SETTINGS_MODULE"},
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "False"
+
+
+def test_local_settings_refuse_the_public_key_without_debug():
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "0"}
+    result = run_python("import django; django.setup()", env)
+    assert result.returncode != 0
+    assert "development key" in result.stderr
+    with_key = run_python(
+        "import django; django.setup()",
+        {**env, "DJANGO_SECRET_KEY": EXAMPLE_ENV["DJANGO_SECRET_KEY"]},
+    )
+    assert with_key.returncode == 0, with_key.stderr

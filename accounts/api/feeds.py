@@ -26,6 +26,7 @@ from accounts.services.feeds import (
     SCOPES,
     ConsentRequired,
     FeedExists,
+    FeedLimitReached,
     FeedNeedsRelink,
     SandboxDisabled,
     consent_purpose,
@@ -97,6 +98,8 @@ class FeedListCreateApi(APIView):
             return error_response(
                 str(exc), code="sandbox_disabled", status_code=status.HTTP_403_FORBIDDEN
             )
+        except FeedLimitReached as exc:
+            return error_response(str(exc), code="feed_limit", status_code=409)
         except ValueError as exc:
             return error_response(str(exc), code="invalid", status_code=400)
         feed = feed_get_for_user(user=request.user, feed_id=feed.pk)

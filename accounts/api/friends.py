@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.schema import friends as schema
@@ -23,6 +22,7 @@ from accounts.services.friends import (
     friend_remove,
 )
 from core.api import error_response
+from core.throttling import UserRateThrottle
 
 
 class FriendInviteThrottle(UserRateThrottle):

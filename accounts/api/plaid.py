@@ -11,7 +11,6 @@ import logging
 from django.utils.translation import gettext
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.feeds import consent_required
@@ -31,6 +30,7 @@ from accounts.services.plaid_link import (
     plaid_link_token_create,
 )
 from core.api import error_response
+from core.throttling import ScopedRateThrottle, UserRateThrottle
 
 logger = logging.getLogger(__name__)
 

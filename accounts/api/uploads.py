@@ -17,7 +17,7 @@ from accounts.api.serializers.feeds import ImportBatchSerializer
 from accounts.integrations.sources.base import SourceError
 from accounts.integrations.sources.csv_source import CSV_TEMPLATE_PATH
 from accounts.models import ImportBatch, Provider
-from accounts.selectors.feeds import feed_get_for_user
+from accounts.selectors.feeds import feed_get_for_user, uploads_today
 from accounts.services.importing import FeedNotImportable, feed_file_import, feed_import_check
 from core.api import error_response
 
@@ -88,6 +88,13 @@ class FeedUploadApi(APIView):
             feed_import_check(feed=feed)
         except FeedNotImportable as exc:
             return _not_importable(exc)
+        if uploads_today(user=request.user) >= settings.CANOPY_MAX_UPLOADS_PER_DAY:
+            return error_response(
+                gettext("You can upload at most %(limit)d files a day; try again tomorrow.")
+                % {"limit": settings.CANOPY_MAX_UPLOADS_PER_DAY},
+                code="upload_limit",
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
         limit = settings.CANOPY_MAX_UPLOAD_BYTES
         too_large = error_response(
             gettext("The file is larger than the %(limit)s bytes an upload may have.")

@@ -7,6 +7,12 @@ urlpatterns = [
     path("auth/token", auth.LoginApi.as_view(), name="auth-token"),
     path("auth/token/refresh", auth.RefreshApi.as_view(), name="auth-token-refresh"),
     path("auth/logout", auth.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/email/verify", auth.EmailVerifyApi.as_view(), name="auth-email-verify"),
+    path(
+        "me/email/verification",
+        auth.EmailVerificationResendApi.as_view(),
+        name="me-email-verification",
+    ),
     # me (GET, PATCH, DELETE) and me/export: privacy.api.urls, as DELETE erases across apps
     path("me/password", users.PasswordChangeApi.as_view(), name="me-password"),
     path("me/notifications", notifications.NotificationListApi.as_view(), name="me-notifications"),

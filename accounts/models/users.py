@@ -42,6 +42,9 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]  # e-mail login: AbstractUser's column removed
     email = models.EmailField(_("e-mail address"), unique=True)
+    # Set when the user proved they read this address (accounts.services.email_verification);
+    # until then they cannot send invitations, which e-mail other people.
+    email_verified_at = models.DateTimeField(_("e-mail verified at"), null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -55,6 +58,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 def validate_time_zone(value: str) -> None:

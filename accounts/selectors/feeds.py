@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Consent, ImportBatch, LinkedFeed, User
 
@@ -40,3 +43,13 @@ def feed_get_for_user(*, user: User, feed_id: int) -> LinkedFeed:
 
 def import_list_for_feed(*, feed: LinkedFeed) -> QuerySet[ImportBatch]:
     return ImportBatch.objects.filter(feed=feed).order_by("-created_at", "-id")
+
+
+def uploads_today(*, user, now=None) -> int:
+    """Files the user uploaded in the last 24 hours, into any of their feeds."""
+    now = now or timezone.now()
+    return ImportBatch.objects.filter(
+        feed__user=user,
+        source=ImportBatch.Source.UPLOAD,
+        created_at__gte=now - timedelta(days=1),
+    ).count()

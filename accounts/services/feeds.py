@@ -158,6 +158,20 @@ def _consent_create(*, feed: LinkedFeed, scopes: list[str], now: datetime) -> Co
     return consent
 
 
+class FeedLimitReached(ValueError):
+    """The user has ``CANOPY_MAX_FEEDS_PER_USER`` feeds that are not revoked (HTTP 409)."""
+
+
+def feed_limit_check(*, user: User) -> None:
+    """Raise ``FeedLimitReached`` when the user may link no further feed."""
+    limit = settings.CANOPY_MAX_FEEDS_PER_USER
+    linked = LinkedFeed.objects.filter(user=user).exclude(status=LinkedFeed.Status.REVOKED)
+    if linked.count() >= limit:
+        raise FeedLimitReached(
+            gettext("You can link at most %(limit)d accounts; revoke one first.") % {"limit": limit}
+        )
+
+
 @transaction.atomic
 def feed_link(
     *,
@@ -191,6 +205,13 @@ def feed_link(
     ).first()
     if existing is not None:
         raise FeedExists(existing)
+    limit = settings.CANOPY_MAX_FEEDS_PER_USER
+    if LinkedFeed.objects.filter(user=user).exclude(status=LinkedFeed.Status.REVOKED).count() >= (
+        limit
+    ):
+        raise FeedLimitReached(
+            gettext("You can link at most %(limit)d accounts; revoke one first.") % {"limit": limit}
+        )
     feed = LinkedFeed(
         user=user,
         provider=provider,

@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import BinaryIO
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.integrations.sources.base import SourceError, SourceItem
 from accounts.integrations.sources.registry import detect_format, get_source
-from accounts.models import Consent, ImportBatch, LinkedFeed, Trust, sandbox_enabled
+from accounts.models import Consent, ImportBatch, LinkedFeed, Transaction, Trust, sandbox_enabled
 from accounts.services.import_merge import (
     SNAPSHOT_FORMATS,
     FileFacts,
@@ -135,6 +137,7 @@ def transactions_import(
                     snapshot=format in SNAPSHOT_FORMATS,
                     facts=facts,
                 )
+                _check_feed_size(locked)
                 batch.count_new = counts.new
                 batch.count_updated = counts.updated
                 batch.count_removed = counts.removed
@@ -189,6 +192,17 @@ def transactions_import(
         raise
     batch.duplicate_of = previous
     return batch
+
+
+def _check_feed_size(feed: LinkedFeed) -> None:
+    """Refuse the whole import (rolled back, batch rejected) past the per-feed bound."""
+    limit = settings.CANOPY_MAX_TRANSACTIONS_PER_FEED
+    if Transaction.objects.filter(feed=feed).count() > limit:
+        raise SourceError(
+            gettext("A feed holds at most %(limit)d transactions; this import would exceed it.")
+            % {"limit": limit},
+            field="transactions",
+        )
 
 
 def _elapsed_ms(started: float) -> int:

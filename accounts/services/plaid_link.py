@@ -32,6 +32,7 @@ from accounts.services.feeds import (
     SandboxDisabled,
     _check_consent,
     _locale_of,
+    feed_limit_check,
     feed_link,
 )
 
@@ -104,6 +105,7 @@ def plaid_link_exchange(
     feed = _exchanged_before(user=user, token_sha256=token_sha256)
     if feed is not None:
         return PlaidLinkResult(feed=feed, created=False)
+    feed_limit_check(user=user)  # before Plaid makes an item no feed could keep
     adapter = adapter or plaid_link_adapter()
     # Canopy's offline stand-in serves the sandbox bank: a sandbox feed, refused where the
     # sandbox is switched off (before anything is exchanged).

@@ -9,7 +9,9 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import Notification, Profile, User
 from accounts.selectors.users import ERASED_EMAIL_DOMAIN
@@ -17,19 +19,28 @@ from accounts.services.notifications import notification_dispatch
 
 
 class EmailTaken(ValueError):
-    pass
+    """The address has an account; ``user_id`` is that account (to notify its owner)."""
+
+    def __init__(self, email: str, user_id: int | None = None) -> None:
+        super().__init__(email)
+        self.user_id = user_id
 
 
 @transaction.atomic
 def user_register(
     *, email: str, password: str, display_name: str = "", locale: str = "nl", time_zone: str = ""
 ) -> User:
-    """Create a consumer with a profile and queue the welcome message."""
+    """Create a consumer with a profile; queue the welcome message and the verification e-mail.
+
+    The password is judged before the address is looked up, so a weak password answers the
+    same whether or not the address has an account.
+    """
     email = User.objects.normalize_email(email).lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise EmailTaken(email)
     candidate = User(email=email)
     validate_password(password, user=candidate)
+    taken = User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+    if taken is not None:
+        raise EmailTaken(email, taken)
     try:
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password)
@@ -42,9 +53,10 @@ def user_register(
     profile.save()
 
     # cycle: accounts.tasks imports the services
-    from accounts.tasks import welcome_notification_task
+    from accounts.tasks import email_verification_task, welcome_notification_task
 
     transaction.on_commit(lambda: welcome_notification_task.delay(user.id))
+    transaction.on_commit(lambda: email_verification_task.delay(user.id))
     return user
 
 
@@ -73,12 +85,32 @@ def profile_update(*, user: User, now: datetime | None = None, **fields) -> Prof
 
 
 @transaction.atomic
-def password_change(*, user: User, old_password: str, new_password: str) -> None:
+def password_change(*, user: User, old_password: str, new_password: str) -> int:
+    """Set the new password and revoke every refresh token issued before it.
+
+    Whoever knew the old password may hold a refresh token; it must die with the password.
+    Access tokens carry a hash of the password (simplejwt's CHECK_REVOKE_TOKEN) and stop
+    working at once, and Django's session hash ends every portal and admin session; the
+    view keeps only the caller signed in. Returns how many refresh tokens were revoked.
+    """
     if not user.check_password(old_password):
         raise ValueError("The current password is not correct.")
     validate_password(new_password, user=user)
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    return refresh_tokens_revoke(user=user)
+
+
+def refresh_tokens_revoke(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of the user; returns how many were live."""
+    live = OutstandingToken.objects.filter(user=user).exclude(
+        Exists(BlacklistedToken.objects.filter(token_id=OuterRef("pk")))
+    )
+    ids = list(live.values_list("id", flat=True))
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token_id=pk) for pk in ids], ignore_conflicts=True
+    )
+    return len(ids)
 
 
 def welcome_send(*, user: User) -> bool:

@@ -7,6 +7,7 @@ Celery tasks run in-process. Production sets both (see production.py and the REA
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -14,7 +15,8 @@ env = environ.Env()
 # GENERAL
 # ------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-do-not-use-in-production")
+# No usable default: local.py and test.py set their own; production.py requires the variable.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 TIME_ZONE = "UTC"
 USE_TZ = True
@@ -145,10 +147,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+    # JSON with a nesting bound (core/jsonsafe.py); the rest as DRF's defaults.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.jsonsafe.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
+    ],
+    # DRF's own get_ident reads X-Forwarded-For through this many proxies (see core/net.py).
+    "NUM_PROXIES": env.int("CANOPY_TRUSTED_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("CANOPY_THROTTLE_ANON", default="60/minute"),
         "user": env("CANOPY_THROTTLE_USER", default="600/minute"),
@@ -166,6 +176,8 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Access tokens carry a hash of the password: a password change revokes them at once.
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Canopy API",
@@ -255,3 +267,65 @@ CANOPY_SELF_REPORTED_MONTHLY_CAP_GRAMS = env.int(
 )
 # Only transactions booked at most this many days before a feed's first consent earn energy.
 CANOPY_CONSENT_GRACE_DAYS = env.int("CANOPY_CONSENT_GRACE_DAYS", default=7)
+
+# SECURITY HARDENING (issue 16: trusted proxies, lockouts, limits; docs/security.md)
+# ------------------------------------------------------------------------------
+# How many reverse proxies stand in front of Canopy and append to X-Forwarded-For. 0 (the
+# default) ignores the header: every throttle and the log-in lockout key on the socket's
+# address (core/net.py). Set it to 1 behind one nginx or load balancer, and so on.
+CANOPY_TRUSTED_PROXIES = env.int("CANOPY_TRUSTED_PROXIES", default=0)
+INSTALLED_APPS += ["axes"]  # django-axes: the session log-ins' lockout (accounts/lockout.py)
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # turns a lockout into the 429 page
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.SessionLoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "accounts.lockout.SessionLoginLockoutHandler"
+AXES_FAILURE_LIMIT = env.int("CANOPY_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = __import__("datetime").timedelta(
+    minutes=env.int("CANOPY_LOGIN_LOCKOUT_MINUTES", default=15)
+)
+# Either a client IP or an e-mail address with too many failures is locked out: one address
+# guessing many accounts, and many addresses guessing one account.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # no log of successful log-ins (personal data we do not need)
+AXES_VERBOSE = False
+# JSON bodies (the API's parser, webhooks) nested deeper than this answer 400 (core/jsonsafe.py).
+CANOPY_JSON_MAX_DEPTH = env.int("CANOPY_JSON_MAX_DEPTH", default=32)
+# A webhook only names accounts: a larger body is refused (413) before it is verified.
+CANOPY_WEBHOOK_MAX_BYTES = env.int("CANOPY_WEBHOOK_MAX_BYTES", default=64 * 1024)
+# Content-Security-Policy on every response (django-csp). Inline <script>/<style> carry the
+# request's nonce ({{ request.csp_nonce }}); inline event handlers are not allowed at all.
+# style attributes stay allowed (the portal's bar widths): they cannot run script.
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# E-mail verification links (accounts/services/email_verification.py) are valid this long.
+CANOPY_EMAIL_VERIFICATION_DAYS = env.int("CANOPY_EMAIL_VERIFICATION_DAYS", default=3)
+# Team invitations e-mail other people: per inviter and per recipient, per 24 hours.
+CANOPY_INVITATIONS_PER_DAY = env.int("CANOPY_INVITATIONS_PER_DAY", default=30)
+CANOPY_INVITATIONS_PER_RECIPIENT = env.int("CANOPY_INVITATIONS_PER_RECIPIENT", default=3)
+# Bounds per user and feed (4xx past them): linked feeds that are not revoked (409), files
+# uploaded per 24 hours (429), transactions one feed may hold (the import is rejected, 400).
+CANOPY_MAX_FEEDS_PER_USER = env.int("CANOPY_MAX_FEEDS_PER_USER", default=10)
+CANOPY_MAX_UPLOADS_PER_DAY = env.int("CANOPY_MAX_UPLOADS_PER_DAY", default=50)
+CANOPY_MAX_TRANSACTIONS_PER_FEED = env.int("CANOPY_MAX_TRANSACTIONS_PER_FEED", default=100_000)

@@ -1,5 +1,7 @@
 """Production: every secret from the environment, no defaults for what must be set."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -35,3 +37,35 @@ if CANOPY_PLAID_LINK != "plaid":
 
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+
+# SERVICES (issue 16): no in-process fallbacks in production
+# ------------------------------------------------------------------------------
+# Without a broker, base.py runs every task in-process, inside web requests: refuse instead.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL")  # no default: refuse to start without it
+if not CELERY_BROKER_URL:
+    raise ImproperlyConfigured("Set CELERY_BROKER_URL: production runs tasks on workers.")
+CELERY_TASK_ALWAYS_EAGER = False
+
+
+def _shared_cache() -> dict:
+    """The cache every process shares (throttle counters, lockouts): CACHE_URL, or else the
+    broker's Redis server one database up (``redis://h:6379/0`` -> ``redis://h:6379/1``).
+    A per-process cache would give every worker its own throttle budget, so it is refused."""
+    url = env.str("CACHE_URL", default="")
+    if url:
+        cache = env.cache_url_config(url)
+    elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        parts = urlsplit(CELERY_BROKER_URL)
+        db = int(parts.path.strip("/") or 0) + 1
+        location = urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", ""))
+        cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}
+    else:
+        raise ImproperlyConfigured("Set CACHE_URL: production needs a cache shared by processes.")
+    if cache["BACKEND"].endswith(("locmem.LocMemCache", "dummy.DummyCache")):
+        raise ImproperlyConfigured(
+            "CACHE_URL must name a shared cache (Redis, Memcached), not a per-process one."
+        )
+    return cache
+
+
+CACHES = {"default": _shared_cache()}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from core.api import error_response
+from core.throttling import UserRateThrottle
 from forest.api.schema import social as schema
 from forest.api.serializers.social import (
     FriendForestSerializer,

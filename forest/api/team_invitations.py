@@ -6,10 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from core.api import error_response
+from core.throttling import ScopedRateThrottle, UserRateThrottle
 from forest.api.schema import team_invitations as schema
 from forest.api.serializers.teams import (
     TeamInvitationAcceptInputSerializer,

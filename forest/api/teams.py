@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from core.api import error_response
+from core.throttling import UserRateThrottle
 from forest.api.schema import teams as schema
 from forest.api.serializers.teams import TeamCreateInputSerializer, TeamSerializer
 from forest.api.trees import _tree_error

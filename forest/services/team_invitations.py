@@ -23,9 +23,10 @@ import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -170,7 +171,16 @@ def invite_locked(
     """Invite ``invitees`` to the locked ``team``; an address already invited is not re-sent.
 
     Answers the same for an address with or without an account (see the module docstring).
+    Invitations e-mail other people, so only a verified address may send them, and at most
+    ``CANOPY_INVITATIONS_PER_DAY`` a day per inviter and ``CANOPY_INVITATIONS_PER_RECIPIENT``
+    a day per recipient, whoever sends them (429).
     """
+    if getattr(inviter, "email_verified_at", None) is None:
+        raise TreeError(
+            _("Confirm your e-mail address before you invite anyone."),
+            code="email_unverified",
+            status=403,
+        )
     open_invitations = list(TeamInvitation.objects.pending(now).filter(team=team))
     by_email = {i.email: i for i in open_invitations if i.email}
     by_user = {i.invited_user_id: i for i in open_invitations if not i.email}
@@ -196,6 +206,7 @@ def invite_locked(
         result.append(existing or invitee)
         if existing is None:
             new.append(invitee)
+    _check_invitation_budgets(inviter=inviter, new=new, now=now)
     if seats_taken(team, now) + len(new) > Team.MAX_MEMBERS:
         raise TreeError(
             _("A team has at most %(max)s members, you and open invitations included.")
@@ -207,6 +218,35 @@ def invite_locked(
         id(i): _invitation_create(team=team, inviter=inviter, invitee=i, now=now) for i in new
     }
     return [created[id(r)] if isinstance(r, Invitee) else r for r in result]
+
+
+def _check_invitation_budgets(*, inviter, new: Sequence[Invitee], now: datetime) -> None:
+    """Refuse (429) invitations past the inviter's or a recipient's budget for the last day."""
+    if not new:
+        return
+    since = now - timedelta(days=1)
+    recent = TeamInvitation.objects.filter(created_at__gte=since)
+    sent = recent.filter(invited_by=inviter).count()
+    if sent + len(new) > settings.CANOPY_INVITATIONS_PER_DAY:
+        raise TreeError(
+            _("You can send at most %(max)s invitations a day; try again tomorrow.")
+            % {"max": settings.CANOPY_INVITATIONS_PER_DAY},
+            code="invitation_limit",
+            status=429,
+        )
+    for invitee in new:
+        if invitee.email:
+            received = recent.filter(email=invitee.email).count()
+        else:
+            received = recent.filter(invited_user=invitee.user).count()
+        if received >= settings.CANOPY_INVITATIONS_PER_RECIPIENT:
+            # Same answer with or without an account, like everything else here.
+            raise TreeError(
+                _("%(who)s was invited often enough today; try again tomorrow.")
+                % {"who": mask_email(invitee.email) if invitee.email else _("This person")},
+                code="recipient_invitation_limit",
+                status=429,
+            )
 
 
 def _invitation_create(*, team: Team, inviter, invitee: Invitee, now: datetime) -> TeamInvitation:

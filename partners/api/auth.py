@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework import authentication, exceptions, permissions
 
+from core import throttling
 from partners.models import PartnerApiKey
 from partners.services.api_keys import partner_api_key_check
 

@@ -8,10 +8,10 @@ does not exist) against much lower hourly budgets, so guessing codes gets nowher
 
 from __future__ import annotations
 
-from rest_framework import throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import throttling
 from core.api import error_response
 from partners.api import schema
 from partners.api.serializers.claims import ClaimInputSerializer, ClaimResultSerializer

@@ -10,11 +10,12 @@ from typing import cast
 
 from django.utils.translation import gettext
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import error_response
+from core.jsonsafe import BoundedJSONParser
 from partners.api import schema
 from partners.api.auth import IsPlantingPartner, PartnerKeyAuthentication, PartnerRateThrottle
 from partners.api.serializers.orders import (
@@ -92,7 +93,7 @@ class PartnerOrderPlantedApi(PartnerApi):
 
 
 class PartnerSurvivalCheckApi(PartnerApi):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
     InputSerializer = PartnerSurvivalInputSerializer
 
     @schema.partner_survival_check

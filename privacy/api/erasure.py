@@ -5,22 +5,13 @@ from __future__ import annotations
 from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.api.users import MeApi as AccountsMeApi
+from accounts.api.users import PasswordCheckThrottle
 from core.api import error_response
 from privacy.api import schema as api_schema  # ``schema`` is DRF's view attribute here
 from privacy.api.serializers import AccountDeleteInputSerializer
 from privacy.erasure import WrongPassword, account_delete
-
-
-class AccountDeleteThrottle(SimpleRateThrottle):
-    """Password confirmations are limited like log-ins (the ``auth`` rate), per user."""
-
-    scope = "auth"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": "account_delete", "ident": request.user.pk}
 
 
 class MeApi(AccountsMeApi):
@@ -31,7 +22,7 @@ class MeApi(AccountsMeApi):
     def get_throttles(self):
         throttles = super().get_throttles()
         if self.request.method == "DELETE":
-            throttles.append(AccountDeleteThrottle())
+            throttles.append(PasswordCheckThrottle())
         return throttles
 
     @api_schema.ME_DELETE

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from django.urls import reverse
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from core.throttling import UserRateThrottle
 from privacy.api import schema
 from privacy.export import user_export_chunks, user_export_filename
 

@@ -18,6 +18,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.nl")
+    # Most tests act as an established user; UserFactory(email_verified_at=None) for a new one.
+    email_verified_at = factory.LazyFunction(timezone.now)
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
     profile = factory.RelatedFactory(
         "tests.accounts.factories.ProfileFactory", factory_related_name="user"

@@ -72,7 +72,7 @@ def signed_headers(
     return {
         "HTTP_X_CANOPY_TIMESTAMP": stamp,
         "HTTP_X_CANOPY_SIGNATURE": webhook_signature(
-            secret=secret.encode(), timestamp=stamp, body=body
+            secret=secret.encode(), timestamp=stamp, delivery_id=delivery, body=body
         ),
         "HTTP_X_CANOPY_DELIVERY": delivery,
     }

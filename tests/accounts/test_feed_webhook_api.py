@@ -173,31 +173,88 @@ def test_a_missing_delivery_id_is_a_400(api_client, feed):
     _nothing_changed()
 
 
-def test_webhooks_are_throttled(api_client, feed, settings):
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "webhook": "2/minute"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+def test_webhooks_are_throttled(api_client, feed, monkeypatch):
+    from rest_framework.settings import api_settings
     from rest_framework.throttling import ScopedRateThrottle
 
-    ScopedRateThrottle.THROTTLE_RATES = rates
-    try:
-        codes = []
-        for number in range(3):
-            body = _body(feed)
-            codes.append(_post(api_client, body, signed_headers(body, delivery=f"t{number}")))
-    finally:
-        from rest_framework.settings import api_settings
-
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    # monkeypatch restores the class's own rates afterwards (later tests keep 600/minute).
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "webhook": "2/minute"}
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
+    codes = []
+    for number in range(3):
+        body = _body(feed)
+        codes.append(_post(api_client, body, signed_headers(body, delivery=f"t{number}")))
     assert [response.status_code for response in codes] == [202, 202, 429]
     assert WebhookDelivery.objects.count() == 2
 
 
-def test_the_signature_is_hmac_sha256_over_timestamp_dot_body():
+def test_the_signature_is_hmac_sha256_over_timestamp_delivery_and_body():
     import hashlib
     import hmac
 
-    expected = hmac.new(b"s3cret", b"1700000000.{}", hashlib.sha256).hexdigest()
+    expected = hmac.new(b"s3cret", b"1700000000.evt-1.{}", hashlib.sha256).hexdigest()
 
-    assert webhook_signature(secret=b"s3cret", timestamp="1700000000", body=b"{}") == (
-        "sha256=" + expected
+    signature = webhook_signature(
+        secret=b"s3cret", timestamp="1700000000", delivery_id="evt-1", body=b"{}"
     )
+    assert signature == "sha256=" + expected
+
+
+def test_a_captured_delivery_replayed_under_new_ids_is_refused(
+    api_client, feed, django_capture_on_commit_callbacks
+):
+    body = _body(feed)
+    captured = signed_headers(body, delivery="evt-captured")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(api_client, body, captured).status_code == 202
+
+    replays = []
+    for number in range(5):
+        headers = {**captured, "HTTP_X_CANOPY_DELIVERY": f"evt-new-{number}"}
+        replays.append(_post(api_client, body, headers).status_code)
+
+    assert replays == [401] * 5
+    assert WebhookDelivery.objects.count() == 1
+
+
+@pytest.mark.parametrize("delivery", ["evt.1", "x" * 129, "evt 1", "évt"])
+def test_a_malformed_delivery_id_is_a_400(api_client, feed, delivery):
+    body = _body(feed)
+    headers = {**signed_headers(body), "HTTP_X_CANOPY_DELIVERY": delivery}
+
+    response = _post(api_client, body, headers)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "delivery_missing"
+    _nothing_changed()
+
+
+def test_a_signed_deeply_nested_body_is_a_400_not_a_500(api_client, feed):
+    body = b'{"account_ref": "x", "deep": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    client_headers = signed_headers(body, delivery="evt-deep")
+
+    response = _post(api_client, body, client_headers)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_body"
+    assert "nested" in response.json()["detail"]
+    _nothing_changed()
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(
+    api_client, feed, django_capture_on_commit_callbacks
+):
+    body = json.dumps({"account_ref": feed.account_ref, "note": "[[[[" * 100}).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(api_client, body, signed_headers(body, delivery="evt-str"))
+    assert response.status_code == 202
+
+
+def test_an_oversized_body_is_a_413(api_client, feed, settings):
+    settings.CANOPY_WEBHOOK_MAX_BYTES = 100
+    body = json.dumps({"account_ref": feed.account_ref, "pad": "x" * 200}).encode()
+
+    response = _post(api_client, body, signed_headers(body, delivery="evt-big"))
+
+    assert response.status_code == 413
+    _nothing_changed()

@@ -54,6 +54,8 @@ def test_the_welcome_message_goes_to_the_inbox_only(api_client, django_capture_o
             format="json",
         )
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert Notification.objects.get(user__email="new@example.nl").kind == "welcome"
-    assert not mail.outbox
+    # The one e-mail is the address verification, not the welcome.
+    assert [message.to for message in mail.outbox] == [["new@example.nl"]]
+    assert "verify-email#token=" in mail.outbox[0].body

@@ -97,12 +97,14 @@ def test_the_answer_is_the_same_whether_or_not_an_address_has_an_account(send):
     assert detail["members"] == [{"name": "Anna", "status": "active", "you": True}]
     assert detail["open_invitations"] == 2
     # delivery differs: Bram gets his inbox and an e-mail, the new address a link with a token
-    assert Notification.objects.get(user=bram).title == "Anna invites you to grow a tree together"
+    # No user text in a subject: the inviter's name and the team's are in the body only.
+    subject = "You are invited to grow a tree together on Canopy"
+    assert Notification.objects.get(user=bram).title == subject
     to_bram, to_cas = mail.outbox
     assert to_bram.to == ["bram@example.nl"] and "#token=" not in to_bram.body
     assert "Open the Canopy app" in to_bram.body
     assert to_cas.to == ["cas@example.com"]
-    assert to_cas.subject == "Anna invites you to grow a tree together"
+    assert to_cas.subject == subject
     assert 'co-planting team "' + team.name + '"' in to_cas.body
     assert f"{settings.SITE_URL}/teams/join#token=" in to_cas.body
     token = token_from(to_cas)
@@ -409,12 +411,17 @@ def test_messages_are_in_the_invitees_language_or_else_the_inviters(send):
     team = TeamFactory(created_by=anna)
     send(team_invite, inviter_id=anna.id, team_id=team.id, emails=[bram.email, "new@example.org"])
 
-    subject = "%(inviter)s invites you to grow a tree together"
+    opening = (
+        '%(inviter)s invites you to the co-planting team "%(team)s": friends grow one tree '
+        "together, each with their own energy, and when it is fully grown it is planted for real."
+    )
+    names = {"inviter": "Anna", "team": team.name}
     with translation.override("nl"):
-        dutch = gettext(subject) % {"inviter": "Anna"}
+        dutch = gettext(opening) % names
     to_bram, to_new = mail.outbox
-    assert to_bram.subject == subject % {"inviter": "Anna"}  # Bram reads English
-    assert to_new.subject == dutch  # an address without an account: Anna's language
+    assert to_bram.body.startswith(opening % names)  # Bram reads English
+    assert to_new.body.startswith(dutch)  # an address without an account: Anna's language
+    assert dutch != opening % names
 
 
 def test_the_e_mail_mask_keeps_a_hint_only():

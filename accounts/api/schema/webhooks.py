@@ -26,7 +26,7 @@ FEED_WEBHOOK_POST = extend_schema(
             str,
             OpenApiParameter.HEADER,
             required=True,
-            description='"sha256=" + hex HMAC-SHA256 of "{timestamp}.{raw body}"',
+            description='"sha256=" + hex HMAC-SHA256 of "{timestamp}.{delivery id}.{raw body}"',
         ),
         OpenApiParameter("X-Canopy-Delivery", str, OpenApiParameter.HEADER, required=True),
     ],
@@ -35,10 +35,13 @@ FEED_WEBHOOK_POST = extend_schema(
             "FeedWebhookAccepted",
             {"feeds": serializers.ListField(child=serializers.IntegerField())},
         ),
-        400: OpenApiResponse(description="No delivery id, or the body is not JSON."),
+        400: OpenApiResponse(
+            description="No or malformed delivery id, or the body is not JSON (or too deep)."
+        ),
         401: OpenApiResponse(description="Bad signature, or timestamp older than 5 min."),
         404: OpenApiResponse(description="Unknown provider, or no active feed matches."),
         409: OpenApiResponse(description="This delivery id was accepted before."),
+        413: OpenApiResponse(description="The body is larger than CANOPY_WEBHOOK_MAX_BYTES."),
     },
     summary="Aggregator webhook: new transactions are available",
     auth=[],

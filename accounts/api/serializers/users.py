@@ -16,12 +16,9 @@ class RegisterInputSerializer(serializers.Serializer):
     time_zone = serializers.CharField(max_length=64, required=False)
 
     def validate_email(self, value: str) -> str:
-        value = value.lower()
-        if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError(
-                gettext("An account with this e-mail address exists.")
-            )
-        return value
+        # Whether the address has an account is not for the caller to learn (the view
+        # answers 202 either way and the service tells the address's owner).
+        return value.lower()
 
     def validate_time_zone(self, value: str) -> str:
         try:
@@ -50,6 +47,7 @@ class MeSerializer(serializers.Serializer):
     time_zone = serializers.CharField(max_length=64, required=False)
     steal_opt_out = serializers.BooleanField(required=False)
     date_joined = serializers.DateTimeField(read_only=True)
+    email_verified = serializers.BooleanField(read_only=True)
 
     def validate_time_zone(self, value: str) -> str:
         try:
@@ -70,6 +68,7 @@ class MeSerializer(serializers.Serializer):
             "time_zone": profile.time_zone,
             "steal_opt_out": profile.steal_opt_out,
             "date_joined": user.date_joined,
+            "email_verified": user.email_verified_at is not None,
         }
 
 
@@ -80,3 +79,25 @@ class PasswordChangeInputSerializer(serializers.Serializer):
 
 class LogoutInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class PasswordChangedSerializer(serializers.Serializer):
+    """The answer to a password change: a fresh pair, as every earlier token is revoked."""
+
+    tokens = TokenPairSerializer()
+
+
+class RegisteredSerializer(serializers.Serializer):
+    """The answer to a registration, the same whether or not the address had an account."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class EmailVerifyInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=500)

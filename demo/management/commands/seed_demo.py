@@ -17,6 +17,7 @@ from importlib import import_module
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
 from accounts.models import Profile, User
@@ -46,10 +47,12 @@ class Command(BaseCommand):
             user = User.objects.filter(email=email).first()
             if user is None:
                 secret = password or secrets.token_urlsafe(9)
+                # Demo addresses count as verified, so the demo consumer can invite a team.
+                verified = {"email_verified_at": timezone.now()}
                 if is_operator:
-                    user = User.objects.create_superuser(email=email, password=secret)
+                    user = User.objects.create_superuser(email=email, password=secret, **verified)
                 else:
-                    user = User.objects.create_user(email=email, password=secret)
+                    user = User.objects.create_user(email=email, password=secret, **verified)
                 created.append((role, email, secret))
             Profile.objects.get_or_create(user=user, defaults={"display_name": display_name})
             users[role] = user
