@@ -1,5 +1,6 @@
 """The accounts app's models, one module per concept; import them from here."""
 
+from accounts.models.devices import PushDevice
 from accounts.models.feeds import Consent, ImportBatch, LinkedFeed, LinkedFeedQuerySet, Provider
 from accounts.models.friends import FriendInvite, Friendship, FriendshipQuerySet
 from accounts.models.inbox import Notification, OutboundMessage
@@ -28,6 +29,7 @@ __all__ = [
     "PlaidItem",
     "Profile",
     "Provider",
+    "PushDevice",
     "Transaction",
     "TransactionQuerySet",
     "User",
