@@ -56,7 +56,7 @@ def _person(people: dict[int, _Person], user_id: int) -> _Person:
 def ripe_energy_notify(*, now: datetime | None = None) -> int:
     """Morning: one push per user whose drops ripened lately, whatever the number of drops."""
     now = now or timezone.now()
-    rows = (
+    rows = list(
         EnergyDrop.objects.filter(
             status=EnergyDrop.Status.OPEN,
             remaining__gt=0,
@@ -68,7 +68,6 @@ def ripe_energy_notify(*, now: datetime | None = None) -> int:
         .annotate(grams=Sum("remaining"), drops=Count("id"), expires=Min("expires_at"))
         .order_by("user_id")
     )
-    rows = list(rows)
     people = _people(r["user_id"] for r in rows)
     sent = 0
     for row in rows:

@@ -84,7 +84,9 @@ def _handler(fake: FakeFcm) -> type[BaseHTTPRequestHandler]:
             if self.path == "/token":  # the service account's JWT grant
                 with fake.lock:
                     fake.token_requests += 1
-                self._json(200, {"access_token": "ya29.fake", "expires_in": 3600, "token_type": "Bearer"})
+                self._json(
+                    200, {"access_token": "ya29.fake", "expires_in": 3600, "token_type": "Bearer"}
+                )
                 return
             if self.path != f"/v1/projects/{PROJECT}/messages:send":
                 self._json(404, {"error": {"code": 404, "status": "NOT_FOUND"}})
@@ -125,11 +127,15 @@ def _private_key() -> rsa.RSAPrivateKey:
 
 
 def service_account_json(token_uri: str) -> str:
-    pem = _private_key().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    pem = (
+        _private_key()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
     return json.dumps(
         {
             "type": "service_account",

@@ -176,7 +176,9 @@ def test_a_user_who_went_quiet_since_gets_it_when_the_quiet_hours_end(fcm):
 
     assert push_deliver_due(now=NOON) == {"held": 1}
     message.refresh_from_db()
-    assert message.sent_at is None and message.not_before == datetime(2026, 12, 5, 13, 0, tzinfo=UTC)
+    assert message.sent_at is None and message.not_before == datetime(
+        2026, 12, 5, 13, 0, tzinfo=UTC
+    )
     assert fcm.sends == []
 
     assert push_deliver_due(now=message.not_before) == {"sent": 1}

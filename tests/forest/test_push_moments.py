@@ -251,7 +251,10 @@ def test_a_campaign_reaches_opted_in_users_of_its_segment_once():
     elsewhere = person(notify_sponsors=True, city="Delft")
     not_opted_in = person(city="Utrecht")
     campaign = CampaignFactory(
-        segment="city", segment_city="utrecht", starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 31)
+        segment="city",
+        segment_city="utrecht",
+        starts_on=date(2026, 12, 1),
+        ends_on=date(2026, 12, 31),
     )
     CampaignFactory(starts_on=date(2027, 1, 1), ends_on=date(2027, 1, 31))  # not yet
 
