@@ -263,3 +263,5 @@ CANOPY_PUSH_MAX_ATTEMPTS = env.int("CANOPY_PUSH_MAX_ATTEMPTS", default=6)
 CANOPY_PUSH_MAX_AGE_HOURS = env.int("CANOPY_PUSH_MAX_AGE_HOURS", default=24)
 # Sponsor campaign pushes (opt-in): at most one per user per this many days.
 CANOPY_PUSH_SPONSOR_INTERVAL_DAYS = env.int("CANOPY_PUSH_SPONSOR_INTERVAL_DAYS", default=7)
+# One delivery run goes on claiming batches for at most this long (the task runs every minute).
+CANOPY_PUSH_RUN_SECONDS = env.int("CANOPY_PUSH_RUN_SECONDS", default=50)

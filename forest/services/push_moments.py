@@ -1,10 +1,11 @@
 """The game's daily moments on the phone: energy ripe, drops expiring, friends took energy,
 a sponsor's campaign (docs/push.md).
 
-Each runs from a periodic task, finds its users with one grouped query, and hands each user
-one message to ``accounts.services.notifications.notification_dispatch``, written in the
-user's language. The dedupe key names the user and the local day (or the campaign), and
-accounts stores it under a unique constraint: a retried or doubled task sends nothing twice.
+Each runs from a periodic task, finds its users with one grouped query, writes each user one
+message in their language, and hands them all to accounts' ``push_dispatch_many`` (a few
+queries per 500 users: these run for every user each day). The dedupe key names the user and
+the local day (or the campaign), and accounts stores it under a unique constraint: a retried
+or doubled task sends nothing twice.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Notification, Profile
-from accounts.services.notifications import notification_dispatch
+from accounts.services.notifications import PushSpec, push_dispatch_many
 from catalogue.models import Campaign
 from core.timezones import DEFAULT_TIME_ZONE, local_day
 from forest.models import EnergyDrop, EnergyTransfer, GreenAction
@@ -69,29 +70,28 @@ def ripe_energy_notify(*, now: datetime | None = None) -> int:
         .order_by("user_id")
     )
     people = _people(r["user_id"] for r in rows)
-    sent = 0
+    pushes = []
     for row in rows:
         person = _person(people, row["user_id"])
         with translation.override(person.locale):
-            sent += notification_dispatch(
-                user_id=row["user_id"],
-                topic="energy",
-                kind=Notification.Kind.SYSTEM,
-                title=_("Your energy is ripe"),
-                body=ngettext(
-                    "%(grams)s g of green energy is ready to collect.",
-                    "%(grams)s g of green energy in %(drops)s drops is ready to collect.",
-                    row["drops"],
+            pushes.append(
+                PushSpec(
+                    user_id=row["user_id"],
+                    title=_("Your energy is ripe"),
+                    body=ngettext(
+                        "%(grams)s g of green energy is ready to collect.",
+                        "%(grams)s g of green energy in %(drops)s drops is ready to collect.",
+                        row["drops"],
+                    )
+                    % {"grams": row["grams"], "drops": row["drops"]},
+                    dedupe_key=f"push:ripe:{row['user_id']}:{local_day(now, person.time_zone)}",
+                    locale=person.locale,
+                    data={"screen": "home"},
+                    expires_at=row["expires"],
+                    collapse_key="energy-ripe",
                 )
-                % {"grams": row["grams"], "drops": row["drops"]},
-                dedupe_key=f"push:ripe:{row['user_id']}:{local_day(now, person.time_zone)}",
-                inbox=False,
-                data={"screen": "home"},
-                expires_at=row["expires"],
-                collapse_key="energy-ripe",
-                now=now,
             )
-    return sent
+    return push_dispatch_many(topic="energy", kind=Notification.Kind.SYSTEM, pushes=pushes, now=now)
 
 
 def drops_expiring_notify(*, now: datetime | None = None) -> int:
@@ -110,31 +110,30 @@ def drops_expiring_notify(*, now: datetime | None = None) -> int:
         .order_by("user_id")
     )
     people = _people(r["user_id"] for r in rows)
-    sent = 0
+    pushes = []
     for row in rows:
         person = _person(people, row["user_id"])
         hours = max(1, round((row["expires"] - now).total_seconds() / 3600))
         day = local_day(row["expires"], person.time_zone)
         with translation.override(person.locale):
-            sent += notification_dispatch(
-                user_id=row["user_id"],
-                topic="energy",
-                kind=Notification.Kind.SYSTEM,
-                title=_("Your energy is about to expire"),
-                body=ngettext(
-                    "Collect your %(grams)s g within the hour, or it is lost.",
-                    "Collect your %(grams)s g within %(hours)s hours, or it is lost.",
-                    hours,
+            pushes.append(
+                PushSpec(
+                    user_id=row["user_id"],
+                    title=_("Your energy is about to expire"),
+                    body=ngettext(
+                        "Collect your %(grams)s g within the hour, or it is lost.",
+                        "Collect your %(grams)s g within %(hours)s hours, or it is lost.",
+                        hours,
+                    )
+                    % {"grams": row["grams"], "hours": hours},
+                    dedupe_key=f"push:expiring:{row['user_id']}:{day}",
+                    locale=person.locale,
+                    data={"screen": "home"},
+                    expires_at=row["expires"],
+                    collapse_key="energy-expiring",
                 )
-                % {"grams": row["grams"], "hours": hours},
-                dedupe_key=f"push:expiring:{row['user_id']}:{day}",
-                inbox=False,
-                data={"screen": "home"},
-                expires_at=row["expires"],
-                collapse_key="energy-expiring",
-                now=now,
             )
-    return sent
+    return push_dispatch_many(topic="energy", kind=Notification.Kind.SYSTEM, pushes=pushes, now=now)
 
 
 def steals_summary_notify(*, now: datetime | None = None) -> int:
@@ -150,31 +149,30 @@ def steals_summary_notify(*, now: datetime | None = None) -> int:
         .order_by("from_user_id")
     )
     people = _people(r["from_user_id"] for r in rows)
-    sent = 0
+    pushes = []
     for row in rows:
         owner = row["from_user_id"]
         person = _person(people, owner)
         with translation.override(person.locale):
-            sent += notification_dispatch(
-                user_id=owner,
-                topic="energy",
-                kind=Notification.Kind.SYSTEM,
-                title=_("Friends visited your forest"),
-                body=ngettext(
-                    "A friend took %(grams)s g of your energy today. Collect your ripe drops "
-                    "early to keep them.",
-                    "%(friends)s friends took %(grams)s g of your energy today. Collect your "
-                    "ripe drops early to keep them.",
-                    row["friends"],
+            pushes.append(
+                PushSpec(
+                    user_id=owner,
+                    title=_("Friends visited your forest"),
+                    body=ngettext(
+                        "A friend took %(grams)s g of your energy today. Collect your ripe "
+                        "drops early to keep them.",
+                        "%(friends)s friends took %(grams)s g of your energy today. Collect "
+                        "your ripe drops early to keep them.",
+                        row["friends"],
+                    )
+                    % {"grams": row["grams"], "friends": row["friends"]},
+                    dedupe_key=f"push:steals:{owner}:{local_day(now, person.time_zone)}",
+                    locale=person.locale,
+                    data={"screen": "friends"},
+                    collapse_key="energy-steals",
                 )
-                % {"grams": row["grams"], "friends": row["friends"]},
-                dedupe_key=f"push:steals:{owner}:{local_day(now, person.time_zone)}",
-                inbox=False,
-                data={"screen": "friends"},
-                collapse_key="energy-steals",
-                now=now,
             )
-    return sent
+    return push_dispatch_many(topic="energy", kind=Notification.Kind.SYSTEM, pushes=pushes, now=now)
 
 
 def _campaign_audience(campaign: Campaign, now: datetime) -> list[int]:
@@ -206,21 +204,27 @@ def campaign_news_notify(*, now: datetime | None = None) -> int:
             continue
         audience = _campaign_audience(campaign, now)
         people = _people(audience)
+        pushes = []
         for user_id in audience:
-            with translation.override(_person(people, user_id).locale):
-                sent += notification_dispatch(
-                    user_id=user_id,
-                    topic="sponsors",
-                    kind=Notification.Kind.SYSTEM,
-                    title=_("Extra energy from %(sponsor)s") % {"sponsor": campaign.sponsor.name},
-                    body=_(
-                        "%(campaign)s: earn bonus energy until %(ends)s with your green purchases."
+            locale = _person(people, user_id).locale
+            with translation.override(locale):
+                pushes.append(
+                    PushSpec(
+                        user_id=user_id,
+                        title=_("Extra energy from %(sponsor)s")
+                        % {"sponsor": campaign.sponsor.name},
+                        body=_(
+                            "%(campaign)s: earn bonus energy until %(ends)s with your green "
+                            "purchases."
+                        )
+                        % {"campaign": campaign.name, "ends": campaign.ends_on.strftime("%d-%m")},
+                        dedupe_key=f"push:campaign:{campaign.id}:{user_id}",
+                        locale=locale,
+                        data={"screen": "campaign", "campaign_id": str(campaign.id)},
+                        expires_at=now + timedelta(days=1),
                     )
-                    % {"campaign": campaign.name, "ends": campaign.ends_on.strftime("%d-%m")},
-                    dedupe_key=f"push:campaign:{campaign.id}:{user_id}",
-                    inbox=False,
-                    data={"screen": "campaign", "campaign_id": str(campaign.id)},
-                    expires_at=now + timedelta(days=1),
-                    now=now,
                 )
+        sent += push_dispatch_many(
+            topic="sponsors", kind=Notification.Kind.SYSTEM, pushes=pushes, now=now
+        )
     return sent

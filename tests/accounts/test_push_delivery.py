@@ -8,10 +8,11 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 
 from accounts.models import OutboundMessage, PushDevice
 from accounts.services.devices import push_device_register
-from accounts.services.notifications import notification_dispatch
+from accounts.services.notifications import PushSpec, notification_dispatch, push_dispatch_many
 from accounts.services.push import push_deliver_due
 from accounts.tasks import push_deliver_task
 from tests.accounts.factories import UserFactory
@@ -294,3 +295,69 @@ def test_the_task_delivers_what_is_due_now(fcm):
     dispatch(person("phone-token"))
 
     assert push_deliver_task.delay().get() == {"sent": 1}
+
+
+def test_a_run_goes_on_batch_after_batch_until_nothing_is_due(fcm):
+    for n in range(5):
+        dispatch(person(f"phone-{n}"), key=f"k{n}")
+
+    first = push_deliver_due(now=NOON, limit=2, max_batches=1)
+    rest = push_deliver_due(now=NOON, limit=2)
+
+    assert first == {"sent": 2} and rest == {"sent": 3}
+    assert len(fcm.delivered_to()) == 5
+
+
+def test_a_batch_costs_a_fixed_number_of_queries(fcm, django_assert_max_num_queries):
+    for n in range(3):
+        dispatch(person(f"phone-{n}"), key=f"k{n}")
+    push_deliver_due(now=NOON)  # the client's first use; warm
+    for n in range(3, 23):
+        dispatch(person(f"phone-{n}"), key=f"k{n}")
+
+    # Claim (2; one conditional UPDATE per row without SKIP LOCKED), messages, recent pushes,
+    # devices, the outcomes and the devices' last_sent_at, and the next (empty) claim.
+    claim = 0 if connection.features.has_select_for_update_skip_locked else 20
+    with django_assert_max_num_queries(10 + claim):
+        assert push_deliver_due(now=NOON) == {"sent": 20}
+
+
+# -- push_dispatch_many: the daily moments for many users at once --------------------------------
+
+
+def spec(user, key="m1", **kwargs) -> PushSpec:
+    return PushSpec(
+        user_id=user.pk, title="Rijp", body="Oogsten", dedupe_key=key, locale="nl", **kwargs
+    )
+
+
+def test_many_pushes_are_recorded_once_each_in_a_few_queries(django_assert_max_num_queries):
+    users = [person() for _ in range(30)]
+    pushes = [spec(u, key=f"ripe:{u.pk}") for u in users]
+
+    with django_assert_max_num_queries(4):
+        created = push_dispatch_many(topic="energy", kind="system", pushes=pushes, now=NOON)
+    again = push_dispatch_many(topic="energy", kind="system", pushes=pushes, now=NOON)
+
+    assert created == 30 and again == 0
+    assert OutboundMessage.objects.filter(channel="push").count() == 30
+
+
+def test_many_pushes_respect_switches_accounts_and_quiet_hours():
+    on = person()
+    off = person(notify_energy=False)
+    no_push = person(push_enabled=False)
+    closed = person()
+    type(closed).objects.filter(pk=closed.pk).update(is_active=False)
+    quiet = person(
+        quiet_hours_enabled=True, quiet_hours_start=time(11, 0), quiet_hours_end=time(14, 0)
+    )
+    pushes = [spec(u, key=f"k{u.pk}") for u in (on, off, no_push, closed, quiet)]
+
+    push_dispatch_many(topic="energy", kind="system", pushes=pushes, now=NOON)
+
+    rows = {m.user_id: m for m in OutboundMessage.objects.filter(channel="push")}
+    assert set(rows) == {on.pk, quiet.pk}
+    assert rows[on.pk].not_before == NOON
+    assert rows[quiet.pk].not_before == datetime(2026, 12, 5, 13, 0, tzinfo=UTC)
+    assert rows[on.pk].payload["locale"] == "nl" and rows[on.pk].payload["title"] == "Rijp"
