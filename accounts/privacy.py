@@ -1,5 +1,5 @@
 """The accounts app's privacy hook (protocol: ``privacy.hooks``): profile, feeds, consents,
-imports, friends and inbox in the export; their erasure; and the shared row reader.
+imports, friends, inbox and push devices in the export; their erasure; and the shared row reader.
 
 Transactions are exported by ``forest.privacy``, joined to their green action in one query.
 """
@@ -21,6 +21,7 @@ from accounts.models import (
     OutboundMessage,
     PlaidItem,
     Profile,
+    PushDevice,
     User,
 )
 from accounts.services.feeds import feed_revoke
@@ -139,6 +140,21 @@ def export_sections(*, user: User, **context) -> Iterator[tuple[str, object]]:
             "read_at",
         ),
     )
+    # The push tokens are the user's: a device identifier, exported as registered.
+    yield (
+        "push_devices",
+        export_rows(
+            PushDevice.objects.filter(user_id=uid).order_by("id"),
+            "id",
+            "token",
+            "token_type",
+            "platform",
+            "app_version",
+            "locale",
+            "created_at",
+            "last_sent_at",
+        ),
+    )
 
 
 def erase(*, user: User, email: str, now) -> dict[str, int]:
@@ -167,6 +183,8 @@ def erase(*, user: User, email: str, now) -> dict[str, int]:
     )
     counts["notifications_deleted"], _ = Notification.objects.filter(user=user).delete()
     OutboundMessage.objects.filter(user=user).delete()  # held e-mails and pushes: personal data
+    # Push tokens identify the phone; a closed account must never be pushed to again.
+    counts["push_devices_deleted"], _ = PushDevice.objects.filter(user=user).delete()
     counts["refresh_tokens_blacklisted"] = _blacklist_refresh_tokens(user)
     # Failed log-ins the lockout recorded name the address (accounts/lockout.py).
     AccessAttempt.objects.filter(username=email.strip().lower()).delete()

@@ -17,6 +17,7 @@ from accounts.services.feed_sync import feed_sync, feeds_due_for_pull
 from accounts.services.importing import FeedNotImportable
 from accounts.services.notifications import outbound_release
 from accounts.services.plaid_link import plaid_item_remove, plaid_items_due_for_removal
+from accounts.services.push import push_deliver_due
 from accounts.services.users import welcome_send
 
 logger = logging.getLogger(__name__)
@@ -99,3 +100,10 @@ def feed_sync_task(
 def outbound_release_task() -> int:
     """Every 5 minutes: send the e-mails held through quiet hours that are now due."""
     return outbound_release()
+
+
+@shared_task
+def push_deliver_task() -> dict:
+    """Every minute: send the due pushes through FCM (claimed once: a retried or doubled run
+    sends nothing twice). Returns how many ended in each outcome."""
+    return push_deliver_due()

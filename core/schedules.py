@@ -57,6 +57,33 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "*/5", "hour": "*"},
         "Sends the e-mails held through users' quiet hours once those are over.",
     ),
+    "accounts: deliver pushes": (
+        "accounts.tasks.push_deliver_task",
+        {"minute": "*", "hour": "*"},
+        "Sends due push notifications through FCM: quiet hours, daily budget, retries with "
+        "backoff, invalid tokens pruned (docs/push.md).",
+    ),
+    "forest: energy is ripe (push)": (
+        "forest.tasks.ripe_energy_notify_task",
+        {"minute": "*/15", "hour": "*"},
+        "One push per user per day when their drops have ripened, never one per drop.",
+    ),
+    "forest: drops expiring (push)": (
+        "forest.tasks.drops_expiring_notify_task",
+        {"minute": "5", "hour": "*"},
+        "One push per user 12 hours before their open drops expire.",
+    ),
+    "forest: friends took energy (push)": (
+        "forest.tasks.steals_summary_notify_task",
+        {"minute": "0", "hour": "20"},
+        "One push per user summarising the energy friends took from them today.",
+    ),
+    "forest: sponsor campaigns (push)": (
+        "forest.tasks.campaign_news_notify_task",
+        {"minute": "0", "hour": "11"},
+        "Tells opted-in users of a sponsor campaign that starts today and is meant for them "
+        "(at most one sponsor push a week each).",
+    ),
 }
 
 

@@ -13,6 +13,12 @@ from forest.scoring.jobs import scoring_run_create, scoring_run_finish_if_done
 from forest.services.achievements import achievements_nightly
 from forest.services.energy import drops_expire, ledger_audit
 from forest.services.fraud import fraud_sweep
+from forest.services.push_moments import (
+    campaign_news_notify,
+    drops_expiring_notify,
+    ripe_energy_notify,
+    steals_summary_notify,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +79,25 @@ def achievements_nightly_task() -> int:
     """Award badges and complete challenges (bonus paid once); returns how many of both."""
     result = achievements_nightly()
     return sum(result["badges"].values()) + sum(result["challenges"].values())
+
+
+# The moments on the phone (docs/push.md): each dedupes per user and day, so a retried or
+# redelivered run tells nobody twice.
+@shared_task
+def ripe_energy_notify_task() -> int:
+    return ripe_energy_notify()
+
+
+@shared_task
+def drops_expiring_notify_task() -> int:
+    return drops_expiring_notify()
+
+
+@shared_task
+def steals_summary_notify_task() -> int:
+    return steals_summary_notify()
+
+
+@shared_task
+def campaign_news_notify_task() -> int:
+    return campaign_news_notify()

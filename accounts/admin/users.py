@@ -4,7 +4,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import FriendInvite, Friendship, Notification, OutboundMessage, Profile, User
+from accounts.models import (
+    FriendInvite,
+    Friendship,
+    Notification,
+    OutboundMessage,
+    Profile,
+    PushDevice,
+    User,
+)
 
 
 class ProfileInline(admin.StackedInline):
@@ -53,11 +61,31 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "channel", "topic", "not_before", "sent_at", "attempts")
-    list_filter = ("channel", "topic", ("sent_at", admin.EmptyFieldListFilter))
+    list_display = (
+        "id", "user", "channel", "topic", "not_before", "sent_at", "outcome", "attempts"
+    )  # fmt: skip
+    list_filter = ("channel", "topic", "outcome", ("sent_at", admin.EmptyFieldListFilter))
     search_fields = ("user__email", "dedupe_key")
     raw_id_fields = ("user",)
     readonly_fields = ("created_at",)
+
+
+@admin.register(PushDevice)
+class PushDeviceAdmin(admin.ModelAdmin):
+    """Operators see which phones a user has and may remove one; registering is the app's."""
+
+    list_display = ("id", "user", "platform", "token_type", "app_version", "last_sent_at")
+    list_filter = ("platform", "token_type")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    readonly_fields = (
+        "user", "token", "token_type", "platform", "app_version", "locale", "created_at",
+        "updated_at", "last_sent_at",
+    )  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(Friendship)

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from accounts.api import auth, feeds, friends, notifications, plaid, uploads, users, webhooks
+from accounts.api import (
+    auth,
+    devices,
+    feeds,
+    friends,
+    notifications,
+    plaid,
+    uploads,
+    users,
+    webhooks,
+)
 
 urlpatterns = [
     path("auth/register", auth.RegisterApi.as_view(), name="auth-register"),
@@ -21,6 +31,8 @@ urlpatterns = [
         notifications.NotificationPreferencesApi.as_view(),
         name="me-notification-preferences",
     ),
+    path("me/devices", devices.DeviceListApi.as_view(), name="me-devices"),
+    path("me/devices/<int:device_id>", devices.DeviceDetailApi.as_view(), name="me-device"),
     # Friends (their forests, stealing, watering and the leaderboard: forest.api.urls)
     path("friends", friends.FriendListApi.as_view(), name="friends"),
     path("friends/invite", friends.FriendInviteApi.as_view(), name="friends-invite"),

@@ -1,5 +1,6 @@
 """The accounts app's models, one module per concept; import them from here."""
 
+from accounts.models.devices import PushDevice
 from accounts.models.feeds import (
     Consent,
     ImportBatch,
@@ -37,6 +38,7 @@ __all__ = [
     "PlaidItem",
     "Profile",
     "Provider",
+    "PushDevice",
     "Transaction",
     "TransactionQuerySet",
     "Trust",

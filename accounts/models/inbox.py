@@ -40,13 +40,27 @@ class Notification(TimeStampedModel):
 
 
 class OutboundMessage(models.Model):
-    """An e-mail or push waiting for delivery: held through the user's quiet hours, or a push
-    for the app gateway. The release task claims each row with a conditional UPDATE of
-    ``sent_at``, so a message goes out once however many workers run it."""
+    """An e-mail or push waiting for delivery: an e-mail held through the user's quiet hours,
+    or a push for ``accounts.services.push``. The release and push tasks claim each row by
+    setting ``sent_at`` (conditionally, and on PostgreSQL under FOR UPDATE SKIP LOCKED), so a
+    message goes out once however many workers run it; ``outcome`` records what became of a
+    push."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         PUSH = "push", _("Push")
+
+    class Outcome(models.TextChoices):
+        """What became of a push (accounts.services.push); e-mails leave it empty."""
+
+        SENT = "sent", _("Sent")
+        NO_DEVICE = "no_device", _("No device registered")
+        SWITCHED_OFF = "switched_off", _("Topic or push switched off, or account closed")
+        OVER_BUDGET = "over_budget", _("Daily push budget used up")
+        RATE_LIMITED = "rate_limited", _("Too soon after the last one of its topic")
+        STALE = "stale", _("Too old to send")
+        FAILED = "failed", _("Failed")
+        CHANNEL_OFF = "channel_off", _("Push channel not configured")
 
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="outbound_messages", verbose_name=_("user")
@@ -59,6 +73,9 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
     last_error = models.TextField(blank=True, verbose_name=_("last error"))
     dedupe_key = models.CharField(max_length=220, unique=True, verbose_name=_("dedupe key"))
+    outcome = models.CharField(
+        max_length=16, choices=Outcome.choices, blank=True, verbose_name=_("outcome")
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
@@ -71,6 +88,12 @@ class OutboundMessage(models.Model):
                 fields=["channel", "not_before"],
                 name="accounts_outbound_due",
                 condition=models.Q(sent_at__isnull=True),
+            ),
+            # The daily push budget and the topics' rate limits: a user's pushes sent lately.
+            models.Index(
+                fields=["user", "sent_at"],
+                name="accounts_outbound_push_sent",
+                condition=models.Q(channel="push", outcome="sent"),
             ),
         ]
 

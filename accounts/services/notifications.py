@@ -3,8 +3,10 @@
 * The inbox row is always written, once per ``dedupe_key``; a repeated dispatch sends nothing.
 * E-mail goes out only if the user's e-mail channel and the topic are on. Consent reminders are
   legally required: they ignore both switches (never the quiet hours).
-* Push is recorded, not delivered: an ``OutboundMessage`` row (channel push) that an app
-  gateway reads and claims by setting ``sent_at``.
+* Push is an ``OutboundMessage`` row (channel push), delivered through FCM to the user's
+  devices by ``accounts.services.push`` (budget, rate limits and outcome there; docs/push.md).
+  A moment meant for the phone only (the morning's ripe energy) passes ``inbox=False``; one
+  whose inbox message is written elsewhere or summarised later passes ``push=False``.
 * In the user's quiet hours (local time, may span midnight) e-mails and pushes wait in the
   outbox until the quiet hours end; ``outbound_release_task`` sends the e-mails then.
 * E-mails of optional topics carry a signed one-click unsubscribe link and a
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -164,38 +167,59 @@ def notification_dispatch(
     email: bool = False,
     email_after_commit: bool = False,
     now: datetime | None = None,
+    inbox: bool = True,
+    push: bool = True,
+    data: dict[str, str] | None = None,
+    expires_at: datetime | None = None,
+    collapse_key: str = "",
 ) -> bool:
-    """Deliver one message: inbox always, e-mail (``email=True``) and push as allowed.
+    """Deliver one message: inbox (unless ``inbox=False``), e-mail (``email=True``) and push
+    (unless ``push=False``) as the user allows.
 
     An e-mail outside quiet hours is sent at once: within the caller's transaction, so a
     failure raises and rolls the caller back (the consent sweep retries the next day), or with
-    ``email_after_commit`` once the caller's transaction commits, failures logged. Returns
-    True when the message was new.
+    ``email_after_commit`` once the caller's transaction commits, failures logged. A push
+    carries ``data`` (strings: the screen or link the app opens), is dropped unsent after
+    ``expires_at``, and replaces an earlier one of the same ``collapse_key`` on the phone.
+    Call it inside the user's language: the text is stored as given, with the language.
+    Returns True when the message was new.
     """
     if topic not in TOPICS:
         raise ValueError(f"unknown notification topic {topic!r}")
-    _, created = Notification.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={"user_id": user_id, "kind": kind, "title": title, "body": body},
-    )
-    if not created:
-        return False
+    if inbox:
+        _, created = Notification.objects.get_or_create(
+            dedupe_key=dedupe_key,
+            defaults={"user_id": user_id, "kind": kind, "title": title, "body": body},
+        )
+        if not created:
+            return False
     now = now or timezone.now()
     user = User.objects.select_related("profile").get(pk=user_id)
     profile = _profile(user)
     release_at = quiet_hours_end(profile, now)
-    payload = {"kind": kind, "title": title, "body": body}
-    if topic_allowed(profile, topic, OutboundMessage.Channel.PUSH):
-        OutboundMessage.objects.get_or_create(
+    payload: dict = {"kind": kind, "title": title, "body": body}
+    if push and topic_allowed(profile, topic, OutboundMessage.Channel.PUSH):
+        push_payload = {
+            **payload,
+            "locale": translation.get_language() or profile.locale,
+            "data": data or {},
+            "collapse_key": collapse_key,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        }
+        _, pushed = OutboundMessage.objects.get_or_create(
             dedupe_key=f"{dedupe_key}:push",
             defaults={
                 "user": user,
                 "channel": OutboundMessage.Channel.PUSH,
                 "topic": topic,
-                "payload": payload,
+                "payload": push_payload,
                 "not_before": release_at or now,
             },
         )
+        if not inbox and not pushed:
+            return False
+    elif not inbox:
+        return False
     if not (email and user.email and topic_allowed(profile, topic, OutboundMessage.Channel.EMAIL)):
         return True
     if release_at is not None:
@@ -214,6 +238,75 @@ def notification_dispatch(
     else:
         _send_email(user, topic, title, body)
     return True
+
+
+@dataclass(frozen=True)
+class PushSpec:
+    """One user's push-only message for ``push_dispatch_many``, written in ``locale``."""
+
+    user_id: int
+    title: str
+    body: str
+    dedupe_key: str
+    locale: str
+    data: dict[str, str] = field(default_factory=dict)
+    expires_at: datetime | None = None
+    collapse_key: str = ""
+
+
+def push_dispatch_many(
+    *, topic: str, kind: str, pushes: list[PushSpec], now: datetime | None = None
+) -> int:
+    """Record many push-only messages (the daily moments: thousands of users each morning) in
+    three queries per 500, as ``notification_dispatch(..., inbox=False)`` would one by one:
+    the same switches, quiet hours and dedupe keys (``<key>:push``, unique: a rerun adds
+    nothing). Returns how many were new."""
+    if topic not in TOPICS:
+        raise ValueError(f"unknown notification topic {topic!r}")
+    now = now or timezone.now()
+    created = 0
+    for start in range(0, len(pushes), RELEASE_BATCH_SIZE):
+        part = pushes[start : start + RELEASE_BATCH_SIZE]
+        keys = [f"{p.dedupe_key}:push" for p in part]
+        known = set(
+            OutboundMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+        )
+        users = {
+            u.pk: u
+            for u in User.objects.filter(
+                pk__in=[p.user_id for p in part], is_active=True
+            ).select_related("profile")
+        }
+        rows = []
+        for spec, key in zip(part, keys, strict=True):
+            user = users.get(spec.user_id)
+            if key in known or user is None:
+                continue
+            profile = getattr(user, "profile", None) or Profile(user=user)
+            if not topic_allowed(profile, topic, OutboundMessage.Channel.PUSH):
+                continue
+            payload = {
+                "kind": kind,
+                "title": spec.title,
+                "body": spec.body,
+                "locale": spec.locale,
+                "data": spec.data,
+                "collapse_key": spec.collapse_key,
+                "expires_at": spec.expires_at.isoformat() if spec.expires_at else None,
+            }
+            rows.append(
+                OutboundMessage(
+                    user_id=spec.user_id,
+                    channel=OutboundMessage.Channel.PUSH,
+                    topic=topic,
+                    payload=payload,
+                    not_before=quiet_hours_end(profile, now) or now,
+                    dedupe_key=key,
+                )
+            )
+        OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+        created += len(rows)
+    return created
 
 
 def outbound_release(*, now: datetime | None = None) -> int:

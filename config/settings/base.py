@@ -329,3 +329,27 @@ CANOPY_INVITATIONS_PER_RECIPIENT = env.int("CANOPY_INVITATIONS_PER_RECIPIENT", d
 CANOPY_MAX_FEEDS_PER_USER = env.int("CANOPY_MAX_FEEDS_PER_USER", default=10)
 CANOPY_MAX_UPLOADS_PER_DAY = env.int("CANOPY_MAX_UPLOADS_PER_DAY", default=50)
 CANOPY_MAX_TRANSACTIONS_PER_FEED = env.int("CANOPY_MAX_TRANSACTIONS_PER_FEED", default=100_000)
+
+# PUSH (accounts.services.push, docs/push.md)
+# ------------------------------------------------------------------------------
+# Firebase Cloud Messaging HTTP v1 (iOS through FCM too). A service account's JSON key, as a
+# file path or as the JSON itself; without either the push channel is off (pushes are recorded
+# with outcome "channel_off", and `check` says so at INFO level). The project id defaults to
+# the key's. The endpoint is FCM's; tests point it at a local fake of FCM's API.
+CANOPY_PUSH_FCM_CREDENTIALS_FILE = env("CANOPY_PUSH_FCM_CREDENTIALS_FILE", default="")
+CANOPY_PUSH_FCM_CREDENTIALS_JSON = env("CANOPY_PUSH_FCM_CREDENTIALS_JSON", default="")
+CANOPY_PUSH_FCM_PROJECT_ID = env("CANOPY_PUSH_FCM_PROJECT_ID", default="")
+CANOPY_PUSH_FCM_ENDPOINT = env("CANOPY_PUSH_FCM_ENDPOINT", default="https://fcm.googleapis.com")
+CANOPY_PUSH_TIMEOUT_SECONDS = env.float("CANOPY_PUSH_TIMEOUT_SECONDS", default=10.0)
+# Devices one user may register (a phone, a tablet, a spare); the next is refused with a 409.
+CANOPY_PUSH_MAX_DEVICES = env.int("CANOPY_PUSH_MAX_DEVICES", default=5)
+# Pushes one user gets per local day (consent reminders do not count and are never held back).
+CANOPY_PUSH_DAILY_BUDGET = env.int("CANOPY_PUSH_DAILY_BUDGET", default=4)
+# Transient failures (FCM 429/5xx, network) are retried with exponential backoff, this often.
+CANOPY_PUSH_MAX_ATTEMPTS = env.int("CANOPY_PUSH_MAX_ATTEMPTS", default=6)
+# A push not sent within this many hours of when it was due is dropped (the inbox keeps it).
+CANOPY_PUSH_MAX_AGE_HOURS = env.int("CANOPY_PUSH_MAX_AGE_HOURS", default=24)
+# Sponsor campaign pushes (opt-in): at most one per user per this many days.
+CANOPY_PUSH_SPONSOR_INTERVAL_DAYS = env.int("CANOPY_PUSH_SPONSOR_INTERVAL_DAYS", default=7)
+# One delivery run goes on claiming batches for at most this long (the task runs every minute).
+CANOPY_PUSH_RUN_SECONDS = env.int("CANOPY_PUSH_RUN_SECONDS", default=50)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy
 
 from accounts.selectors.users import public_holder_name
 from catalogue.models import Species
@@ -28,12 +29,11 @@ def trees_for_user(user_id: int) -> QuerySet[Tree]:
 
 
 def tree_current(user_id: int) -> Tree | None:
-    """The personal tree the home screen shows: the growing one, else one matured, unfunded."""
+    """The personal tree the home screen shows: the growing one; else the latest one, kept
+    after maturity with its state (waiting for a forest, to be planted, planted) until the
+    user starts the next. One query."""
     return (
         _with_details(Tree.objects.for_owner(user_id).filter(team__isnull=True))
-        .filter(
-            Q(status=Tree.Status.GROWING) | Q(status=Tree.Status.MATURED, order_state__isnull=True)
-        )
         .order_by(
             Case(When(status=Tree.Status.GROWING, then=Value(0)), default=Value(1)),
             "-created_at",
@@ -41,6 +41,34 @@ def tree_current(user_id: int) -> Tree | None:
         )
         .first()
     )
+
+
+# Stage 0 to 6 (``Species.stage_for``): what the app calls each, and the artwork it draws.
+STAGE_NAMES = (
+    gettext_lazy("Seed"),
+    gettext_lazy("Sprout"),
+    gettext_lazy("Seedling"),
+    gettext_lazy("Sapling"),
+    gettext_lazy("Young tree"),
+    gettext_lazy("Growing tree"),
+    gettext_lazy("Full-grown tree"),
+)
+PLANTED_ORDER_STATES = frozenset({"planted", "verified", "survival_checked"})
+
+
+def tree_phase(tree: Tree, order_state: str | None) -> str:
+    """growing, waiting_for_forest (grown, no forest could fund it yet), to_be_planted
+    (funded, with the partner) or planted."""
+    if tree.status == Tree.Status.GROWING:
+        return "growing"
+    if tree.status == Tree.Status.PLANTED or order_state in PLANTED_ORDER_STATES:
+        return "planted"
+    return "to_be_planted" if order_state else "waiting_for_forest"
+
+
+def tree_artwork_key(species_code: str, stage: int, phase: str) -> str:
+    """The app's artwork for the tree: ``<species>/stage-<n>``, ``<species>/planted``."""
+    return f"{species_code}/planted" if phase == "planted" else f"{species_code}/stage-{stage}"
 
 
 def tree_contributions(trees: list[Tree], *, user_id: int) -> dict[int, list[dict]]:
@@ -74,6 +102,8 @@ def tree_summary(
     """What the app shows of one tree (from a ``_with_details`` row: no further queries)."""
     species = tree.species
     order_state = getattr(tree, "order_state", None)
+    stage = species.stage_for(tree.energy_grams)
+    phase = tree_phase(tree, order_state)
     certificate = getattr(tree, "certificate", None)  # a missing one raises AttributeError
     return {
         "id": tree.id,
@@ -93,7 +123,10 @@ def tree_summary(
         "cost_grams": species.energy_cost_grams,
         "needed_grams": max(0, species.energy_cost_grams - tree.energy_grams),
         "progress_percent": species.progress_percent(tree.energy_grams),
-        "stage": species.stage_for(tree.energy_grams),
+        "stage": stage,
+        "stage_name": str(STAGE_NAMES[stage]),
+        "phase": phase,
+        "artwork_key": tree_artwork_key(species.code, stage, phase),
         "funded": order_state is not None,
         "order_state": order_state,
         "matured_at": tree.matured_at,

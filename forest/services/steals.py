@@ -127,7 +127,8 @@ def drop_steal(
 
 
 def _notify_stolen(owner_id: int, locale: str, stealer_id: int, drop_id: int, grams: int) -> None:
-    """One inbox message per drop (the first friend's visit), in the owner's language."""
+    """One inbox message per drop (the first friend's visit), in the owner's language. No push
+    per steal: the phone gets the day's summary (``push_moments.steals_summary_notify``)."""
     with translation.override(locale):
         notification_dispatch(
             user_id=owner_id,
@@ -140,4 +141,5 @@ def _notify_stolen(owner_id: int, locale: str, stealer_id: int, drop_id: int, gr
             )
             % {"name": _display_name(stealer_id), "grams": grams, "share": STEAL_SHARE_PERCENT},
             dedupe_key=f"steal:drop:{drop_id}",
+            push=False,
         )

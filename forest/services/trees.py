@@ -26,6 +26,7 @@ from forest.models.trees import TreeContribution
 from forest.planting import Reservation, planting
 from forest.services.holds import energy_hold_refuse
 from forest.services.ledger import ledger_append
+from forest.services.tree_notices import tree_matured_notify, tree_planted_notify
 
 
 class TreeError(Exception):
@@ -206,6 +207,7 @@ def _mature(tree: Tree, grown: int, now: datetime) -> GrowResult:
     tree.matured_at = now
     tree.save(update_fields=["energy_grams", "status", "matured_at", "updated_at"])
     reservation = planting().reserve(tree=tree, forest_id=tree.forest_id)
+    tree_matured_notify(tree, funded=reservation.funded)
     return GrowResult(tree, grown, True, reservation.funded, _funding_message(reservation))
 
 
@@ -256,13 +258,18 @@ def tree_move(*, user_id: int, tree_id: int, forest_id: int) -> GrowResult:
 
 
 def tree_mark_planted(*, tree_id: int, at: datetime | None) -> Certificate:
-    """The partner planted the tree: mark it and issue its certificate (once)."""
+    """The partner planted the tree: mark it, issue its certificate and tell its people (once)."""
     at = at or timezone.now()
     Tree.objects.filter(pk=tree_id).update(status=Tree.Status.PLANTED, updated_at=timezone.now())
     existing = Certificate.objects.filter(tree_id=tree_id).first()
     if existing is not None:
         return existing
-    return Certificate.objects.create(tree_id=tree_id, number=_certificate_number(at), issued_at=at)
+    certificate = Certificate.objects.create(
+        tree_id=tree_id, number=_certificate_number(at), issued_at=at
+    )
+    tree = Tree.objects.select_related("species", "forest").get(pk=tree_id)
+    tree_planted_notify(tree, certificate_number=certificate.number)
+    return certificate
 
 
 def _certificate_number(at: datetime) -> str:

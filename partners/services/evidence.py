@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from catalogue.integrations.geo import point_in_geojson
 from core.locks import lock_rows
+from forest.services.tree_notices import tree_survival_notify
 from partners.integrations.photos import PhotoRejected, is_near_duplicate, sanitise_photo
 from partners.models import PlantingEvidence, PlantingOrder, SurvivalCheck
 from partners.services.planting_orders import planting_order_transition
@@ -145,7 +146,8 @@ def partner_survival_check_record(
 def survival_check_record(
     *, order_id: int, year: int, alive: bool, checked_on: date, note: str = ""
 ) -> SurvivalCheck:
-    """Record year ``year``'s check of a verified order; the first one marks it checked."""
+    """Record year ``year``'s check of a verified order; the first one marks it checked. A
+    tree found alive is a moment its people hear of."""
     order = lock_rows(PlantingOrder.objects).get(pk=order_id)
     if order.state not in (PlantingOrder.State.VERIFIED, PlantingOrder.State.SURVIVAL_CHECKED):
         raise EvidenceRejected(
@@ -168,4 +170,6 @@ def survival_check_record(
             to_state=PlantingOrder.State.SURVIVAL_CHECKED,
             note=f"year {year}: {'alive' if alive else 'dead'}",
         )
+    if alive:
+        tree_survival_notify(tree_id=order.tree_id, year=year)
     return check

@@ -18,12 +18,15 @@ from accounts.models import (
     ImportBatch,
     LinkedFeed,
     Notification,
+    OutboundMessage,
     PlaidItem,
     Profile,
+    PushDevice,
     Transaction,
     User,
 )
 from accounts.selectors.users import user_is_erased
+from accounts.services.devices import push_device_register
 from forest.models import (
     Certificate,
     EnergyBalance,
@@ -121,6 +124,7 @@ def _with_history(user):
     growing = TreeFactory(owner=user)
     tree_grow(user_id=user.id, tree_id=growing.id, grams=300)
     Notification.objects.create(user=user, kind="system", title="Hoi Sanne", dedupe_key="s1")
+    push_device_register(user_id=user.id, token=f"phone-of-{user.id}", platform="android")
     return feed, planted, growing
 
 
@@ -210,6 +214,8 @@ def test_deleting_erases_personal_data_everywhere(sanne, django_capture_on_commi
     assert not transactions.filter(raw__isnull=False).exists()
     assert not ImportBatch.objects.filter(feed=feed).exclude(file_name="").exists()
     assert not Notification.objects.filter(user=user).exists()
+    assert not OutboundMessage.objects.filter(user=user).exists()
+    assert not PushDevice.objects.filter(user=user).exists()  # never pushed to again
     assert not TeamInvitation.objects.filter(status="pending").filter(team=team).exists()
     to_her = TeamInvitation.objects.get(team=other_team)
     assert to_her.status == "revoked" and to_her.email == "" and to_her.invited_user_id == user.pk

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Notification, Transaction
+from accounts.services.devices import push_device_register
 from partners.services.planting_orders import planting_order_reserve, planting_order_transition
 from tests.accounts.factories import (
     LinkedFeedFactory,
@@ -83,6 +84,8 @@ def test_the_export_holds_the_users_data_and_nobody_elses():
     score_all()
     give_energy(sanne, 500)
     tree = _planted_tree(sanne)
+    push_device_register(user_id=sanne.pk, token="sanne-phone-token", platform="ios")
+    push_device_register(user_id=other.pk, token="bram-phone-token", platform="android")
 
     # when
     response, doc, text = _export(_client(sanne))
@@ -110,9 +113,20 @@ def test_the_export_holds_the_users_data_and_nobody_elses():
     assert certificate["verification_url"] == (
         f"http://testserver/certificates/{tree.certificate.number}"
     )
-    assert [n["title"] for n in doc["notifications"]] == ["Sanne's inbox"]
+    # Her own inbox message, and the planting's (in her language).
+    assert doc["notifications"][0]["title"] == "Sanne's inbox"
+    assert [n["kind"] for n in doc["notifications"]] == ["system", "tree"]
+    [device] = doc["push_devices"]
+    assert device["token"] == "sanne-phone-token" and device["platform"] == "ios"
     # Nothing of Bram's.
-    for foreign in ("bram@example.org", "Bram", "NL02RABO0123456789", "Vinted", "Jas van"):
+    for foreign in (
+        "bram@example.org",
+        "Bram",
+        "NL02RABO0123456789",
+        "Vinted",
+        "Jas van",
+        "bram-phone",
+    ):
         assert foreign not in text
 
 

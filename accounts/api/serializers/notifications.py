@@ -26,7 +26,8 @@ class _ChannelsSerializer(serializers.Serializer):
     )
     email = serializers.BooleanField(required=False)
     push = serializers.BooleanField(
-        required=False, help_text="Recorded for the app's push gateway."
+        required=False,
+        help_text="Pushes to the devices registered at /api/v1/me/devices (docs/push.md).",
     )
 
     def validate_inbox(self, value: bool) -> bool:

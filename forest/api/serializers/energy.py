@@ -30,7 +30,11 @@ class ForestHomeSerializer(serializers.Serializer):
     uncollected_grams = serializers.IntegerField(help_text="Energy waiting in open drops")
     drops = DropSerializer(many=True)
     caps_today = CapSerializer(many=True)
-    tree = serializers.DictField(allow_null=True, help_text="The tree you are growing, if any")
+    tree = serializers.DictField(
+        allow_null=True,
+        help_text="Your tree (as /api/v1/trees shows one): the growing one, else the latest, "
+        "kept after maturity with its phase until you start the next; null before your first",
+    )
 
 
 class CollectResultSerializer(serializers.Serializer):

@@ -55,6 +55,15 @@ class TreeSerializer(serializers.Serializer):
     needed_grams = serializers.IntegerField()
     progress_percent = serializers.IntegerField(min_value=0, max_value=100)
     stage = serializers.IntegerField(min_value=0, max_value=6)
+    stage_name = serializers.CharField(help_text="The stage's name, in your language")
+    phase = serializers.ChoiceField(
+        choices=["growing", "waiting_for_forest", "to_be_planted", "planted"],
+        help_text="Where the tree is: growing; grown and waiting for a forest to fund it; "
+        "funded and with the planting partner; planted",
+    )
+    artwork_key = serializers.CharField(
+        help_text="The artwork to draw: <species code>/stage-<0-6>, or <species code>/planted"
+    )
     funded = serializers.BooleanField(help_text="A planting order is paid for by the forest")
     order_state = serializers.CharField(allow_null=True)
     matured_at = serializers.DateTimeField(allow_null=True)
