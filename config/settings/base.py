@@ -241,3 +241,24 @@ CANOPY_INVOICE_ISSUER = env.json("CANOPY_INVOICE_ISSUER", default={})
 CANOPY_INVOICE_VAT_RATE = env.str("CANOPY_INVOICE_VAT_RATE", default="21.00")
 CANOPY_TOPUP_MIN = env.str("CANOPY_TOPUP_MIN", default="50.00")
 CANOPY_TOPUP_MAX = env.str("CANOPY_TOPUP_MAX", default="100000.00")
+
+# PORTAL: API docs, maps, reports (issue 15)
+# ------------------------------------------------------------------------------
+# Swagger UI and ReDoc are served from our own static files (drf-spectacular-sidecar), so the
+# API docs work offline and load nothing from another origin.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+    }
+)
+# The portal's and the certificate page's map tiles ({z}/{x}/{y}); the map still draws the
+# forest's outline and its trees when no tile loads. An empty value draws no tiles at all.
+CANOPY_MAP_TILE_URL = env(
+    "CANOPY_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+CANOPY_MAP_TILE_ATTRIBUTION = env(
+    "CANOPY_MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors"
+)
