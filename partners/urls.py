@@ -29,6 +29,11 @@ urlpatterns = [
         billing.statement_csv,
         name="statement_csv",
     ),
+    path(
+        "<slug:slug>/evidence/<int:evidence_id>/<str:size>.jpg",
+        forests.evidence_photo,
+        name="evidence_photo",
+    ),
     path("<slug:slug>/campaigns/", campaigns.campaign_list, name="campaigns"),
     path("<slug:slug>/campaigns/new/", campaigns.campaign_create, name="campaign_create"),
     path("<slug:slug>/campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign"),

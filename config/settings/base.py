@@ -247,6 +247,9 @@ CANOPY_TOPUP_MAX = env.str("CANOPY_TOPUP_MAX", default="100000.00")
 # Swagger UI and ReDoc are served from our own static files (drf-spectacular-sidecar), so the
 # API docs work offline and load nothing from another origin.
 INSTALLED_APPS += ["drf_spectacular_sidecar"]
+# Project-wide static files: vendored Leaflet (static/vendor/leaflet, with its licence), the
+# map script and styles (static/portal).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 SPECTACULAR_SETTINGS.update(
     {
         "SWAGGER_UI_DIST": "SIDECAR",

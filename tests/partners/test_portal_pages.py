@@ -163,8 +163,9 @@ def test_forest_detail_shows_outline_species_ledger_and_orders_by_state(
     order_in_state(forest, "planted")
     order_in_state(forest, "verified")
 
-    # savepoint and release, session, user, sponsor, forest, species, orders, ledger
-    with django_assert_max_num_queries(9):
+    # savepoint and release, session, user, sponsor, forest, species, orders and tree counts,
+    # ledger, map pins, evidence gallery
+    with django_assert_max_num_queries(11):
         response = portal.get(f"/partners/{sponsor.slug}/forests/{forest.pk}/")
 
     html = response.content.decode()
