@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,17 +11,12 @@ from django.utils import formats
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from partners.integrations.photos import PhotoRejected, photo_thumbnail
 from partners.models import PlantingOrder
 from partners.portal.base import portal_context
 from partners.portal.charts import area_outline_svg
 from partners.selectors import forest_map
 from partners.selectors import portal as sel
 from partners.selectors.sponsors import sponsor_for_member
-
-# Evidence photos as pages show them: a thumbnail for popups and the gallery, a larger view.
-PHOTO_SIZES = {"thumb": 320, "photo": 1280}
-PHOTO_CACHE_SECONDS = 24 * 3600
 
 
 @login_required
@@ -102,30 +96,16 @@ def _map_data(slug: str, forest, colour: str) -> dict:
 @require_GET
 def evidence_photo(request: HttpRequest, slug: str, evidence_id: int, size: str) -> HttpResponse:
     """An evidence photo of the member's own forests, re-encoded without metadata (private)."""
-    if size not in PHOTO_SIZES:
+    if size not in forest_map.PHOTO_SIZES:
         raise Http404("No such size.")
     sponsor = sponsor_for_member(request.user, slug)
     evidence = forest_map.sponsor_evidence(sponsor, evidence_id)
     if evidence is None or not evidence.photo:
         raise Http404("No such photo.")
-    jpeg = evidence_jpeg(evidence, size)
+    jpeg = forest_map.evidence_jpeg(evidence, size)
     if jpeg is None:
         raise Http404("No such photo.")
     response = HttpResponse(jpeg, content_type="image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=86400"
     return response
-
-
-def evidence_jpeg(evidence, size: str) -> bytes | None:
-    """The photo at one of PHOTO_SIZES, cached by its content hash; None if unreadable."""
-    key = f"canopy:evidence:{evidence.sha256}:{size}"
-    jpeg = cache.get(key)
-    if jpeg is None:
-        try:
-            with evidence.photo.open("rb") as fh:
-                jpeg = photo_thumbnail(fh.read(), max_side=PHOTO_SIZES[size])
-        except (OSError, PhotoRejected):
-            return None
-        cache.set(key, jpeg, PHOTO_CACHE_SECONDS)
-    return jpeg

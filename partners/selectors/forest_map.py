@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from catalogue.models import BrandForest, Sponsor
+from partners.integrations.photos import PhotoRejected, photo_thumbnail
 from partners.models import PlantingEvidence, PlantingOrder, SurvivalCheck
 from partners.selectors.portal import FUNDED_STATES, PLANTED_STATES
 
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
 
 MAP_PIN_LIMIT = 2000
 GALLERY_LIMIT = 24
+# Evidence photos as pages show them: a thumbnail for popups and the gallery, a larger view.
+PHOTO_SIZES = {"thumb": 320, "photo": 1280}
+PHOTO_CACHE_SECONDS = 24 * 3600
 
 
 def forest_orders_and_counts(
@@ -37,10 +42,12 @@ def forest_orders_and_counts(
         .annotate(n=Count("id"), dead_n=Count("id", filter=Q(dead=True)))
         .values_list("state", "n", "dead_n")
     )
-    by_state = {state: (n, dead_n) for state, n, dead_n in rows}
-    orders = [(v, label, by_state.get(v, (0, 0))[0]) for v, label in PlantingOrder.State.choices]
+    by_state: dict[str, tuple[int, int]] = {state: (n, dead_n) for state, n, dead_n in rows}
+    orders: list[tuple[str, StrOrPromise, int]] = [
+        (v, label, by_state.get(v, (0, 0))[0]) for v, label in PlantingOrder.State.choices
+    ]
     planted = sum(by_state.get(s, (0, 0))[0] for s in PLANTED_STATES)
-    counts = {
+    counts: dict[str, int] = {
         "funded": sum(by_state.get(s, (0, 0))[0] for s in FUNDED_STATES),
         "planted": planted,
         "surviving": planted - sum(by_state.get(s, (0, 0))[1] for s in PLANTED_STATES),
@@ -122,3 +129,18 @@ def forest_evidence_gallery(forest: BrandForest) -> list[PlantingEvidence]:
 def sponsor_evidence(sponsor: Sponsor, evidence_id: int) -> PlantingEvidence | None:
     """An evidence photo of one of the sponsor's forests; None for anyone else's."""
     return PlantingEvidence.objects.filter(pk=evidence_id, order__forest__sponsor=sponsor).first()
+
+
+def evidence_jpeg(evidence: PlantingEvidence, size: str) -> bytes | None:
+    """The photo at one of PHOTO_SIZES without metadata, cached by its content hash; None if
+    the stored file is missing or unreadable."""
+    key = f"canopy:evidence:{evidence.sha256}:{size}"
+    jpeg = cache.get(key)
+    if jpeg is None:
+        try:
+            with evidence.photo.open("rb") as fh:
+                jpeg = photo_thumbnail(fh.read(), max_side=PHOTO_SIZES[size])
+        except (OSError, PhotoRejected):
+            return None
+        cache.set(key, jpeg, PHOTO_CACHE_SECONDS)
+    return jpeg
