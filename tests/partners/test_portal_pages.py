@@ -218,7 +218,7 @@ def test_campaign_list_shows_budget_bars_in_fixed_queries(
         response = portal.get(f"/partners/{sponsor.slug}/campaigns/")
     html = response.content.decode()
     assert html.count('class="bar-fill" style="width: 25%"') == n
-    assert "250 of 1000 g spent" in html
+    assert "250 of 1,000 g spent" in html
     assert "Vreemde actie" not in html
     assert "New campaign" in html
 
