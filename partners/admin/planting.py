@@ -121,11 +121,9 @@ class PlantingEvidenceInline(admin.TabularInline):
 class PlantingOrderAdmin(ReadOnlyAdmin):
     """Orders change state only through partners.services.planting_orders (an event each time)."""
 
-    # What fits at 1280 px: the partner follows from the forest, the reference and attempts
-    # are on the order's page.
-    list_display = [
-        "id", "tree", "forest", "state", "price_with_currency", "hold_reason", "created_at",
-    ]  # fmt: skip
+    # What fits at 1280 px: the partner follows from the forest; the hold reason is a filter;
+    # the reference and the attempts are on the order's page.
+    list_display = ["id", "tree", "forest", "state", "price_with_currency", "created_at"]
     list_filter = ["state", "partner", "forest", ("hold_reason", admin.EmptyFieldListFilter)]
     search_fields = ["idempotency_key", "provider_reference", "tree__owner__email"]
     list_select_related = ["tree__species", "forest__sponsor", "partner"]

@@ -48,11 +48,15 @@
     if (data.tiles && data.tiles.url) {
       L.tileLayer(data.tiles.url, { maxZoom: 19, attribution: data.tiles.attribution }).addTo(map);
     }
+    // Leaflet draws vectors only on a map that has a view: collect the layers and their
+    // bounds first, set the view, then add them.
+    var layers = [];
     var bounds = L.latLngBounds([]);
     if (data.area) {
       var area = L.geoJSON(data.area, {
         style: { color: data.colour || "#2e7d32", weight: 2, fillOpacity: 0.12, className: "forest-area" },
-      }).addTo(map);
+      });
+      layers.push(area);
       bounds.extend(area.getBounds());
     }
     (data.pins || []).forEach(function (pin) {
@@ -65,7 +69,7 @@
         className: "pin pin-" + pin.marker,
       });
       marker.bindPopup(function () { return popup(pin); });
-      marker.addTo(map);
+      layers.push(marker);
       bounds.extend([pin.lat, pin.lon]);
     });
     if (bounds.isValid()) {
@@ -73,6 +77,7 @@
     } else {
       map.setView([52.2, 5.3], 7);
     }
+    layers.forEach(function (layer) { layer.addTo(map); });
     el.setAttribute("data-ready", "1");
   }
 
