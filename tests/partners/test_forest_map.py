@@ -139,3 +139,16 @@ def test_the_forest_page_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(11):
         response = portal.get(f"/partners/{sponsor.slug}/forests/{forest.pk}/")
     assert len(_map_data(response.content.decode())["pins"]) == 3
+
+
+def test_the_dutch_forest_page_groups_numbers_and_dates_the_dutch_way(portal, sponsor):
+    forest = BrandForestFactory(sponsor=sponsor, capacity=12_500)
+    _order, evidence = _photographed_order(forest)
+    html = portal.get(
+        f"/partners/{sponsor.slug}/forests/{forest.pk}/", HTTP_ACCEPT_LANGUAGE="nl"
+    ).content.decode()
+    assert "12.500" in html  # the capacity
+    taken = timezone.localtime(evidence.taken_at or evidence.created_at).date()
+    assert f"{taken.day}-{taken.month}-{taken.year}" in html  # the gallery's date
+    pin = _map_data(html)["pins"][0]
+    assert pin["planted"] == timezone.localdate().strftime("%-d-%-m-%Y")
