@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
@@ -44,6 +44,7 @@ def forest_detail(request: HttpRequest, slug: str, forest_id: int) -> HttpRespon
         map_data=_map_data(slug, forest, ctx["sponsor"].brand_colour),
         gallery=_gallery(forest),
         pin_limit=forest_map.MAP_PIN_LIMIT,
+        this_month=timezone.localdate(),
     )
     return render(request, "partners/forest_detail.html", ctx)
 
