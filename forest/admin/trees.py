@@ -76,8 +76,8 @@ class TeamInvitationAdmin(ReadOnlyAdmin):
 class TreeAdmin(ReadOnlyAdmin):
     """Trees change only through growing, funding and planting (forest.services.trees)."""
 
-    # What fits at 1280 px; the team and the dates are on the tree's page (and in the filters).
-    list_display = ["id", "owner", "species", "forest", "status", "energy_grams"]
+    # What fits at 1280 px: the forest and the team are filters and on the tree's page.
+    list_display = ["id", "owner", "species", "status", "energy_grams", "matured_at"]
     list_filter = ["status", "species", "forest", ("team", admin.EmptyFieldListFilter)]
     search_fields = ["owner__email", "forest__name", "species__code", "team__name"]
     list_select_related = ["owner", "species", "forest__sponsor", "team"]

@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
@@ -121,19 +120,15 @@ class PlantingEvidenceInline(admin.TabularInline):
 class PlantingOrderAdmin(ReadOnlyAdmin):
     """Orders change state only through partners.services.planting_orders (an event each time)."""
 
-    # What fits at 1280 px: the partner follows from the forest; the hold reason is a filter;
-    # the reference and the attempts are on the order's page.
-    list_display = ["id", "tree", "forest", "state", "price_with_currency", "created_at"]
+    # What fits at 1280 px: the partner follows from the forest; the price (the forest's) and
+    # the provider's reference and attempts are on the order's page.
+    list_display = ["id", "tree", "forest", "state", "hold_reason", "created_at"]
     list_filter = ["state", "partner", "forest", ("hold_reason", admin.EmptyFieldListFilter)]
     search_fields = ["idempotency_key", "provider_reference", "tree__owner__email"]
     list_select_related = ["tree__species", "forest__sponsor", "partner"]
     inlines = [PlantingOrderEventInline, PlantingEvidenceInline]
     date_hierarchy = "created_at"
     actions = ["mark_funded", "mark_planted", "mark_verified", "mark_cancelled"]
-
-    @admin.display(description=gettext_lazy("price"), ordering="price")
-    def price_with_currency(self, obj: PlantingOrder) -> str:
-        return f"{number_format(obj.price, decimal_pos=2, force_grouping=True)} {obj.currency}"
 
     def _transition(self, request, queryset, to_state: str) -> None:
         """Bulk state change through the service: illegal steps are refused one by one."""
