@@ -45,7 +45,9 @@ def _world():
         order.planted_latitude, order.planted_longitude = 52.31 + i * 0.002, 4.835 + i * 0.002
         order.save(update_fields=["planted_latitude", "planted_longitude"])
     certified = None
-    for seed in (1, 2):
+    # One photographed tree: the live server shares the test's in-memory SQLite connection
+    # between its threads, so pages must not load several database-backed images at once.
+    for seed in (1,):
         tree = TreeFactory(forest=forest, species=oak, status="matured", matured_at=now)
         order = planting_order_reserve(tree=tree, forest_id=forest.id).order
         planting_order_transition(order_id=order.id, to_state="funded")
@@ -131,7 +133,7 @@ def test_every_page_loads_its_assets_and_fits_the_window(live_server, settings):
                     assert page.locator("path.pin").count() >= 1
                     assert page.locator("path.forest-area").count() == 1
                 if name == "forest-map":
-                    assert page.locator("path.pin").count() == 8
+                    assert page.locator("path.pin").count() == 7
                 if name.startswith("admin-") and device == "desktop":
                     clipped = page.evaluate(
                         "(() => { const r = document.querySelector('#changelist .results');"
@@ -164,7 +166,7 @@ def test_the_map_draws_outline_and_pins_when_no_tile_loads(live_server, settings
         page.wait_for_selector("[data-map][data-ready='1']")
         assert tiles, "the tiles were asked for (and failed)"
         assert page.locator("path.forest-area").count() == 1
-        assert page.locator("path.pin").count() == 8
+        assert page.locator("path.pin").count() == 7
         # A popup carries the planting photo's thumbnail, from our own origin.
         page.locator("path.pin-verified").first.dispatch_event("click")
         thumb = page.locator(".leaflet-popup img")

@@ -120,9 +120,10 @@ class PlantingEvidenceInline(admin.TabularInline):
 class PlantingOrderAdmin(ReadOnlyAdmin):
     """Orders change state only through partners.services.planting_orders (an event each time)."""
 
-    # What fits at 1280 px: the partner follows from the forest; the price (the forest's) and
-    # the provider's reference and attempts are on the order's page.
-    list_display = ["id", "tree", "forest", "state", "hold_reason", "created_at"]
+    # What fits at 1280 px: the partner follows from the forest; the price (the forest's),
+    # the provider's reference and attempts are on the order's page; the date drill-down above
+    # the list stands in for a created column.
+    list_display = ["id", "tree", "forest", "state", "hold_reason"]
     list_filter = ["state", "partner", "forest", ("hold_reason", admin.EmptyFieldListFilter)]
     search_fields = ["idempotency_key", "provider_reference", "tree__owner__email"]
     list_select_related = ["tree__species", "forest__sponsor", "partner"]
