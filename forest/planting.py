@@ -11,7 +11,7 @@ implementation in ``PartnersConfig.ready()``. Without partners installed, any us
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
@@ -44,6 +44,26 @@ class PlantingEvidence:
     verified_at: datetime | None
 
 
+@dataclass(frozen=True)
+class SurvivalRecord:
+    """One yearly survival check of a planted tree."""
+
+    year: int
+    checked_on: date
+    alive: bool
+
+
+@dataclass(frozen=True)
+class PlantingRecord:
+    """What the public certificate page shows of a planting: how far its evidence goes
+    (``state``: planted, verified by a photo, survival checked), whether a photo exists, and
+    every survival check."""
+
+    state: str
+    has_photo: bool
+    survival_checks: tuple[SurvivalRecord, ...] = ()
+
+
 class PlantingPort(Protocol):
     def reserve(self, *, tree: Tree, forest_id: int) -> Reservation:
         """Fund the matured ``tree`` in ``forest_id`` in the caller's transaction, or say why
@@ -58,6 +78,13 @@ class PlantingPort(Protocol):
 
     def tree_evidence(self, tree_id: int) -> PlantingEvidence | None:
         """The tree's active order as a certificate needs it (one query), None without one."""
+
+    def tree_record(self, tree_id: int) -> PlantingRecord | None:
+        """The tree's evidence level, photo and survival checks (two queries), None unfunded."""
+
+    def tree_photo_jpeg(self, tree_id: int, *, large: bool = False) -> bytes | None:
+        """The tree's first planting photo as a metadata-free JPEG (a thumbnail unless
+        ``large``), None without one."""
 
 
 class PlantingNotConfigured(ImproperlyConfigured):

@@ -29,6 +29,21 @@ urlpatterns = [
         billing.statement_csv,
         name="statement_csv",
     ),
+    path(
+        "<slug:slug>/evidence/<int:evidence_id>/<str:size>.jpg",
+        forests.evidence_photo,
+        name="evidence_photo",
+    ),
+    path(
+        "<slug:slug>/forests/<int:forest_id>/impact/<int:year>-<int:month>.pdf",
+        reports.impact_pdf,
+        name="impact_pdf",
+    ),
+    path(
+        "<slug:slug>/forests/<int:forest_id>/impact/<int:year>-<int:month>.csv",
+        reports.impact_csv,
+        name="impact_csv",
+    ),
     path("<slug:slug>/campaigns/", campaigns.campaign_list, name="campaigns"),
     path("<slug:slug>/campaigns/new/", campaigns.campaign_create, name="campaign_create"),
     path("<slug:slug>/campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.users import User
@@ -150,7 +151,7 @@ class Consent(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"consent {self.pk} for {self.feed}"
+        return gettext("Consent %(id)s for %(feed)s") % {"id": self.pk, "feed": self.feed}
 
     def is_live(self, at) -> bool:
         return self.revoked_at is None and self.expires_at > at
@@ -203,4 +204,8 @@ class ImportBatch(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"import {self.pk} ({self.source}, {self.status})"
+        return gettext("Import %(id)s (%(source)s, %(status)s)") % {
+            "id": self.pk,
+            "source": self.get_source_display(),
+            "status": self.get_status_display(),
+        }

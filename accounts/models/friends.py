@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.users import User
@@ -68,7 +69,11 @@ class Friendship(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_low_id} & {self.user_high_id}: {self.status}"
+        return gettext("Users %(a)s and %(b)s: %(status)s") % {
+            "a": self.user_low_id,
+            "b": self.user_high_id,
+            "status": self.get_status_display(),
+        }
 
     def other(self, user_id: int) -> int:
         return self.user_high_id if self.user_low_id == user_id else self.user_low_id
@@ -104,4 +109,7 @@ class FriendInvite(TimeStampedModel):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"friend invite {self.pk} by {self.inviter_id}"
+        return gettext("Friend invitation %(id)s from user %(user)s") % {
+            "id": self.pk,
+            "user": self.inviter_id,
+        }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models.users import User
@@ -36,7 +37,7 @@ class Notification(TimeStampedModel):
         indexes = [models.Index(fields=["user", "-created_at"], name="accounts_notif_user_created")]
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.title}"
+        return f"{self.get_kind_display()}: {self.title}"
 
 
 class OutboundMessage(models.Model):
@@ -98,7 +99,11 @@ class OutboundMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel} to {self.user_id}: {self.topic}"
+        return gettext("%(channel)s to user %(user)s: %(topic)s") % {
+            "channel": self.get_channel_display(),
+            "user": self.user_id,
+            "topic": self.topic,
+        }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ the nightly scoring claims from it through the same service and never writes it 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,4 +51,4 @@ class ChangedTransaction(models.Model):
         indexes = [models.Index(fields=["user_id"], name="accounts_outbox_user")]
 
     def __str__(self) -> str:
-        return f"changed transaction {self.transaction_id}"
+        return gettext("Changed transaction %(id)s") % {"id": self.transaction_id}

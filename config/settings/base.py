@@ -199,7 +199,7 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"  # a hostname: kombu warns on every task without one
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -353,3 +353,32 @@ CANOPY_PUSH_MAX_AGE_HOURS = env.int("CANOPY_PUSH_MAX_AGE_HOURS", default=24)
 CANOPY_PUSH_SPONSOR_INTERVAL_DAYS = env.int("CANOPY_PUSH_SPONSOR_INTERVAL_DAYS", default=7)
 # One delivery run goes on claiming batches for at most this long (the task runs every minute).
 CANOPY_PUSH_RUN_SECONDS = env.int("CANOPY_PUSH_RUN_SECONDS", default=50)
+
+# PORTAL: API docs, maps, reports (issue 15)
+# ------------------------------------------------------------------------------
+# Swagger UI and ReDoc are served from our own static files (drf-spectacular-sidecar), so the
+# API docs work offline and load nothing from another origin.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+# Project-wide static files: vendored Leaflet (static/vendor/leaflet, with its licence), the
+# map script and styles (static/portal).
+STATICFILES_DIRS = [BASE_DIR / "static"]
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+    }
+)
+# The portal's and the certificate page's map tiles ({z}/{x}/{y}); the map still draws the
+# forest's outline and its trees when no tile loads. An empty value draws no tiles at all.
+CANOPY_MAP_TILE_URL = env(
+    "CANOPY_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+CANOPY_MAP_TILE_ATTRIBUTION = env(
+    "CANOPY_MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors"
+)
+# The Content-Security-Policy lets images come from the tile server's origin.
+if CANOPY_MAP_TILE_URL.startswith("https://"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        "https://" + CANOPY_MAP_TILE_URL.split("/")[2].replace("{s}", "*")
+    )

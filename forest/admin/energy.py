@@ -52,7 +52,7 @@ class EnergyTransferAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "from_user", "to_user", "grams", "drop", "tree", "created_at"]
     list_filter = ["kind", "created_at"]
     search_fields = ["from_user__email", "to_user__email"]
-    list_select_related = ["from_user", "to_user", "drop", "tree"]
+    list_select_related = ["from_user", "to_user", "drop", "tree__species"]
     date_hierarchy = "created_at"
 
 

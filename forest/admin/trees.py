@@ -76,10 +76,8 @@ class TeamInvitationAdmin(ReadOnlyAdmin):
 class TreeAdmin(ReadOnlyAdmin):
     """Trees change only through growing, funding and planting (forest.services.trees)."""
 
-    list_display = [
-        "id", "owner", "team", "species", "forest", "status", "energy_grams", "matured_at",
-        "created_at",
-    ]  # fmt: skip
+    # What fits at 1280 px: the forest and the team are filters and on the tree's page.
+    list_display = ["id", "owner", "species", "status", "energy_grams", "matured_at"]
     list_filter = ["status", "species", "forest", ("team", admin.EmptyFieldListFilter)]
     search_fields = ["owner__email", "forest__name", "species__code", "team__name"]
     list_select_related = ["owner", "species", "forest__sponsor", "team"]
@@ -93,7 +91,7 @@ class CertificateAdmin(ReadOnlyAdmin):
     list_display = ["number", "tree", "issued_at"]
     list_filter = ["issued_at"]
     search_fields = ["number", "tree__owner__email"]
-    list_select_related = ["tree"]
+    list_select_related = ["tree__species"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -59,7 +60,10 @@ class UserBadge(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.badge} for {self.user_id}"
+        return gettext("%(badge)s for user %(user)s") % {
+            "badge": self.get_badge_display(),
+            "user": self.user_id,
+        }
 
 
 def validate_action_types(value) -> None:
@@ -197,4 +201,7 @@ class ChallengeParticipation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.challenge_id}"
+        return gettext("User %(user)s in challenge %(challenge)s") % {
+            "user": self.user_id,
+            "challenge": self.challenge_id,
+        }

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from forest.models.rules import ActionType
@@ -98,7 +101,12 @@ class EnergyDrop(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"drop {self.pk}: {self.remaining}/{self.grams} g {self.action_type}"
+        return gettext("Drop %(id)s: %(left)s of %(grams)s g, %(action)s") % {
+            "id": self.pk,
+            "left": number_format(self.remaining, force_grouping=True),
+            "grams": number_format(self.grams, force_grouping=True),
+            "action": self.get_action_type_display(),
+        }
 
     def state_at(self, at=None) -> str:
         """open splits into ripening and ripe for the app."""
@@ -161,7 +169,12 @@ class EnergyLedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.grams:+d} g {self.account}"
+        sign = "+" if self.grams > 0 else ""
+        return gettext("%(kind)s %(grams)s g, %(account)s") % {
+            "kind": self.get_kind_display(),
+            "grams": sign + number_format(self.grams, force_grouping=True),
+            "account": self.get_account_display(),
+        }
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -191,7 +204,11 @@ class EnergyBalance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.account}: {self.grams} g"
+        return gettext("User %(user)s, %(account)s: %(grams)s g") % {
+            "user": self.user_id,
+            "account": self.get_account_display(),
+            "grams": number_format(self.grams, force_grouping=True),
+        }
 
 
 class LedgerAudit(models.Model):
@@ -208,4 +225,7 @@ class LedgerAudit(models.Model):
         ordering = ["-checked_at"]
 
     def __str__(self) -> str:
-        return f"audit {self.checked_at:%Y-%m-%d %H:%M}: {self.drift_count} drifts"
+        return gettext("Audit of %(when)s: %(n)s drifts") % {
+            "when": date_format(localtime(self.checked_at), "SHORT_DATETIME_FORMAT"),
+            "n": self.drift_count,
+        }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -84,7 +85,11 @@ class FraudSignal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.get_status_display()}): user {self.user_id}"
+        return gettext("%(kind)s (%(status)s): user %(user)s") % {
+            "kind": self.get_kind_display(),
+            "status": self.get_status_display(),
+            "user": self.user_id,
+        }
 
 
 class EnergyHold(models.Model):
@@ -141,4 +146,8 @@ class EnergyHold(models.Model):
 
     def __str__(self) -> str:
         state = _("released") if self.released_at else _("active")
-        return f"hold {self.pk} on user {self.user_id} ({state})"
+        return gettext("Hold %(id)s on user %(user)s (%(state)s)") % {
+            "id": self.pk,
+            "user": self.user_id,
+            "state": state,
+        }

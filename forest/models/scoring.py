@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,7 +27,10 @@ class ScoringRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        return f"scoring run {self.pk} ({self.status})"
+        return gettext("Scoring run %(id)s (%(status)s)") % {
+            "id": self.pk,
+            "status": self.get_status_display(),
+        }
 
 
 class ScoringChunk(models.Model):
@@ -64,4 +68,9 @@ class ScoringChunk(models.Model):
         ordering = ["run", "user_id_from"]
 
     def __str__(self) -> str:
-        return f"chunk {self.pk}: users {self.user_id_from}-{self.user_id_to} ({self.status})"
+        return gettext("Chunk %(id)s: users %(first)s to %(last)s (%(status)s)") % {
+            "id": self.pk,
+            "first": self.user_id_from,
+            "last": self.user_id_to,
+            "status": self.get_status_display(),
+        }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -81,4 +83,9 @@ class EnergyTransfer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.grams} g: {self.from_user_id} -> {self.to_user_id}"
+        return gettext("%(kind)s of %(grams)s g: user %(source)s to user %(target)s") % {
+            "kind": self.get_kind_display(),
+            "grams": number_format(self.grams, force_grouping=True),
+            "source": self.from_user_id,
+            "target": self.to_user_id,
+        }

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils.formats import number_format
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -73,7 +75,11 @@ class TeamMembership(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.team_id}: {self.status}"
+        return gettext("User %(user)s in team %(team)s: %(status)s") % {
+            "user": self.user_id,
+            "team": self.team_id,
+            "status": self.get_status_display(),
+        }
 
 
 class TeamInvitationQuerySet(models.QuerySet["TeamInvitation"]):
@@ -167,7 +173,11 @@ class TeamInvitation(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"invitation {self.pk} to team {self.team_id}: {self.status}"
+        return gettext("Invitation %(id)s to team %(team)s: %(status)s") % {
+            "id": self.pk,
+            "team": self.team_id,
+            "status": self.get_status_display(),
+        }
 
     @staticmethod
     def hash_token(token: str) -> str:
@@ -284,7 +294,12 @@ class Tree(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"tree {self.pk}: {self.species_id} {self.energy_grams} g {self.status}"
+        return gettext("Tree %(id)s: %(species)s, %(grams)s g, %(status)s") % {
+            "id": self.pk,
+            "species": self.species.name((get_language() or "en")[:2]),
+            "grams": number_format(self.energy_grams, force_grouping=True),
+            "status": self.get_status_display(),
+        }
 
 
 class TreeContribution(models.Model):
@@ -315,7 +330,11 @@ class TreeContribution(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.grams} g into tree {self.tree_id}"
+        return gettext("User %(user)s: %(grams)s g into tree %(tree)s") % {
+            "user": self.user_id,
+            "grams": number_format(self.grams, force_grouping=True),
+            "tree": self.tree_id,
+        }
 
 
 class Certificate(models.Model):

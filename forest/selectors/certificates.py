@@ -7,7 +7,7 @@ from catalogue.integrations.geo import geojson_centroid
 from forest.integrations.imaging import format_coordinates
 from forest.models import Certificate, Tree
 from forest.models.trees import TeamMembership, TreeContribution
-from forest.planting import planting
+from forest.planting import PlantingRecord, planting
 
 _RELATED = [
     "tree__owner__profile",
@@ -91,3 +91,13 @@ def certificate_details(certificate: Certificate, *, locale: str = "en") -> dict
         "verified_on": verified_at.date() if verified_at else None,
         "issued_at": certificate.issued_at,
     }
+
+
+def certificate_planting_record(certificate: Certificate) -> PlantingRecord | None:
+    """How far the planting's evidence goes, whether it has a photo, its survival checks."""
+    return planting().tree_record(certificate.tree_id)
+
+
+def certificate_photo_jpeg(certificate: Certificate, *, large: bool = False) -> bytes | None:
+    """The planting photo of the certificate's tree, without metadata; None without one."""
+    return planting().tree_photo_jpeg(certificate.tree_id, large=large)

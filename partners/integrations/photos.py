@@ -370,3 +370,21 @@ def sanitise_photo(
         dhash=dhash(image),
         sha256=hashlib.sha256(jpeg).hexdigest(),
     )
+
+
+def photo_thumbnail(data: bytes, *, max_side: int) -> bytes:
+    """A smaller JPEG of a stored evidence photo for pages, without any metadata.
+
+    Stored photos keep their evidence EXIF (time and place) for operators; what pages show
+    carries none of it. Raises PhotoRejected if the stored file cannot be decoded.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
+            image = opened.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise PhotoRejected(f"the stored photo cannot be decoded: {exc}") from exc
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=80, optimize=True)
+    return buf.getvalue()

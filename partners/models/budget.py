@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import BrandForest
@@ -61,7 +63,11 @@ class ForestBudgetEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount} ({self.forest_id})"
+        return gettext("%(kind)s of %(amount)s (forest %(forest)s)") % {
+            "kind": self.get_kind_display(),
+            "amount": number_format(self.amount, decimal_pos=2, force_grouping=True),
+            "forest": self.forest_id,
+        }
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

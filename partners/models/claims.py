@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Campaign, Sponsor
@@ -163,4 +164,7 @@ class ClaimCode(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"CNPY-{self.prefix}-… ({self.batch_id})"
+        return gettext("CNPY-%(prefix)s-… (batch %(batch)s)") % {
+            "prefix": self.prefix,
+            "batch": self.batch_id,
+        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import PlantingPartner
@@ -118,7 +119,11 @@ class PlantingOrder(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"order {self.pk}: tree {self.tree_id} {self.state}"
+        return gettext("Order %(id)s for tree %(tree)s: %(state)s") % {
+            "id": self.pk,
+            "tree": self.tree_id,
+            "state": self.get_state_display(),
+        }
 
 
 class PlantingOrderEvent(models.Model):
@@ -138,7 +143,12 @@ class PlantingOrderEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.from_state or '-'} → {self.to_state}"
+        labels = dict(PlantingOrder.State.choices)
+        return gettext("Order %(order)s: %(from)s → %(to)s") % {
+            "order": self.order_id,
+            "from": labels.get(self.from_state, self.from_state or "-"),
+            "to": labels.get(self.to_state, self.to_state),
+        }
 
 
 class PlantingEvidence(TimeStampedModel):
@@ -168,7 +178,7 @@ class PlantingEvidence(TimeStampedModel):
         verbose_name_plural = _("planting evidence")
 
     def __str__(self) -> str:
-        return f"evidence {self.pk} for order {self.order_id}"
+        return gettext("Photo %(id)s of order %(order)s") % {"id": self.pk, "order": self.order_id}
 
 
 class SurvivalCheck(TimeStampedModel):
@@ -197,7 +207,12 @@ class SurvivalCheck(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"order {self.order_id} year {self.year}: {'alive' if self.alive else 'dead'}"
+        alive = gettext("alive") if self.alive else gettext("dead")
+        return gettext("Order %(order)s, year %(year)s: %(alive)s") % {
+            "order": self.order_id,
+            "year": self.year,
+            "alive": alive,
+        }
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.utils.formats import date_format, number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
@@ -34,6 +35,35 @@ def _nice_max(value: float) -> int:
 def _grouped(n: int) -> str:
     """1234 as "1,234" in English and "1.234" in Dutch."""
     return number_format(n, force_grouping=True)
+
+
+# An axis's day label: "12 Oct" in English, "12 okt" in Dutch (Dutch writes months small).
+_DAY_MONTH = {"nl": "j b"}
+
+
+def _day_label(day) -> str:
+    return escape(date_format(day, _DAY_MONTH.get((get_language() or "en")[:2], "j M")))
+
+
+def _text_width(text: str, font_px: float) -> float:
+    """A generous estimate of a label's width in a sans-serif font (no font metrics here)."""
+    return len(text) * font_px * 0.62
+
+
+def _label_step(labels: Sequence[str], slot: float, font_px: float, gap: float = 12) -> int:
+    """Label every k-th slot, k the smallest that keeps the widest label clear of the next."""
+    widest = max((_text_width(t, font_px) for t in labels), default=0)
+    return max(1, math.ceil((widest + gap) / slot)) if slot > 0 else 1
+
+
+def _axis_label(x: float, y: float, text: str, *, width: float, font_px: float) -> str:
+    """One axis label centred under its slot, but kept inside 0..width at the edges."""
+    half = _text_width(text, font_px) / 2
+    if x - half < 0:
+        return f'<text x="0" y="{y}" text-anchor="start">{text}</text>'
+    if x + half > width:
+        return f'<text x="{width}" y="{y}" text-anchor="end">{text}</text>'
+    return f'<text x="{x:.1f}" y="{y}" text-anchor="middle">{text}</text>'
 
 
 def weekly_chart_svg(
@@ -74,26 +104,26 @@ def weekly_chart_svg(
         )
         parts.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{round(trees_max * frac)}</text>"
+            f"{_grouped(round(trees_max * frac))}</text>"
         )
         parts.append(
             f'<text x="{left + plot_w + 6}" y="{y + 4:.1f}">'
             f"{_grouped(round(grams_max * frac))}</text>"
         )
     line = []
+    week_step = _label_step([_day_label(p.week) for p in points], slot, 11)
     for i, p in enumerate(points):
         x = left + i * slot
         bar_h = p.trees_funded / trees_max * plot_h
-        label = escape(date_format(p.week, "j M"))
+        label = _day_label(p.week)
         parts.append(
             f'<rect class="bar" x="{x + slot * 0.2:.1f}" y="{top + plot_h - bar_h:.1f}" '
             f'width="{slot * 0.6:.1f}" height="{bar_h:.1f}" fill="{colour}" opacity="0.85">'
             f"<title>{label}: {p.trees_funded} {trees_word}</title></rect>"
         )
-        if i % 2 == 0 or n <= 6:
+        if (n - 1 - i) % week_step == 0:
             parts.append(
-                f'<text x="{x + slot / 2:.1f}" y="{top + plot_h + 16}" '
-                f'text-anchor="middle">{label}</text>'
+                _axis_label(x + slot / 2, top + plot_h + 16, label, width=width, font_px=11)
             )
         line.append((x + slot / 2, y_grams(p.campaign_grams), label, p.campaign_grams))
     if line:
@@ -179,18 +209,20 @@ def redemptions_chart_svg(
         f'<title id="claims-chart-title">{escape(title)}</title>',
         '<g font-size="10" fill="#5f6f64">',
     ]
+    labels = [_day_label(d.day) for d in days]
+    # Counted back from the last day, so today is always labelled and the spacing is even.
+    step = _label_step(labels, slot, font_px=10)
+    last = len(days) - 1
     for i, d in enumerate(days):
         bar_h = d.redeemed / peak * plot_h
         x = left + i * slot
-        label = escape(date_format(d.day, "j M"))
+        label = labels[i]
         parts.append(
             f'<rect class="bar" x="{x + slot * 0.15:.1f}" y="{top + plot_h - bar_h:.1f}" '
             f'width="{slot * 0.7:.1f}" height="{bar_h:.1f}" fill="{escape(colour)}">'
-            f"<title>{label}: {d.redeemed}</title></rect>"
+            f"<title>{label}: {_grouped(d.redeemed)}</title></rect>"
         )
-        if i % 7 == 0 or i == len(days) - 1:
-            parts.append(
-                f'<text x="{x + slot / 2:.1f}" y="{height - 6}" text-anchor="middle">{label}</text>'
-            )
+        if (last - i) % step == 0:
+            parts.append(_axis_label(x + slot / 2, height - 6, label, width=width, font_px=10))
     parts.append("</g></svg>")
     return mark_safe("".join(parts))  # all interpolated text is escaped above

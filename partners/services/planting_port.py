@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.expressions import BaseExpression
 
-from forest.planting import PlantingEvidence, Reservation
+from forest.planting import PlantingEvidence, PlantingRecord, Reservation, SurvivalRecord
+from partners.models import PlantingEvidence as EvidencePhoto
 from partners.models import PlantingOrder, SurvivalCheck
+from partners.selectors.forest_map import evidence_jpeg
 from partners.services.planting_orders import planting_order_reserve
 
 if TYPE_CHECKING:
@@ -62,3 +64,34 @@ class PartnersPlanting:
             planted_at=order.planted_at,
             verified_at=order.verified_at,
         )
+
+    def tree_record(self, tree_id: int) -> PlantingRecord | None:
+        photos = EvidencePhoto.objects.filter(order=OuterRef("pk"))
+        order = (
+            PlantingOrder.objects.filter(tree_id=tree_id)
+            .exclude(state=PlantingOrder.State.CANCELLED)
+            .annotate(has_photo=Exists(photos))
+            .values("id", "state", "has_photo")
+            .first()
+        )
+        if order is None:
+            return None
+        checks = SurvivalCheck.objects.filter(order_id=order["id"]).order_by("year")
+        return PlantingRecord(
+            state=order["state"],
+            has_photo=order["has_photo"],
+            survival_checks=tuple(
+                SurvivalRecord(year=c.year, checked_on=c.checked_on, alive=c.alive) for c in checks
+            ),
+        )
+
+    def tree_photo_jpeg(self, tree_id: int, *, large: bool = False) -> bytes | None:
+        evidence = (
+            EvidencePhoto.objects.filter(order__tree_id=tree_id)
+            .exclude(order__state=PlantingOrder.State.CANCELLED)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if evidence is None or not evidence.photo:
+            return None
+        return evidence_jpeg(evidence, "photo" if large else "thumb")

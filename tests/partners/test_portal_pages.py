@@ -164,8 +164,9 @@ def test_forest_detail_shows_outline_species_ledger_and_orders_by_state(
     order_in_state(forest, "planted")
     order_in_state(forest, "verified")
 
-    # savepoint and release, session, user, sponsor, forest, species, orders, ledger
-    with django_assert_max_num_queries(9):
+    # savepoint and release, session, user, sponsor, forest, species, orders and tree counts,
+    # ledger, map pins, evidence gallery
+    with django_assert_max_num_queries(11):
         response = portal.get(f"/partners/{sponsor.slug}/forests/{forest.pk}/")
 
     html = response.content.decode()
@@ -218,7 +219,7 @@ def test_campaign_list_shows_budget_bars_in_fixed_queries(
         response = portal.get(f"/partners/{sponsor.slug}/campaigns/")
     html = response.content.decode()
     assert html.count('class="bar-fill" style="width: 25%"') == n
-    assert "250 of 1000 g spent" in html
+    assert "250 of 1,000 g spent" in html
     assert "Vreemde actie" not in html
     assert "New campaign" in html
 
