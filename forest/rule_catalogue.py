@@ -120,7 +120,7 @@ ANT_FOREST_ONLINE_BILL_G = 262
 # two to six months. So every cap is at most the per-user daily total cap
 # (``forest.EnergyLimits``, 300 g by default) and most are below it: one action alone does not
 # fill a day, two different ones do. What one user can earn in a day is the total cap, not the
-# sum of these (2,663 g). docs/economy.md has the simulated pace of each persona.
+# sum of these (2,913 g). docs/economy.md has the simulated pace of each persona.
 # --------------------------------------------------------------------------------------------
 
 CAP_METRO_TRAM = 4 * ANT_FOREST_METRO_RIDE_G  # 208: a return commute with a transfer each way
