@@ -23,7 +23,7 @@ USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor" / "django_celery_beat"]
 SITE_URL = env("CANOPY_SITE_URL", default="http://127.0.0.1:8000")
 
 # DATABASES
