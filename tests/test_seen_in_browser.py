@@ -78,8 +78,11 @@ def _watch(page, origin: str, failures: list[str], *, ignore: tuple[str, ...] = 
     def console(message) -> None:
         # A failed load is caught with its URL by the handlers above (and favicon.ico, which
         # browsers ask for on their own, is not a page's asset).
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            failures.append(f"console: {message.text}")
+        # A request to an ignored origin may also be refused by the page's policy (not a fault).
+        text = message.text
+        ignored = text.startswith("Failed to load resource") or any(o in text for o in ignore)
+        if message.type == "error" and not ignored:
+            failures.append(f"console: {text} at {page.url}")
 
     page.on("requestfailed", failed)
     page.on("response", answered)

@@ -17,7 +17,9 @@ class EnergyLimitsAdmin(admin.ModelAdmin):
     readonly_fields = ["updated_at"]
 
     def has_add_permission(self, request) -> bool:
-        return not EnergyLimits.objects.exists()
+        # The list opens the one row (made if missing): nothing to add, and no query on every
+        # admin page that lists the apps.
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -14,13 +14,14 @@ from io import StringIO
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from accounts.integrations.sources.base import SourceError
 from accounts.integrations.sources.registry import detect_format
 from accounts.models import ImportBatch, Transaction
 from accounts.services import import_merge
 from accounts.services.importing import transactions_import
-from forest.models import EnergyLedgerEntry, GreenAction
+from forest.models import EnergyDrop, EnergyLedgerEntry, GreenAction
 from tests.accounts.factories import LinkedFeedFactory
 from tests.accounts.feed_helpers import FIXTURES, import_bytes, txn
 from tests.forest.helpers import assert_ledger_consistent, balance, score_all
@@ -46,6 +47,7 @@ def _rows(feed) -> dict[str, Transaction]:
 # --- camt.053 reversals ---------------------------------------------------------------------
 
 
+@override_settings(CANOPY_SELF_REPORTED_EARNS=True)  # a file upload earns only in a pilot
 def test_a_reversed_card_payment_names_the_shop_and_claws_the_energy_back():
     feed = LinkedFeedFactory(provider="file", account_ref=OWN_IBAN)
     assert _import(feed, "camt053_card_purchase.xml").count_new == 1
@@ -63,7 +65,9 @@ def test_a_reversed_card_payment_names_the_shop_and_claws_the_energy_back():
     clawback = GreenAction.objects.get(transaction=reversal)
     assert clawback.grams == -earned
     assert EnergyLedgerEntry.objects.filter(kind="reversal", user=feed.user).count() == 1
-    assert balance(feed.user) == -earned  # the drop is uncollected: the balance owes it
+    # The drop is still open: the claw-back comes out of it (docs/energy.md), the balance is whole.
+    assert EnergyDrop.objects.get(user=feed.user).remaining == 0
+    assert balance(feed.user) == 0
     assert_ledger_consistent()
 
 

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from forest.models import EnergyDrop, EnergyLedgerEntry, GreenAction, GreenActionRule
+from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyLimits, GreenAction, GreenActionRule
 from forest.models.energy import Account, EntryKind
 from forest.scoring.jobs import scoring_run_inline
 from forest.services.energy import drops_collect_all, ledger_audit
@@ -28,7 +28,20 @@ from tests.forest.helpers import (
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 11, 20)
-VINTED_CAP = 6_000  # second-hand-marketplace's daily cap
+
+
+@pytest.fixture(autouse=True)
+def only_the_rules_caps():
+    """The reversal arithmetic under the rules' own daily caps: the economy's per-user day and
+    first-night limits (tests/forest/test_energy_limits.py) would only hide it."""
+    EnergyLimits.objects.update_or_create(
+        pk=1, defaults={"daily_total_cap_grams": None, "first_night_cap_grams": None}
+    )
+
+
+def vinted_cap() -> int:
+    """second-hand-marketplace's daily cap, as seeded (and tuned) in the rule catalogue."""
+    return GreenActionRule.objects.get(code="second-hand-marketplace").daily_cap_grams
 
 
 def pay(feed, merchant: str, amount: str, **kwargs):
@@ -64,15 +77,15 @@ def test_a_refund_never_takes_back_more_than_its_purchase_earned_after_caps():
     pay(feed, "Vinted", "-25.00", booking_date=DAY + timedelta(days=1))  # 6,000 g more
     score_all()
     purchase = GreenAction.objects.get(transaction=big)
-    assert purchase.estimated_grams > VINTED_CAP == purchase.grams
+    assert purchase.estimated_grams > vinted_cap() == purchase.grams
     collect(feed.user)
 
     pay(feed, "Vinted", "25.00", booking_date=DAY + timedelta(days=2))  # refund of one of them
     score_all()
 
     refund = GreenAction.objects.get(grams__lt=0)
-    assert refund.grams == -VINTED_CAP  # not its estimate (the rule's 90 days hold 12,000 g)
-    assert balance(feed.user) == 2 * VINTED_CAP - VINTED_CAP
+    assert refund.grams == -vinted_cap()  # not its estimate (the rule's 90 days hold 12,000 g)
+    assert balance(feed.user) == 2 * vinted_cap() - vinted_cap()
     assert_ledger_consistent()
 
 
@@ -83,7 +96,7 @@ def test_a_partial_refund_takes_back_its_share_of_what_the_purchase_earned():
     collect(feed.user)
     pay(feed, "Vinted", "10.00", booking_date=DAY + timedelta(days=1))
     score_all()
-    assert GreenAction.objects.get(grams__lt=0).grams == -VINTED_CAP // 4
+    assert GreenAction.objects.get(grams__lt=0).grams == -(vinted_cap() // 4)
     assert_ledger_consistent()
 
 
@@ -167,7 +180,9 @@ def test_rescoring_an_open_drop_settles_inside_it():
     pay(feed, "GVB", "-3.20")
     score_all()
     drop = EnergyDrop.objects.get()
-    GreenAction.objects.exclude(transaction=gvb).update(rule_version=2)  # only one is outdated
+    # only one is outdated: the other already carries the version the rescore's save will make
+    next_version = GreenActionRule.objects.get(code="metro-tram").version + 1
+    GreenAction.objects.exclude(transaction=gvb).update(rule_version=next_version)
 
     rescore_metro_tram(30)
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import LinkedFeed, Transaction
 from accounts.services.feed_sync import feeds_due_for_pull
-from forest.models import EnergyDrop, EnergyLedgerEntry, GreenAction
+from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyLimits, GreenAction
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory, UserFactory
 from tests.forest.helpers import assert_ledger_consistent, score_all
 
@@ -161,10 +161,18 @@ def test_a_forged_csv_of_two_years_of_daily_train_rides_earns_nothing(user, user
     assert score_all().transactions_scored == 0
 
 
+@pytest.fixture
+def no_first_night_limit():
+    """The pilot's monthly cap on its own: the economy's first-night limit (one day's energy on
+    a user's first night, tests/forest/test_energy_limits.py) would stop well below it."""
+    EnergyLimits.objects.update_or_create(pk=1, defaults={"first_night_cap_grams": None})
+
+
 @override_settings(
     **{**PRODUCTION, "CANOPY_SELF_REPORTED_EARNS": True},
     CANOPY_SELF_REPORTED_MONTHLY_CAP_GRAMS=1_500,
 )
+@pytest.mark.usefixtures("no_first_night_limit")
 def test_a_pilot_lets_self_reported_files_earn_at_most_the_monthly_cap(user, user_client):
     feed = link(user_client, "file")
     upload(user_client, feed["id"], forged_csv(729))
@@ -199,13 +207,14 @@ def test_a_pilot_lets_self_reported_files_earn_at_most_the_monthly_cap(user, use
     **{**PRODUCTION, "CANOPY_SELF_REPORTED_EARNS": True},
     CANOPY_SELF_REPORTED_MONTHLY_CAP_GRAMS=1_500,
 )
+@pytest.mark.usefixtures("no_first_night_limit")
 def test_the_pilot_cap_is_per_user():
     other = UserFactory()
     mine = LinkedFeedFactory(user=UserFactory(), provider="file")
     theirs = LinkedFeedFactory(user=other, provider="file")
     today = timezone.localdate()
     for feed in (mine, theirs):
-        for i in range(4):
+        for i in range(8):  # a rail ride a day: more than the cap in a week
             TransactionFactory(
                 feed=feed, booking_date=today - timedelta(days=i), merchant_name="NS Groep",
                 amount=Decimal("-12.40"),

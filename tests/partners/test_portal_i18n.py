@@ -25,13 +25,13 @@ def _po_entries() -> dict[str, str]:
         fields: dict[str, str] = {}
         key = None
         for line in block.splitlines():
-            m = re.match(r'^(msgid|msgid_plural|msgstr(?:\[0\])?) "(.*)"$', line)
+            m = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d+\])?) "(.*)"$', line)
             if m:
                 key = m.group(1)
                 fields[key] = m.group(2)
             elif line.startswith('"') and key:
                 fields[key] += line[1:-1]
-        if fields.get("msgid"):
+        if fields.get("msgid") and "msgid_plural" not in fields:  # plurals: ngettext's
             raw = fields.get("msgstr", fields.get("msgstr[0]", ""))
             entries[fields["msgid"].replace('\\"', '"')] = raw.replace('\\"', '"')
     return entries
