@@ -379,6 +379,5 @@ CANOPY_MAP_TILE_ATTRIBUTION = env(
 )
 # The Content-Security-Policy lets images come from the tile server's origin.
 if CANOPY_MAP_TILE_URL.startswith("https://"):
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
-        "https://" + CANOPY_MAP_TILE_URL.split("/")[2].replace("{s}", "*")
-    )
+    _img_src: list[str] = CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]  # type: ignore[index]
+    _img_src.append("https://" + CANOPY_MAP_TILE_URL.split("/")[2].replace("{s}", "*"))
