@@ -306,7 +306,7 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "csp.middleware.CSPMiddleware",
 )
-CONTENT_SECURITY_POLICY = {
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[str]]] = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
@@ -379,5 +379,5 @@ CANOPY_MAP_TILE_ATTRIBUTION = env(
 )
 # The Content-Security-Policy lets images come from the tile server's origin.
 if CANOPY_MAP_TILE_URL.startswith("https://"):
-    _img_src: list[str] = CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]  # type: ignore[index]
+    _img_src = CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]
     _img_src.append("https://" + CANOPY_MAP_TILE_URL.split("/")[2].replace("{s}", "*"))
