@@ -306,7 +306,7 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "csp.middleware.CSPMiddleware",
 )
-CONTENT_SECURITY_POLICY: dict[str, dict[str, list[str]]] = {
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[object]]] = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
