@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import statistics
-import time
 from datetime import date
 
 import pytest
@@ -219,15 +217,18 @@ def test_png_writer_round_trips_pixels():
     assert decoded.tobytes() == image.tobytes()
 
 
-def test_repeated_renders_are_fast():
+def test_repeated_renders_reuse_the_cached_layout_and_fonts():
+    """What keeps a render cheap (benchmarks/certificate_bench.py measures it, not a test):
+    after the first certificate of a locale, others only draw their own text."""
+    from forest.integrations.imaging import certificate, text
+
     render_certificate(**certificate_args())  # warm the caches
-    timings = []
+    layout_misses = certificate._base_layout.cache_info().misses
+    font_misses = text._face.cache_info().misses
     for i in range(10):
-        start = time.perf_counter()
         render_certificate(**certificate_args(holder_names=[f"Holder {i}"]))
-        timings.append(time.perf_counter() - start)
-    # Budget is 50 ms; allow headroom for slow, shared CI machines.
-    assert statistics.median(timings) < 0.1
+    assert certificate._base_layout.cache_info().misses == layout_misses
+    assert text._face.cache_info().misses == font_misses
 
 
 # --------------------------------------------------------------------------------------------
