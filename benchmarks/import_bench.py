@@ -25,6 +25,7 @@ import argparse
 import csv
 import os
 import resource
+import secrets
 import sys
 import tempfile
 import time
@@ -262,6 +263,8 @@ def main() -> None:
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ["DJANGO_DEBUG"] = "0"  # DEBUG would keep every query in memory
+    # Local settings refuse their public key without DEBUG: a throwaway key for this process.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     try:
         import django
         from django.core.management import call_command

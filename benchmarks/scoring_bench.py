@@ -30,6 +30,7 @@ import json
 import multiprocessing
 import os
 import resource
+import secrets
 import sys
 import time
 from datetime import date, timedelta
@@ -43,6 +44,8 @@ def setup_django(db_url: str) -> None:
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ["DJANGO_DEBUG"] = "false"
+    # Local settings refuse their public key without DEBUG: a throwaway key for this process.
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     import django
 
     django.setup()

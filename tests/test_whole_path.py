@@ -26,11 +26,13 @@ from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory
 from tests.partners.test_partner_api import partner_client, planted_form
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+COST = 150
 
 
 def test_from_bank_transactions_to_a_verified_tree_and_its_certificate(user, user_client):
-    # A sponsor's forest offers a small tree (1,000 g) and has budget for it.
-    species = SpeciesFactory(energy_cost_grams=1_000, name_en="Hazel")
+    # A sponsor's forest offers a (test-sized) small tree and has budget for it: one night's
+    # rail energy, capped per day (docs/economy.md), grows it.
+    species = SpeciesFactory(energy_cost_grams=COST, name_en="Hazel")
     forest = BrandForestFactory(species=[species], price_per_tree=Decimal("0.60"))
 
     # The bank feed brings two train rides and a fuel purchase.
@@ -59,7 +61,7 @@ def test_from_bank_transactions_to_a_verified_tree_and_its_certificate(user, use
     result = score_all()
     assert (result.transactions_scored, result.green_actions) == (3, 3)
     drop = EnergyDrop.objects.get(user=user)
-    assert drop.action_type == "rail" and drop.grams > 1_000
+    assert drop.action_type == "rail" and drop.grams > COST
 
     # Next morning the user collects it and plants the energy into a tree.
     with time_machine.travel(drop.ripe_at + timedelta(minutes=5)):
@@ -70,8 +72,8 @@ def test_from_bank_transactions_to_a_verified_tree_and_its_certificate(user, use
     tree_id = tree.json()["id"]
     grown = user_client.post(f"/api/v1/trees/{tree_id}/grow", {})
     assert grown.status_code == 200, grown.content
-    assert balance(user) == drop.grams - 1_000
-    assert balance(user, "tree") == 1_000
+    assert balance(user) == drop.grams - COST
+    assert balance(user, "tree") == COST
 
     # Maturity reserved the forest's budget and created a planting order.
     order = PlantingOrder.objects.get(tree_id=tree_id)
