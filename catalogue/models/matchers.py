@@ -5,12 +5,33 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 
+# Scoring runs every campaign and rule regex over every description of the night, in the
+# database: a pattern is bounded in length and shape, and checked by the engine that runs it.
+REGEX_MAX_LENGTH = 200
+# PostgreSQL refuses repetition counts above 255 ("invalid repetition count(s)").
+REGEX_MAX_REPETITION = 255
+_REPETITION = re.compile(r"(?<!\\)\{(\d*)(?:,(\d*))?\}")
+# A quantified group that itself holds a quantifier, e.g. ``(a+)+`` or ``(x*y){2,}``.
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?<!\\)[*+}](?:[^()\\]|\\.)*\)[*+{]")
+
+
 def validate_regex(value: str) -> None:
+    """Accept only what Python *and* the database's regex engine can run, small and linear.
+
+    Python's ``re`` alone let ``refill{1,300}`` through, which PostgreSQL then refused in
+    every scoring chunk; the database is asked itself, inside a savepoint so a refusal
+    does not poison the caller's transaction."""
     if not value:
         return
+    if len(value) > REGEX_MAX_LENGTH:
+        raise ValidationError(
+            _("A regular expression may hold at most %(max)d characters."),
+            params={"max": REGEX_MAX_LENGTH},
+        )
     if "(?<" in value or "(?P" in value:
         raise ValidationError(_("Lookbehind and named groups are not supported by the database."))
     try:
@@ -18,6 +39,32 @@ def validate_regex(value: str) -> None:
     except re.error as exc:
         raise ValidationError(
             _("Invalid regular expression: %(err)s"), params={"err": exc}
+        ) from exc
+    for low, high in _REPETITION.findall(value):
+        if any(n and int(n) > REGEX_MAX_REPETITION for n in (low, high)):
+            raise ValidationError(
+                _("A repetition count may be at most %(max)d."),
+                params={"max": REGEX_MAX_REPETITION},
+            )
+    if _NESTED_QUANTIFIER.search(value):
+        raise ValidationError(
+            _("Nested repetition, such as (a+)+, is not allowed: it can take very long to run.")
+        )
+    _validate_regex_in_database(value)
+
+
+def _validate_regex_in_database(value: str) -> None:
+    """PostgreSQL's engine differs from Python's (e.g. ``(?a)``): let it compile the pattern."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT '' ~* %s", [value])
+    except DatabaseError as exc:
+        lines = str(exc).strip().splitlines() or [""]
+        message = lines[0].removeprefix("invalid regular expression: ")
+        raise ValidationError(
+            _("Invalid regular expression: %(err)s"), params={"err": message}
         ) from exc
 
 

@@ -241,6 +241,7 @@ def test_admin_creates_a_campaign_through_the_form(portal, sponsor):
     ("change", "message"),
     [
         ({"match_description_regex": "eco(refill"}, "Invalid regular expression"),
+        ({"match_description_regex": "refill{1,300}"}, "A repetition count may be at most 255."),
         ({"match_mccs": "59"}, "Every MCC has exactly four digits."),
         (
             {"match_merchants": "", "match_mccs": "", "match_description_regex": ""},
