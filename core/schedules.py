@@ -14,6 +14,11 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "0", "hour": "2"},
         "Scores yesterday's transactions into green energy (T+1, as Ant Forest).",
     ),
+    "forest: requeue lost scoring chunks": (
+        "forest.tasks.scoring_chunks_requeue_task",
+        {"minute": "*/15", "hour": "*"},
+        "Sends again the scoring chunks whose tasks were lost, so a run does not stay running.",
+    ),
     "forest: expire drops": (
         "forest.tasks.drops_expire_task",
         {"minute": "15", "hour": "*"},

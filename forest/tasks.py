@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from forest.models import ScoringChunk
 from forest.scoring.engine import score_chunk
-from forest.scoring.jobs import scoring_run_create, scoring_run_finish_if_done
+from forest.scoring.jobs import (
+    scoring_chunks_lost,
+    scoring_run_create,
+    scoring_run_fail,
+    scoring_run_finish_if_done,
+)
 from forest.services.achievements import achievements_nightly
 from forest.services.energy import drops_expire, ledger_audit
 from forest.services.fraud import fraud_sweep
@@ -48,8 +55,28 @@ def score_chunk_task(self, chunk_id: int) -> None:
     chunk = ScoringChunk.objects.filter(pk=chunk_id).only("run_id").first()
     if chunk is None:
         return
-    score_chunk(chunk_id)
+    try:
+        score_chunk(chunk_id)
+    except OperationalError:
+        if self.request.retries >= self.max_retries:
+            scoring_run_fail(chunk.run_id, f"chunk {chunk_id}: gave up after retries")
+        raise  # retried by autoretry_for
+    except Exception as exc:
+        scoring_run_fail(chunk.run_id, f"chunk {chunk_id}: {exc}")
+        raise
     scoring_run_finish_if_done(chunk.run_id)
+
+
+@shared_task
+def scoring_chunks_requeue_task() -> int:
+    """Send again the chunks of running runs whose tasks were lost (see settings
+    SCORING_CHUNK_LOST_AFTER_MINUTES); a chunk already done is a no-op for its worker."""
+    lost = scoring_chunks_lost(
+        older_than=timedelta(minutes=settings.SCORING_CHUNK_LOST_AFTER_MINUTES)
+    )
+    for chunk_id in lost:
+        score_chunk_task.delay(chunk_id)
+    return len(lost)
 
 
 @shared_task

@@ -14,5 +14,5 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "segment", "sponsor", "starts_on"]
     search_fields = ["name", "sponsor__name", "match_merchants"]
     list_select_related = ["sponsor"]
-    readonly_fields = ["spent_grams", "created_at", "updated_at"]
+    readonly_fields = ["spent_grams", "quarantine_reason", "created_at", "updated_at"]
     date_hierarchy = "starts_on"

@@ -59,6 +59,10 @@ class Campaign(TimeStampedModel):
         default=0, editable=False, verbose_name=_("spent grams")
     )
     is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    # Set by scoring when the database refused this campaign's regex: it was switched off.
+    quarantine_reason = models.CharField(
+        max_length=300, blank=True, editable=False, verbose_name=_("quarantine reason")
+    )
 
     class Meta:
         verbose_name = _("campaign")

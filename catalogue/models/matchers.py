@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
-
 # Scoring runs every campaign and rule regex over every description of the night, in the
 # database: a pattern is bounded in length and shape, and checked by the engine that runs it.
 REGEX_MAX_LENGTH = 200
@@ -53,19 +52,32 @@ def validate_regex(value: str) -> None:
     _validate_regex_in_database(value)
 
 
-def _validate_regex_in_database(value: str) -> None:
-    """PostgreSQL's engine differs from Python's (e.g. ``(?a)``): let it compile the pattern."""
+def regex_database_error(value: str) -> str | None:
+    """Why the database's engine refuses ``value``, or None if it compiles it.
+
+    PostgreSQL's engine differs from Python's (e.g. ``(?a)``), so on PostgreSQL the database
+    itself compiles the pattern, in a savepoint; SQLite's REGEXP is Python's ``re``."""
     if connection.vendor != "postgresql":
-        return
+        try:
+            re.compile("(?i)" + value)
+        except re.error as exc:
+            return str(exc)
+        return None
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT '' ~* %s", [value])
     except DatabaseError as exc:
         lines = str(exc).strip().splitlines() or [""]
-        message = lines[0].removeprefix("invalid regular expression: ")
-        raise ValidationError(
-            _("Invalid regular expression: %(err)s"), params={"err": message}
-        ) from exc
+        return lines[0].removeprefix("invalid regular expression: ")
+    return None
+
+
+def _validate_regex_in_database(value: str) -> None:
+    if connection.vendor != "postgresql":
+        return
+    message = regex_database_error(value)
+    if message is not None:
+        raise ValidationError(_("Invalid regular expression: %(err)s"), params={"err": message})
 
 
 def _validate_code_list(value, *, digits: int | None = None) -> None:

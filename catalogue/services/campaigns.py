@@ -39,3 +39,13 @@ def campaign_budget_take(campaign_id: int, grams: int) -> int:
             if cursor.rowcount != 1:
                 return 0
     return granted
+
+
+def campaign_quarantine(campaign_id: int, reason: str) -> bool:
+    """Switch off a campaign scoring cannot run (its regex refused by the database), keeping
+    why; True if it was active. Its sponsor sees the reason on the campaign in the portal."""
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, is_active=True).update(
+            is_active=False, quarantine_reason=reason[:300]
+        )
+    )

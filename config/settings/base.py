@@ -381,3 +381,8 @@ CANOPY_MAP_TILE_ATTRIBUTION = env(
 if CANOPY_MAP_TILE_URL.startswith("https://"):
     _img_src = CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"]
     _img_src.append("https://" + CANOPY_MAP_TILE_URL.split("/")[2].replace("{s}", "*"))
+
+# SCORING SAFETY: regex quarantine and lost chunks (issue 16, finding 3)
+# ------------------------------------------------------------------------------
+# A pending chunk of a run started this long ago is taken as lost and sent again.
+SCORING_CHUNK_LOST_AFTER_MINUTES = env.int("SCORING_CHUNK_LOST_AFTER_MINUTES", default=60)

@@ -44,7 +44,7 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
     search_fields = [
         "code", "name_en", "name_nl", "match_merchants", "match_aliases", "match_mccs", "source",
     ]  # fmt: skip
-    readonly_fields = ["version", "created_at", "updated_at"]
+    readonly_fields = ["version", "quarantine_reason", "created_at", "updated_at"]
     inlines = [RuleVersionInline]
     actions = ["test_against_recent", "rescore_last_30_days"]
 

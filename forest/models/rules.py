@@ -146,6 +146,10 @@ class GreenActionRule(TimeStampedModel):
     valid_from = models.DateField(null=True, blank=True, verbose_name=_("valid from"))
     valid_to = models.DateField(null=True, blank=True, verbose_name=_("valid to"))
     is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    # Set by scoring when the database refused this rule's regex: it was switched off.
+    quarantine_reason = models.CharField(
+        max_length=300, blank=True, editable=False, verbose_name=_("quarantine reason")
+    )
 
     class Meta:
         verbose_name = _("green action rule")

@@ -11,6 +11,7 @@ class ScoringRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     started_at = models.DateTimeField(auto_now_add=True, verbose_name=_("started at"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
@@ -20,6 +21,7 @@ class ScoringRun(models.Model):
     triggered_by = models.CharField(max_length=64, default="beat", verbose_name=_("triggered by"))
     since = models.DateField(null=True, blank=True, verbose_name=_("since"))
     only_user_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("only user id"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
         verbose_name = _("scoring run")

@@ -27,7 +27,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.services.outbox import outbox_claim, outbox_put_back
@@ -51,6 +51,7 @@ from forest.scoring.clawbacks import (
     rescored_settle_in_place,
 )
 from forest.scoring.eligibility import eligible_sql, self_reported_cap, self_reported_earns
+from forest.scoring.quarantine import quarantine_refused_regexes
 from forest.scoring.sql import DROPS, FEEDS, GREEN_ACTIONS, RATES, TRANSACTIONS, ChunkSql
 from forest.services.ledger import ledger_append_select
 
@@ -108,7 +109,21 @@ def score_chunk(
 
     ``dry_run`` computes everything and rolls back, returning the awards it would make.
     ``fail_after_step`` raises after that step: the tests' stand-in for a killed worker.
+    A database error caused by a campaign's or rule's regex switches that campaign or rule
+    off (``quarantine_refused_regexes``) and scores the chunk again without it, so one bad
+    pattern cannot stop the night for everyone.
     """
+    try:
+        return _score_chunk_once(chunk_id, dry_run=dry_run, fail_after_step=fail_after_step)
+    except DatabaseError:
+        if not quarantine_refused_regexes():
+            raise
+    return _score_chunk_once(chunk_id, dry_run=dry_run, fail_after_step=fail_after_step)
+
+
+def _score_chunk_once(
+    chunk_id: int, *, dry_run: bool, fail_after_step: str | None
+) -> ChunkResult | None:
     dialect = current_dialect()
     result = ChunkResult()
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Count
@@ -75,6 +75,30 @@ def scoring_run_finish_if_done(run_id: int) -> bool:
     )
 
 
+def scoring_run_fail(run_id: int, error: str) -> bool:
+    """Mark a run failed with why, so it does not stay "running" for ever; True if it was."""
+    return bool(
+        ScoringRun.objects.filter(id=run_id, status=ScoringRun.Status.RUNNING).update(
+            status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=error[:2000]
+        )
+    )
+
+
+def scoring_chunks_lost(*, older_than: timedelta) -> list[int]:
+    """Pending chunks of running runs started more than ``older_than`` ago: their task was
+    lost (a broker restart, a purge); scoring them again is safe, a done chunk is a no-op."""
+    cutoff = timezone.now() - older_than
+    return list(
+        ScoringChunk.objects.filter(
+            status=ScoringChunk.Status.PENDING,
+            run__status=ScoringRun.Status.RUNNING,
+            run__started_at__lt=cutoff,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
 def scoring_run_inline(
     run: ScoringRun,
     *,
@@ -84,7 +108,12 @@ def scoring_run_inline(
     """Score every chunk of ``run`` in this process (the management command and `make run`)."""
     total = ChunkResult()
     for chunk in ScoringChunk.objects.filter(run=run).order_by("user_id_from"):
-        result = score_chunk(chunk.id, dry_run=dry_run)
+        try:
+            result = score_chunk(chunk.id, dry_run=dry_run)
+        except Exception as exc:
+            if not dry_run:
+                scoring_run_fail(run.id, f"chunk {chunk.id}: {exc}")
+            raise
         if result is not None:
             total.transactions_scored += result.transactions_scored
             total.green_actions += result.green_actions
