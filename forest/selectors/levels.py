@@ -64,7 +64,12 @@ def _figures_sql() -> str:
 def home_figures(user_id: int, *, today: datetime.date, locale: str = "en") -> dict:
     """Balances (as ``balances_for_user``), the level and the streaks, in one query."""
     day_index = (today - _EPOCH).days
-    params = {"user": user_id, "today": today, "day": day_index, "week": day_index // 7}
+    params: dict[str, int | datetime.date] = {
+        "user": user_id,
+        "today": today,
+        "day": day_index,
+        "week": day_index // 7,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_figures_sql(), params)
         rows = cursor.fetchall()

@@ -89,3 +89,34 @@ def test_the_documented_list_names_only_real_fields():
     real = _user_keys()
     assert set(_documented_not_exported()) <= real
     assert not set(_documented_not_exported()) & set(EXPORTED)
+
+
+def test_badges_challenges_level_holds_and_reviews_are_the_users_own():
+    from django.utils import timezone
+
+    from forest.models import BadgeCode, ChallengeParticipation, FraudSignal, UserBadge
+    from tests.forest.achievement_factories import ChallengeFactory, green_action
+    from tests.forest.fraud_factories import EnergyHoldFactory, FraudSignalFactory
+
+    now = timezone.now()
+    user, other = UserFactory(), UserFactory()
+    challenge = ChallengeFactory(code="rail-week")
+    for who in (user, other):
+        UserBadge.objects.create(user=who, badge=BadgeCode.values[0], earned_at=now)
+        ChallengeParticipation.objects.create(challenge=challenge, user=who, joined_at=now)
+    signal = FraudSignalFactory(
+        user=user, status=FraudSignal.Status.choices[-1][0], reviewed_at=now, review_note="secret"
+    )
+    FraudSignalFactory(user=other)
+    EnergyHoldFactory(user=user, signal=signal, reason="Unusual collecting")
+    green_action(user, day=timezone.localdate())
+
+    doc = _export_doc(user)
+    assert len(doc["badges"]) == 1
+    assert [c["challenge_code"] for c in doc["challenges"]] == ["rail-week"]
+    assert doc["level"]["streaks"]["daily"]["current"] == 1
+    assert doc["level"]["level"]["level"] >= 1
+    assert [h["reason"] for h in doc["holds"]] == ["Unusual collecting"]
+    assert [(r["id"], r["status"]) for r in doc["fraud_reviews"]] == [(signal.id, signal.status)]
+    assert "secret" not in json.dumps(doc["fraud_reviews"])
+    assert set(doc["profile"]["notification_preferences"]) >= {"push_enabled", "notify_energy"}
