@@ -26,6 +26,51 @@ def seed_levels(apps, schema_editor):
             },
         )
 
+def seed_challenges(apps, schema_editor):
+    """One rolling weekly and one rolling monthly challenge, so a new install has both; the
+    nightly run (challenges_roll) opens each next window."""
+    import datetime
+
+    Challenge = apps.get_model("forest", "Challenge")
+    today = datetime.date.today()
+    week = today - datetime.timedelta(days=today.weekday())
+    month = today.replace(day=1)
+    month_end = (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    seeds = [
+        {
+            "code": f"green-week-{week:%Y%m%d}",
+            "title_en": "Three green trips this week",
+            "title_nl": "Drie groene ritten deze week",
+            "text_en": "Take the train, bus, tram or a shared bike three times this week.",
+            "text_nl": "Neem deze week drie keer de trein, bus, tram of een deelfiets.",
+            "action_types": ["public_transport", "rail", "bike"],
+            "target_count": 3,
+            "starts_on": week,
+            "ends_on": week + datetime.timedelta(days=6),
+            "bonus_grams": 50,
+            "repeats": "weekly",
+        },
+        {
+            "code": f"green-month-{month:%Y%m%d}",
+            "title_en": "Ten green choices this month",
+            "title_nl": "Tien groene keuzes deze maand",
+            "text_en": "Any ten green actions this month: trips, second-hand, repairs, charging.",
+            "text_nl": "Tien groene acties deze maand: ritten, tweedehands, reparaties, laden.",
+            "action_types": [
+                "public_transport", "rail", "bike", "second_hand", "repair_rental",
+                "ev_charging", "paperless",
+            ],
+            "target_count": 10,
+            "starts_on": month,
+            "ends_on": month_end,
+            "bonus_grams": 200,
+            "repeats": "monthly",
+        },
+    ]
+    for seed in seeds:
+        if not Challenge.objects.filter(repeats=seed["repeats"]).exists():
+            Challenge.objects.create(**seed)
+
 
 class Migration(migrations.Migration):
 
@@ -50,5 +95,11 @@ class Migration(migrations.Migration):
                 'ordering': ['level'],
             },
         ),
+        migrations.AddField(
+            model_name='challenge',
+            name='repeats',
+            field=models.CharField(blank=True, choices=[('', 'Never'), ('weekly', 'Every week'), ('monthly', 'Every month')], default='', help_text='Open the same challenge again for the next week or month when this ends', max_length=8, verbose_name='repeats'),
+        ),
         migrations.RunPython(seed_levels, migrations.RunPython.noop),
+        migrations.RunPython(seed_challenges, migrations.RunPython.noop),
     ]
