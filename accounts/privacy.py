@@ -42,6 +42,20 @@ def export_rows(queryset, *fields: str, **renamed: str) -> Iterator[dict]:
         yield {name: row[name] for name in names}
 
 
+#: The profile's notification switches (accounts.services.notifications), all exported.
+NOTIFICATION_PREFERENCES = (
+    "email_enabled",
+    "push_enabled",
+    "notify_energy",
+    "notify_trees",
+    "notify_teams",
+    "notify_sponsors",
+    "quiet_hours_enabled",
+    "quiet_hours_start",
+    "quiet_hours_end",
+)
+
+
 def _profile(user: User) -> dict:
     profile = Profile.objects.filter(user=user).first()
     return {
@@ -56,6 +70,9 @@ def _profile(user: User) -> dict:
         "time_zone": profile.time_zone if profile else "",
         "city": profile.city if profile else "",
         "steal_opt_out": profile.steal_opt_out if profile else False,
+        "notification_preferences": {
+            name: getattr(profile, name) if profile else None for name in NOTIFICATION_PREFERENCES
+        },
     }
 
 

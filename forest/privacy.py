@@ -10,22 +10,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from django.db.models import F, FilteredRelation, Q
+from django.utils import timezone
+from django.utils.translation import get_language
 
 from accounts.models import TRANSACTION_BANK_FIELDS, Transaction, User
 from accounts.privacy import CHUNK_SIZE, export_rows
 from forest.models import (
     Certificate,
+    ChallengeParticipation,
     EnergyBalance,
     EnergyDrop,
+    EnergyHold,
     EnergyLedgerEntry,
     EnergyTransfer,
+    FraudSignal,
     GreenAction,
     Team,
     TeamInvitation,
     TeamMembership,
     Tree,
     TreeContribution,
+    UserBadge,
 )
+from forest.selectors.levels import home_figures
 from forest.services.team_invitations import _end_memberships
 
 TRANSACTION_EXPORT_FIELDS = (
@@ -210,6 +217,49 @@ def export_sections(
             "grams",
             "drop_id",
             "created_at",
+        ),
+    )
+    yield (
+        "badges",
+        export_rows(UserBadge.objects.filter(user_id=uid).order_by("id"), "badge", "earned_at"),
+    )
+    yield (
+        "challenges",
+        export_rows(
+            ChallengeParticipation.objects.filter(user_id=uid).order_by("id"),
+            "joined_at",
+            "completed_at",
+            "bonus_grams",
+            challenge_code="challenge__code",
+            challenge_title="challenge__title_en",
+        ),
+    )
+    # Computed, not stored: the level and streaks as the home screen shows them.
+    figures = home_figures(uid, today=timezone.localdate(), locale=(get_language() or "en")[:2])
+    yield "level", {"level": figures["level"], "streaks": figures["streaks"]}
+    yield (
+        "holds",
+        export_rows(
+            EnergyHold.objects.filter(user_id=uid).order_by("id"),
+            "reason",
+            "created_at",
+            "released_at",
+            "signal_id",
+        ),
+    )
+    # The outcome of each fraud review about the user; the detection details, score and the
+    # reviewer's note stay out (docs/privacy.md: fraud-prevention exemption).
+    yield (
+        "fraud_reviews",
+        export_rows(
+            FraudSignal.objects.filter(user_id=uid).order_by("id"),
+            "id",
+            "kind",
+            "severity",
+            "status",
+            "first_seen_at",
+            "last_seen_at",
+            "reviewed_at",
         ),
     )
 

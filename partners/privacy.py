@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from accounts.privacy import export_rows
-from partners.models import PlantingOrder
+from partners.models import ClaimCode, PlantingOrder
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -27,5 +27,16 @@ def export_sections(*, user: User, **context) -> Iterator[tuple[str, object]]:
             "verified_at",
             "created_at",
             forest_name="forest__name",
+        ),
+    )
+    # Codes the user redeemed: when, the sponsor's batch and the grams (never the code's hash).
+    yield (
+        "claim_codes",
+        export_rows(
+            ClaimCode.objects.filter(redeemed_by_id=user.pk).order_by("id"),
+            "redeemed_at",
+            "drop_id",
+            batch_name="batch__name",
+            grams="batch__grams_per_code",
         ),
     )

@@ -39,7 +39,7 @@ class ChallengeForm(forms.ModelForm):
         fields = [
             "code", "title_en", "title_nl", "text_en", "text_nl", "action_types",
             "target_count", "target_grams", "starts_on", "ends_on", "bonus_grams",
-            "campaign", "is_active",
+            "campaign", "is_active", "repeats",
         ]  # fmt: skip
 
 

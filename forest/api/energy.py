@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +22,7 @@ from forest.models import EnergyDrop, EnergyLedgerEntry
 from forest.selectors.energy import balances_for_user, open_drops_for_user
 from forest.selectors.green_actions import caps_left_today
 from forest.selectors.home import current_tree_summary
+from forest.selectors.levels import home_figures
 from forest.services.energy import (
     DropNotCollectable,
     drop_collect,
@@ -39,7 +40,11 @@ class ForestHomeApi(APIView):
     @schema.home
     def get(self, request) -> Response:
         now = timezone.now()
-        balances = balances_for_user(request.user.id)
+        # Balances, level and streaks in one query: the home screen's query budget is fixed.
+        figures = home_figures(
+            request.user.id, today=timezone.localdate(), locale=(get_language() or "en")[:2]
+        )
+        balances = figures["balances"]
         drops = open_drops_for_user(request.user.id, now=now)
         body = {
             "balance_grams": balances["balance"],
@@ -47,6 +52,8 @@ class ForestHomeApi(APIView):
             "drops": drops,
             "caps_today": caps_left_today(request.user.id, today=timezone.localdate()),
             "tree": _tree_summary(request.user),
+            "level": figures["level"],
+            "streaks": figures["streaks"],
         }
         return Response(ForestHomeSerializer(body, context={"now": now}).data)
 

@@ -9,6 +9,7 @@ from forest.models.achievements import (
 from forest.models.economy import EnergyLimits
 from forest.models.energy import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.fraud import EnergyHold, FraudSignal
+from forest.models.levels import LevelThreshold
 from forest.models.rules import (
     ActionType,
     CurrencyRate,
@@ -46,6 +47,7 @@ __all__ = [
     "GreenActionRule",
     "GreenActionRuleVersion",
     "LedgerAudit",
+    "LevelThreshold",
     "RuleMatcher",
     "ScoringChunk",
     "ScoringRun",

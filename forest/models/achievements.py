@@ -128,6 +128,22 @@ class Challenge(TimeStampedModel):
     )
     is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
+    class Repeats(models.TextChoices):
+        NEVER = "", _("Never")
+        WEEKLY = "weekly", _("Every week")
+        MONTHLY = "monthly", _("Every month")
+
+    # A rolling challenge: when its window ends, the nightly run opens the next one
+    # (forest.services.challenges.challenges_roll), a copy with the date in its code.
+    repeats = models.CharField(
+        max_length=8,
+        choices=Repeats.choices,
+        blank=True,
+        default="",
+        help_text=_("Open the same challenge again for the next week or month when this ends"),
+        verbose_name=_("repeats"),
+    )
+
     objects = ChallengeQuerySet.as_manager()
 
     class Meta:

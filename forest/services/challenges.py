@@ -3,6 +3,7 @@ their bonus once (see ``forest.services.achievements``)."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -131,6 +132,42 @@ def challenge_evaluate(challenge: Challenge, *, now: datetime | None = None) -> 
     return len(user_ids)
 
 
+def _window(repeats: str, day: date) -> tuple[date, date]:
+    """The week (Monday-Sunday) or calendar month that contains ``day``."""
+    if repeats == Challenge.Repeats.WEEKLY:
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+    start = day.replace(day=1)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following - timedelta(days=1)
+
+
+def challenges_roll(*, today: date) -> list[str]:
+    """Open the current window of every rolling challenge whose window has ended: a copy coded
+    ``<series>-<start YYYYMMDD>``, so running twice (or missing nights) never makes two."""
+    created = []
+    ended = Challenge.objects.filter(
+        is_active=True,
+        ends_on__lt=today,
+        ends_on__gte=today - timedelta(days=62),  # only recent ones: the series' latest
+    ).exclude(repeats="")
+    for challenge in ended.order_by("id"):
+        start, end = _window(challenge.repeats, today)
+        series = re.sub(r"-\d{8}$", "", challenge.code)
+        code = f"{series}-{start:%Y%m%d}"
+        fields = {
+            f.name: getattr(challenge, f.name)
+            for f in Challenge._meta.concrete_fields
+            if f.name not in ("id", "code", "starts_on", "ends_on", "created_at", "updated_at")
+        }
+        _obj, made = Challenge.objects.get_or_create(
+            code=code, defaults={**fields, "starts_on": start, "ends_on": end}
+        )
+        if made:
+            created.append(code)
+    return created
+
+
 def challenges_evaluate_all(
     *, now: datetime | None = None, progress: Callable[[str, int], None] | None = None
 ) -> dict[str, int]:
@@ -138,6 +175,7 @@ def challenges_evaluate_all(
     now = now or timezone.now()
     today = timezone.localdate(now)
     completed: dict[str, int] = defaultdict(int)
+    challenges_roll(today=today)
     challenges = Challenge.objects.filter(
         is_active=True,
         starts_on__lte=today,

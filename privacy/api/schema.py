@@ -6,7 +6,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
-from privacy.api.serializers import AccountDeleteInputSerializer
+from privacy.api.serializers import AccountDeleteInputSerializer, MeWithLevelSerializer
 
 
 class DeleteWithBodySchema(AutoSchema):
@@ -94,4 +94,40 @@ ME_EXPORT_GET = extend_schema(
         ),
     },
     summary="Download your data (GDPR article 20)",
+)
+
+
+ME_GET = extend_schema(
+    responses=MeWithLevelSerializer,
+    summary="The signed-in user, with their level and green streaks",
+    examples=[
+        OpenApiExample(
+            "Me",
+            value={
+                "id": 7,
+                "email": "sanne@example.nl",
+                "display_name": "Sanne",
+                "locale": "nl",
+                "time_zone": "Europe/Amsterdam",
+                "steal_opt_out": False,
+                "date_joined": "2026-03-02T09:12:00Z",
+                "email_verified": True,
+                "level": {
+                    "level": 3,
+                    "name": "Jong boompje",
+                    "energy_grams": 8120,
+                    "trees": 1,
+                    "next_level": 4,
+                    "energy_grams_to_next": 11880,
+                    "trees_to_next": 2,
+                    "progress_percent": 0,
+                },
+                "streaks": {
+                    "daily": {"current": 0, "best": 6},
+                    "weekly": {"current": 2, "best": 4},
+                },
+            },
+            response_only=True,
+        )
+    ],
 )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.api.serializers.users import MeSerializer
+from forest.api.serializers.energy import LevelSerializer, StreaksSerializer
+
 
 class AccountDeleteInputSerializer(serializers.Serializer):
     password = serializers.CharField(
@@ -13,3 +16,10 @@ class AccountDeleteInputSerializer(serializers.Serializer):
         style={"input_type": "password"},
         help_text="Your current password, to confirm that you are deleting your account.",
     )
+
+
+class MeWithLevelSerializer(MeSerializer):
+    """The profile plus the level and green streaks (read-only; the forest app computes them)."""
+
+    level = LevelSerializer(read_only=True)
+    streaks = StreaksSerializer(read_only=True)

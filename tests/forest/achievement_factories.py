@@ -55,3 +55,9 @@ class ChallengeFactory(factory.django.DjangoModelFactory):
 
 def iso_day(year: int, week: int, weekday: int) -> date:
     return date.fromisocalendar(year, week, weekday)
+
+
+def clear_seeded_challenges() -> None:
+    """The rolling weekly and monthly challenges the migration seeds, removed so a test counts
+    only the challenges it made (tests/forest/test_challenge_roll.py covers the seeds)."""
+    Challenge.objects.exclude(repeats="").delete()

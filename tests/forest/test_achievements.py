@@ -12,10 +12,15 @@ from forest.models import BadgeCode, EnergyTransfer, TreeContribution, UserBadge
 from forest.services.badges import BADGES_BY_CODE, badge_award, badges_award_all
 from forest.tasks import achievements_nightly_task
 from tests.accounts.factories import UserFactory
-from tests.forest.achievement_factories import green_action, iso_day
+from tests.forest.achievement_factories import clear_seeded_challenges, green_action, iso_day
 from tests.forest.tree_factories import TeamFactory, TreeFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _only_own_challenges(db):
+    clear_seeded_challenges()
 
 
 def _award(code: str) -> set[int]:

@@ -17,10 +17,19 @@ from forest.services.challenges import (
     challenges_evaluate_all,
 )
 from tests.accounts.factories import UserFactory
-from tests.forest.achievement_factories import ChallengeFactory, green_action
+from tests.forest.achievement_factories import (
+    ChallengeFactory,
+    clear_seeded_challenges,
+    green_action,
+)
 from tests.forest.helpers import assert_ledger_consistent, balance
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _only_own_challenges(db):
+    clear_seeded_challenges()
 
 
 def _join(user, challenge):

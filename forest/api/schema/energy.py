@@ -11,7 +11,7 @@ from forest.api.serializers.energy import (
 
 home = extend_schema(
     responses=ForestHomeSerializer,
-    summary="The home screen: balance, drops, today's caps, current tree",
+    summary="The home screen: balance, drops, today's caps, current tree, level, streaks",
     examples=[
         OpenApiExample(
             "Home",
@@ -30,6 +30,20 @@ home = extend_schema(
                 ],
                 "caps_today": [{"action_type": "rail", "cap_grams": 6750, "left_grams": 2565}],
                 "tree": None,
+                "level": {
+                    "level": 2,
+                    "name": "Sprout",
+                    "energy_grams": 4289,
+                    "trees": 0,
+                    "next_level": 3,
+                    "energy_grams_to_next": 711,
+                    "trees_to_next": 1,
+                    "progress_percent": 0,
+                },
+                "streaks": {
+                    "daily": {"current": 3, "best": 12},
+                    "weekly": {"current": 5, "best": 9},
+                },
             },
             response_only=True,
         )
