@@ -75,7 +75,7 @@ def seed_challenges(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forest', '0006_matching_aliases'),
+        ('forest', '0007_regex_quarantine'),
     ]
 
     operations = [
