@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from catalogue.admin.forms import CampaignForm
 from catalogue.models import Campaign
 
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
     list_display = [
         "name", "sponsor", "starts_on", "ends_on", "segment", "bonus_grams", "multiplier",
         "budget_grams", "spent_grams", "is_active",

@@ -2,7 +2,12 @@
 
 from catalogue.models.campaigns import Campaign
 from catalogue.models.forests import BrandForest
-from catalogue.models.matchers import validate_mcc_list, validate_regex, validate_string_list
+from catalogue.models.matchers import (
+    validate_mcc,
+    validate_mcc_list,
+    validate_regex,
+    validate_string_list,
+)
 from catalogue.models.planting_partners import PlantingPartner
 from catalogue.models.species import Species
 from catalogue.models.sponsors import Sponsor, SponsorMembership, SponsorQuerySet
@@ -15,6 +20,7 @@ __all__ = [
     "Sponsor",
     "SponsorMembership",
     "SponsorQuerySet",
+    "validate_mcc",
     "validate_mcc_list",
     "validate_regex",
     "validate_string_list",

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
         ("a{256}", "A repetition count may be at most 255."),
         ("(a+)+", "Nested repetition"),
         ("(x*y){2,}", "Nested repetition"),
-        ("a" * 201, "at most 200 characters"),
+        ("a" * 301, "at most 300 characters"),
         ("eco(refill", "Invalid regular expression"),
     ],
 )
