@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 
@@ -63,3 +65,16 @@ class LineListField(forms.Field):
 
     def has_changed(self, initial, data) -> bool:
         return self.to_python(self.prepare_value(initial)) != self.to_python(data)
+
+
+class ModelLabelsMixin:
+    """Label declared fields of a ModelForm as the model's own (translated) verbose names, as
+    Django labels the fields it generates."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        form: Any = self  # mixed into a ModelForm
+        opts = form._meta.model._meta
+        for name in form.declared_fields:
+            if name in form.fields:
+                form.fields[name].label = capfirst(opts.get_field(name).verbose_name)

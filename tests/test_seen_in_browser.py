@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
+from forest.models import GreenActionRule
+from forest.services.rules import rule_save
 from partners.services.evidence import planting_evidence_add
 from partners.services.planting_orders import planting_order_reserve, planting_order_transition
-from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.accounts.factories import DEFAULT_PASSWORD, TransactionFactory
 from tests.browser import browser_page
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory
 from tests.partners.factories import CampaignFactory, SponsorMembershipFactory
@@ -101,6 +103,7 @@ def _overflow(page) -> int:
 def test_every_page_loads_its_assets_and_fits_the_window(live_server, settings):
     settings.CANOPY_MAP_TILE_URL = ""  # no tile server in tests: outline and pins only
     user, sponsor, forest, campaign, certificate = _world()
+    rule = _rule_with_two_versions()
     base = live_server.url
     pages = {
         "landing": "/",
@@ -112,6 +115,7 @@ def test_every_page_loads_its_assets_and_fits_the_window(live_server, settings):
         "admin-planting-orders": "/admin/partners/plantingorder/",
         "admin-trees": "/admin/forest/tree/",
         "admin-periodic-tasks": "/admin/django_celery_beat/periodictask/",
+        "admin-rule": f"/admin/forest/greenactionrule/{rule.pk}/change/",
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
@@ -147,8 +151,39 @@ def test_every_page_loads_its_assets_and_fits_the_window(live_server, settings):
                 if (extra := _overflow(page)) > 0:
                     overflowing.append(f"{name} at {width} px: {extra} px too wide")
                 page.screenshot(path=str(ARTIFACTS / f"{name}-{device}.png"), full_page=True)
+                if name == "admin-rule":
+                    # "Test this draft" brings the form back with its result, nothing saved.
+                    page.click("button[name=_test_draft]")
+                    page.wait_for_selector(".draft-test-result")
+                    assert page.locator(".draft-test-samples tbody tr").count() == 1
+                    if (extra := _overflow(page)) > 0:
+                        overflowing.append(f"rule draft test at {width} px: {extra} px too wide")
+                    page.screenshot(
+                        path=str(ARTIFACTS / f"admin-rule-draft-test-{device}.png"), full_page=True
+                    )
     assert failures == []
     assert overflowing == [], overflowing
+
+
+def _rule_with_two_versions() -> GreenActionRule:
+    """A rule edited once (its versions' diff table) and a recent purchase it matches."""
+    rule = rule_save(
+        rule=GreenActionRule(
+            code="ferry", name_en="Ferry", name_nl="Veerpont", priority=400,
+            action_type="public_transport", estimate_kind="fixed", fixed_grams=40,
+            match_merchants=["gvb veer"], match_mccs=["4111"], method="40 g a crossing",
+            source="GVB's own figures", daily_cap_grams=1000,
+        )
+    )  # fmt: skip
+    rule.fixed_grams = 55
+    rule.match_merchants = ["gvb veer", "pont"]
+    rule_save(rule=rule)
+    TransactionFactory(
+        merchant_name="GVB Veer",
+        description="GVB VEER IJPLEIN AMSTERDAM PAS 123 BETAALAUTOMAAT 14:32",
+        booking_date=timezone.localdate() - timedelta(days=2),
+    )
+    return rule
 
 
 def test_the_map_draws_outline_and_pins_when_no_tile_loads(live_server, settings):

@@ -6,20 +6,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Campaign, validate_mcc
-from core.forms import LineListField
+from core.forms import LineListField, ModelLabelsMixin
 
 ONE_PER_LINE = _("One per line.")
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(ModelLabelsMixin, forms.ModelForm):
     match_mccs = LineListField(
-        label=_("match mccs"),
         item_validator=validate_mcc,
         help_text=_("Merchant category codes of four digits, one per line."),
     )
-    match_merchants = LineListField(
-        label=_("match merchants"), max_length=200, help_text=ONE_PER_LINE
-    )
+    match_merchants = LineListField(max_length=200, help_text=ONE_PER_LINE)
 
     class Meta:
         model = Campaign

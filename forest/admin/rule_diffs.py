@@ -24,9 +24,10 @@ class DiffRow:
 
 def _label(name: str) -> str:
     try:
-        return str(GreenActionRule._meta.get_field(name).verbose_name)
+        field = GreenActionRule._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    return str(getattr(field, "verbose_name", name))
 
 
 def _shown(value) -> str:

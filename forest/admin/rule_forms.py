@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import validate_mcc
-from core.forms import LineListField
+from core.forms import LineListField, ModelLabelsMixin
 from forest.models import GreenActionRule
 from forest.models.rules import validate_name_list
 
@@ -20,14 +20,12 @@ def _validate_name(value: str) -> None:
     validate_name_list([value])
 
 
-class GreenActionRuleForm(forms.ModelForm):
+class GreenActionRuleForm(ModelLabelsMixin, forms.ModelForm):
     match_mccs = LineListField(
-        label=_("match mccs"),
         item_validator=validate_mcc,
         help_text=_("Merchant category codes of four digits, one per line."),
     )
     match_merchants = LineListField(
-        label=_("match merchants"),
         max_length=200,
         help_text=_(
             "One per line; stored normalised (lower case, no punctuation or legal suffix). "
@@ -35,7 +33,6 @@ class GreenActionRuleForm(forms.ModelForm):
         ),
     )
     match_aliases = LineListField(
-        label=_("match aliases"),
         item_validator=_validate_name,
         max_length=200,
         help_text=_(
@@ -44,7 +41,6 @@ class GreenActionRuleForm(forms.ModelForm):
         ),
     )
     exclude_names = LineListField(
-        label=_("exclude names"),
         item_validator=_validate_name,
         max_length=200,
         help_text=_(
@@ -52,11 +48,8 @@ class GreenActionRuleForm(forms.ModelForm):
             "one per line; the longest matching name wins."
         ),
     )
-    match_merchant_ids = LineListField(
-        label=_("match merchant ids"), max_length=128, help_text=_("One per line.")
-    )
+    match_merchant_ids = LineListField(max_length=128, help_text=_("One per line."))
     match_categories = LineListField(
-        label=_("match categories"),
         max_length=200,
         help_text=_("The bank's or aggregator's category names, one per line."),
     )

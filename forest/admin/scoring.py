@@ -37,7 +37,7 @@ class RuleVersionInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["version", "created_at", "changes"]
-    readonly_fields = fields
+    readonly_fields = ["version", "created_at", "changes"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -52,20 +52,21 @@ class DraftOnlyForm:
     never valid to the admin, so it re-renders the form instead of saving it."""
 
     draft_valid = False
+    instance: GreenActionRule
 
     def is_valid(self) -> bool:
         self.draft_valid = super().is_valid()  # type: ignore[misc]
         return False
 
 
-RULE_FIELDS = [
+RULE_FIELDS = (
     "code", "version", "name_en", "name_nl", "action_type", "priority", "is_active",
     "quarantine_reason",
-]  # fmt: skip
-ESTIMATE_FIELDS = [
+)  # fmt: skip
+ESTIMATE_FIELDS = (
     "estimate_kind", "fixed_grams", "grams_per_unit", "fare_per_km", "grams_per_km",
     "substitution_share", "daily_cap_grams", "awards_energy",
-]  # fmt: skip
+)  # fmt: skip
 
 # What each matcher kind of forest.selectors.rule_drafts is called on the page.
 DRAFT_KIND_LABELS = {
@@ -98,7 +99,7 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
         (
             gettext_lazy("Matchers"),
             {
-                "fields": GreenActionRuleForm.Meta.fields,
+                "fields": tuple(GreenActionRuleForm.Meta.fields),
                 "description": gettext_lazy(
                     "A transaction matches if any matcher does. Test the draft below before "
                     "saving: a saved change makes a new version."
@@ -111,7 +112,7 @@ class GreenActionRuleAdmin(admin.ModelAdmin):
         ),
         (
             gettext_lazy("Explanation and validity"),
-            {"fields": ["method", "source", "valid_from", "valid_to", "created_at", "updated_at"]},
+            {"fields": ("method", "source", "valid_from", "valid_to", "created_at", "updated_at")},
         ),
     ]
     inlines = [RuleVersionInline]

@@ -188,7 +188,13 @@ def test_the_draft_test_runs_the_unsaved_matchers_and_saves_nothing(operator_cli
     assert response.status_code == 200
     result = response.context["draft_test"]
     assert (result.examined, result.matched) == (3, 2)
-    assert result.by_kind == {"mcc": 1, "name": 1, "merchant_id": 0, "category": 0, "description": 0}
+    assert result.by_kind == {
+        "mcc": 1,
+        "name": 1,
+        "merchant_id": 0,
+        "category": 0,
+        "description": 0,
+    }
     assert result.grams == 110  # the draft's 55 g, not the saved 40 g
     assert {s.transaction_id: s.matched_on for s in result.samples} == {
         ferry.id: ["name"],
@@ -301,7 +307,7 @@ def test_a_version_shows_what_changed_since_its_predecessor_as_a_table(operator_
     assert "<td>40</td>" in html and "<td>55</td>" in html
     assert "added: pont" in html
     assert '<th scope="row">Match mccs</th>' in html  # version 1 lists all its fields
-    assert "Version 1: the first, no earlier version to compare" in html
+    assert "Version 1: the first, no earlier version to compare</summary>" in html
     assert '"match_mccs": [' not in html  # no raw JSON
 
 
