@@ -30,7 +30,18 @@ def _label(name: str) -> str:
     return str(getattr(field, "verbose_name", name))
 
 
-def _shown(value) -> str:
+def _choices(name: str) -> dict:
+    """A choice field's labels by stored value ("fixed" → "Fixed grams")."""
+    try:
+        field = GreenActionRule._meta.get_field(name)
+    except FieldDoesNotExist:
+        return {}
+    return dict(getattr(field, "flatchoices", None) or [])
+
+
+def _shown(value, choices: dict | None = None) -> str:
+    if choices and isinstance(value, str) and value in choices:
+        return str(choices[value])
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -48,6 +59,7 @@ def snapshot_diff(before: dict | None, after: dict) -> list[DiffRow]:
     for key in keys:
         old = None if before is None else before.get(key)
         new = after.get(key)
+        choices = _choices(key)
         if before is not None and old == new:
             continue
         added: list[str] = []
@@ -59,8 +71,8 @@ def snapshot_diff(before: dict | None, after: dict) -> list[DiffRow]:
             DiffRow(
                 field=key,
                 label=_label(key),
-                before="" if before is None else _shown(old),
-                after=_shown(new),
+                before="" if before is None else _shown(old, choices),
+                after=_shown(new, choices),
                 added=added,
                 removed=removed,
             )

@@ -308,6 +308,7 @@ def test_a_version_shows_what_changed_since_its_predecessor_as_a_table(operator_
     assert "added: pont" in html
     assert '<th scope="row">Match mccs</th>' in html  # version 1 lists all its fields
     assert "Version 1: the first, no earlier version to compare</summary>" in html
+    assert "<td>Fixed grams</td>" in html  # a choice by its label, not "fixed"
     assert '"match_mccs": [' not in html  # no raw JSON
 
 
@@ -335,3 +336,16 @@ def test_campaign_matchers_are_lines_and_an_invalid_mcc_is_named(operator_client
     assert (campaign.match_merchants, campaign.match_mccs) == (["vinted", "marktplaats"], ["5931"])
     response = operator_client.post(url, post_data(page) | {"match_mccs": "59x1"})
     assert "“59x1” is not an MCC" in response.content.decode()
+
+
+def test_the_draft_test_is_a_fixed_number_of_queries(django_assert_max_num_queries):
+    feed = LinkedFeedFactory()
+    for i in range(12):
+        recent(feed=feed, merchant_name="GVB Veer", mcc="4789", days_ago=i % 5 + 1)
+    rule = draft_rule(
+        match_merchants=["gvb veer"], match_mccs=["4789"], match_description_regex="veer"
+    )
+    with django_assert_max_num_queries(4):  # counts, exchange rates, currencies, samples
+        result = rule_draft_test(rule=rule, samples=10)
+    assert (result.matched, len(result.samples)) == (12, 10)
+    assert result.by_kind["description"] == 12
