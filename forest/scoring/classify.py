@@ -282,6 +282,9 @@ def rule_lookup_load(sql: ChunkSql) -> None:
                 FROM (SELECT DISTINCT description FROM score_stage WHERE description <> '') d""",
             {f"rx{i}": pattern for i, pattern in enumerate(patterns)},
         )
+        # A few dozen rows, but unanalysed the planner guesses 1,270 and sorts the whole
+        # stage by description to merge-join them. (PostgreSQL only.)
+        sql.analyze("score_rx")
 
 
 def best_rule_for(sql: ChunkSql, where: str) -> tuple[str, dict]:

@@ -88,6 +88,7 @@ TEMP_TABLES = [
     "score_rulekey",
     "score_rx",
     "score_award",
+    "score_newcomer",
     "score_tz",
     "score_cmatch",
     "score_campaign",
@@ -217,7 +218,9 @@ def _score(
             _skip_unknown_currency(sql, p, result)
         rule_lookup_load(sql)
         checkpoint("classify")
-        awards_estimate_and_cap(sql, p)
+        awards_estimate_and_cap(
+            sql, {**p, "first_day": stage.first_day, "last_day": stage.last_day}
+        )
         if self_reported_earns():
             self_reported_cap(sql, p, now)
         checkpoint("cap")
