@@ -271,6 +271,7 @@ def rule_lookup_load(sql: ChunkSql) -> None:
             "score_rx",
             "description TEXT NOT NULL, "
             + ", ".join(f"m{i} INTEGER" for i in range(len(patterns))),
+            reuse=False,
         )
         tests = ", ".join(
             f"CASE WHEN {sql.d.regex_match('d.description', f'%(rx{i})s')} THEN 1 ELSE 0 END"

@@ -157,8 +157,9 @@ def _score_chunk_once(
                 if dry_run:
                     result.awards = awards_preview(sql)
                 for name in TEMP_TABLES:
-                    for statement in dialect.drop_temp(name):
-                        cursor.execute(statement)
+                    if not sql.reused_temp(name):
+                        for statement in dialect.drop_temp(name):
+                            cursor.execute(statement)
             if dry_run:
                 raise _DryRunRollback
             chunk.status = ScoringChunk.Status.DONE
