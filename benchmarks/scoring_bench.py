@@ -38,6 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def setup_django(db_url: str) -> None:
@@ -331,6 +332,9 @@ def main() -> None:
             )
             for (name,) in cur.fetchall():
                 cur.execute(f'ALTER TABLE {table(GreenAction)} DROP CONSTRAINT "{name}"')
+    import scoring_ceiling
+
+    scoring_ceiling.prepare()
     ceiling_rate = ceiling(with_raw=True, among_history=args.history > 0)
     slim_ceiling_rate = ceiling(with_raw=False, among_history=args.history > 0)
     loader_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -352,7 +356,10 @@ def main() -> None:
         for part in pool.map(_timings, range(args.workers)):
             for key, seconds in part.items():
                 timings[key] = timings.get(key, 0.0) + seconds
-    scoring_run_finish_if_done(run.id)
+        scoring_run_finish_if_done(run.id)
+        # The same writes without the logic, by the same workers (benchmarks/scoring_ceiling.py).
+        writes_seconds = scoring_ceiling.timed(pool, scoring_ceiling.after_job())
+    scoring_ceiling.cleanup()
     for key, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:40]:
         print(f"  {seconds:7.2f} s  {key}")
 
@@ -363,6 +370,10 @@ def main() -> None:
     print(f"chunks: {len(chunk_ids)}, workers: {args.workers}")
     print(f"green actions: {actions:,}, ledger entries: {entries:,}, drift: {audit.drift_count}")
     print(f"scoring: {elapsed:.2f} s, {rate:,.0f} transactions/s")
+    writes_rate = args.n / writes_seconds
+    print(f"same-writes ceiling (claim, green actions, drops, ledger, campaign spend, balances; "
+          f"no logic): {writes_seconds:.2f} s, {writes_rate:,.0f} transactions/s "
+          f"-> ratio {rate / writes_rate:.2f} x")  # fmt: skip
     print(f"queueing at import (not in the figure above): {queue_seconds:.2f} s, "
           f"{args.n / queue_seconds:,.0f} rows/s")  # fmt: skip
     payload = "with their stored payload" if args.raw == "sandbox" else "(no payload loaded)"

@@ -395,6 +395,15 @@ class GreenAction(models.Model):
             models.Index(
                 fields=["user", "action_type", "booking_date"], name="forest_ga_user_type_day"
             ),
+            # What earlier chunks awarded a user on a booking day, read by every chunk's caps:
+            # only the live actions that earned (a tenth of the rows), covering, so the read
+            # is an index-only scan however long the users' histories grow.
+            models.Index(
+                fields=["user", "booking_date"],
+                include=["action_type", "base_grams"],
+                condition=models.Q(reversed_at__isnull=True, base_grams__gt=0),
+                name="forest_ga_user_day_earned",
+            ),
             # The partner portal's campaign figures, chart and CSV; small: few rows have one.
             models.Index(
                 fields=["campaign", "booking_date"],

@@ -73,24 +73,31 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
         "first_night": limits.first_night_cap_grams is not None,
     }
     before = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    # The chunk's users scored for the first time, as a small analysed table: inside the
+    # statement the planner guessed their count and looped over them per transaction.
+    sql.temp("score_newcomer", "user_id BIGINT PRIMARY KEY")
+    if caps["first_night"]:
+        sql.run(
+            f"""INSERT INTO score_newcomer (user_id)
+                SELECT u.user_id FROM (SELECT DISTINCT user_id FROM score_stage) u
+                WHERE NOT EXISTS (SELECT 1 FROM {GREEN_ACTIONS} g WHERE g.user_id = u.user_id)"""
+        )
+    sql.analyze("score_newcomer")
     sql.run(
         f"""INSERT INTO score_award (txn_id, user_id, rule_id, rule_version, action_type,
                                      booking_date, amount, currency, eur_amount, estimated, base,
                                      matched_on)
             WITH prior AS (
+                -- An index-only scan of forest_ga_user_day_earned over the chunk's users.
                 SELECT g.user_id, g.action_type, g.booking_date, SUM(g.base_grams) AS grams
                 FROM {GREEN_ACTIONS} g
                 WHERE g.user_id BETWEEN %(lo)s AND %(hi)s AND g.base_grams > 0
                   AND g.reversed_at IS NULL
-                  AND g.booking_date IN (SELECT DISTINCT booking_date FROM score_stage)
+                  AND g.booking_date BETWEEN %(first_day)s AND %(last_day)s
                 GROUP BY g.user_id, g.action_type, g.booking_date
             ), prior_day AS (
                 SELECT user_id, booking_date, SUM(grams) AS grams
                 FROM prior GROUP BY user_id, booking_date
-            ), newcomer AS (
-                SELECT u.user_id FROM (SELECT DISTINCT user_id FROM score_stage) u
-                WHERE %(first_night)s
-                  AND NOT EXISTS (SELECT 1 FROM {GREEN_ACTIONS} g WHERE g.user_id = u.user_id)
             ), raw AS (
                 SELECT s.txn_id, s.user_id, r.id AS rule_id, r.version AS rule_version,
                        r.action_type, s.action_no, s.booking_date, s.amount, s.currency,
@@ -108,7 +115,7 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                        AND prior.booking_date = s.booking_date
                 LEFT JOIN prior_day pd ON pd.user_id = s.user_id
                        AND pd.booking_date = s.booking_date
-                LEFT JOIN newcomer n ON n.user_id = s.user_id
+                LEFT JOIN score_newcomer n ON n.user_id = s.user_id
             ), per_action AS (
                 SELECT a.*, {greatest}(0, {least}(
                            a.estimated,

@@ -271,6 +271,7 @@ def rule_lookup_load(sql: ChunkSql) -> None:
             "score_rx",
             "description TEXT NOT NULL, "
             + ", ".join(f"m{i} INTEGER" for i in range(len(patterns))),
+            reuse=False,
         )
         tests = ", ".join(
             f"CASE WHEN {sql.d.regex_match('d.description', f'%(rx{i})s')} THEN 1 ELSE 0 END"
@@ -282,6 +283,9 @@ def rule_lookup_load(sql: ChunkSql) -> None:
                 FROM (SELECT DISTINCT description FROM score_stage WHERE description <> '') d""",
             {f"rx{i}": pattern for i, pattern in enumerate(patterns)},
         )
+        # A few dozen rows, but unanalysed the planner guesses 1,270 and sorts the whole
+        # stage by description to merge-join them. (PostgreSQL only.)
+        sql.analyze("score_rx")
 
 
 def best_rule_for(sql: ChunkSql, where: str) -> tuple[str, dict]:

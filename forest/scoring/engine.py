@@ -88,6 +88,7 @@ TEMP_TABLES = [
     "score_rulekey",
     "score_rx",
     "score_award",
+    "score_newcomer",
     "score_tz",
     "score_cmatch",
     "score_campaign",
@@ -156,8 +157,9 @@ def _score_chunk_once(
                 if dry_run:
                     result.awards = awards_preview(sql)
                 for name in TEMP_TABLES:
-                    for statement in dialect.drop_temp(name):
-                        cursor.execute(statement)
+                    if not sql.reused_temp(name):
+                        for statement in dialect.drop_temp(name):
+                            cursor.execute(statement)
             if dry_run:
                 raise _DryRunRollback
             chunk.status = ScoringChunk.Status.DONE
@@ -217,7 +219,9 @@ def _score(
             _skip_unknown_currency(sql, p, result)
         rule_lookup_load(sql)
         checkpoint("classify")
-        awards_estimate_and_cap(sql, p)
+        awards_estimate_and_cap(
+            sql, {**p, "first_day": stage.first_day, "last_day": stage.last_day}
+        )
         if self_reported_earns():
             self_reported_cap(sql, p, now)
         checkpoint("cap")

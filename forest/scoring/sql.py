@@ -41,6 +41,7 @@ class ChunkSql:
         self.kinds: set[str] = set()  # the equality matcher kinds those rules use
         # Set when the pilot lets self-reported rows earn: score_selfrep lists them.
         self.self_reported = False
+        self._session_temps: set[str] | None = None  # this session's temp tables (PostgreSQL)
 
     def run(self, sql: str, params: dict | None = None) -> int:
         self._execute(sql, params)
@@ -57,9 +58,35 @@ class ChunkSql:
             key = " ".join(sql.split())[:70]
             STATEMENT_TIMINGS[key] = STATEMENT_TIMINGS.get(key, 0.0) + perf_counter() - started
 
-    def temp(self, name: str, columns: str) -> None:
-        for statement in self.d.temp_table(name, columns):
-            self._execute(statement, None)
+    def temp(self, name: str, columns: str, *, reuse: bool = True) -> None:
+        """An empty temp table for this chunk.
+
+        On PostgreSQL a table of a fixed shape is created once per database session, ``ON
+        COMMIT DELETE ROWS``, and emptied for later chunks: creating and dropping some twenty
+        tables per chunk rewrote the system catalogues three times each, a tenth of a chunk's
+        time. ``reuse=False`` is for tables whose columns vary (one per regex rule).
+        """
+        if not (self.d.postgres and reuse):
+            for statement in self.d.temp_table(name, columns):
+                self._execute(statement, None)
+            return
+        if self._session_temps is None:
+            # Asked of the catalogue, not remembered: a rolled-back chunk takes its tables along.
+            self.cursor.execute(
+                "SELECT relname FROM pg_class "
+                "WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'"
+            )
+            self._session_temps = {row[0] for row in self.cursor.fetchall()}
+        if name in self._session_temps:
+            # Empty already after a commit; not inside an outer transaction (tests, dry runs).
+            self._execute(f"DELETE FROM {name}", None)
+        else:
+            self._execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DELETE ROWS", None)
+            self._session_temps.add(name)
+
+    def reused_temp(self, name: str) -> bool:
+        """Whether ``temp`` keeps ``name`` for the session (the engine then need not drop it)."""
+        return self.d.postgres and name in (self._session_temps or set())
 
     def insert_rows(self, name: str, types: list[str], rows: list[tuple]) -> None:
         """A few hundred rows into a temp table (see ``core.sql.insert_rows``)."""
