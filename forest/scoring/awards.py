@@ -73,6 +73,18 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
         "first_night": limits.first_night_cap_grams is not None,
     }
     before = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    if caps["first_cap"] >= caps["total_cap"]:
+        # A newcomer has no earlier awards, so the day's total cap already keeps their day
+        # within a first-night cap at least as large: no third running sum to work out.
+        first_night_grams = "c.b2"
+    else:
+        first_night_grams = f"""{greatest}(0, {least}(
+                            c.b2,
+                            %(first_cap)s - (SUM(c.b2) OVER (
+                                PARTITION BY c.user_id, c.booking_date
+                                ORDER BY c.txn_id {before}
+                            ) - c.b2)
+                        ))"""
     # The chunk's users scored for the first time, as a small analysed table: inside the
     # statement the planner guessed their count and looped over them per transaction.
     sql.temp("score_newcomer", "user_id BIGINT PRIMARY KEY")
@@ -141,13 +153,7 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                    c.booking_date, c.amount, c.currency, c.eur_amount, c.estimated,
                    CASE WHEN c.is_new = 0 THEN c.b2
                         WHEN c.last_day IS NULL OR c.booking_date < c.last_day THEN 0
-                        ELSE {greatest}(0, {least}(
-                            c.b2,
-                            %(first_cap)s - (SUM(c.b2) OVER (
-                                PARTITION BY c.user_id, c.booking_date
-                                ORDER BY c.txn_id {before}
-                            ) - c.b2)
-                        ))
+                        ELSE {first_night_grams}
                    END,
                    c.matched_on
             FROM per_day c""",
