@@ -73,16 +73,38 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
         "first_night": limits.first_night_cap_grams is not None,
     }
     before = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    if caps["first_cap"] >= caps["total_cap"]:
+        # A newcomer has no earlier awards, so the day's total cap already keeps their day
+        # within a first-night cap at least as large: no third running sum to work out.
+        first_night_grams = "c.b2"
+    else:
+        first_night_grams = f"""{greatest}(0, {least}(
+                            c.b2,
+                            %(first_cap)s - (SUM(c.b2) OVER (
+                                PARTITION BY c.user_id, c.booking_date
+                                ORDER BY c.txn_id {before}
+                            ) - c.b2)
+                        ))"""
     # The chunk's users scored for the first time, as a small analysed table: inside the
     # statement the planner guessed their count and looped over them per transaction.
     sql.temp("score_newcomer", "user_id BIGINT PRIMARY KEY")
+    newcomers = 0
     if caps["first_night"]:
-        sql.run(
+        newcomers = sql.run(
             f"""INSERT INTO score_newcomer (user_id)
                 SELECT u.user_id FROM (SELECT DISTINCT user_id FROM score_stage) u
                 WHERE NOT EXISTS (SELECT 1 FROM {GREEN_ACTIONS} g WHERE g.user_id = u.user_id)"""
         )
     sql.analyze("score_newcomer")
+    if newcomers:
+        last_day = "MAX(CASE WHEN b.b1 > 0 THEN b.booking_date END) OVER (PARTITION BY b.user_id)"
+        granted = f"""CASE WHEN c.is_new = 0 THEN c.b2
+                        WHEN c.last_day IS NULL OR c.booking_date < c.last_day THEN 0
+                        ELSE {first_night_grams}
+                   END"""
+    else:
+        # An ordinary night: nobody new in the chunk, so no newest day to work out per user.
+        last_day, granted = "NULL", "c.b2"
     sql.run(
         f"""INSERT INTO score_award (txn_id, user_id, rule_id, rule_version, action_type,
                                      booking_date, amount, currency, eur_amount, estimated, base,
@@ -133,22 +155,12 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                                ORDER BY b.txn_id {before}
                            ) - b.b1)
                        )) AS b2,
-                       MAX(CASE WHEN b.b1 > 0 THEN b.booking_date END)
-                           OVER (PARTITION BY b.user_id) AS last_day
+                       {last_day} AS last_day
                 FROM per_action b
             )
             SELECT c.txn_id, c.user_id, c.rule_id, c.rule_version, c.action_type,
                    c.booking_date, c.amount, c.currency, c.eur_amount, c.estimated,
-                   CASE WHEN c.is_new = 0 THEN c.b2
-                        WHEN c.last_day IS NULL OR c.booking_date < c.last_day THEN 0
-                        ELSE {greatest}(0, {least}(
-                            c.b2,
-                            %(first_cap)s - (SUM(c.b2) OVER (
-                                PARTITION BY c.user_id, c.booking_date
-                                ORDER BY c.txn_id {before}
-                            ) - c.b2)
-                        ))
-                   END,
+                   {granted},
                    c.matched_on
             FROM per_day c""",
         {**p, **best_params, **caps},
