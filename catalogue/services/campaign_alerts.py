@@ -3,9 +3,9 @@
 When nightly scoring switches a campaign off because the database refused its regex
 (``forest.scoring.quarantine``), every member of the sponsor's team gets an e-mail in their
 own language with the campaign, the reason and where to fix it; the operators (``ADMINS``)
-get one line per campaign through ``mail_admins`` (per rule: ``forest.scoring.quarantine``). The portal shows the same reason
-on the campaign list and the campaign (templates/partners/campaign_*.html), and the admin
-lists quarantined campaigns and rules (filter "quarantined").
+get one line per campaign through ``mail_admins`` (per rule: ``forest.scoring.quarantine``).
+The portal shows the same reason on the campaign list and the campaign
+(templates/partners/campaign_*.html); the admin lists the reason, with a "quarantined" filter.
 
 Subjects carry no text a sponsor typed (issue 16, finding 5); the campaign's name is in the
 body only. Sent after the quarantine commits, so a rolled-back chunk sends nothing.
