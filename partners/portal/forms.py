@@ -100,7 +100,7 @@ class CampaignForm(forms.ModelForm):
         return budget
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         # Switched on again (the pattern was checked on save): the quarantine is over.
         if cleaned.get("is_active"):
             self.instance.quarantine_reason = ""
