@@ -7,7 +7,10 @@ against the schema the way schemathesis does (tests/contract/conformance.py).
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
 
+from core.api import exception_handler
 from forest.services.teams import team_create
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory, UserFactory
 from tests.contract.conformance import api_schema, assert_conforms
@@ -64,6 +67,19 @@ def test_a_field_error_where_a_coded_error_is_declared_still_conforms(user_clien
 
     assert response.status_code == 400
     assert_conforms(response, "POST", "/api/v1/friends/accept")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [DjangoValidationError("Bad pattern."), serializers.ValidationError("Bad pattern.")],
+    ids=["django", "drf"],
+)
+def test_an_error_of_no_field_is_the_documented_error_body(error):
+    # Before: {"detail": ["Bad pattern."], "code": "invalid"} and ["Bad pattern."], off-schema.
+    response = exception_handler(error, {})
+
+    assert response.status_code == 400
+    assert response.data == {"detail": "Bad pattern.", "code": "invalid"}
 
 
 def test_revoking_a_feed_answers_200_with_its_report_as_documented(user, user_client):
