@@ -30,6 +30,9 @@ psql "$db_server/postgres" -qc "CREATE DATABASE \"$db_name\"" >/dev/null
 "$PY" manage.py seed_demo --password "$PASSWORD" >/dev/null
 "$PY" manage.py score_transactions >/dev/null
 
+if curl -s -o /dev/null "$BASE/"; then
+  echo "port $PORT is taken by another server; set CONTRACT_PORT"; exit 1
+fi
 "$PY" manage.py runserver "127.0.0.1:$PORT" --noreload >"$LOG/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
@@ -40,10 +43,9 @@ token="$(curl -fs -H 'Content-Type: application/json' \
   -d "{\"email\": \"sanne@example.nl\", \"password\": \"$PASSWORD\"}" "$BASE/api/v1/auth/token" |
   "$PY" -c 'import json, sys; print(json.load(sys.stdin)["access"])')"
 
-# Left out of the authenticated run, each because it would end the run's own session:
-#   DELETE /me            erases the consumer (every later case would answer 401);
-#   POST /auth/logout     and /auth/token/refresh take refresh tokens, never the access one,
-#                         so they stay in; nothing else revokes the access token.
+# Left out: DELETE /me (me_destroy) erases the consumer whose token the run uses, so every
+# later case would answer 401 (tests/privacy/test_account_erasure.py tests it). Logout and
+# refresh stay in: they take refresh tokens, never revoke the access token.
 set +e
 timeout --kill-after=10 "$((MAX_TIME + 60))" "$ST" run "$BASE/api/schema/" \
   --header "Authorization: Bearer $token" \
