@@ -37,8 +37,10 @@ def exception_handler(exc, context):
     the ``code`` next to them stays English for programs.
     """
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = exceptions.ValidationError(detail=detail)
+        if hasattr(exc, "error_dict"):
+            exc = exceptions.ValidationError(detail=exc.message_dict)
+        else:  # one message (or a few): the Error body, as the schema says (core/openapi.py)
+            exc = exceptions.ValidationError(detail={"detail": " ".join(exc.messages)})
     elif isinstance(exc, IntegrityError):
         logger.info("integrity error turned into 409: %s", exc)
         exc = Conflict(gettext("This conflicts with data that already exists."))
@@ -47,6 +49,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # ValidationError("…") with no field: DRF answers a bare list; the schema has objects.
+        response.data = {"detail": " ".join(str(m) for m in response.data)}
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         response.data.setdefault("code", getattr(exc, "default_code", "error"))
     return response

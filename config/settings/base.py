@@ -190,6 +190,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's error answers (401, 403, 404, 400, 415, 429) with the project's error
+    # bodies: core/openapi.py (issue 16, finding 10).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.openapi.add_error_responses",
+    ],
 }
 
 # CELERY
@@ -386,3 +392,10 @@ if CANOPY_MAP_TILE_URL.startswith("https://"):
 # ------------------------------------------------------------------------------
 # A pending chunk of a run started this long ago is taken as lost and sent again.
 SCORING_CHUNK_LOST_AFTER_MINUTES = env.int("SCORING_CHUNK_LOST_AFTER_MINUTES", default=60)
+
+# OPERATORS: who hears about quarantined campaigns and rules (issue 16, finding 3)
+# ------------------------------------------------------------------------------
+# mail_admins goes to these addresses (comma-separated); none: the log line stays the only sign.
+ADMINS = [
+    ("Canopy operators", address) for address in env.list("CANOPY_OPERATOR_EMAILS", default=[])
+]

@@ -82,7 +82,7 @@ DRAFT_KIND_LABELS = {
 class GreenActionRuleAdmin(admin.ModelAdmin):
     list_display = [
         "code", "name_en", "action_type", "priority", "estimate_kind", "daily_cap_grams",
-        "awards_energy", "is_active", "version", "updated_at",
+        "awards_energy", "is_active", "quarantine_reason", "version", "updated_at",
     ]  # fmt: skip
     list_filter = ["action_type", "estimate_kind", "awards_energy", "is_active"]
     search_fields = [

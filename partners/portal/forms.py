@@ -99,6 +99,13 @@ class CampaignForm(forms.ModelForm):
             )
         return budget
 
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        # Switched on again (the pattern was checked on save): the quarantine is over.
+        if cleaned.get("is_active"):
+            self.instance.quarantine_reason = ""
+        return cleaned
+
 
 class TopUpForm(forms.Form):
     """A sponsor administrator asks to top up one of the sponsor's forests."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 if TYPE_CHECKING:
@@ -56,10 +57,25 @@ class _TopicsSerializer(serializers.Serializer):
         return value
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "22:00",
+    }
+)
+class HourMinuteField(serializers.TimeField):
+    """A local time of day as ``HH:MM`` (``HH:MM:SS`` accepted): not an RFC 3339 ``time``,
+    which would need seconds and an offset (issue 16, finding 10)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class _QuietHoursSerializer(serializers.Serializer):
     enabled = serializers.BooleanField(required=False)
-    start = serializers.TimeField(format="%H:%M", required=False, help_text="Local time, HH:MM")
-    end = serializers.TimeField(format="%H:%M", required=False, help_text="Local time, HH:MM")
+    start = HourMinuteField(required=False, help_text="Local time, HH:MM")
+    end = HourMinuteField(required=False, help_text="Local time, HH:MM")
     time_zone = serializers.CharField(
         read_only=True, help_text="Your profile's time zone (PATCH /api/v1/me to change it)."
     )

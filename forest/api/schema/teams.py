@@ -105,12 +105,20 @@ team_accept = extend_schema(
 
 team_decline = extend_schema(
     request=None,
-    responses={204: None, 404: OpenApiResponse(description="No invitation")},
+    responses={
+        204: None,
+        404: OpenApiResponse(description="No invitation"),
+        409: OpenApiResponse(TEAM_ERROR, description="No invitation to decline (not_invited)"),
+    },
     summary="Decline an invitation to a team",
 )
 
 team_leave = extend_schema(
     request=None,
-    responses={204: None, 404: OpenApiResponse(description="Not your team")},
+    responses={
+        204: None,
+        404: OpenApiResponse(description="Not your team"),
+        409: OpenApiResponse(TEAM_ERROR, description="Not a member of this team (not_member)"),
+    },
     summary="Leave a team; the grams you grew stay in its tree",
 )

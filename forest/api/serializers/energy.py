@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from forest.api.serializers.trees import TreeSerializer
+
 
 class DropSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -57,7 +59,7 @@ class ForestHomeSerializer(serializers.Serializer):
     uncollected_grams = serializers.IntegerField(help_text="Energy waiting in open drops")
     drops = DropSerializer(many=True)
     caps_today = CapSerializer(many=True)
-    tree = serializers.DictField(
+    tree = TreeSerializer(
         allow_null=True,
         help_text="Your tree (as /api/v1/trees shows one): the growing one, else the latest, "
         "kept after maturity with its phase until you start the next; null before your first",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,6 +20,32 @@ class EarningSerializer(serializers.Serializer):
         "pending_at_bank, awaiting_scoring or no_matching_rule",
     )
     detail = serializers.CharField(allow_null=True, help_text="The reason in words")
+
+
+class GreenActionRuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    method = serializers.CharField()
+    # Named as the summary's key; DRF's metaclass takes declared fields out of the class body.
+    source = serializers.CharField()  # type: ignore[assignment]
+
+
+class GreenActionSummarySerializer(serializers.Serializer):
+    """What a transaction earned and why (forest.selectors.green_actions)."""
+
+    action_type = serializers.CharField()
+    grams = serializers.IntegerField()
+    estimated_grams = serializers.IntegerField()
+    capped = serializers.BooleanField()
+    campaign = serializers.CharField(allow_null=True)
+    campaign_grams = serializers.IntegerField()
+    reversed = serializers.BooleanField()
+    matched_on = serializers.CharField(
+        allow_null=True,
+        help_text="What recognised it: mcc, merchant, alias, description, merchant_id, category",
+    )
+    rule = GreenActionRuleSerializer(allow_null=True)
 
 
 class TransactionSerializer(serializers.ModelSerializer):
@@ -48,7 +73,7 @@ class TransactionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(GreenActionSummarySerializer(allow_null=True))
     def get_green_action(self, transaction: Transaction) -> dict | None:
         """The transaction's green action and why, or null until it is scored (or has none)."""
         return self.context.get("green_actions", {}).get(transaction.id)
