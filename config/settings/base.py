@@ -392,10 +392,11 @@ SCORING_CHUNK_LOST_AFTER_MINUTES = env.int("SCORING_CHUNK_LOST_AFTER_MINUTES", d
 # ------------------------------------------------------------------------------
 # "transaction" when the web and worker processes reach PostgreSQL through PgBouncer in
 # transaction pooling mode: each transaction may land on another server connection, so nothing
-# may outlive one. Django's server-side cursors (``.iterator()`` outside a transaction declares
-# them WITH HOLD) are switched off and psycopg's server-side prepared statements with them.
+# may outlive one. Django's server-side cursors (``.iterator()`` outside a transaction holds
+# them open past its end) are switched off, and psycopg's server-side prepared statements.
 # Canopy's own session state is transaction-scoped already: temp tables are ON COMMIT DROP,
-# settings are SET LOCAL, locks are row locks (core/locks.py; no advisory locks).
+# settings are SET LOCAL, locks are row locks (core/locks.py; no advisory locks); a test holds
+# this (tests/core/test_pooling.py). docs/deploy.md, "PgBouncer".
 CANOPY_DATABASE_POOLING = env.str("CANOPY_DATABASE_POOLING", default="")
 if CANOPY_DATABASE_POOLING not in ("", "session", "transaction"):
     raise ImproperlyConfigured("CANOPY_DATABASE_POOLING is '', 'session' or 'transaction'.")
