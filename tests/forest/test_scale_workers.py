@@ -61,17 +61,15 @@ def workers(transactional_db, tmp_path):
         "CELERY_BROKER_URL": RABBITMQ_URL,
     }
     procs, logs = [], []
+    celery = [sys.executable, "-m", "celery", "-A", "config", "worker"]
+    options = ["-Q", queue, "-P", "solo", "-c", "1", "--loglevel=INFO"]
+    options += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     for node in NODES:
         log = tmp_path / f"{node}.log"
         logs.append(log)
         procs.append(
             subprocess.Popen(
-                [
-                    sys.executable, "-m", "celery", "-A", "config", "worker",
-                    "-n", f"{node}@%h", "-Q", queue, "-P", "solo", "-c", "1",
-                    "--without-gossip", "--without-mingle", "--without-heartbeat",
-                    "--loglevel=INFO",
-                ],  # fmt: skip
+                [*celery, "-n", f"{node}@%h", *options],
                 cwd=ROOT,
                 env=env,
                 stdout=log.open("w"),
@@ -95,9 +93,7 @@ def workers(transactional_db, tmp_path):
             conn.default_channel.queue_delete(queue)
 
 
-def test_a_night_is_scored_by_several_workers_with_the_figures_of_one_process(
-    workers, catalogue
-):
+def test_a_night_is_scored_by_several_workers_with_the_figures_of_one_process(workers, catalogue):
     for n in range(6):
         feed = LinkedFeedFactory()
         TransactionFactory(feed=feed, merchant_name="NS", amount=Decimal("-12.40") - n)
