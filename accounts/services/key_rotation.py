@@ -10,7 +10,7 @@ from accounts.services.crypto import reencrypt
 
 
 def stored_secrets_reencrypt(
-    *, batch_size: int = 500, progress: Callable[[int], None] | None = None
+    *, batch_size: int = 500, progress: Callable[[int], object] | None = None
 ) -> int:
     """Encrypt every Plaid item's secrets again with the first key; returns rows rewritten.
 
