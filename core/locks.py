@@ -37,6 +37,12 @@ those inserts and two friends stealing from each other could deadlock; NO KEY UP
 not. (Erasure rewrites the unique e-mail, so PostgreSQL upgrades its lock to FOR UPDATE at
 that write, waiting for such inserts to commit; it is an operator's rare action.)
 
+Only row locks, never session-level advisory locks: behind PgBouncer in transaction pooling
+(docs/deploy.md) the next statement may run on another server connection, so a lock held by
+the session would be held by a stranger's connection, or lost. If a lock on something that is
+not a row is ever needed, use ``pg_advisory_xact_lock`` (released at commit);
+``tests/core/test_pooling.py`` refuses ``pg_advisory_lock``.
+
 ``of=("self",)``: only the row of the queried table is locked, never rows joined in by
 ``select_related`` (they are read, not changed). SQLite has no row locks: these are no-ops
 there and transactions are serialised by the database lock instead.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 
+from django.conf import settings
 from django.db import connection
 
 
@@ -132,6 +133,20 @@ class Dialect:
             return [*statements, f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP"]
         return [*statements, f"CREATE TEMP TABLE {name} ({columns})"]
 
+    def session_temp_table(self, name: str, columns: str) -> list[str]:
+        """PostgreSQL: a temp table kept for the database session and emptied at each commit,
+        for work that makes the same tables transaction after transaction (nightly scoring's
+        chunks). Never under transaction pooling (``session_state_allowed``): the next
+        transaction may run on another server connection."""
+        return [f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DELETE ROWS"]
+
+    def session_temp_tables(self) -> str:
+        """The names of this session's temp tables (PostgreSQL), asked of the catalogue."""
+        return (
+            "SELECT relname FROM pg_class "
+            "WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'"
+        )
+
     def drop_temp(self, name: str) -> list[str]:
         schema = "pg_temp" if self.postgres else "temp"
         return [f"DROP TABLE IF EXISTS {schema}.{name}"]
@@ -145,6 +160,12 @@ class Dialect:
         if not self.postgres:
             return []
         return [f"ANALYZE {name} ({columns})" if columns else f"ANALYZE {name}"]
+
+
+def session_state_allowed() -> bool:
+    """False behind PgBouncer in transaction pooling (``CANOPY_DATABASE_POOLING``), where
+    nothing may outlive a transaction."""
+    return getattr(settings, "CANOPY_DATABASE_POOLING", "") != "transaction"
 
 
 def current_dialect() -> Dialect:

@@ -56,7 +56,7 @@ def score_chunk_task(self, chunk_id: int) -> None:
     if chunk is None:
         return
     try:
-        score_chunk(chunk_id)
+        score_chunk(chunk_id, worker=self.request.hostname or "")
     except OperationalError:
         if self.request.retries >= self.max_retries:
             scoring_run_fail(chunk.run_id, f"chunk {chunk_id}: gave up after retries")

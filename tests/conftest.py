@@ -5,12 +5,19 @@ Tests marked ``postgres`` need PostgreSQL (row locks, real concurrency) and test
 embedded SQLite run stays green on a laptop; ``browser`` tests likewise need Debian's
 chromium. With CANOPY_REQUIRE_SERVICES=1 (set by .ci/run for its PostgreSQL run) or
 CANOPY_REQUIRE_BROWSER=1 a missing service is an error, never a silent skip.
+
+Scale-out (docs/scale.md): ``rabbitmq`` tests start Celery workers against the RabbitMQ at
+CANOPY_RABBITMQ_URL (default: the local one's default vhost); ``replica`` tests start a streaming
+replica of the local PostgreSQL with pg_basebackup (root, to run it as the postgres user).
+Both are deselected without those, and required with CANOPY_REQUIRE_SERVICES=1.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -23,6 +30,25 @@ HAS_POSTGRES = settings.IS_POSTGRES
 HAS_BROKER = bool(os.environ.get("CELERY_BROKER_URL"))
 REQUIRE_BROWSER = os.environ.get("CANOPY_REQUIRE_BROWSER") == "1"
 HAS_BROWSER = bool(os.environ.get("CANOPY_CHROMIUM") or shutil.which("chromium"))
+RABBITMQ_URL = os.environ.get("CANOPY_RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def _answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672), 2).close()
+    except OSError:
+        return False
+    return True
+
+
+HAS_RABBITMQ = HAS_POSTGRES and _answers(RABBITMQ_URL)
+HAS_REPLICA_TOOLS = (
+    HAS_POSTGRES
+    and hasattr(os, "geteuid")
+    and os.geteuid() == 0
+    and bool(shutil.which("pg_basebackup"))
+)
 
 
 def pytest_configure(config) -> None:
@@ -30,6 +56,11 @@ def pytest_configure(config) -> None:
         raise pytest.UsageError(
             "CANOPY_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL or CELERY_BROKER_URL "
             "is unset: the PostgreSQL and broker tests would not run."
+        )
+    if REQUIRE_SERVICES and not (HAS_RABBITMQ and HAS_REPLICA_TOOLS):
+        raise pytest.UsageError(
+            f"CANOPY_REQUIRE_SERVICES=1 but RabbitMQ ({RABBITMQ_URL}) does not answer or "
+            "pg_basebackup cannot run as root: the scale-out tests would not run."
         )
     if REQUIRE_BROWSER and not HAS_BROWSER:
         raise pytest.UsageError("CANOPY_REQUIRE_BROWSER=1 but no chromium is installed.")
@@ -41,8 +72,12 @@ def pytest_collection_modifyitems(config, items) -> None:
         needs_pg = item.get_closest_marker("postgres") is not None
         needs_broker = item.get_closest_marker("broker") is not None
         needs_browser = item.get_closest_marker("browser") is not None
+        needs_rabbitmq = item.get_closest_marker("rabbitmq") is not None
+        needs_replica = item.get_closest_marker("replica") is not None
         if (
             (needs_pg and not HAS_POSTGRES)
+            or (needs_rabbitmq and not HAS_RABBITMQ)
+            or (needs_replica and not HAS_REPLICA_TOOLS)
             or (needs_broker and not HAS_BROKER)
             or (needs_browser and not HAS_BROWSER)
         ):

@@ -70,3 +70,15 @@ def mask(secret: str) -> str:
     parts = secret.split("-")
     prefix = "-".join(parts[:2]) + "-…" if len(parts) > 2 and len(secret) > 24 else ""
     return f"{prefix}••••{secret[-4:]}" if len(secret) > 12 else "••••"
+
+
+def reencrypt(ciphertext: str) -> str:
+    """``ciphertext`` encrypted again with the first key (any configured key may decrypt it)."""
+    if not ciphertext:
+        return ""
+    try:
+        return _fernet(tuple(encryption_keys())).rotate(ciphertext.encode("ascii")).decode("ascii")
+    except (InvalidToken, UnicodeError) as exc:
+        raise DecryptionFailed(
+            "a stored secret cannot be decrypted with CANOPY_FIELD_ENCRYPTION_KEY"
+        ) from exc

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -399,3 +400,38 @@ SCORING_CHUNK_LOST_AFTER_MINUTES = env.int("SCORING_CHUNK_LOST_AFTER_MINUTES", d
 ADMINS = [
     ("Canopy operators", address) for address in env.list("CANOPY_OPERATOR_EMAILS", default=[])
 ]
+# SCALE-OUT: PgBouncer and a read replica (issue 16; docs/deploy.md, docs/scale.md)
+# ------------------------------------------------------------------------------
+# "transaction" when the web and worker processes reach PostgreSQL through PgBouncer in
+# transaction pooling mode: each transaction may land on another server connection, so nothing
+# may outlive one. Django's server-side cursors (``.iterator()`` outside a transaction holds
+# them open past its end) are switched off, and psycopg's server-side prepared statements.
+# Canopy's own session state is transaction-scoped already: temp tables are ON COMMIT DROP,
+# settings are SET LOCAL, locks are row locks (core/locks.py; no advisory locks); a test holds
+# this (tests/core/test_pooling.py). docs/deploy.md, "PgBouncer".
+CANOPY_DATABASE_POOLING = env.str("CANOPY_DATABASE_POOLING", default="")
+if CANOPY_DATABASE_POOLING not in ("", "session", "transaction"):
+    raise ImproperlyConfigured("CANOPY_DATABASE_POOLING is '', 'session' or 'transaction'.")
+
+
+def _pooled(config: dict) -> dict:
+    if CANOPY_DATABASE_POOLING == "transaction":
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        config.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return config
+
+
+if IS_POSTGRES:
+    _pooled(DATABASES["default"])
+# A streaming replica of the primary for the sponsors' portal reports and exports (the CSVs,
+# the impact report): core/replica.py names it, the selectors ask for it explicitly, and every
+# other read and every write stays on "default". Unset: the reports read the primary.
+CANOPY_REPLICA_DATABASE_URL = env.str("CANOPY_REPLICA_DATABASE_URL", default="")
+if CANOPY_REPLICA_DATABASE_URL:
+    DATABASES["replica"] = _pooled(env.db_url_config(CANOPY_REPLICA_DATABASE_URL))
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # Tests read the primary's test database through the replica's server (pytest-django
+    # creates no database of its own for it, and never flushes it).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.replica.PrimaryReplicaRouter"]

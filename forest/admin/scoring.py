@@ -214,7 +214,7 @@ class ScoringChunkInline(admin.TabularInline):
     can_delete = False
     readonly_fields = [
         "user_id_from", "user_id_to", "status", "transactions_scored", "green_actions",
-        "grams_awarded", "reversals", "skipped", "skipped_examples", "finished_at",
+        "grams_awarded", "reversals", "skipped", "skipped_examples", "finished_at", "worker",
     ]  # fmt: skip
     fields = tuple(readonly_fields)
 

@@ -63,6 +63,9 @@ class ScoringChunk(models.Model):
         default=list, blank=True, verbose_name=_("skipped examples")
     )
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    # The Celery worker that scored it (its node name, e.g. celery@score-2): which hosts a
+    # night's work spread over (docs/scale.md); empty when scored inline (the command).
+    worker = models.CharField(max_length=255, blank=True, default="", verbose_name=_("worker"))
 
     class Meta:
         verbose_name = _("scoring chunk")

@@ -104,26 +104,35 @@ TEMP_TABLES = [
 
 
 def score_chunk(
-    chunk_id: int, *, dry_run: bool = False, fail_after_step: str | None = None
+    chunk_id: int,
+    *,
+    dry_run: bool = False,
+    fail_after_step: str | None = None,
+    worker: str = "",
 ) -> ChunkResult | None:
     """Score the chunk, or do nothing if another worker already did. Idempotent.
 
     ``dry_run`` computes everything and rolls back, returning the awards it would make.
     ``fail_after_step`` raises after that step: the tests' stand-in for a killed worker.
+    ``worker`` (the Celery node name) is recorded on the chunk with its result.
     A database error caused by a campaign's or rule's regex switches that campaign or rule
     off (``quarantine_refused_regexes``) and scores the chunk again without it, so one bad
     pattern cannot stop the night for everyone.
     """
     try:
-        return _score_chunk_once(chunk_id, dry_run=dry_run, fail_after_step=fail_after_step)
+        return _score_chunk_once(
+            chunk_id, dry_run=dry_run, fail_after_step=fail_after_step, worker=worker
+        )
     except DatabaseError:
         if not quarantine_refused_regexes():
             raise
-    return _score_chunk_once(chunk_id, dry_run=dry_run, fail_after_step=fail_after_step)
+    return _score_chunk_once(
+        chunk_id, dry_run=dry_run, fail_after_step=fail_after_step, worker=worker
+    )
 
 
 def _score_chunk_once(
-    chunk_id: int, *, dry_run: bool, fail_after_step: str | None
+    chunk_id: int, *, dry_run: bool, fail_after_step: str | None, worker: str
 ) -> ChunkResult | None:
     dialect = current_dialect()
     result = ChunkResult()
@@ -171,10 +180,12 @@ def _score_chunk_once(
             chunk.skipped = result.skipped
             chunk.skipped_examples = result.skipped_examples
             chunk.finished_at = now
+            chunk.worker = worker[:255]
             chunk.save(
                 update_fields=[
                     "status", "attempts", "transactions_scored", "green_actions",
                     "grams_awarded", "reversals", "skipped", "skipped_examples", "finished_at",
+                    "worker",
                 ]
             )  # fmt: skip
     except _DryRunRollback:

@@ -6,7 +6,7 @@ from time import perf_counter
 
 from accounts.models import LinkedFeed, Profile, Transaction, User
 from catalogue.models import Campaign
-from core.sql import Dialect, adapt_params, insert_rows, table
+from core.sql import Dialect, adapt_params, insert_rows, session_state_allowed, table
 from forest.models import (
     CurrencyRate,
     EnergyDrop,
@@ -66,22 +66,20 @@ class ChunkSql:
         tables per chunk rewrote the system catalogues three times each, a tenth of a chunk's
         time. ``reuse=False`` is for tables whose columns vary (one per regex rule).
         """
-        if not (self.d.postgres and reuse):
+        if not (self.d.postgres and reuse and session_state_allowed()):
             for statement in self.d.temp_table(name, columns):
                 self._execute(statement, None)
             return
         if self._session_temps is None:
             # Asked of the catalogue, not remembered: a rolled-back chunk takes its tables along.
-            self.cursor.execute(
-                "SELECT relname FROM pg_class "
-                "WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'"
-            )
+            self.cursor.execute(self.d.session_temp_tables())
             self._session_temps = {row[0] for row in self.cursor.fetchall()}
         if name in self._session_temps:
             # Empty already after a commit; not inside an outer transaction (tests, dry runs).
             self._execute(f"DELETE FROM {name}", None)
         else:
-            self._execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DELETE ROWS", None)
+            for statement in self.d.session_temp_table(name, columns):
+                self._execute(statement, None)
             self._session_temps.add(name)
 
     def reused_temp(self, name: str) -> bool:

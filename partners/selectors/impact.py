@@ -1,6 +1,7 @@
 """A forest's monthly impact report: what its trees did in one month and where they stand at
 its end. Counted from dated facts (order events, planting and verification times, survival
-checks, budget entries), so a past month's report never changes: four queries."""
+checks, budget entries), so a past month's report never changes: four queries, read from the
+read replica when one is configured (``core.replica``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Q
 
+from core.replica import reporting_database
 from partners.models import PlantingOrder, PlantingOrderEvent, SurvivalCheck
 from partners.selectors.statements import Month, forest_balance_before
 
@@ -52,12 +54,14 @@ class ImpactMonth:
 
 def forest_impact_month(forest: BrandForest, month: Month) -> ImpactMonth:
     start, end = month.start, month.end
+    db = reporting_database()
     funded_event = PlantingOrderEvent.objects.filter(order=OuterRef("pk"), to_state="funded")
     dead_by_end = SurvivalCheck.objects.filter(
         order=OuterRef("pk"), alive=False, checked_on__lt=month.next.first_day
     )
     orders = (
-        PlantingOrder.objects.filter(forest=forest)
+        PlantingOrder.objects.using(db)
+        .filter(forest=forest)
         .annotate(
             funded_before_end=Exists(funded_event.filter(created_at__lt=end)),
             funded_in_month=Exists(funded_event.filter(created_at__gte=start, created_at__lt=end)),
@@ -75,13 +79,17 @@ def forest_impact_month(forest: BrandForest, month: Month) -> ImpactMonth:
             ),
         )
     )
-    checks = SurvivalCheck.objects.filter(
-        order__forest=forest,
-        checked_on__gte=month.first_day,
-        checked_on__lt=month.next.first_day,
-    ).aggregate(
-        alive_n=Count("id", filter=Q(alive=True)),
-        dead_n=Count("id", filter=Q(alive=False)),
+    checks = (
+        SurvivalCheck.objects.using(db)
+        .filter(
+            order__forest=forest,
+            checked_on__gte=month.first_day,
+            checked_on__lt=month.next.first_day,
+        )
+        .aggregate(
+            alive_n=Count("id", filter=Q(alive=True)),
+            dead_n=Count("id", filter=Q(alive=False)),
+        )
     )
     return ImpactMonth(
         forest=forest,
@@ -95,6 +103,6 @@ def forest_impact_month(forest: BrandForest, month: Month) -> ImpactMonth:
         planted_total=orders["planted_total"] or 0,
         surviving_total=orders["surviving_total"] or 0,
         participants_total=orders["participants_total"] or 0,
-        budget_opening=forest_balance_before(forest, start),
-        budget_closing=forest_balance_before(forest, end),
+        budget_opening=forest_balance_before(forest, start, using=db),
+        budget_closing=forest_balance_before(forest, end, using=db),
     )

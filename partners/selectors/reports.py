@@ -1,5 +1,8 @@
 """The sponsor's CSV reports, as iterators of rows: the portal streams them.
 
+Both read from the read replica when one is configured (``core.replica``): an export may lag
+the primary by the replica's replay delay, never by more.
+
 Participants appear under a pseudonym that is stable within one sponsor and unlinkable across
 sponsors.
 """
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Sum, When
 
+from core.replica import reporting_database
 from forest.models import Tree
 from partners.models import PlantingOrder, SurvivalCheck
 from partners.selectors.portal import live_campaign_actions
@@ -60,7 +64,8 @@ def trees_report_rows(sponsor: Sponsor) -> Iterator[list[str]]:
     )
     last_check = SurvivalCheck.objects.filter(order_id=OuterRef("order_id")).order_by("-year")
     rows = (
-        Tree.objects.filter(forest__sponsor=sponsor)
+        Tree.objects.using(reporting_database())
+        .filter(forest__sponsor=sponsor)
         .annotate(
             order_id=Subquery(order.values("pk")[:1], output_field=IntegerField()),
         )
@@ -121,6 +126,7 @@ def campaigns_report_rows(sponsor: Sponsor) -> Iterator[list[str]]:
     """Per campaign per booking day: live actions and the campaign's grams."""
     rows = (
         live_campaign_actions(sponsor)
+        .using(reporting_database())
         .values("campaign_id", "campaign__name", "booking_date")
         .annotate(n=Count("id"), g=Sum("campaign_grams"))
         .order_by("campaign_id", "booking_date")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -93,3 +94,27 @@ def test_production_refuses_to_start_without_the_encryption_key():
 
     assert result.returncode != 0
     assert "CANOPY_FIELD_ENCRYPTION_KEY" in result.stderr
+
+
+def test_reencrypt_secrets_moves_every_stored_secret_to_the_new_key(settings, db):
+    from django.core.management import call_command
+
+    from accounts.models import PlaidItem
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.CANOPY_FIELD_ENCRYPTION_KEY = old
+    items = [PlaidItemFactory() for _ in range(3)]
+    tokens = {item.pk: item.access_token() for item in items}
+    erased = items[2]
+    PlaidItem.objects.filter(pk=erased.pk).update(access_token_ciphertext="", item_id_ciphertext="")
+
+    settings.CANOPY_FIELD_ENCRYPTION_KEY = f"{new},{old}"  # step 1: the new key first
+    out = io.StringIO()
+    call_command("reencrypt_secrets", "--batch-size", "2", verbosity=0, stdout=out)
+    assert "2 of 3 Plaid items re-encrypted" in out.getvalue()
+
+    settings.CANOPY_FIELD_ENCRYPTION_KEY = new  # step 3: the old key gone
+    for item in PlaidItem.objects.exclude(pk=erased.pk):
+        assert item.access_token() == tokens[item.pk]
+        assert item.item_id()
+    assert PlaidItem.objects.get(pk=erased.pk).access_token() == ""
