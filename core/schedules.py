@@ -16,8 +16,9 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
     ),
     "forest: requeue lost scoring chunks": (
         "forest.tasks.scoring_chunks_requeue_task",
-        {"minute": "*/15", "hour": "*"},
-        "Sends again the scoring chunks whose tasks were lost, so a run does not stay running.",
+        {"minute": "*", "hour": "*"},
+        "Sends again the scoring chunks whose worker died (within a minute) or whose tasks were "
+        "lost, so a run does not stay running (docs/failure-modes.md).",
     ),
     "forest: expire drops": (
         "forest.tasks.drops_expire_task",

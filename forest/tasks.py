@@ -12,6 +12,8 @@ from django.db import OperationalError
 from forest.models import ScoringChunk
 from forest.scoring.engine import score_chunk
 from forest.scoring.jobs import (
+    scoring_chunk_start,
+    scoring_chunks_abandoned,
     scoring_chunks_lost,
     scoring_run_create,
     scoring_run_fail,
@@ -53,7 +55,7 @@ def nightly_scoring_task() -> int:
 def score_chunk_task(self, chunk_id: int) -> None:
     """Score one chunk; a second delivery of the same chunk finds it done and does nothing."""
     chunk = ScoringChunk.objects.filter(pk=chunk_id).only("run_id").first()
-    if chunk is None:
+    if chunk is None or not scoring_chunk_start(chunk_id):
         return
     try:
         score_chunk(chunk_id)
@@ -69,14 +71,22 @@ def score_chunk_task(self, chunk_id: int) -> None:
 
 @shared_task
 def scoring_chunks_requeue_task() -> int:
-    """Send again the chunks of running runs whose tasks were lost (see settings
-    SCORING_CHUNK_LOST_AFTER_MINUTES); a chunk already done is a no-op for its worker."""
+    """Send again the chunks whose worker died mid-chunk (started, no longer locked: within a
+    minute, beat sends this every minute) and those of running runs whose tasks were lost
+    before any worker took them (SCORING_CHUNK_LOST_AFTER_MINUTES); a chunk already done is a
+    no-op for its worker (docs/failure-modes.md)."""
+    abandoned = scoring_chunks_abandoned(
+        started_before=timedelta(seconds=settings.SCORING_CHUNK_ABANDONED_AFTER_SECONDS)
+    )
     lost = scoring_chunks_lost(
         older_than=timedelta(minutes=settings.SCORING_CHUNK_LOST_AFTER_MINUTES)
     )
-    for chunk_id in lost:
+    resend = sorted(set(abandoned) | set(lost))
+    for chunk_id in resend:
         score_chunk_task.delay(chunk_id)
-    return len(lost)
+    if abandoned:
+        logger.warning("scoring chunks %s lost their worker; sent again", abandoned)
+    return len(resend)
 
 
 @shared_task

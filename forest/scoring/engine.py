@@ -24,9 +24,11 @@ Nothing here loops over transactions in Python; the chunk either commits whole o
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -207,6 +209,10 @@ def _score(
 
     _claim(sql, p, extra)
     checkpoint("claim")
+    # The worker tests' slow chunk: a worker SIGKILLed here holds the chunk's row lock and its
+    # claimed outbox rows, uncommitted (config/settings/test.py; unset anywhere else).
+    if pause := getattr(settings, "SCORING_CHUNK_TEST_PAUSE_SECONDS", 0):
+        time.sleep(pause)
     # Reversals first: a re-scored transaction's old action must be gone before its new one.
     result.reversals = removed_reverse(sql, p)
     checkpoint("reversals")

@@ -99,6 +99,40 @@ def scoring_chunks_lost(*, older_than: timedelta) -> list[int]:
     )
 
 
+def scoring_chunk_start(chunk_id: int) -> bool:
+    """Note that a worker took the chunk (committed at once, outside the scoring transaction);
+    False if it is done already, so a redelivery returns without waiting for its lock."""
+    return bool(
+        ScoringChunk.objects.filter(pk=chunk_id, status=ScoringChunk.Status.PENDING).update(
+            started_at=timezone.now()
+        )
+    )
+
+
+def scoring_chunks_abandoned(*, started_before: timedelta) -> list[int]:
+    """Pending chunks that a worker took (``started_at``) more than ``started_before`` ago and
+    whose row is no longer locked: a live worker holds its chunk's row lock until it commits,
+    and the database drops a killed worker's lock with its connection, so these lost their
+    worker. Each is handed out once (``started_at`` cleared under the lock): two sweepers at
+    the same moment do not both resend it. On SQLite, which has no row locks, every started
+    pending chunk counts; resending one that is still running only makes a no-op delivery."""
+    cutoff = timezone.now() - started_before
+    with transaction.atomic():
+        ids = list(
+            ScoringChunk.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=ScoringChunk.Status.PENDING,
+                started_at__lt=cutoff,
+                run__status=ScoringRun.Status.RUNNING,
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        if ids:
+            ScoringChunk.objects.filter(pk__in=ids).update(started_at=None)
+    return ids
+
+
 def scoring_run_inline(
     run: ScoringRun,
     *,
