@@ -11,6 +11,7 @@ so the sweeper beat sends every minute (``scoring_chunks_requeue_task``) sends i
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -32,6 +33,7 @@ from forest.models import GreenAction, ScoringChunk, ScoringRun
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
 from tests.forest.helpers import assert_drops_match_actions, assert_ledger_consistent
 
+logger = logging.getLogger(__name__)
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,13 +68,12 @@ class Worker:
             "CANOPY_TEST_TASKS_EAGER": "0",
             "CANOPY_TEST_SCORING_PAUSE": str(pause),
         }
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork"]
+        command += ["--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+        command += [f"--hostname={name}@%h"]
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable, "-m", "celery", "-A", "config", "worker",
-                    "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
-                    "--without-gossip", "--without-mingle", f"--hostname={name}@%h",
-                ],  # fmt: skip
+                command,
                 cwd=ROOT,
                 env=env,
                 stdout=out,
@@ -196,7 +197,7 @@ def _kill_mid_chunk_then_redo(workers, broker_url: str, *, sweep: bool) -> float
         what="the chunk to be scored again",
     )
     seconds = time.monotonic() - killed_at
-    print(f"\n{broker_url.split(':')[0]}: chunk done {seconds:.1f} s after SIGKILL")
+    logger.warning("%s: chunk done %.1f s after SIGKILL", broker_url.split(":")[0], seconds)
 
     # exact: every transaction scored once, balances equal their ledger, nothing left queued
     _wait(lambda: ScoringRun.objects.filter(status="done").exists(), timeout=10, what="run")

@@ -7,8 +7,8 @@ Celery tasks run in-process. Production sets both (see production.py and the REA
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -413,6 +413,4 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILIT
 # A started scoring chunk whose row lock is gone this long lost its worker (SIGKILL, OOM, a
 # dead host once its database connection drops); forest.tasks.scoring_chunks_requeue_task,
 # every minute, sends it again. Short: a live worker holds the lock from its first second.
-SCORING_CHUNK_ABANDONED_AFTER_SECONDS = env.int(
-    "SCORING_CHUNK_ABANDONED_AFTER_SECONDS", default=15
-)
+SCORING_CHUNK_ABANDONED_AFTER_SECONDS = env.int("SCORING_CHUNK_ABANDONED_AFTER_SECONDS", default=15)
