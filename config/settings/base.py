@@ -414,3 +414,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILIT
 # dead host once its database connection drops); forest.tasks.scoring_chunks_requeue_task,
 # every minute, sends it again. Short: a live worker holds the lock from its first second.
 SCORING_CHUNK_ABANDONED_AFTER_SECONDS = env.int("SCORING_CHUNK_ABANDONED_AFTER_SECONDS", default=15)
+# The database dropping mid-request answers 503 (Retry-After), never 500, and the request's
+# transaction (ATOMIC_REQUESTS) is rolled back whole: core/middleware.py. Right after
+# SecurityMiddleware: process_exception of a later middleware would not see what it handles.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "core.middleware.DatabaseUnavailableMiddleware",
+)
