@@ -16,9 +16,14 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
     ),
     "forest: requeue lost scoring chunks": (
         "forest.tasks.scoring_chunks_requeue_task",
+        {"minute": "*/15", "hour": "*"},
+        "Sends again the scoring chunks whose tasks were lost, so a run does not stay running.",
+    ),
+    "forest: scoring watchdog": (
+        "forest.tasks.scoring_watchdog_task",
         {"minute": "*", "hour": "*"},
-        "Sends again the scoring chunks whose worker died (within a minute) or whose tasks were "
-        "lost, so a run does not stay running (docs/failure-modes.md).",
+        "Sends again, within a minute, the scoring chunks whose worker died, and starts the "
+        "nightly scoring if a broker outage lost beat's message (docs/failure-modes.md).",
     ),
     "forest: expire drops": (
         "forest.tasks.drops_expire_task",

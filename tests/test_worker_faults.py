@@ -6,7 +6,7 @@ first one take a chunk that pauses inside its transaction (CANOPY_TEST_SCORING_P
 that worker's whole process group with SIGKILL, starts a second worker and waits for the
 chunk to be done: on RabbitMQ the broker redelivers as soon as the dead worker's connection
 closes; on Redis the message stays unacknowledged until the visibility timeout (70 minutes),
-so the sweeper beat sends every minute (``scoring_chunks_requeue_task``) sends it again.
+so the watchdog beat sends every minute (``scoring_watchdog_task``) sends it again.
 """
 
 from __future__ import annotations
@@ -184,13 +184,13 @@ def _kill_mid_chunk_then_redo(workers, broker_url: str, *, sweep: bool) -> float
     first.kill()
     workers(broker_url, "successor")
     if sweep:
-        # What beat does every minute; the sweeper takes a chunk as abandoned once its start
+        # What beat does every minute; the watchdog takes a chunk as abandoned once its start
         # is SCORING_CHUNK_ABANDONED_AFTER_SECONDS old and its row lock has gone.
         chunk.refresh_from_db()
         assert chunk.started_at is not None
         old_enough = chunk.started_at.timestamp() + settings.SCORING_CHUNK_ABANDONED_AFTER_SECONDS
         time.sleep(max(0.0, old_enough - timezone.now().timestamp() + 0.5))
-        _send(broker_url, "forest.tasks.scoring_chunks_requeue_task")
+        _send(broker_url, "forest.tasks.scoring_watchdog_task")
     _wait(
         lambda: ScoringChunk.objects.filter(pk=chunk.id, status="done").exists(),
         timeout=REDELIVERED_WITHIN + 30,
@@ -217,6 +217,6 @@ def test_rabbitmq_redelivers_a_killed_workers_chunk_within_a_minute(workers):
     assert seconds < REDELIVERED_WITHIN
 
 
-def test_on_redis_the_sweeper_resends_a_killed_workers_chunk_within_a_minute(workers):
+def test_on_redis_the_watchdog_resends_a_killed_workers_chunk_within_a_minute(workers):
     seconds = _kill_mid_chunk_then_redo(workers, REDIS_URL, sweep=True)
     assert seconds < REDELIVERED_WITHIN

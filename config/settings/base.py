@@ -399,7 +399,7 @@ CANOPY_TASK_MAX_COUNTDOWN = 5 * 60
 # or for its longest countdown: below that, Redis would run live tasks twice. So 70 minutes.
 # RabbitMQ's consumer_timeout (rabbitmq.conf) must be at least the same; a dead worker's
 # connection closes and RabbitMQ redelivers at once. Neither is how a killed worker's
-# scoring chunk comes back within a minute: that is the sweeper (SCORING_CHUNK_ABANDONED_*).
+# scoring chunk comes back within a minute: that is the watchdog (SCORING_CHUNK_ABANDONED_*).
 CELERY_BROKER_VISIBILITY_TIMEOUT = env.int(
     "CELERY_BROKER_VISIBILITY_TIMEOUT",
     default=2 * CELERY_TASK_TIME_LIMIT + CANOPY_TASK_MAX_COUNTDOWN + 5 * 60,
@@ -411,12 +411,17 @@ if CELERY_BROKER_VISIBILITY_TIMEOUT < 2 * CELERY_TASK_TIME_LIMIT + CANOPY_TASK_M
     )
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 # A started scoring chunk whose row lock is gone this long lost its worker (SIGKILL, OOM, a
-# dead host once its database connection drops); forest.tasks.scoring_chunks_requeue_task,
+# dead host once its database connection drops); forest.tasks.scoring_watchdog_task,
 # every minute, sends it again. Short: a live worker holds the lock from its first second.
 SCORING_CHUNK_ABANDONED_AFTER_SECONDS = env.int("SCORING_CHUNK_ABANDONED_AFTER_SECONDS", default=15)
+# Beat publishes the nightly scoring once; if the broker is down then, the watchdog starts
+# the missed run once the broker is back: when the scheduled time is this long past with no
+# run started since (the normal run starts within seconds), and at most this long ago.
+SCORING_CATCH_UP_AFTER_MINUTES = env.int("SCORING_CATCH_UP_AFTER_MINUTES", default=10)
+SCORING_CATCH_UP_WITHIN_HOURS = env.int("SCORING_CATCH_UP_WITHIN_HOURS", default=12)
 # The database dropping mid-request answers 503 (Retry-After), never 500, and the request's
-# transaction (ATOMIC_REQUESTS) is rolled back whole: core/middleware.py. Right after
-# SecurityMiddleware: process_exception of a later middleware would not see what it handles.
+# transaction (ATOMIC_REQUESTS) is rolled back whole: core/middleware.py. Near the top, so
+# the inner middleware (axes) see an exception first and this one turns what is left to 503.
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "core.middleware.DatabaseUnavailableMiddleware",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count
@@ -131,6 +131,48 @@ def scoring_chunks_abandoned(*, started_before: timedelta) -> list[int]:
         if ids:
             ScoringChunk.objects.filter(pk__in=ids).update(started_at=None)
     return ids
+
+
+NIGHTLY_TASK = "forest.tasks.nightly_scoring_task"
+SCHEDULED_TRIGGERS = ("beat", "catch-up")
+
+
+def scoring_run_missed(
+    *, grace: timedelta, within: timedelta, now: datetime | None = None
+) -> datetime | None:
+    """The nightly run's last scheduled time if no scheduled run has started since (and it is
+    more than ``grace`` but less than ``within`` ago), else None.
+
+    Beat publishes the nightly task once, at its time; if the broker is down then, the
+    publish fails and beat does not try again until the next night. The schedule (operators
+    edit it in the admin) and the runs are both in the database, so a missed night is seen
+    from there once the broker is back (``forest.tasks.scoring_watchdog_task``).
+    """
+    # lazy: django-celery-beat's models are the schedule's store, read only here.
+    from django_celery_beat.models import PeriodicTask
+
+    now = now or timezone.now()
+    task = (
+        PeriodicTask.objects.filter(task=NIGHTLY_TASK, enabled=True, crontab__isnull=False)
+        .select_related("crontab")
+        .order_by("id")
+        .first()
+    )
+    if task is None or task.crontab is None:
+        return None
+    last_run = (
+        ScoringRun.objects.filter(triggered_by__in=SCHEDULED_TRIGGERS)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    reference = max(last_run or now - within, now - within)
+    schedule = task.crontab.schedule
+    schedule.nowfun = lambda: now.astimezone(schedule.tz)
+    due_at = now + schedule.remaining_estimate(reference)
+    if due_at <= now - grace:
+        return due_at
+    return None
 
 
 def scoring_run_inline(
