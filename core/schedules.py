@@ -53,6 +53,12 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         "Sends requested planting orders in their species' planting season to the partners "
         "(after the nightly scoring; out-of-season orders wait with a reason).",
     ),
+    "partners: retry planting orders": (
+        "partners.tasks.planting_orders_retry_task",
+        {"minute": "*/15", "hour": "*"},
+        "Sends again the planting orders a partner outage kept back, each after its backoff "
+        "(5 minutes doubling to 6 hours; docs/failure-modes.md).",
+    ),
     "accounts: consent sweep": (
         "accounts.tasks.consent_sweep_task",
         {"minute": "0", "hour": "7"},
