@@ -2,11 +2,13 @@
 RabbitMQ and on Redis (issue 16, finding 6; docs/failure-modes.md).
 
 Each test starts real `celery -A config worker` processes on the test database, lets the
-first one take a chunk that pauses inside its transaction (CANOPY_TEST_SCORING_PAUSE), kills
+first one take a chunk that waits inside its transaction (CANOPY_TEST_SCORING_HOLD_FILE), kills
 that worker's whole process group with SIGKILL, starts a second worker and waits for the
 chunk to be done: on RabbitMQ the broker redelivers as soon as the dead worker's connection
 closes; on Redis the message stays unacknowledged until the visibility timeout (70 minutes),
-so the watchdog beat sends every minute (``scoring_watchdog_task``) sends it again.
+so the watchdog beat sends every minute (``scoring_watchdog_task``) sends it again. When only
+the pool process running the chunk is killed (the OOM killer's usual choice), the worker
+itself gives the message back (reject_on_worker_lost) on either broker.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def _database_url() -> str:
 class Worker:
     """`celery -A config worker` in its own process group, on the test database."""
 
-    def __init__(self, broker_url: str, name: str, log_dir: Path, *, pause: float = 0.0):
+    def __init__(self, broker_url: str, name: str, log_dir: Path, *, hold_file: str = ""):
         self.log = log_dir / f"{name}.log"
         env = {
             **os.environ,
@@ -66,7 +68,7 @@ class Worker:
             "DATABASE_URL": _database_url(),
             "CELERY_BROKER_URL": broker_url,
             "CANOPY_TEST_TASKS_EAGER": "0",
-            "CANOPY_TEST_SCORING_PAUSE": str(pause),
+            "CANOPY_TEST_SCORING_HOLD_FILE": hold_file,
         }
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork"]
         command += ["--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
@@ -96,6 +98,12 @@ class Worker:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
+
+    def kill_pool_child(self) -> None:
+        """SIGKILL only the pool process (the one running the task); the main process lives."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        (child,) = [int(pid) for pid in children.split()]
+        os.kill(child, signal.SIGKILL)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -167,11 +175,14 @@ def _given_three_users_who_travel_by_train_and_tram() -> int:
     return 6
 
 
-def _kill_mid_chunk_then_redo(workers, broker_url: str, *, sweep: bool) -> float:
+def _kill_mid_chunk_then_redo(
+    workers, broker_url: str, hold: Path, *, sweep: bool = False, child_only: bool = False
+) -> float:
     """Returns the seconds from the SIGKILL until the chunk was done."""
     expected_actions = _given_three_users_who_travel_by_train_and_tram()
     _broker_empty(broker_url)
-    first = workers(broker_url, "doomed", pause=120)
+    hold.touch()
+    first = workers(broker_url, "doomed", hold_file=str(hold))
 
     _send(broker_url, "forest.tasks.nightly_scoring_task")
     _wait(lambda: ScoringChunk.objects.filter(started_at__isnull=False).exists(), timeout=60,
@@ -181,8 +192,12 @@ def _kill_mid_chunk_then_redo(workers, broker_url: str, *, sweep: bool) -> float
     assert ChangedTransaction.objects.count() == expected_actions  # claimed, not committed
 
     killed_at = time.monotonic()
-    first.kill()
-    workers(broker_url, "successor")
+    if child_only:
+        first.kill_pool_child()
+        hold.unlink()  # its next pool process scores the chunk straight away
+    else:
+        first.kill()
+        workers(broker_url, "successor")
     if sweep:
         # What beat does every minute; the watchdog takes a chunk as abandoned once its start
         # is SCORING_CHUNK_ABANDONED_AFTER_SECONDS old and its row lock has gone.
@@ -212,11 +227,18 @@ def _kill_mid_chunk_then_redo(workers, broker_url: str, *, sweep: bool) -> float
     return seconds
 
 
-def test_rabbitmq_redelivers_a_killed_workers_chunk_within_a_minute(workers):
-    seconds = _kill_mid_chunk_then_redo(workers, AMQP_URL, sweep=False)
+def test_rabbitmq_redelivers_a_killed_workers_chunk_within_a_minute(workers, tmp_path):
+    seconds = _kill_mid_chunk_then_redo(workers, AMQP_URL, tmp_path / "hold")
     assert seconds < REDELIVERED_WITHIN
 
 
-def test_on_redis_the_watchdog_resends_a_killed_workers_chunk_within_a_minute(workers):
-    seconds = _kill_mid_chunk_then_redo(workers, REDIS_URL, sweep=True)
+def test_on_redis_the_watchdog_resends_a_killed_workers_chunk_within_a_minute(workers, tmp_path):
+    seconds = _kill_mid_chunk_then_redo(workers, REDIS_URL, tmp_path / "hold", sweep=True)
+    assert seconds < REDELIVERED_WITHIN
+
+
+@pytest.mark.parametrize("broker", ["rabbitmq", "redis"])
+def test_a_killed_pool_process_gives_its_chunk_back_to_the_broker(workers, tmp_path, broker):
+    url = AMQP_URL if broker == "rabbitmq" else REDIS_URL
+    seconds = _kill_mid_chunk_then_redo(workers, url, tmp_path / "hold", child_only=True)
     assert seconds < REDELIVERED_WITHIN
