@@ -119,7 +119,8 @@ def scoring_chunks_abandoned(*, started_before: timedelta) -> list[int]:
     cutoff = timezone.now() - started_before
     with transaction.atomic():
         ids = list(
-            ScoringChunk.objects.select_for_update(skip_locked=True)
+            # of=self: the chunk rows only, not their run's (lock order, core/locks.py)
+            ScoringChunk.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 status=ScoringChunk.Status.PENDING,
                 started_at__lt=cutoff,
