@@ -19,6 +19,12 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "*/15", "hour": "*"},
         "Sends again the scoring chunks whose tasks were lost, so a run does not stay running.",
     ),
+    "forest: scoring watchdog": (
+        "forest.tasks.scoring_watchdog_task",
+        {"minute": "*", "hour": "*"},
+        "Sends again, within a minute, the scoring chunks whose worker died, and starts the "
+        "nightly scoring if a broker outage lost beat's message (docs/failure-modes.md).",
+    ),
     "forest: expire drops": (
         "forest.tasks.drops_expire_task",
         {"minute": "15", "hour": "*"},
@@ -46,6 +52,12 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str], str]] = {
         {"minute": "30", "hour": "3"},
         "Sends requested planting orders in their species' planting season to the partners "
         "(after the nightly scoring; out-of-season orders wait with a reason).",
+    ),
+    "partners: retry planting orders": (
+        "partners.tasks.planting_orders_retry_task",
+        {"minute": "*/15", "hour": "*"},
+        "Sends again the planting orders a partner outage kept back, each after its backoff "
+        "(5 minutes doubling to 6 hours; docs/failure-modes.md).",
     ),
     "accounts: consent sweep": (
         "accounts.tasks.consent_sweep_task",

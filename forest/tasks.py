@@ -9,13 +9,16 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from forest.models import ScoringChunk
+from forest.models import ScoringChunk, ScoringRun
 from forest.scoring.engine import score_chunk
 from forest.scoring.jobs import (
+    scoring_chunk_start,
+    scoring_chunks_abandoned,
     scoring_chunks_lost,
     scoring_run_create,
     scoring_run_fail,
     scoring_run_finish_if_done,
+    scoring_run_missed,
 )
 from forest.services.achievements import achievements_nightly
 from forest.services.energy import drops_expire, ledger_audit
@@ -31,9 +34,10 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task
-def nightly_scoring_task() -> int:
-    """Create tonight's run and fan its chunks out to the workers."""
-    run = scoring_run_create(triggered_by="beat")
+def nightly_scoring_task(triggered_by: str = "beat") -> int:
+    """Create tonight's run and fan its chunks out to the workers. If a send fails (the broker
+    went away meanwhile), the chunks stay pending and scoring_chunks_requeue_task sends them."""
+    run = scoring_run_create(triggered_by=triggered_by)
     chunk_ids = list(run.chunks.values_list("id", flat=True))
     for chunk_id in chunk_ids:
         score_chunk_task.delay(chunk_id)
@@ -53,7 +57,7 @@ def nightly_scoring_task() -> int:
 def score_chunk_task(self, chunk_id: int) -> None:
     """Score one chunk; a second delivery of the same chunk finds it done and does nothing."""
     chunk = ScoringChunk.objects.filter(pk=chunk_id).only("run_id").first()
-    if chunk is None:
+    if chunk is None or not scoring_chunk_start(chunk_id):
         return
     try:
         score_chunk(chunk_id, worker=self.request.hostname or "")
@@ -77,6 +81,30 @@ def scoring_chunks_requeue_task() -> int:
     for chunk_id in lost:
         score_chunk_task.delay(chunk_id)
     return len(lost)
+
+
+@shared_task
+def scoring_watchdog_task() -> int:
+    """Every minute (docs/failure-modes.md): send again the chunks whose worker died mid-chunk
+    (started, row no longer locked), and start the nightly run if beat's publish of it was
+    lost to a broker outage. Returns how many chunks it sent (a caught-up run's included)."""
+    abandoned = scoring_chunks_abandoned(
+        started_before=timedelta(seconds=settings.SCORING_CHUNK_ABANDONED_AFTER_SECONDS)
+    )
+    for chunk_id in abandoned:
+        score_chunk_task.delay(chunk_id)
+    if abandoned:
+        logger.warning("scoring chunks %s lost their worker; sent again", abandoned)
+    sent = len(abandoned)
+    missed = scoring_run_missed(
+        grace=timedelta(minutes=settings.SCORING_CATCH_UP_AFTER_MINUTES),
+        within=timedelta(hours=settings.SCORING_CATCH_UP_WITHIN_HOURS),
+    )
+    if missed is not None:
+        logger.warning("the nightly scoring due at %s never started; starting it now", missed)
+        run = ScoringRun.objects.get(pk=nightly_scoring_task("catch-up"))
+        sent += run.chunks.count()
+    return sent
 
 
 @shared_task

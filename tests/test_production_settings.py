@@ -138,3 +138,20 @@ def test_local_settings_refuse_the_public_key_without_debug():
         {**env, "DJANGO_SECRET_KEY": EXAMPLE_ENV["DJANGO_SECRET_KEY"]},
     )
     assert with_key.returncode == 0, with_key.stderr
+
+
+def test_a_redis_visibility_timeout_shorter_than_a_task_can_be_held_is_refused():
+    """Redis would hand a task still running to a second worker (docs/failure-modes.md)."""
+    env = {**EXAMPLE_ENV, "CELERY_BROKER_VISIBILITY_TIMEOUT": "60"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "CELERY_BROKER_VISIBILITY_TIMEOUT" in result.stderr
+
+    result = run_manage("shell", "-c", _PRINT_TRANSPORT, env=EXAMPLE_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("{'visibility_timeout': 4200}")
+
+
+_PRINT_TRANSPORT = (
+    "from django.conf import settings; print(settings.CELERY_BROKER_TRANSPORT_OPTIONS)"
+)

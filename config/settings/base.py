@@ -217,8 +217,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
-# Redis redelivers unacknowledged tasks after this; keep it above the hard time limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# Redelivery of unacknowledged tasks (Redis visibility_timeout): the FAULTS block below.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks live in the database (admin: Periodic tasks); defaults in core/schedules.py.
 CELERY_BEAT_SCHEDULE: dict = {}
@@ -435,3 +434,42 @@ if CANOPY_REPLICA_DATABASE_URL:
     # creates no database of its own for it, and never flushes it).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["core.replica.PrimaryReplicaRouter"]
+# FAULTS: redelivery against the time limits, lost workers (issue 16, finding 6, Faults)
+# ------------------------------------------------------------------------------
+# docs/failure-modes.md explains every number here.
+# The longest countdown any task waits before a retry (score_chunk_task's retry_backoff_max,
+# the planting submit's backoff): a delayed task is held unacknowledged by a worker meanwhile.
+CANOPY_TASK_MAX_COUNTDOWN = 5 * 60
+# Redis gives an unacknowledged task to another worker after visibility_timeout, even while
+# the first is still running it. With acks_late and prefetch 1 a task can stay unacknowledged
+# for a whole task waiting in the prefetch slot plus its own run (2 x the hard time limit),
+# or for its longest countdown: below that, Redis would run live tasks twice. So 70 minutes.
+# RabbitMQ's consumer_timeout (rabbitmq.conf) must be at least the same; a dead worker's
+# connection closes and RabbitMQ redelivers at once. Neither is how a killed worker's
+# scoring chunk comes back within a minute: that is the watchdog (SCORING_CHUNK_ABANDONED_*).
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_BROKER_VISIBILITY_TIMEOUT",
+    default=2 * CELERY_TASK_TIME_LIMIT + CANOPY_TASK_MAX_COUNTDOWN + 5 * 60,
+)
+if CELERY_BROKER_VISIBILITY_TIMEOUT < 2 * CELERY_TASK_TIME_LIMIT + CANOPY_TASK_MAX_COUNTDOWN:
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_VISIBILITY_TIMEOUT must be at least twice CELERY_TASK_TIME_LIMIT plus "
+        "CANOPY_TASK_MAX_COUNTDOWN, or Redis redelivers tasks that are still running."
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+# A started scoring chunk whose row lock is gone this long lost its worker (SIGKILL, OOM, a
+# dead host once its database connection drops); forest.tasks.scoring_watchdog_task,
+# every minute, sends it again. Short: a live worker holds the lock from its first second.
+SCORING_CHUNK_ABANDONED_AFTER_SECONDS = env.int("SCORING_CHUNK_ABANDONED_AFTER_SECONDS", default=15)
+# Beat publishes the nightly scoring once; if the broker is down then, the watchdog starts
+# the missed run once the broker is back: when the scheduled time is this long past with no
+# run started since (the normal run starts within seconds), and at most this long ago.
+SCORING_CATCH_UP_AFTER_MINUTES = env.int("SCORING_CATCH_UP_AFTER_MINUTES", default=10)
+SCORING_CATCH_UP_WITHIN_HOURS = env.int("SCORING_CATCH_UP_WITHIN_HOURS", default=12)
+# The database dropping mid-request answers 503 (Retry-After), never 500, and the request's
+# transaction (ATOMIC_REQUESTS) is rolled back whole: core/middleware.py. Near the top, so
+# the inner middleware (axes) see an exception first and this one turns what is left to 503.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "core.middleware.DatabaseUnavailableMiddleware",
+)

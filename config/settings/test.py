@@ -24,3 +24,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# FAULTS: the worker tests (tests/test_worker_faults.py) start `celery worker` subprocesses
+# with these; unset, tests run tasks in-process and chunks do not wait.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CANOPY_TEST_TASKS_EAGER", default=True)
+SCORING_CHUNK_TEST_HOLD_FILE = env.str("CANOPY_TEST_SCORING_HOLD_FILE", default="")

@@ -52,6 +52,10 @@ class ScoringChunk(models.Model):
         max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )
     attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    # When a worker last took the chunk's task (committed before scoring starts). A pending
+    # chunk that was started but whose row is no longer locked lost its worker: the sweeper
+    # sends it again within a minute, whatever the broker's redelivery (docs/failure-modes.md).
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
     transactions_scored = models.PositiveIntegerField(
         default=0, verbose_name=_("transactions scored")
     )

@@ -24,9 +24,12 @@ Nothing here loops over transactions in Python; the chunk either commits whole o
 from __future__ import annotations
 
 import logging
+import os
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -220,6 +223,13 @@ def _score(
 
     _claim(sql, p, extra)
     checkpoint("claim")
+    # The worker tests' slow chunk: it waits here while the file exists, holding the chunk's
+    # row lock and its claimed outbox rows, uncommitted, for the test to SIGKILL its worker
+    # (config/settings/test.py; unset anywhere else).
+    if hold := getattr(settings, "SCORING_CHUNK_TEST_HOLD_FILE", ""):
+        deadline = time.monotonic() + 300
+        while os.path.exists(hold) and time.monotonic() < deadline:
+            time.sleep(0.1)
     # Reversals first: a re-scored transaction's old action must be gone before its new one.
     result.reversals = removed_reverse(sql, p)
     checkpoint("reversals")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count
@@ -97,6 +97,83 @@ def scoring_chunks_lost(*, older_than: timedelta) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)
     )
+
+
+def scoring_chunk_start(chunk_id: int) -> bool:
+    """Note that a worker took the chunk (committed at once, outside the scoring transaction);
+    False if it is done already, so a redelivery returns without waiting for its lock."""
+    return bool(
+        ScoringChunk.objects.filter(pk=chunk_id, status=ScoringChunk.Status.PENDING).update(
+            started_at=timezone.now()
+        )
+    )
+
+
+def scoring_chunks_abandoned(*, started_before: timedelta) -> list[int]:
+    """Pending chunks that a worker took (``started_at``) more than ``started_before`` ago and
+    whose row is no longer locked: a live worker holds its chunk's row lock until it commits,
+    and the database drops a killed worker's lock with its connection, so these lost their
+    worker. Each is handed out once (``started_at`` cleared under the lock): two sweepers at
+    the same moment do not both resend it. On SQLite, which has no row locks, every started
+    pending chunk counts; resending one that is still running only makes a no-op delivery."""
+    cutoff = timezone.now() - started_before
+    with transaction.atomic():
+        ids = list(
+            # of=self: the chunk rows only, not their run's (lock order, core/locks.py)
+            ScoringChunk.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=ScoringChunk.Status.PENDING,
+                started_at__lt=cutoff,
+                run__status=ScoringRun.Status.RUNNING,
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        if ids:
+            ScoringChunk.objects.filter(pk__in=ids).update(started_at=None)
+    return ids
+
+
+NIGHTLY_TASK = "forest.tasks.nightly_scoring_task"
+SCHEDULED_TRIGGERS = ("beat", "catch-up")
+
+
+def scoring_run_missed(
+    *, grace: timedelta, within: timedelta, now: datetime | None = None
+) -> datetime | None:
+    """The nightly run's last scheduled time if no scheduled run has started since (and it is
+    more than ``grace`` but less than ``within`` ago), else None.
+
+    Beat publishes the nightly task once, at its time; if the broker is down then, the
+    publish fails and beat does not try again until the next night. The schedule (operators
+    edit it in the admin) and the runs are both in the database, so a missed night is seen
+    from there once the broker is back (``forest.tasks.scoring_watchdog_task``).
+    """
+    # lazy: django-celery-beat's models are the schedule's store, read only here.
+    from django_celery_beat.models import PeriodicTask
+
+    now = now or timezone.now()
+    task = (
+        PeriodicTask.objects.filter(task=NIGHTLY_TASK, enabled=True, crontab__isnull=False)
+        .select_related("crontab")
+        .order_by("id")
+        .first()
+    )
+    if task is None or task.crontab is None:
+        return None
+    last_run = (
+        ScoringRun.objects.filter(triggered_by__in=SCHEDULED_TRIGGERS)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    reference = max(last_run or now - within, now - within)
+    schedule = task.crontab.schedule
+    schedule.nowfun = lambda: now.astimezone(schedule.tz)
+    due_at = now + schedule.remaining_estimate(reference)
+    if due_at <= now - grace:
+        return due_at
+    return None
 
 
 def scoring_run_inline(

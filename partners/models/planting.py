@@ -85,6 +85,9 @@ class PlantingOrder(TimeStampedModel):
     )
     submit_attempts = models.PositiveIntegerField(default=0, verbose_name=_("submit attempts"))
     last_error = models.CharField(max_length=500, blank=True, verbose_name=_("last error"))
+    # After a failed submission the order waits this long before the next try (backoff while
+    # the partner is down: planting_orders_submit, docs/failure-modes.md); empty: send now.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
     hold_reason = models.CharField(
         max_length=200,
         blank=True,

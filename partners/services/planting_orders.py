@@ -10,11 +10,11 @@ from __future__ import annotations
 import calendar
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -206,6 +206,19 @@ def _after_transition(order: PlantingOrder, from_state: str) -> None:
 class SubmitResult:
     funded: int
     failed: int
+    # The partner was unreachable or answered 5xx/408/429: the batch stopped at that order.
+    outage: bool = False
+
+
+# Backoff of an order after a failed submission: 5 minutes, doubling, at most 6 hours; the
+# retry sweep (every 15 minutes) sends only orders whose wait is over.
+SUBMIT_BACKOFF_FIRST = timedelta(minutes=5)
+SUBMIT_BACKOFF_MAX = timedelta(hours=6)
+
+
+def submit_backoff(attempts: int) -> timedelta:
+    """How long an order waits after its ``attempts``-th failed submission."""
+    return min(SUBMIT_BACKOFF_FIRST * 2 ** min(max(attempts - 1, 0), 16), SUBMIT_BACKOFF_MAX)
 
 
 def species_out_of_season(month: int) -> dict[int, str]:
@@ -238,7 +251,12 @@ def _hold_out_of_season(partner_id: int, held: dict[int, str]) -> None:
 
 
 def planting_orders_submit(
-    partner_id: int, *, batch_size: int = PLANTING_SUBMIT_BATCH_SIZE, today: date | None = None
+    partner_id: int,
+    *,
+    batch_size: int = PLANTING_SUBMIT_BATCH_SIZE,
+    today: date | None = None,
+    now: datetime | None = None,
+    retries_only: bool = False,
 ):
     """Send a partner's requested orders, oldest first; returns how many were accepted.
 
@@ -251,12 +269,23 @@ def planting_orders_submit(
     same order cannot buy a second tree. Recording the answer is a guarded state change:
     only the first worker to report an order moves it to funded. Timeouts and 5xx keep the
     order requested for the next run.
+
+    A failed order waits ``submit_backoff`` before it is sent again (``next_attempt_at``).
+    When the partner is down (unreachable, 5xx, 408, 429) the batch stops at the first such
+    answer: the other orders stay requested and untouched, and the partner is not called 200
+    times for nothing. ``retries_only`` sends only orders that failed before and are due (the
+    retry sweep); the nightly run sends every due order.
     """
+    now = now or timezone.now()
     held = species_out_of_season((today or timezone.localdate()).month)
     _hold_out_of_season(partner_id, held)
+    due = PlantingOrder.objects.filter(
+        partner_id=partner_id, state=PlantingOrder.State.REQUESTED
+    ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    if retries_only:
+        due = due.filter(submit_attempts__gt=0)
     orders = list(
-        PlantingOrder.objects.filter(partner_id=partner_id, state=PlantingOrder.State.REQUESTED)
-        .exclude(tree__species_id__in=list(held))
+        due.exclude(tree__species_id__in=list(held))
         .select_related("partner", "forest", "tree__species")
         .order_by("id")[:batch_size]
     )
@@ -276,7 +305,9 @@ def planting_orders_submit(
             result = adapter.submit(request)
         except PlantingPartnerError as exc:
             failed += 1
-            _record_failure(order, exc)
+            _record_failure(order, exc, now=now)
+            if exc.transient:
+                return SubmitResult(funded, failed, outage=True)
             continue
         try:
             planting_order_transition(
@@ -294,12 +325,16 @@ def planting_orders_submit(
 
 
 @transaction.atomic
-def _record_failure(order: PlantingOrder, exc: PlantingPartnerError) -> None:
+def _record_failure(order: PlantingOrder, exc: PlantingPartnerError, *, now: datetime) -> None:
     log = logger.warning if exc.transient else logger.error
     log("planting order %s not accepted: %s", order.pk, exc)
     message = str(exc)[:500]
+    attempts = order.submit_attempts + 1
     PlantingOrder.objects.filter(pk=order.pk, state=PlantingOrder.State.REQUESTED).update(
-        submit_attempts=order.submit_attempts + 1, last_error=message, updated_at=timezone.now()
+        submit_attempts=attempts,
+        last_error=message,
+        next_attempt_at=now + submit_backoff(attempts),
+        updated_at=timezone.now(),
     )
     PlantingOrderEvent.objects.create(
         order=order,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -177,7 +178,9 @@ def test_a_retry_after_a_failure_sends_the_same_idempotency_key(monkeypatch):
     planting_orders_submit(partner.id)
     working = Replay(201, recorded("ecologi_purchase_trees_201.json"))
     monkeypatch.setattr("partners.integrations.planting_partners.urllib_transport", working)
-    assert planting_orders_submit(partner.id).funded == 1
+    assert planting_orders_submit(partner.id).funded == 0  # backing off
+    later = timezone.now() + timedelta(minutes=6)
+    assert planting_orders_submit(partner.id, now=later).funded == 1
     keys = {c["headers"]["Idempotency-Key"] for c in failing.calls + working.calls}
     assert keys == {str(order.idempotency_key)}
     order.refresh_from_db()
