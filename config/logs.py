@@ -15,7 +15,7 @@ module level.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -73,12 +73,14 @@ def scrub_value(value: Any, depth: int = 0) -> Any:
     return scrub_text(str(value))
 
 
-def scrub(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def scrub(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Any:
     """structlog processor: the event with personal data and secrets replaced."""
     return scrub_value(event_dict)
 
 
-def _drop_record_extras(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _drop_record_extras(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     # ProcessorFormatter hands the stdlib record along; it must not reach the renderer.
     event_dict.pop("_record", None)
     event_dict.pop("_from_structlog", None)
@@ -130,7 +132,9 @@ def formatter(*, json: bool) -> structlog.stdlib.ProcessorFormatter:
     )
 
 
-def _django_request_route(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _django_request_route(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Django's ``django.request`` and ``django.security`` lines name the request's path
     ("Not Found: /notifications/unsubscribe/<the token>"): say its URL route instead. They
     are written after the middleware has unbound the request id, so it is added back."""

@@ -66,7 +66,7 @@ def sentry_init(
     return True
 
 
-def sentry_before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def sentry_before_send(event: Any, hint: dict[str, Any]) -> Any:
     request = event.get("request")
     if isinstance(request, dict):
         for key in ("query_string", "data", "cookies", "env"):
