@@ -32,6 +32,8 @@ _TEXT_PATTERNS = [
     # JWTs (header.payload.signature, base64url) and Authorization values
     re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"),
     re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=\-]{8,}"),
+    # IPv4 addresses (a client's, in a Host header or an error message)
+    re.compile(r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b"),
 ]
 # Keys whose values are never logged, whatever they hold.
 _SECRET_KEY = re.compile(
