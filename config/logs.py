@@ -31,7 +31,7 @@ _TEXT_PATTERNS = [
     re.compile(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b"),
     # JWTs (header.payload.signature, base64url) and Authorization values
     re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"),
-    re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=\-]{8,}"),
+    re.compile(r"\b(?i:bearer|basic|token)\s+[A-Za-z0-9._~+/=\-]{8,}"),
     # IPv4 addresses (a client's, in a Host header or an error message)
     re.compile(r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b"),
 ]
@@ -48,10 +48,13 @@ _SAFE_KEYS = frozenset(
 )  # fmt: skip
 
 
+_ANY_PATTERN = re.compile("|".join(f"(?:{p.pattern})" for p in _TEXT_PATTERNS))
+# Values that cannot hold personal data (set by the logging machinery) are not searched.
+_UNSEARCHED_KEYS = _SAFE_KEYS - {"event"}
+
+
 def scrub_text(text: str) -> str:
-    for pattern in _TEXT_PATTERNS:
-        text = pattern.sub(REDACTED, text)
-    return text
+    return _ANY_PATTERN.sub(REDACTED, text)
 
 
 def scrub_value(value: Any, depth: int = 0) -> Any:
@@ -60,14 +63,15 @@ def scrub_value(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         return scrub_text(value)
     if isinstance(value, Mapping):
-        return {
-            k: (
-                REDACTED
-                if isinstance(k, str) and k not in _SAFE_KEYS and _SECRET_KEY.search(k)
-                else scrub_value(v, depth + 1)
-            )
-            for k, v in value.items()
-        }
+        scrubbed = {}
+        for k, v in value.items():
+            if k in _UNSEARCHED_KEYS and (isinstance(v, str | int | float) or v is None):
+                scrubbed[k] = v
+            elif isinstance(k, str) and k not in _SAFE_KEYS and _SECRET_KEY.search(k):
+                scrubbed[k] = REDACTED
+            else:
+                scrubbed[k] = scrub_value(v, depth + 1)
+        return scrubbed
     if isinstance(value, list | tuple | set):
         return [scrub_value(v, depth + 1) for v in value]
     if isinstance(value, int | float | bool) or value is None:

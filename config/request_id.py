@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import time
 import uuid
@@ -31,6 +32,7 @@ from config.logs import request_route
 from core.net import client_ip
 
 HEADER = "X-Request-ID"
+_STARTED_LOGGER = logging.getLogger("django_structlog.middlewares.request")
 _META_KEY = "HTTP_X_REQUEST_ID"
 _WELL_FORMED = re.compile(r"[A-Za-z0-9._:\-]{8,128}")
 
@@ -73,9 +75,14 @@ def _describe(request: HttpRequest) -> str:
 def _on_request_started(
     sender: Any, request: HttpRequest, logger: Any, log_kwargs: dict, **kwargs: Any
 ) -> None:
-    log_kwargs["request"] = _describe(request)
-    log_kwargs["user_agent"] = (log_kwargs.get("user_agent") or "")[:200]
     structlog.contextvars.bind_contextvars(client=client_hash(client_ip(request)))
+    # The "request_started" line is at DEBUG (settings): name the route (a URL resolution,
+    # the costliest step here) only when that line is written.
+    if _STARTED_LOGGER.isEnabledFor(settings.DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL):
+        log_kwargs["request"] = _describe(request)
+    else:
+        log_kwargs["request"] = request.method
+    log_kwargs["user_agent"] = (log_kwargs.get("user_agent") or "")[:200]
 
 
 def _on_request_finished(

@@ -81,26 +81,34 @@ def _request_id_probe() -> int:
 
 @pytest.mark.broker
 @pytest.mark.postgres
-def test_a_task_sent_during_a_request_logs_its_request_id_on_the_worker(
-    transactional_db, log_lines
-):
+def test_a_task_sent_during_a_request_logs_its_request_id_on_the_worker(transactional_db):
     from celery.contrib.testing.worker import start_worker
 
     from config.celery_app import app
 
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter(json=True))
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line]
+
     app.conf.task_always_eager = False
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            # After the worker set its logging up (Django's LOGGING, config/celery_app.py).
+            logging.getLogger().addHandler(handler)
             with structlog.contextvars.bound_contextvars(request_id="req-to-worker-42"):
                 _request_id_probe.delay()
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                if any(line["event"] == "probe_ran" for line in log_lines()):
+                if any(line["event"] == "probe_ran" for line in lines()):
                     break
                 time.sleep(0.1)
     finally:
         app.conf.task_always_eager = True
-    probe = next(line for line in log_lines() if line["event"] == "probe_ran")
+        logging.getLogger().removeHandler(handler)
+    probe = next(line for line in lines() if line["event"] == "probe_ran")
     assert probe["request_id"] == "req-to-worker-42"
     assert probe["task_id"]
 
