@@ -1,5 +1,6 @@
 """Production: every secret from the environment, no defaults for what must be set."""
 
+import ipaddress
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -79,6 +80,12 @@ LOGGING = logging_config(json=CANOPY_LOG_JSON, level=env("DJANGO_LOG_LEVEL", def
 CANOPY_METRICS_TOKEN = env("CANOPY_METRICS_TOKEN", default="")
 if CANOPY_METRICS_TOKEN and len(CANOPY_METRICS_TOKEN) < 32:
     raise ImproperlyConfigured("CANOPY_METRICS_TOKEN must be at least 32 characters.")
+CANOPY_METRICS_ALLOWED_IPS = env.list("CANOPY_METRICS_ALLOWED_IPS", default=[])
+for _network in CANOPY_METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"CANOPY_METRICS_ALLOWED_IPS: {exc}") from exc
 # Sentry only when SENTRY_DSN is set; no personal data either way (config/observability.py).
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
