@@ -145,10 +145,12 @@ def _django_request_route(
     ("Not Found: /notifications/unsubscribe/<the token>"): say its URL route instead. They
     are written after the middleware has unbound the request id, so it is added back."""
     args = event_dict.pop("positional_args", None)
+    from django.http import HttpRequest
+
     record = event_dict.get("_record")
     request = getattr(record, "request", None)
-    if record is None or request is None:
-        return event_dict
+    if record is None or not isinstance(request, HttpRequest):
+        return event_dict  # (runserver's django.server lines carry a socket there)
     if isinstance(args, tuple) and len(args) == 2 and isinstance(record.msg, str):
         try:
             event_dict["event"] = record.msg % (args[0], request_route(request))
