@@ -11,6 +11,7 @@ from drf_spectacular.views import (
 )
 
 from config.health import healthz, readyz
+from config.metrics import metrics_view
 from core.api import api_not_found
 
 api_v1 = [
@@ -32,6 +33,7 @@ _docs_csp = csp_replace({"style-src": [SELF, "'unsafe-inline'"], "worker-src": [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),  # not public: config/metrics.py
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

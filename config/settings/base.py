@@ -473,3 +473,32 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "core.middleware.DatabaseUnavailableMiddleware",
 )
+# OBSERVABILITY (issue 16: structured logs, request ids, metrics; docs/observability.md)
+# ------------------------------------------------------------------------------
+# structlog over the standard library: every line (Canopy's, Django's, Celery's) through one
+# formatter that merges the request id and scrubs personal data (config/logs.py). JSON lines
+# with CANOPY_LOG_JSON (production.py turns it on), readable columns otherwise.
+from config.logs import configure_structlog, logging_config  # noqa: E402
+
+CANOPY_LOG_JSON = env.bool("CANOPY_LOG_JSON", default=False)
+configure_structlog()
+LOGGING = logging_config(json=CANOPY_LOG_JSON, level=env("DJANGO_LOG_LEVEL", default="INFO"))
+INSTALLED_APPS += ["django_structlog"]
+# The request id first (config/request_id.py: a well-formed X-Request-ID is kept, else a new
+# one, returned in the response); django-prometheus' pair around everything else; the
+# request log after authentication so it names the user id (never the address).
+MIDDLEWARE = [
+    "config.request_id.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_structlog.middlewares.RequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True  # RequestIdMiddleware has validated it
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # a keyed hash of it instead ("client")
+DJANGO_STRUCTLOG_CELERY_ENABLED = True  # tasks sent by a request log its request id
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = __import__("logging").DEBUG  # "finished" says all
+# GET /metrics (config/metrics.py) answers only a bearer token or the listed addresses
+# (single IPs or networks, as core.net.client_ip sees them); with neither it answers 403.
+CANOPY_METRICS_TOKEN = env("CANOPY_METRICS_TOKEN", default="")
+CANOPY_METRICS_ALLOWED_IPS = env.list("CANOPY_METRICS_ALLOWED_IPS", default=[])

@@ -1,11 +1,12 @@
 """Production: every secret from the environment, no defaults for what must be set."""
 
+import ipaddress
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CANOPY_PLAID_LINK, CANOPY_SANDBOX_ENABLED, DATABASES, env
+from .base import CANOPY_PLAID_LINK, CANOPY_SANDBOX_ENABLED, DATABASES, env, logging_config
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without it
@@ -18,7 +19,7 @@ CANOPY_FIELD_ENCRYPTION_KEY = env("CANOPY_FIELD_ENCRYPTION_KEY")
 # ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -69,3 +70,30 @@ def _shared_cache() -> dict:
 
 
 CACHES = {"default": _shared_cache()}
+
+
+# OBSERVABILITY (issue 16; docs/observability.md)
+# ------------------------------------------------------------------------------
+# JSON log lines on stdout, one per event, for the log shipper.
+CANOPY_LOG_JSON = env.bool("CANOPY_LOG_JSON", default=True)
+LOGGING = logging_config(json=CANOPY_LOG_JSON, level=env("DJANGO_LOG_LEVEL", default="INFO"))
+CANOPY_METRICS_TOKEN = env("CANOPY_METRICS_TOKEN", default="")
+if CANOPY_METRICS_TOKEN and len(CANOPY_METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("CANOPY_METRICS_TOKEN must be at least 32 characters.")
+CANOPY_METRICS_ALLOWED_IPS = env.list("CANOPY_METRICS_ALLOWED_IPS", default=[])
+for _network in CANOPY_METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"CANOPY_METRICS_ALLOWED_IPS: {exc}") from exc
+# Sentry only when SENTRY_DSN is set; no personal data either way (config/observability.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.observability import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=env("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import ChangedTransaction
+from forest.metrics import scoring_run_counted
 from forest.models import ScoringChunk, ScoringRun
 from forest.scoring.engine import ChunkResult, score_chunk
 
@@ -66,22 +67,37 @@ def scoring_run_create(
 
 
 def scoring_run_finish_if_done(run_id: int) -> bool:
+    """Mark the run done once no chunk is pending; True for the one call that did. That call
+    adds the run's totals to the metrics (one aggregate over its chunks, not per transaction)."""
     if ScoringChunk.objects.filter(run_id=run_id, status=ScoringChunk.Status.PENDING).exists():
         return False
-    return bool(
+    finished = bool(
         ScoringRun.objects.filter(id=run_id, status=ScoringRun.Status.RUNNING).update(
             status=ScoringRun.Status.DONE, finished_at=timezone.now()
         )
     )
+    if finished:
+        totals = ScoringChunk.objects.filter(run_id=run_id).aggregate(
+            transactions=Sum("transactions_scored"), grams=Sum("grams_awarded")
+        )
+        scoring_run_counted(
+            outcome="done",
+            transactions=totals["transactions"] or 0,
+            grams=totals["grams"] or 0,
+        )
+    return finished
 
 
 def scoring_run_fail(run_id: int, error: str) -> bool:
     """Mark a run failed with why, so it does not stay "running" for ever; True if it was."""
-    return bool(
+    failed = bool(
         ScoringRun.objects.filter(id=run_id, status=ScoringRun.Status.RUNNING).update(
             status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=error[:2000]
         )
     )
+    if failed:
+        scoring_run_counted(outcome="failed")
+    return failed
 
 
 def scoring_chunks_lost(*, older_than: timedelta) -> list[int]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from core.sql import adapt_params, table
 from core.timezones import DEFAULT_TIME_ZONE
+from forest.metrics import drops_expired_counted
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, LedgerAudit
 from forest.models.energy import Account, EntryKind
 from forest.scoring.engine import COLLECT_WINDOW, ripe_time
@@ -157,7 +158,7 @@ def _credit(user_id: int, won: list[tuple[int, int]], now: datetime) -> Collecte
 def drops_expire(*, now: datetime | None = None, batch_size: int = 5000) -> int:
     """Expire open drops past their 72 hours, set-based: their grams leave the drops account."""
     now = now or timezone.now()
-    expired = 0
+    expired = grams = 0
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
@@ -173,6 +174,7 @@ def drops_expire(*, now: datetime | None = None, batch_size: int = 5000) -> int:
             if not rows:
                 break
             expired += len(rows)
+            grams += sum(remaining for _id, _user, remaining in rows)
             ledger_append(
                 rows=[
                     (
@@ -188,6 +190,7 @@ def drops_expire(*, now: datetime | None = None, batch_size: int = 5000) -> int:
                 ],
                 now=now,
             )
+    drops_expired_counted(drops=expired, grams=grams)
     return expired
 
 
