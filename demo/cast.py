@@ -20,7 +20,7 @@ OTHER_SPONSOR_EMAIL = "team@andermerk.example"
 HISTORY_DAYS = 42
 #: The veterans linked their bank this long ago, so the demo has trees planted, verified and
 #: survival-checked a year on. Their earlier nights are scored a week at a time.
-VETERAN_DAYS = 420
+VETERAN_DAYS = 520
 
 SHARED_ACCOUNT = "sandbox-shared-household"
 
