@@ -59,13 +59,19 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer("femke", "femke@example.nl", "Femke", "city tram + bike user", collects=0.8),
     Consumer("sem", "sem@example.nl", "Sem", "EV driver"),
     Consumer("lieke", "lieke@example.nl", "Lieke", "second-hand shopper"),
-    Consumer("milan", "milan@example.nl", "Milan", "car driver with occasional train", collects=0.6),
+    Consumer(
+        "milan", "milan@example.nl", "Milan", "car driver with occasional train", collects=0.6
+    ),
     Consumer("sophie", "sophie@example.nl", "Sophie", "daily train commuter", forest="andere-merk"),
     Consumer("jesse", "jesse@example.nl", "Jesse", "frequent flyer", collects=0.3),
     # One bank account linked by three people: the fraud sweep's "shared feed account".
-    Consumer("kees", "kees@example.nl", "Kees", "city tram + bike user", account_ref=SHARED_ACCOUNT),
+    Consumer(
+        "kees", "kees@example.nl", "Kees", "city tram + bike user", account_ref=SHARED_ACCOUNT
+    ),
     Consumer("kim", "kim@example.nl", "Kim", "city tram + bike user", account_ref=SHARED_ACCOUNT),
-    Consumer("koen", "koen@example.nl", "Koen", "city tram + bike user", account_ref=SHARED_ACCOUNT),
+    Consumer(
+        "koen", "koen@example.nl", "Koen", "city tram + bike user", account_ref=SHARED_ACCOUNT
+    ),
 )
 
 #: Sanne's friends (they steal a little and water her tree now and then).

@@ -26,8 +26,8 @@ from forest.models import EnergyBalance, EnergyDrop, Tree
 from forest.models.energy import Account
 from forest.scoring.jobs import scoring_run_create, scoring_run_inline
 from forest.services.achievements import achievements_nightly
-from forest.services.energy import drops_collect_all, drops_expire, ledger_audit
 from forest.services.economy_simulation import PERSONAS
+from forest.services.energy import drops_collect_all, drops_expire, ledger_audit
 from forest.services.fraud import fraud_sweep
 from forest.services.holds import EnergyOnHold
 from forest.services.social import SocialError
@@ -122,7 +122,11 @@ def night(*, now: datetime | None = None) -> Iterator[str]:
 
 
 def morning(
-    members: list[Member], *, day: date, skip: set[int] = frozenset(), now: datetime | None = None
+    members: list[Member],
+    *,
+    day: date,
+    skip: frozenset[int] | set[int] = frozenset(),
+    now: datetime | None = None,
 ) -> None:
     """The consumers open the app: collect what is ripe, grow their tree (a new one when the
     last matured), steal a little from a friend and water Sanne's tree now and then."""

@@ -42,7 +42,9 @@ from demo.nightly import Member, book, morning, night
 from forest.services.teams import team_accept, team_create
 from forest.services.trees import tree_start
 from partners.demo import seed_demo_forests, seed_demo_other_forest
+from partners.models import PlantingOrder
 from partners.services.claims import claim_batch_create, claim_batch_download, claim_code_redeem
+from partners.services.planting_orders import planting_order_transition
 
 #: (role, e-mail, display name, is operator) of the accounts besides the consumers.
 STAFF = (
@@ -76,9 +78,9 @@ def demo_seed(say: Callable[[str], None]) -> DemoState:
     with clock_at(local(first - timedelta(days=1), 10)):
         users, sponsors, forests = _cast_and_sponsors(say)
     members: dict[str, Member] = {}
-    nights = [
-        first + timedelta(days=d) for d in range(1, (daily_from - first).days, 7)
-    ] + [daily_from + timedelta(days=d) for d in range(0, HISTORY_DAYS + 1)]
+    nights = [first + timedelta(days=d) for d in range(1, (daily_from - first).days, 7)] + [
+        daily_from + timedelta(days=d) for d in range(0, HISTORY_DAYS + 1)
+    ]
     booked_until = first
     campaigns: dict[str, Campaign] = {}
     codes: list[str] = []
@@ -95,7 +97,7 @@ def demo_seed(say: Callable[[str], None]) -> DemoState:
                 _friends_and_team(members, forests)
         with clock_at(local(day, 2)):
             days = [booked_until + timedelta(days=d) for d in range((day - booked_until).days)]
-            book([m for m in members.values()], days)
+            book(list(members.values()), days)
             booked_until = day
             for line in night():
                 if day == day0 or n % 20 == 0:
@@ -111,7 +113,29 @@ def demo_seed(say: Callable[[str], None]) -> DemoState:
         morning_at = local(day, 8) if day < day0 else min(local(day, 8), now - timedelta(minutes=1))
         with clock_at(morning_at):
             morning(list(members.values()), day=day, skip=skip)
+        if day == day0:
+            with clock_at(morning_at):
+                _finale(forests, say)
     return DemoState.objects.create(seeded_at=now, history_days=VETERAN_DAYS)
+
+
+def _finale(forests, say) -> None:
+    """Ander Merk's field by the brook flooded: the newest order its partner had accepted there
+    is cancelled (the money stays spent), so its tree waits, matured, for a new forest."""
+    order = (
+        PlantingOrder.objects.filter(
+            forest=forests["andere-merk"], state=PlantingOrder.State.FUNDED
+        )
+        .order_by("-id")
+        .first()
+    )
+    if order is not None:
+        planting_order_transition(
+            order_id=order.pk,
+            to_state=PlantingOrder.State.CANCELLED,
+            note="The planting site flooded; the sponsor cancelled this order.",
+        )
+        say(f"Ander Merk cancelled planting order {order.pk} (the field flooded).")
 
 
 def _cast_and_sponsors(say) -> tuple[dict[str, User], dict[str, Sponsor], dict[str, BrandForest]]:
@@ -135,8 +159,8 @@ def _cast_and_sponsors(say) -> tuple[dict[str, User], dict[str, Sponsor], dict[s
     for line in seed_demo_other_forest(sponsor=other):
         say(line)
     forests = {
-        "groene-winkel": BrandForest.objects.filter(sponsor=sponsor).order_by("id").first(),
-        "andere-merk": BrandForest.objects.filter(sponsor=other).order_by("id").first(),
+        "groene-winkel": BrandForest.objects.filter(sponsor=sponsor).order_by("id")[0],
+        "andere-merk": BrandForest.objects.filter(sponsor=other).order_by("id")[0],
     }
     return users, {"groene-winkel": sponsor, "andere-merk": other}, forests
 

@@ -20,8 +20,16 @@ from forest.services.trees import tree_start
 from partners.integrations.photos import _evidence_exif
 from partners.models import PlantingOrder
 from partners.services.api_keys import partner_api_key_create
-from partners.services.evidence import partner_order_report_planted, survival_check_record
-from partners.services.planting_orders import forest_budget_available, forest_budget_topup
+from partners.services.evidence import (
+    partner_order_report_planted,
+    planting_evidence_add,
+    survival_check_record,
+)
+from partners.services.planting_orders import (
+    forest_budget_available,
+    forest_budget_topup,
+    planting_order_transition,
+)
 
 DEMO_PARTNER_NAME = "Sandbox planting partner (demo)"
 DEMO_FOREST_NAME = "Groene Winkel Bos, Veluwe"
@@ -49,6 +57,18 @@ OTHER_SPECIES = ["ruwe-berk", "hazelaar"]
 OTHER_TOPUP = Decimal("12.00")
 # Partners plant a funded order this long after accepting it, and check survival yearly.
 PLANTED_AFTER = timedelta(days=12)
+PHOTO_AFTER = timedelta(days=7)
+
+
+def _planting_lag(order_id: int) -> timedelta:
+    """Two to seven weeks from acceptance to planting, depending on the crew's round."""
+    return PLANTED_AFTER + timedelta(days=(order_id * 11) % 35)
+
+
+def _photo(order_id: int, latitude, longitude, taken_at: datetime) -> bytes:
+    return demo_evidence_photo(
+        seed=f"demo-photo-{order_id}", latitude=latitude, longitude=longitude, taken_at=taken_at
+    )
 
 
 def seed_demo(
@@ -153,12 +173,18 @@ def demo_point_in(area: dict, rng: random.Random) -> tuple[float, float]:
     lat = rng.uniform(min(lats), max(lats))
     lon = rng.uniform(min(lons), max(lons))
     # Stay off the edge: a quarter of the way in on each side.
-    lat = min(lats) + (max(lats) - min(lats)) * (0.25 + 0.5 * (lat - min(lats)) / (max(lats) - min(lats)))
-    lon = min(lons) + (max(lons) - min(lons)) * (0.25 + 0.5 * (lon - min(lons)) / (max(lons) - min(lons)))
+    lat = min(lats) + (max(lats) - min(lats)) * (
+        0.25 + 0.5 * (lat - min(lats)) / (max(lats) - min(lats))
+    )
+    lon = min(lons) + (max(lons) - min(lons)) * (
+        0.25 + 0.5 * (lon - min(lons)) / (max(lons) - min(lons))
+    )
     return round(lat, 6), round(lon, 6)
 
 
-def demo_evidence_photo(*, seed: str, latitude: float, longitude: float, taken_at: datetime) -> bytes:
+def demo_evidence_photo(
+    *, seed: str, latitude: float, longitude: float, taken_at: datetime
+) -> bytes:
     """A generated 'photo' of a freshly planted whip: sky, heath, a sapling with its guard,
     all placed by ``seed`` so no two look alike to the duplicate check, and EXIF carrying the
     capture time and the GPS position, as a partner's phone camera writes them."""
@@ -181,7 +207,9 @@ def demo_evidence_photo(*, seed: str, latitude: float, longitude: float, taken_a
     for _ in range(rng.randint(2, 6)):  # trees on the horizon
         x = rng.randint(0, width)
         r = rng.randint(20, 60)
-        draw.ellipse([x - r, horizon - 2 * r, x + r, horizon + 5], fill=(30, rng.randint(70, 110), 40))
+        draw.ellipse(
+            [x - r, horizon - 2 * r, x + r, horizon + 5], fill=(30, rng.randint(70, 110), 40)
+        )
     cx = rng.randint(width // 3, 2 * width // 3)
     base = rng.randint(horizon + 120, height - 30)
     top = base - rng.randint(120, 200)
@@ -198,9 +226,11 @@ def demo_evidence_photo(*, seed: str, latitude: float, longitude: float, taken_a
 
 def demo_partner_reports(*, now: datetime | None = None) -> Iterator[str]:
     """What the sandbox partner does on a night of the demo: plants the orders it accepted
-    ``PLANTED_AFTER`` ago, in their species' planting season (a photo with GPS inside the
-    forest, through the partner API's service), and checks the survival of plantings that
-    turned a year (one in twelve did not make it)."""
+    two to seven weeks ago (``_planting_lag``), in their species' planting season, reporting
+    each with a photo whose GPS lies inside the forest (the partner API's service); a third of
+    the time the crew reports the planting first and the photo a week later (the order waits
+    as planted, unverified). Then it checks the survival of plantings that turned a year (one
+    in twelve did not make it)."""
     now = now or timezone.now()
     partner = PlantingPartner.objects.filter(name=DEMO_PARTNER_NAME).first()
     if partner is None:
@@ -212,20 +242,38 @@ def demo_partner_reports(*, now: datetime | None = None) -> Iterator[str]:
     for order in funded.order_by("id"):
         if timezone.localdate(now).month not in (order.tree.species.planting_months or []):
             continue
+        if order.updated_at > now - _planting_lag(order.pk):
+            continue
         rng = random.Random(f"demo-plant-{order.pk}")
         latitude, longitude = demo_point_in(order.forest.area, rng)
-        photo = demo_evidence_photo(
-            seed=f"demo-photo-{order.pk}", latitude=latitude, longitude=longitude, taken_at=now
-        )
-        partner_order_report_planted(
-            partner_id=partner.pk,
-            order_id=order.pk,
-            photo=photo,
-            latitude=latitude,
-            longitude=longitude,
-            planted_at=now,
-        )
+        if order.pk % 3 == 0:  # reported from the field; the photo follows
+            planting_order_transition(
+                order_id=order.pk,
+                to_state=PlantingOrder.State.PLANTED,
+                note="reported by the planting crew; photo to follow",
+                at=now,
+                planted_latitude=latitude,
+                planted_longitude=longitude,
+            )
+        else:
+            partner_order_report_planted(
+                partner_id=partner.pk,
+                order_id=order.pk,
+                photo=_photo(order.pk, latitude, longitude, now),
+                latitude=latitude,
+                longitude=longitude,
+                planted_at=now,
+            )
         planted += 1
+    late = PlantingOrder.objects.filter(
+        partner=partner,
+        state=PlantingOrder.State.PLANTED,
+        planted_at__lte=now - PHOTO_AFTER,
+        planted_latitude__isnull=False,
+    )
+    for order in late.order_by("id"):
+        photo = _photo(order.pk, order.planted_latitude, order.planted_longitude, now)
+        planting_evidence_add(order_id=order.pk, data=photo)
     checked = 0
     due = PlantingOrder.objects.filter(
         partner=partner,
@@ -245,4 +293,7 @@ def demo_partner_reports(*, now: datetime | None = None) -> Iterator[str]:
         )
         checked += 1
     if planted or checked:
-        yield f"Planting partner: {planted} order(s) planted with photos, {checked} survival check(s)."
+        yield (
+            f"Planting partner: {planted} order(s) planted with photos, "
+            f"{checked} survival check(s)."
+        )

@@ -57,7 +57,9 @@ def test_the_living_demo_seeds_once_tells_the_truth_and_advances(api_client):
     assert Tree.objects.filter(owner=sanne, team__isnull=True, status="growing").exists()
     assert Tree.objects.filter(team__isnull=False, status="growing").exists()
     now = timezone.now()
-    ripe = [d for d in EnergyDrop.objects.filter(user=sanne, status="open") if d.state_at(now) == "ripe"]
+    ripe = [
+        d for d in EnergyDrop.objects.filter(user=sanne, status="open") if d.state_at(now) == "ripe"
+    ]
     assert ripe
     # Issue 14: scoring awarded badges and the levels/streaks have data.
     assert sanne.badges.exists()

@@ -58,9 +58,9 @@ class Command(BaseCommand):
         else:
             # The history's e-mails (team invitations and the like) stay in memory, not the
             # console: nobody reads last year's mail.
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-                with transaction.atomic():
-                    demo_seed(self.stdout.write)
+            in_memory = "django.core.mail.backends.locmem.EmailBackend"
+            with override_settings(EMAIL_BACKEND=in_memory), transaction.atomic():
+                demo_seed(self.stdout.write)
             self.stdout.write(f"Seeded the living demo in {time.monotonic() - started:.1f} s.")
         if reset_passwords:
             emails = [email for _r, email, _n, _o in STAFF] + [c.email for c in CONSUMERS]
