@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -16,6 +17,7 @@ from catalogue.models import Campaign, Sponsor
 from demo.cast import CONSUMER_EMAIL, CONSUMERS, DEMO_PASSWORD
 from demo.models import DemoState
 from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry, FraudSignal, Tree
+from forest.selectors.levels import home_figures
 from forest.services.energy import ledger_audit
 from partners.models import ClaimCodeBatch, PlantingEvidence, PlantingOrder
 from tests.forest.helpers import assert_ledger_consistent, score_all
@@ -63,6 +65,9 @@ def test_the_living_demo_seeds_once_tells_the_truth_and_advances(api_client):
     assert ripe
     # Issue 14: scoring awarded badges and the levels/streaks have data.
     assert sanne.badges.exists()
+    figures = home_figures(sanne.pk, today=timezone.localdate())
+    assert figures["level"] and figures["streaks"]["weekly"]["best"] >= 4
+    assert figures["streaks"]["daily"]["best"] >= 1
 
     # The rest of the product: planted trees with evidence photos inside the forest, a fraud
     # signal to review, the ledger's books balanced.
@@ -95,6 +100,8 @@ def test_the_living_demo_seeds_once_tells_the_truth_and_advances(api_client):
 
     # One day on: drops age, the banks book today, the nightly jobs run in order.
     last_drop = EnergyDrop.objects.order_by("-id").values_list("id", flat=True).first()
+    deadlines = dict(EnergyDrop.objects.filter(status="open").values_list("id", "expires_at"))
+    assert deadlines
     out = StringIO()
     call_command("demo_advance", "--days", "1", stdout=out)
     text = out.getvalue()
@@ -104,6 +111,10 @@ def test_the_living_demo_seeds_once_tells_the_truth_and_advances(api_client):
     fresh = EnergyDrop.objects.filter(id__gt=last_drop)
     assert fresh.exists()
     assert not [d for d in fresh if d.state_at() == "ripening"]
+    aged = EnergyDrop.objects.filter(id__in=deadlines)
+    for drop in aged.filter(status="open"):  # one day older; the others expired or collected
+        assert drop.expires_at == deadlines[drop.id] - timedelta(days=1)
+    assert not aged.filter(status="open", expires_at__lte=timezone.now()).exists()
     assert ledger_audit().drift_count == 0
     assert_ledger_consistent()
 
