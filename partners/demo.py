@@ -57,7 +57,7 @@ OTHER_SPECIES = ["ruwe-berk", "hazelaar"]
 OTHER_TOPUP = Decimal("12.00")
 # Partners plant a funded order this long after accepting it, and check survival yearly.
 PLANTED_AFTER = timedelta(days=12)
-PHOTO_AFTER = timedelta(days=7)
+PHOTO_AFTER = timedelta(days=21)
 
 
 def _planting_lag(order_id: int) -> timedelta:
@@ -228,7 +228,7 @@ def demo_partner_reports(*, now: datetime | None = None) -> Iterator[str]:
     """What the sandbox partner does on a night of the demo: plants the orders it accepted
     two to seven weeks ago (``_planting_lag``), in their species' planting season, reporting
     each with a photo whose GPS lies inside the forest (the partner API's service); a third of
-    the time the crew reports the planting first and the photo a week later (the order waits
+    the time the crew reports the planting first and the photo three weeks later, with the next site visit (the order waits
     as planted, unverified). Then it checks the survival of plantings that turned a year (one
     in twelve did not make it)."""
     now = now or timezone.now()
