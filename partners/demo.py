@@ -228,9 +228,9 @@ def demo_partner_reports(*, now: datetime | None = None) -> Iterator[str]:
     """What the sandbox partner does on a night of the demo: plants the orders it accepted
     two to seven weeks ago (``_planting_lag``), in their species' planting season, reporting
     each with a photo whose GPS lies inside the forest (the partner API's service); a third of
-    the time the crew reports the planting first and the photo three weeks later, with the next site visit (the order waits
-    as planted, unverified). Then it checks the survival of plantings that turned a year (one
-    in twelve did not make it)."""
+    the time the crew reports the planting first and the photo follows with the next site
+    visit, three weeks later (the order waits as planted, unverified). Then it checks the
+    survival of plantings that turned a year (one in twelve did not make it)."""
     now = now or timezone.now()
     partner = PlantingPartner.objects.filter(name=DEMO_PARTNER_NAME).first()
     if partner is None:
