@@ -30,7 +30,7 @@ from forest.services.economy_simulation import PERSONAS
 from forest.services.energy import drops_collect_all, drops_expire, ledger_audit
 from forest.services.fraud import fraud_sweep
 from forest.services.holds import EnergyOnHold
-from forest.services.social import SocialError
+from forest.services.social import NotFriends, SocialError
 from forest.services.steals import drop_steal
 from forest.services.trees import TreeError, tree_grow, tree_start
 from forest.services.watering import friend_water
@@ -152,14 +152,26 @@ def _balance(user_id: int) -> int:
     return row.grams if row else 0
 
 
+#: People tap "grow" once a few days' energy has gathered, not for every drop.
+GROW_FROM_GRAMS = 500
+
+
 def _grow(member: Member, rng: random.Random, now: datetime) -> None:
     balance = _balance(member.user_id)
+    if balance < GROW_FROM_GRAMS:
+        return
     share = int(balance * member.consumer.grows)
     if member.team_id and share > 1:
         team_tree = Tree.objects.filter(team_id=member.team_id, status=Tree.Status.GROWING).first()
         if team_tree:
             half = share // 2
-            tree_grow(user_id=member.user_id, tree_id=team_tree.pk, grams=half, now=now)
+            tree_grow(
+                user_id=member.user_id,
+                tree_id=team_tree.pk,
+                grams=half,
+                request_key=f"demo:{now:%Y%m%d}",
+                now=now,
+            )
             share -= half
     tree = Tree.objects.filter(
         owner_id=member.user_id, team__isnull=True, status=Tree.Status.GROWING
@@ -177,7 +189,9 @@ def _grow(member: Member, rng: random.Random, now: datetime) -> None:
             forest_id=forest.pk,
         )
     if tree is not None and share > 0:
-        tree_grow(user_id=member.user_id, tree_id=tree.pk, grams=share, now=now)
+        # A request key, as the app sends one: one grow per tree and morning.
+        key = f"demo:{now:%Y%m%d}"
+        tree_grow(user_id=member.user_id, tree_id=tree.pk, grams=share, request_key=key, now=now)
 
 
 def _steal_and_water(member: Member, sanne: Member, rng: random.Random, now: datetime) -> None:
@@ -198,7 +212,7 @@ def _steal_and_water(member: Member, sanne: Member, rng: random.Random, now: dat
                     )
             elif _balance(member.user_id) >= 33:
                 friend_water(giver_id=member.user_id, friend_id=sanne.user_id, grams=33, now=now)
-    except (SocialError, EnergyOnHold, TreeError, EnergyDrop.DoesNotExist):
+    except (NotFriends, SocialError, EnergyOnHold, TreeError, EnergyDrop.DoesNotExist):
         pass
 
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from importlib import import_module
 
 from django.apps import apps
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
@@ -56,14 +57,17 @@ STAFF = (
 CLAIMERS = {-30: "joost", -21: "mila", -14: "sanne", -9: "noor", -3: "femke"}
 
 
-def demo_user(email: str, name: str, *, operator: bool = False) -> User:
-    """A demo account with the published password (created once)."""
+def demo_user(email: str, name: str, *, operator: bool = False, hashed: str = "") -> User:
+    """A demo account with the published password (created once; ``hashed``: its hash, made
+    once for the whole cast, since hashing is slow on purpose)."""
     user = User.objects.filter(email=email).first()
     if user is None:
         # Demo addresses count as verified, so the demo consumer can invite a team.
         fields = {"email_verified_at": timezone.now()}
         create = User.objects.create_superuser if operator else User.objects.create_user
-        user = create(email=email, password=DEMO_PASSWORD, **fields)
+        user = create(email=email, password=None, **fields)
+        user.password = hashed or make_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
     Profile.objects.get_or_create(
         user=user, defaults={"display_name": name, "time_zone": "Europe/Amsterdam"}
     )
@@ -140,10 +144,11 @@ def _finale(forests, say) -> None:
 
 def _cast_and_sponsors(say) -> tuple[dict[str, User], dict[str, Sponsor], dict[str, BrandForest]]:
     users: dict[str, User] = {}
+    hashed = make_password(DEMO_PASSWORD)
     for role, email, name, operator in STAFF:
-        users[role] = demo_user(email, name, operator=operator)
+        users[role] = demo_user(email, name, operator=operator, hashed=hashed)
     for consumer in CONSUMERS:
-        users[consumer.key] = demo_user(consumer.email, consumer.name)
+        users[consumer.key] = demo_user(consumer.email, consumer.name, hashed=hashed)
     users["consumer"] = users["sanne"]
     sponsor, _ = Sponsor.objects.get_or_create(
         slug="groene-winkel",
