@@ -36,6 +36,7 @@ class Consumer:
     collects: float = 0.9  # the chance they open the app on a morning
     grows: float = 1.0  # the share of their balance they grow into their tree
     account_ref: str = ""  # a bank account shared with others (the fraud signal)
+    species: str = ""  # the species they always grow (else one of their forest's cheapest two)
 
 
 CONSUMERS: tuple[Consumer, ...] = (
@@ -45,8 +46,15 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer(
         "daan", "daan@example.nl", "Daan", "daily train commuter", VETERAN_DAYS, "andere-merk"
     ),
+    # Priya grows willows, planted from March to May: her matured ones wait for the season.
     Consumer(
-        "priya", "priya@example.nl", "Priya", "city tram + bike user", VETERAN_DAYS, "andere-merk"
+        "priya",
+        "priya@example.nl",
+        "Priya",
+        "city tram + bike user",
+        VETERAN_DAYS,
+        "andere-merk",
+        species="red-willow",
     ),
     Consumer("eva", "eva@example.nl", "Eva", "second-hand shopper", VETERAN_DAYS),
     Consumer("lars", "lars@example.nl", "Lars", "EV driver", collects=0.7),

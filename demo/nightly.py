@@ -181,12 +181,11 @@ def _grow(member: Member, rng: random.Random, now: datetime) -> None:
 
         forest = BrandForest.objects.get(pk=member.forest_id)
         species = list(forest.species.filter(is_active=True).order_by("energy_cost_grams"))
-        if not species:
+        chosen = [sp for sp in species if sp.code == member.consumer.species] or species[:2]
+        if not chosen:
             return
         tree = tree_start(
-            user_id=member.user_id,
-            species_id=rng.choice(species[:2]).pk,
-            forest_id=forest.pk,
+            user_id=member.user_id, species_id=rng.choice(chosen).pk, forest_id=forest.pk
         )
     if tree is not None and share > 0:
         # A request key, as the app sends one: one grow per tree and morning.

@@ -53,7 +53,8 @@ OTHER_FOREST_AREA = {
         [[6.540, 52.880], [6.575, 52.880], [6.575, 52.900], [6.540, 52.900], [6.540, 52.880]]
     ],
 }
-OTHER_SPECIES = ["ruwe-berk", "hazelaar"]
+# Willows along the brook (planted March to May), birch and hazel in the hedgerows.
+OTHER_SPECIES = ["ruwe-berk", "hazelaar", "red-willow"]
 OTHER_TOPUP = Decimal("12.00")
 # Partners plant a funded order this long after accepting it, and check survival yearly.
 PLANTED_AFTER = timedelta(days=12)
@@ -143,7 +144,8 @@ def seed_demo_other_forest(*, sponsor: Sponsor) -> Iterator[str]:
         sponsor=sponsor,
         name=OTHER_FOREST_NAME,
         defaults={
-            "story": "Birch and hazel hedgerows between the fields of the Drentsche Aa.",
+            "story": "Birch and hazel hedgerows between the fields of the Drentsche Aa, and "
+            "willows along the brook.",
             "area": OTHER_FOREST_AREA,
             "planting_partner": partner,
             "price_per_tree": DEMO_PRICE,
@@ -227,7 +229,7 @@ def demo_evidence_photo(
 def demo_partner_reports(*, now: datetime | None = None) -> Iterator[str]:
     """What the sandbox partner does on a night of the demo: plants the orders it accepted
     two to seven weeks ago (``_planting_lag``), in their species' planting season, reporting
-    each with a photo whose GPS lies inside the forest (the partner API's service); a third of
+    each with a photo whose GPS lies inside the forest (the partner API's service); half of
     the time the crew reports the planting first and the photo follows with the next site
     visit, three weeks later (the order waits as planted, unverified). Then it checks the
     survival of plantings that turned a year (one in twelve did not make it)."""
@@ -246,7 +248,7 @@ def demo_partner_reports(*, now: datetime | None = None) -> Iterator[str]:
             continue
         rng = random.Random(f"demo-plant-{order.pk}")
         latitude, longitude = demo_point_in(order.forest.area, rng)
-        if order.pk % 3 == 0:  # reported from the field; the photo follows
+        if order.pk % 2 == 0:  # reported from the field; the photo follows
             planting_order_transition(
                 order_id=order.pk,
                 to_state=PlantingOrder.State.PLANTED,

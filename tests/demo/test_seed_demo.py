@@ -72,6 +72,9 @@ def test_the_living_demo_seeds_once_tells_the_truth_and_advances(api_client):
     # The rest of the product: planted trees with evidence photos inside the forest, a fraud
     # signal to review, the ledger's books balanced.
     assert Tree.objects.filter(status="planted").exists()
+    assert Tree.objects.filter(status="matured").exists()
+    # Orders in several states (which ones depends on the planting season of today's date).
+    assert PlantingOrder.objects.values("state").distinct().count() >= 3
     verified = PlantingOrder.objects.filter(state__in=("verified", "survival_checked"))
     assert verified.exists()
     photo = PlantingEvidence.objects.first()
