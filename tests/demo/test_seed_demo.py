@@ -134,3 +134,13 @@ def test_the_demo_is_refused_where_the_settings_do_not_allow_it():
     with pytest.raises(CommandError, match="CANOPY_DEMO_ENABLED"):
         call_command("demo_advance", stdout=StringIO())
     assert not User.objects.exists()
+
+
+def test_the_published_passwords_are_recoverable_with_a_command():
+    DemoState.objects.create(seeded_at=timezone.now(), history_days=42)
+    sanne = User.objects.create_user(email=CONSUMER_EMAIL, password="changed-by-me-123")
+    out = StringIO()
+    call_command("seed_demo", "--reset-passwords", stdout=out)
+    sanne.refresh_from_db()
+    assert sanne.check_password(DEMO_PASSWORD)
+    assert "nothing to do" in out.getvalue() and DEMO_PASSWORD in out.getvalue()
