@@ -36,7 +36,13 @@ def demo_refuse_unless_enabled() -> None:
 @contextmanager
 def clock_at(instant: datetime) -> Iterator[None]:
     """Run the block as if it were ``instant`` (never later than now)."""
-    import time_machine  # a development dependency: only the demo needs it
+    try:
+        import time_machine  # a development dependency: only the demo needs it
+    except ImportError as exc:
+        raise CommandError(
+            "The demo needs the development dependencies (make run installs them: "
+            "pip install -e '.[dev]')."
+        ) from exc
 
     instant = min(instant, timezone.now())
     with time_machine.travel(instant, tick=False):
