@@ -36,6 +36,7 @@ run: seed score
 	@echo "  OpenAPI schema:     http://$(HOST):$(PORT)/api/schema/"
 	@echo "  Partner portal:     http://$(HOST):$(PORT)/partners/"
 	@echo "  Admin:              http://$(HOST):$(PORT)/admin/"
+	@echo "  Demo accounts: see above (docs/demo.md); one day on: $(BIN)/python manage.py demo_advance"
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

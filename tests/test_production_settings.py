@@ -52,6 +52,13 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert "DJANGO_ALLOWED_HOSTS" in result.stderr
 
 
+def test_production_refuses_to_start_with_the_living_demo_enabled():
+    """The demo's accounts have published passwords: seed_demo and demo_advance need it."""
+    result = run_manage("check", env={**EXAMPLE_ENV, "CANOPY_DEMO_ENABLED": "1"})
+    assert result.returncode != 0
+    assert "CANOPY_DEMO_ENABLED" in result.stderr
+
+
 def test_production_refuses_to_start_with_the_sandbox_bank_enabled():
     result = run_manage("check", env={**EXAMPLE_ENV, "CANOPY_SANDBOX_ENABLED": "1"})
     assert result.returncode != 0

@@ -274,6 +274,12 @@ CANOPY_SELF_REPORTED_MONTHLY_CAP_GRAMS = env.int(
 # Only transactions booked at most this many days before a feed's first consent earn energy.
 CANOPY_CONSENT_GRACE_DAYS = env.int("CANOPY_CONSENT_GRACE_DAYS", default=7)
 
+# THE LIVING DEMO (issue 15: `make run`, seed_demo, demo_advance; docs/demo.md)
+# ------------------------------------------------------------------------------
+# seed_demo and demo_advance refuse to run unless this is on: local.py and test.py turn it on,
+# production.py refuses to start with it (the demo's passwords are fixed and public).
+CANOPY_DEMO_ENABLED = env.bool("CANOPY_DEMO_ENABLED", default=False)
+
 # SECURITY HARDENING (issue 16: trusted proxies, lockouts, limits; docs/security.md)
 # ------------------------------------------------------------------------------
 # How many reverse proxies stand in front of Canopy and append to X-Forwarded-For. 0 (the

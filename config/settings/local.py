@@ -24,3 +24,6 @@ CANOPY_FIELD_ENCRYPTION_KEY = env(
 CANOPY_PLAID_LINK = env("CANOPY_PLAID_LINK", default="sandbox")
 # The demo's bank is the sandbox bank (production refuses this).
 CANOPY_SANDBOX_ENABLED = env.bool("CANOPY_SANDBOX_ENABLED", default=True)
+
+# THE LIVING DEMO (docs/demo.md): `make run` seeds it; its fixed passwords are for this machine.
+CANOPY_DEMO_ENABLED = env.bool("CANOPY_DEMO_ENABLED", default=True)

@@ -6,7 +6,14 @@ from urllib.parse import urlsplit, urlunsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CANOPY_PLAID_LINK, CANOPY_SANDBOX_ENABLED, DATABASES, env, logging_config
+from .base import (
+    CANOPY_DEMO_ENABLED,
+    CANOPY_PLAID_LINK,
+    CANOPY_SANDBOX_ENABLED,
+    DATABASES,
+    env,
+    logging_config,
+)
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without it
@@ -33,6 +40,9 @@ X_FRAME_OPTIONS = "DENY"
 # Canopy's offline Plaid Link stand-in serves the same sandbox bank.
 if CANOPY_SANDBOX_ENABLED:
     raise ImproperlyConfigured("CANOPY_SANDBOX_ENABLED must not be set in production.")
+# THE LIVING DEMO: its accounts have fixed, published passwords; never in production.
+if CANOPY_DEMO_ENABLED:
+    raise ImproperlyConfigured("CANOPY_DEMO_ENABLED must not be set in production.")
 if CANOPY_PLAID_LINK != "plaid":
     raise ImproperlyConfigured("CANOPY_PLAID_LINK must be 'plaid' in production.")
 

@@ -11,6 +11,8 @@ CANOPY_FIELD_ENCRYPTION_KEY = "L5_cckJn_naXF7MVtBzwQnA1ayf0xEIdifnExUWAH-U="  # 
 CANOPY_PLAID_LINK = "sandbox"  # no network in tests; the HTTP adapter gets recorded answers
 # Factories link sandbox feeds; the trust tests switch it off as production has it.
 CANOPY_SANDBOX_ENABLED = True
+# THE LIVING DEMO: the demo tests seed it; the refusal tests switch it off as production has it.
+CANOPY_DEMO_ENABLED = True
 # Tests run tasks in-process; the broker tests start a real worker and switch this off.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

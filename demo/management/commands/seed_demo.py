@@ -1,88 +1,73 @@
-"""Demo data for `make run`: an operator, a consumer and a sponsor member, then each app's part.
+"""The living demo for `make run` (docs/demo.md): an operator, two sponsors with their forests,
+campaigns and a claim-code batch, and 22 consumers with six weeks of history (the veterans
+over a year) lived through night by night with the real scoring and the game's services.
 
-The cast (accounts and the sponsor) is created here; then every installed app's hook module
-``<app>/demo.py`` runs in ``INSTALLED_APPS`` order: its ``seed_demo(*, users, sponsor)`` yields
-progress lines (accounts: the consumer's sandbox bank feed; partners: the brand forest, its
-planting partner and budget). Hooks are idempotent. New accounts get random passwords, printed
-once.
+Then every installed app's hook module ``<app>/demo.py`` has run its part (accounts: Sanne's
+sandbox bank feed; partners: the brand forests, their planting partner and budgets, her first
+tree). All accounts share one fixed password, printed at the end, for local use only: the
+command refuses unless ``CANOPY_DEMO_ENABLED`` (production settings refuse that setting).
 
-Running it again keeps existing accounts (and their passwords) and fills in whatever is missing.
+Running it again changes nothing: the demo marker (``demo.DemoState``) says the history is in
+place. ``--reset-passwords`` sets the demo accounts' passwords back to the published one.
 """
 
 from __future__ import annotations
 
-import secrets
-from importlib import import_module
+import time
 
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
-from django.utils.module_loading import module_has_submodule
+from django.test.utils import override_settings
 
-from accounts.models import Profile, User
-from catalogue.models import Sponsor, SponsorMembership
-
-DEMO_ACCOUNTS = [
-    # (role, e-mail, display name, is operator)
-    ("operator", "admin@canopy.local", "admin", True),
-    ("consumer", "sanne@example.nl", "Sanne", False),
-    ("sponsor", "brand@groenewinkel.example", "Groene Winkel", False),
-]
+from accounts.models import User
+from demo.cast import CONSUMER_EMAIL, CONSUMERS, DEMO_PASSWORD
+from demo.clock import demo_refuse_unless_enabled
+from demo.models import DemoState
+from demo.story import STAFF, demo_iter_credentials, demo_seed
 
 
 class Command(BaseCommand):
-    help = "Create demo accounts, a sponsor, and (once those apps have them) feeds and forests."
+    help = "Seed the living demo (local use only): sponsors, forests, consumers and their history."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--password", help="use this password for new accounts instead of random ones"
+            "--reset-passwords",
+            action="store_true",
+            help="set every demo account's password back to the published demo password",
         )
 
-    @transaction.atomic
-    def handle(self, *args, password: str | None = None, **options) -> None:
-        created: list[tuple[str, str, str]] = []
-        users: dict[str, User] = {}
-        for role, email, display_name, is_operator in DEMO_ACCOUNTS:
-            user = User.objects.filter(email=email).first()
-            if user is None:
-                secret = password or secrets.token_urlsafe(9)
-                # Demo addresses count as verified, so the demo consumer can invite a team.
-                verified = {"email_verified_at": timezone.now()}
-                if is_operator:
-                    user = User.objects.create_superuser(email=email, password=secret, **verified)
-                else:
-                    user = User.objects.create_user(email=email, password=secret, **verified)
-                created.append((role, email, secret))
-            Profile.objects.get_or_create(user=user, defaults={"display_name": display_name})
-            users[role] = user
-
-        sponsor, _ = Sponsor.objects.get_or_create(
-            slug="groene-winkel",
-            defaults={"name": "Groene Winkel", "website": "https://groenewinkel.example"},
-        )
-        SponsorMembership.objects.get_or_create(sponsor=sponsor, user=users["sponsor"])
-        Sponsor.objects.get_or_create(slug="andere-merk", defaults={"name": "Ander Merk"})
-
-        for seed_demo in _hooks():
-            for line in seed_demo(users=users, sponsor=sponsor):
-                self.stdout.write(line)
-
-        if created:
-            self.stdout.write(self.style.SUCCESS("Demo accounts (passwords are shown only once):"))
-            for role, email, secret in created:
-                self.stdout.write(f"  {role:9} {email:30} {secret}")
+    def handle(self, *args, reset_passwords: bool = False, **options) -> None:
+        demo_refuse_unless_enabled()
+        started = time.monotonic()
+        state = DemoState.objects.first()
+        if state is not None:
+            self.stdout.write(
+                f"The demo is in place (seeded {state.seeded_at:%Y-%m-%d %H:%M}, advanced "
+                f"{state.days_advanced} day(s)); nothing to do. `manage.py demo_advance` moves "
+                "it on."
+            )
+        elif User.objects.filter(email=CONSUMER_EMAIL).exists():
+            self.stdout.write(
+                self.style.WARNING(
+                    "This database holds demo accounts from an older seed without the demo's "
+                    "history; it is left alone. `make clean` (SQLite) or a fresh database gives "
+                    "the living demo."
+                )
+            )
+            return
         else:
-            self.stdout.write("Demo accounts exist already; their passwords were not changed.")
-
-
-def _hooks() -> list:
-    """``seed_demo`` of every installed app's ``demo`` module, in ``INSTALLED_APPS`` order."""
-    found = []
-    for config in apps.get_app_configs():
-        if config.name == "demo" or not module_has_submodule(config.module, "demo"):
-            continue
-        module = import_module(f"{config.name}.demo")
-        if hasattr(module, "seed_demo"):
-            found.append(module.seed_demo)
-    return found
+            # The history's e-mails (team invitations and the like) stay in memory, not the
+            # console: nobody reads last year's mail.
+            in_memory = "django.core.mail.backends.locmem.EmailBackend"
+            with override_settings(EMAIL_BACKEND=in_memory), transaction.atomic():
+                demo_seed(self.stdout.write)
+            self.stdout.write(f"Seeded the living demo in {time.monotonic() - started:.1f} s.")
+        if reset_passwords:
+            emails = [email for _r, email, _n, _o in STAFF] + [c.email for c in CONSUMERS]
+            for user in User.objects.filter(email__in=emails):
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            self.stdout.write("The demo accounts' passwords are the published one again.")
+        self.stdout.write(self.style.SUCCESS("Demo accounts (local use only, docs/demo.md):"))
+        for line in demo_iter_credentials():
+            self.stdout.write(line)
