@@ -13,8 +13,8 @@ from forest.models import GreenAction
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
 from tests.forest.helpers import assert_ledger_consistent, score_all
 
-# Real commits (ON COMMIT fires), with the seeded rules put back after each test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Real commits, so ON COMMIT fires; the rule catalogue is seeded again for each test.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("catalogue")]
 
 
 def _temp_tables() -> dict[str, int]:
