@@ -386,3 +386,13 @@ if CANOPY_MAP_TILE_URL.startswith("https://"):
 # ------------------------------------------------------------------------------
 # A pending chunk of a run started this long ago is taken as lost and sent again.
 SCORING_CHUNK_LOST_AFTER_MINUTES = env.int("SCORING_CHUNK_LOST_AFTER_MINUTES", default=60)
+
+# IMPORTS: the COPY path and background imports (issue 13 item 3, issue 16 finding 9)
+# ------------------------------------------------------------------------------
+# On PostgreSQL, CSV files are offered to the COPY path first (accounts/services/import_copy.py);
+# it declines any file it cannot read exactly like the Python path, which then imports it.
+CANOPY_IMPORT_COPY = env.bool("CANOPY_IMPORT_COPY", default=True)
+# Uploads larger than this are stored (encrypted) and imported by a Celery task: the upload
+# answers 202 with the import job to poll (GET /api/v1/imports/{id}); smaller ones import in
+# the request and answer 201.
+CANOPY_BACKGROUND_IMPORT_BYTES = env.int("CANOPY_BACKGROUND_IMPORT_BYTES", default=2 * 1024 * 1024)
