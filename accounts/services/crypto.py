@@ -70,3 +70,17 @@ def mask(secret: str) -> str:
     parts = secret.split("-")
     prefix = "-".join(parts[:2]) + "-…" if len(parts) > 2 and len(secret) > 24 else ""
     return f"{prefix}••••{secret[-4:]}" if len(secret) > 12 else "••••"
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """The Fernet token of ``data`` (a chunk of a stored file), with the same keys."""
+    return _fernet(tuple(encryption_keys())).encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet(tuple(encryption_keys())).decrypt(token)
+    except InvalidToken as exc:
+        raise DecryptionFailed(
+            "a stored file cannot be decrypted with CANOPY_FIELD_ENCRYPTION_KEY"
+        ) from exc

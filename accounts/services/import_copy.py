@@ -127,7 +127,7 @@ def _stage(cursor, table: str, facts: FileFacts, *, stream: BinaryIO, unstable_i
     descriptors_map = f"{table}_descriptors"
     texts_map = f"{table}_texts"
     _normalise_names(cursor, raw, cell, names_map, descriptors_map, texts_map)
-    epochs = _count_windows(cursor, raw)
+    _count_windows(cursor, raw)
     staged = _insert_staging(
         cursor,
         table,
@@ -136,7 +136,7 @@ def _stage(cursor, table: str, facts: FileFacts, *, stream: BinaryIO, unstable_i
         keys,
         names_map,
         descriptors_map,
-        epochs,
+        f"{raw}_epochs",
         unstable_ids=unstable_ids,
     )
     cursor.execute(
@@ -144,6 +144,18 @@ def _stage(cursor, table: str, facts: FileFacts, *, stream: BinaryIO, unstable_i
     )
     facts.repeats = bool(cursor.fetchone()[0])
     facts.id_hashes = None
+    # ON COMMIT DROP is the safety net; an import inside an outer transaction (a background
+    # job) should not keep them until it commits.
+    for name in (
+        raw,
+        f"{raw}_p",
+        f"{raw}_keys",
+        f"{raw}_epochs",
+        names_map,
+        descriptors_map,
+        texts_map,
+    ):
+        cursor.execute(f"DROP TABLE {name}")
     return staged
 
 

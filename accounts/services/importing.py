@@ -267,6 +267,19 @@ def _record_refused(
 # --------------------------------------------------------------------------------------------
 
 
+def file_format(file: BinaryIO, format: str | None = None) -> str:
+    """The format of a bank file: ``format`` checked, or detected from the first bytes.
+
+    Raises ``SourceError`` for an unknown or unsupported format. Leaves the file at its start.
+    """
+    file.seek(0)
+    head = file.read(DETECT_BYTES)
+    file.seek(0)
+    format = format or detect_format(head)
+    get_source(format)
+    return format
+
+
 def feed_file_import(
     *,
     feed: LinkedFeed,
