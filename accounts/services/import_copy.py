@@ -59,6 +59,7 @@ _EPOCH_BATCH = 20_000
 # Blanks Python's str.strip()/split() remove that are ASCII (cells hold no line breaks here).
 _BLANKS = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
 _BLANKS_RE = r"[ \t\v\f\x1c-\x1f]+"
+_CONTROLS_RE = r"[\t\v\f\x1c-\x1f]"
 # Unicode blanks str.split() knows and a byte-level check cannot see: such rows decline.
 _UNICODE_BLANKS_RE = r"[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _CURRENCIES = sorted(ISO_4217 - _NOT_MONEY)
@@ -108,6 +109,8 @@ def _stage(cursor, table: str, facts: FileFacts, *, stream: BinaryIO, unstable_i
     if len(set(keys)) != len(keys) or "_line" in keys:
         raise CopyDeclined("the raw payload's keys would collide")
     raw = f"{table}_csv"
+    # Sorts and hashes over the whole file: in memory rather than in temp files.
+    cursor.execute("SET LOCAL work_mem = '64MB'")
     columns = [f"c{i}" for i in range(len(names))]
     cursor.execute(
         f"CREATE TEMP TABLE {raw} (seq BIGINT GENERATED ALWAYS AS IDENTITY,"
@@ -147,6 +150,7 @@ def _stage(cursor, table: str, facts: FileFacts, *, stream: BinaryIO, unstable_i
     # ON COMMIT DROP is the safety net; an import inside an outer transaction (a background
     # job) should not keep them until it commits.
     for name in (
+        f"{raw}_occ",
         raw,
         f"{raw}_p",
         f"{raw}_keys",
@@ -202,8 +206,9 @@ def _parse(cursor, raw: str, columns: list[str]) -> None:
     cursor.execute(
         f"CREATE TEMP TABLE {raw}_p ON COMMIT DROP AS SELECT seq, {trimmed},"
         f" GREATEST({', '.join(f'length(COALESCE({c}, {chr(39) * 2}))' for c in columns)})"
-        f" AS longest, concat({', '.join(columns)}) ~ %(unicode)s AS odd_blanks FROM {raw}",
-        {"blanks": _BLANKS, "unicode": _UNICODE_BLANKS_RE},
+        f" AS longest, concat({', '.join(columns)}) ~ %(unicode)s AS odd_blanks,"
+        f" concat({', '.join(columns)}) ~ %(controls)s AS controls FROM {raw}",
+        {"blanks": _BLANKS, "unicode": _UNICODE_BLANKS_RE, "controls": _CONTROLS_RE},
     )
 
 
@@ -253,9 +258,8 @@ def _check(cursor, raw: str, cell: dict[str, str], columns: list[str]) -> None:
         f" ELSE ({amount}::numeric(16, 2))::text END AS fp_amount,"
         f" upper({cell['currency']}) AS currency, {source} AS fp_source,"
         f" CASE WHEN ({source}) ~ '^[\\x01-\\x7f]*$'"
-        f" THEN lower(btrim(regexp_replace({source}, %(blanks)s, ' ', 'g'), ' '))"
-        f" END AS fp_key FROM {raw}_p p",
-        {"blanks": _BLANKS_RE},
+        f" THEN lower(btrim({_collapse(source)}, ' '))"
+        f" END AS fp_key FROM {raw}_p p"
     )
 
 
@@ -352,8 +356,16 @@ def _map(query: str, table: str, function) -> None:
 
 
 def _clip(value: str, limit: int) -> str:
-    """SQL for ``base.clip`` of a trimmed ASCII-blank value."""
-    return f"left(regexp_replace({value}, '{_BLANKS_RE}', ' ', 'g'), {limit})"
+    """SQL for ``base.clip`` of a trimmed ASCII-blank value (of a row of ``{raw}_p p``)."""
+    return f"left({_collapse(value)}, {limit})"
+
+
+def _collapse(value: str) -> str:
+    """SQL: runs of blanks as one space; the regex only where there is something to do."""
+    return (
+        f"CASE WHEN NOT p.controls AND strpos({value}, '  ') = 0 THEN {value}"
+        f" ELSE regexp_replace({value}, '{_BLANKS_RE}', ' ', 'g') END"
+    )
 
 
 def _insert_staging(
@@ -368,13 +380,18 @@ def _insert_staging(
     *,
     unstable_ids: bool,
 ) -> int:
-    occurrence = (
-        "ROW_NUMBER() OVER (PARTITION BY k.fp_date, COALESCE(e.epoch, 0), k.fp_amount,"
-        " k.currency, k.fp_key ORDER BY k.seq) - 1"
+    # The occurrence among identical items of one date (and one remembered stretch of it),
+    # computed on a narrow table and kept only where it is not 0.
+    occurrences = f"{raw}_occ"
+    cursor.execute(
+        f"CREATE TEMP TABLE {occurrences} ON COMMIT DROP AS SELECT seq, occ FROM"
+        f" (SELECT k.seq, ROW_NUMBER() OVER (PARTITION BY k.fp_date, COALESCE(e.epoch, 0),"
+        f" k.fp_amount, k.currency, k.fp_key ORDER BY k.seq) - 1 AS occ"
+        f" FROM {raw}_keys k LEFT JOIN {epochs} e ON e.seq = k.seq) o WHERE occ > 0"
     )
     fingerprint = (
         "'fp:' || left(encode(sha256(convert_to(k.fp_date || '|' || k.fp_amount || '|'"
-        f" || k.currency || '|' || k.fp_key || '|' || ({occurrence}), 'UTF8')), 'hex'), 40)"
+        " || k.currency || '|' || k.fp_key || '|' || COALESCE(o.occ, 0), 'UTF8')), 'hex'), 40)"
     )
     txn_id = cell["transaction_id"]
     fitted = (
@@ -411,7 +428,7 @@ def _insert_staging(
         f" {_clip(cell['category'], MAX_CATEGORY_LENGTH)} AS category,"
         f" {cell['description']} AS description, {raw_json} AS raw"
         f" FROM {raw}_p p JOIN {raw}_keys k ON k.seq = p.seq"
-        f" LEFT JOIN {epochs} e ON e.seq = p.seq) f"
+        f" LEFT JOIN {occurrences} o ON o.seq = p.seq) f"
         f" JOIN {names} n ON n.name = f.name"
         f" LEFT JOIN {descriptors} d ON d.name = f.description",
     )
