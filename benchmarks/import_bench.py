@@ -206,6 +206,13 @@ def bench_import(
     timings: dict[str, float] = {}
 
     def timed(execute, sql, params, many, context):
+        explain = os.environ.get("BENCH_EXPLAIN")  # a statement's plan, e.g. "INSERT INTO canopy"
+        if explain and str(sql).startswith(explain):
+            cursor = context["cursor"]
+            cursor.execute("SAVEPOINT bench_explain")
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            print("\n".join(row[0] for row in cursor.fetchall()))
+            cursor.execute("ROLLBACK TO SAVEPOINT bench_explain")
         t0 = time.perf_counter()
         try:
             return execute(sql, params, many, context)

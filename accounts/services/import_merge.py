@@ -305,6 +305,11 @@ def _merge(
     table = f"canopy_import_{uuid.uuid4().hex[:16]}"
     counts = _Counts()
     with connection.cursor() as cursor:
+        # The statements below run once per import over the whole input: compiling them
+        # (PostgreSQL's JIT, which the staging table's row counts trigger) costs more than
+        # it saves -- seconds on a 200,000-row file (benchmarks/import_bench.py).
+        for statement in dialect.set_local("jit", "off"):
+            cursor.execute(statement)
         types = [(name, pg if postgres else lite) for name, pg, lite in _STAGING_COLUMNS]
         columns_sql = ", ".join(f"{name} {kind}" for name, kind in types)
         # ON COMMIT DROP (PostgreSQL) is the safety net; the table is also dropped explicitly
