@@ -255,3 +255,34 @@ def _discard(job: ImportJob) -> None:
     cache.delete(import_job_progress_key(job.pk))
     ImportJob.objects.filter(pk=job.pk).update(stored_name="")
     job.stored_name = ""
+
+
+def import_jobs_cancel_for_feed(*, feed_id: int) -> int:
+    """Fail the feed's waiting background imports and delete their stored files (revocation).
+
+    A job whose import is running holds its row lock: this waits for it, and then finds it
+    finished (its file already deleted).
+    """
+    waiting = ImportJob.objects.filter(
+        feed_id=feed_id, state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]
+    )
+    names = [name for name in waiting.values_list("stored_name", flat=True) if name]
+    cancelled = waiting.update(
+        state=ImportJob.State.FAILED,
+        error={
+            "line": None,
+            "field": "",
+            "where": "",
+            "message": "This feed was revoked; nothing is imported into it.",
+        },
+        stored_name="",
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+    def delete() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete)
+    return cancelled

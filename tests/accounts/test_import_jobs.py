@@ -90,9 +90,7 @@ def test_the_task_imports_the_file_and_the_job_shows_done(
     assert Transaction.objects.filter(feed=feed).count() == 4
 
 
-def test_running_the_task_twice_imports_once(
-    user_client, feed, django_capture_on_commit_callbacks
-):
+def test_running_the_task_twice_imports_once(user_client, feed, django_capture_on_commit_callbacks):
     body = _queued(user_client, feed, "statement.ofx", django_capture_on_commit_callbacks)
 
     import_job_run_task.delay(body["id"])
@@ -115,9 +113,7 @@ def test_a_task_run_again_after_its_job_was_reset_finds_the_import_a_duplicate(
     import_job_run_task.delay(body["id"])
     first_batch = ImportJob.objects.get(pk=job.pk).import_batch_id
     default_storage.save(f"imports/{job.pk}.enc", SimpleUploadedFile("x", stored))
-    ImportJob.objects.filter(pk=job.pk).update(
-        state="running", stored_name=f"imports/{job.pk}.enc"
-    )
+    ImportJob.objects.filter(pk=job.pk).update(state="running", stored_name=f"imports/{job.pk}.enc")
 
     import_job_run_task.delay(body["id"])
 
@@ -224,3 +220,21 @@ def test_small_uploads_still_import_in_the_request(user_client, feed, settings):
     assert response.status_code == 201
     assert response.json()["count_new"] == 4
     assert not ImportJob.objects.exists()
+
+
+def test_revoking_the_feed_deletes_a_waiting_file_and_fails_its_job(
+    user_client, feed, django_capture_on_commit_callbacks
+):
+    body = _queued(user_client, feed, "week1.csv", django_capture_on_commit_callbacks)
+    stored = ImportJob.objects.get(pk=body["id"]).stored_name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.delete(f"/api/v1/feeds/{feed.pk}")
+
+    assert response.status_code == 200
+    assert response.json()["erased"]["uploaded_files"] == "deleted"
+    job = ImportJob.objects.get(pk=body["id"])
+    assert job.state == "failed" and job.stored_name == ""
+    assert not default_storage.exists(stored)
+    import_job_run_task.delay(body["id"])  # the queued task, delivered late: nothing happens
+    assert not Transaction.objects.exists()
