@@ -53,7 +53,7 @@ def import_job_create(
 ) -> ImportJob:
     """Store ``file`` encrypted and queue its import; the job to poll."""
     job = ImportJob(user=user, feed=feed, file_name=file_name[:255], format=format)
-    name = f"imports/{job.id}.enc"
+    name = f"{_folder(feed.pk)}/{job.id}.enc"
     size = 0
     newlines = 0
     markers = _RECORD_MARKERS.get(format, ())
@@ -86,6 +86,11 @@ def import_job_create(
     job.save()
     transaction.on_commit(lambda: _enqueue(job.pk))
     return job
+
+
+def _folder(feed_id: int) -> str:
+    """Where a feed's waiting files are stored: one folder, so revocation finds them all."""
+    return f"imports/feed-{feed_id}"
 
 
 def _append(name: str, lines: list[bytes]) -> str:
@@ -266,7 +271,6 @@ def import_jobs_cancel_for_feed(*, feed_id: int) -> int:
     waiting = ImportJob.objects.filter(
         feed_id=feed_id, state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]
     )
-    names = [name for name in waiting.values_list("stored_name", flat=True) if name]
     cancelled = waiting.update(
         state=ImportJob.State.FAILED,
         error={
@@ -281,8 +285,11 @@ def import_jobs_cancel_for_feed(*, feed_id: int) -> int:
     )
 
     def delete() -> None:
-        for name in names:
-            default_storage.delete(name)
+        # The whole folder: the jobs' rows may be gone already (an account erased).
+        folder = _folder(feed_id)
+        if default_storage.exists(folder):
+            for name in default_storage.listdir(folder)[1]:
+                default_storage.delete(f"{folder}/{name}")
 
     transaction.on_commit(delete)
     return cancelled

@@ -71,7 +71,7 @@ def test_the_stored_file_is_encrypted_and_deleted_once_imported(
 
     job.refresh_from_db()
     assert job.stored_name == ""
-    assert not default_storage.exists(f"imports/{job.pk}.enc")
+    assert not default_storage.exists(f"imports/feed-{feed.pk}/{job.pk}.enc")
 
 
 def test_the_task_imports_the_file_and_the_job_shows_done(
