@@ -31,7 +31,7 @@ overlapping dates, never creates duplicates. Larger than
 (`CANOPY_BACKGROUND_IMPORT_BYTES`) is imported in the request: **201** with the import
 (`ImportBatch`), or 400 naming the line and field. A larger file is stored encrypted and
 imported in the background: **202** with an import job (`ImportJob`) and its `url` (also in
-`Location`); poll [`GET /api/v1/imports/{{id}}`](#) until `state` is `done` (the job's
+`Location`); poll `GET /api/v1/imports/{{id}}` until `state` is `done` (the job's
 `import_batch` is then what a 201 would have answered) or `failed` (`error` names the line and
 field, as a 400 would have). An unknown format is a 400 either way, before anything is stored.
 """
