@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import ImportBatch, ImportJob, Transaction
 from accounts.selectors.import_jobs import import_job_progress_key
 from accounts.tasks import import_job_run_task
-from tests.accounts.factories import LinkedFeedFactory, UserFactory
+from tests.accounts.factories import DEFAULT_PASSWORD, LinkedFeedFactory, UserFactory
 from tests.accounts.feed_helpers import fixture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +238,16 @@ def test_revoking_the_feed_deletes_a_waiting_file_and_fails_its_job(
     assert not default_storage.exists(stored)
     import_job_run_task.delay(body["id"])  # the queued task, delivered late: nothing happens
     assert not Transaction.objects.exists()
+
+
+def test_erasing_the_account_deletes_a_waiting_file(
+    user_client, feed, django_capture_on_commit_callbacks
+):
+    body = _queued(user_client, feed, "week1.csv", django_capture_on_commit_callbacks)
+    stored = ImportJob.objects.get(pk=body["id"]).stored_name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.delete("/api/v1/me", {"password": DEFAULT_PASSWORD}, format="json")
+
+    assert response.status_code in (200, 204), response.content
+    assert not default_storage.exists(stored)
