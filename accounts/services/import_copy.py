@@ -22,8 +22,9 @@ Then ``import_merge`` merges the staging table exactly as for the Python path.
 The path is exact or it declines: whenever a file is not certain to give the same rows as the
 Python path -- quotes (PostgreSQL and Python read a quote inside an unquoted value
 differently), blank lines, mixed line endings, bytes that are not UTF-8, Unicode blanks, more
-than two decimals, identical items of one date far apart in an unsorted file, and *any* row
-the checks refuse -- it raises ``CopyDeclined`` inside a savepoint, nothing stays behind, and
+than two decimals, PostgreSQL reading another number of rows than the file has lines, and *any*
+row the checks refuse -- it raises ``CopyDeclined`` inside the import's transaction (or
+savepoint), everything is rolled back, and
 the caller imports the file through the Python path, which then accepts it or rejects it with
 its line and field. So a rejected file's error is the Python path's error by construction.
 """
@@ -51,8 +52,8 @@ READ_CHUNK = 1024 * 1024
 _NORM_BATCH = 5_000
 # Python's csv module refuses a field longer than this (csv.field_size_limit()).
 _CSV_FIELD_LIMIT = 131_072
-# The OccurrenceCounter's window (accounts.integrations.sources.base): identical items of one
-# date more than this many rows apart may count differently there; such files decline.
+# The OccurrenceCounter's window (accounts.integrations.sources.base): it remembers the last
+# this many dates, and ``_count_windows`` replays its forgetting.
 _WINDOW = 32
 # Rows per fetch while the dates are replayed.
 _EPOCH_BATCH = 20_000
