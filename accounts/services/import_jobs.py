@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, cast
 
 from django.core.cache import cache
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -53,29 +53,26 @@ def import_job_create(
 ) -> ImportJob:
     """Store ``file`` encrypted and queue its import; the job to poll."""
     job = ImportJob(user=user, feed=feed, file_name=file_name[:255], format=format)
-    name = f"{_folder(feed.pk)}/{job.id}.enc"
     size = 0
     newlines = 0
     markers = _RECORD_MARKERS.get(format, ())
     records = 0
     last_byte = b""
     tail = b""
-    lines: list[bytes] = []
     file.seek(0)
-    for chunk in iter(lambda: file.read(_CHUNK), b""):
-        size += len(chunk)
-        newlines += chunk.count(b"\n")
-        last_byte = chunk[-1:]
-        window = tail + chunk  # a marker split over two chunks is counted once
-        records += sum(window.count(marker) for marker in markers)
-        records -= sum(tail.count(marker) for marker in markers)
-        tail = chunk[-16:]
-        lines.append(encrypt_bytes(chunk) + b"\n")
-        if len(lines) >= 8:
-            name = _append(name, lines)
-            lines = []
-    if lines or not size:
-        name = _append(name, lines)
+    # Encrypted into a local temporary file first, then saved once: any storage backend.
+    with tempfile.TemporaryFile() as sealed:
+        for chunk in iter(lambda: file.read(_CHUNK), b""):
+            size += len(chunk)
+            newlines += chunk.count(b"\n")
+            last_byte = chunk[-1:]
+            window = tail + chunk  # a marker split over two chunks is counted once
+            records += sum(window.count(marker) for marker in markers)
+            records -= sum(tail.count(marker) for marker in markers)
+            tail = chunk[-16:]
+            sealed.write(encrypt_bytes(chunk) + b"\n")
+        sealed.seek(0)
+        name = default_storage.save(f"{_folder(feed.pk)}/{job.id}.enc", File(sealed))
     job.stored_name = name
     job.file_size = size
     if format == "csv":
@@ -91,16 +88,6 @@ def import_job_create(
 def _folder(feed_id: int) -> str:
     """Where a feed's waiting files are stored: one folder, so revocation finds them all."""
     return f"imports/feed-{feed_id}"
-
-
-def _append(name: str, lines: list[bytes]) -> str:
-    """Append encrypted lines to the stored file (created on first call); its name."""
-    data = b"".join(lines)
-    if not default_storage.exists(name):
-        return default_storage.save(name, ContentFile(data))
-    with default_storage.open(name, "ab") as stored:
-        stored.write(data)
-    return name
 
 
 def _enqueue(job_id: uuid.UUID) -> None:
