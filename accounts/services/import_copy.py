@@ -60,7 +60,7 @@ _EPOCH_BATCH = 20_000
 # Blanks Python's str.strip()/split() remove that are ASCII (cells hold no line breaks here).
 _BLANKS = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
 _BLANKS_RE = r"[ \t\v\f\x1c-\x1f]+"
-_CONTROLS_RE = r"[\t\v\f\x1c-\x1f]"
+_CONTROLS = "\t\x0b\x0c\x1c\x1d\x1e\x1f"
 # Unicode blanks str.split() knows and a byte-level check cannot see: such rows decline.
 _UNICODE_BLANKS_RE = r"[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _CURRENCIES = sorted(ISO_4217 - _NOT_MONEY)
@@ -204,12 +204,16 @@ def _copy_file(
 def _parse(cursor, raw: str, columns: list[str]) -> None:
     """Trim every cell as ``str.strip`` does (rows with Unicode blanks decline in ``_check``)."""
     trimmed = ", ".join(f"btrim(COALESCE({c}, ''), %(blanks)s) AS {c}" for c in columns)
+    # Regexes only where they can match: ASCII rows (octet_length = length) hold no Unicode
+    # blank, and translate() finds the control characters in one pass.
     cursor.execute(
         f"CREATE TEMP TABLE {raw}_p ON COMMIT DROP AS SELECT seq, {trimmed},"
         f" GREATEST({', '.join(f'length(COALESCE({c}, {chr(39) * 2}))' for c in columns)})"
-        f" AS longest, concat({', '.join(columns)}) ~ %(unicode)s AS odd_blanks,"
-        f" concat({', '.join(columns)}) ~ %(controls)s AS controls FROM {raw}",
-        {"blanks": _BLANKS, "unicode": _UNICODE_BLANKS_RE, "controls": _CONTROLS_RE},
+        f" AS longest, CASE WHEN octet_length(r.whole) = length(r.whole) THEN false"
+        f" ELSE r.whole ~ %(unicode)s END AS odd_blanks,"
+        f" length(translate(r.whole, %(controls)s, '')) <> length(r.whole) AS controls"
+        f" FROM (SELECT *, concat({', '.join(columns)}) AS whole FROM {raw}) r",
+        {"blanks": _BLANKS, "unicode": _UNICODE_BLANKS_RE, "controls": _CONTROLS},
     )
 
 
@@ -231,10 +235,12 @@ def _check(cursor, raw: str, cell: dict[str, str], columns: list[str]) -> None:
         [
             "NOT p.odd_blanks",
             f"p.longest <= {_CSV_FIELD_LIMIT}",
-            f"{cell['status']} ~ '^[A-Za-z]+$' AND {status} IN ('booked', 'pending')",
+            # ASCII, and booked or pending once lower-cased: letters only
+            f"octet_length({cell['status']}) = length({cell['status']})"
+            f" AND {status} IN ('booked', 'pending')",
             rf"{amount} ~ '^[+-]?([0-9]{{1,12}}(\.[0-9]{{0,2}})?|\.[0-9]{{1,2}})$'",
-            f"upper({cell['currency']}) = ANY(%(currencies)s)",
-            f"{cell['currency']} ~ '^[A-Za-z]{{3}}$'",
+            f"octet_length({cell['currency']}) = 3"
+            f" AND upper({cell['currency']}) = ANY(%(currencies)s)",
             _date_ok(cell["booking_date"]),
             _date_ok(cell["transaction_date"]),
             f"NOT ({status} = 'booked' AND {cell['booking_date']} = '')",
@@ -258,7 +264,7 @@ def _check(cursor, raw: str, cell: dict[str, str], columns: list[str]) -> None:
         f" CASE WHEN {amount}::numeric = 0 AND left({amount}, 1) = '-' THEN '-0.00'"
         f" ELSE ({amount}::numeric(16, 2))::text END AS fp_amount,"
         f" upper({cell['currency']}) AS currency, {source} AS fp_source,"
-        f" CASE WHEN ({source}) ~ '^[\\x01-\\x7f]*$'"
+        f" CASE WHEN octet_length({source}) = length({source})"
         f" THEN lower(btrim({_collapse(source)}, ' '))"
         f" END AS fp_key FROM {raw}_p p"
     )
