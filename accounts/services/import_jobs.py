@@ -4,10 +4,11 @@
 field-encryption keys (``accounts.services.crypto``) one 1 MB chunk per Fernet token (a line of
 the stored file), so neither storing nor reading holds the file in memory. It counts the file's
 records while storing (``rows_total``). ``import_job_run`` (the task) decrypts it into a
-temporary file, imports it with ``feed_file_import`` -- the COPY path for CSV on PostgreSQL --
-and marks the job done or failed *in the same transaction* as the import, then deletes the
-stored file. Run twice (a retried or redelivered task), the second run finds the job finished
-and does nothing; were it to run the import again, the file's hash makes it a duplicate.
+temporary file, imports it with ``feed_file_import`` (the COPY path for CSV when
+``CANOPY_IMPORT_COPY`` is on) and marks the job done or failed *in the same transaction* as the
+import, then deletes the stored file. Run twice (a retried or redelivered task), the second run
+finds the job finished and does nothing; were it to run the import again, the file's hash makes
+it a duplicate.
 
 Progress (``rows_processed`` while running) is the share of the file's bytes the import has
 read, times ``rows_total``; the running task writes it to the cache, not the database, since

@@ -389,9 +389,10 @@ SCORING_CHUNK_LOST_AFTER_MINUTES = env.int("SCORING_CHUNK_LOST_AFTER_MINUTES", d
 
 # IMPORTS: the COPY path and background imports (issue 13 item 3, issue 16 finding 9)
 # ------------------------------------------------------------------------------
-# On PostgreSQL, CSV files are offered to the COPY path first (accounts/services/import_copy.py);
-# it declines any file it cannot read exactly like the Python path, which then imports it.
-CANOPY_IMPORT_COPY = env.bool("CANOPY_IMPORT_COPY", default=True)
+# On PostgreSQL, CSV files can be offered to the COPY path first (accounts/services/import_copy.py);
+# it declines any file it cannot read exactly like the Python path, which then imports it. Off
+# by default: on our shared machines it was not reliably faster (README, benchmarks).
+CANOPY_IMPORT_COPY = env.bool("CANOPY_IMPORT_COPY", default=False)
 # Uploads larger than this are stored (encrypted) and imported by a Celery task: the upload
 # answers 202 with the import job to poll (GET /api/v1/imports/{id}); smaller ones import in
 # the request and answer 201.
