@@ -14,6 +14,7 @@ from accounts.services.email_verification import (
     registration_attempt_notify,
 )
 from accounts.services.feed_sync import feed_sync, feeds_due_for_pull
+from accounts.services.import_jobs import import_job_fail, import_job_run
 from accounts.services.importing import FeedNotImportable
 from accounts.services.notifications import outbound_release
 from accounts.services.plaid_link import plaid_item_remove, plaid_items_due_for_removal
@@ -107,3 +108,18 @@ def push_deliver_task() -> dict:
     """Every minute: send the due pushes through FCM (claimed once: a retried or doubled run
     sends nothing twice). Returns how many ended in each outcome."""
     return push_deliver_due()
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=60)
+def import_job_run_task(self, job_id: str) -> str | None:
+    """Import a large upload (accounts.services.import_jobs); safe to run twice."""
+    try:
+        job = import_job_run(job_id=job_id)
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            import_job_fail(
+                job_id=job_id, message=f"The import could not finish ({type(exc).__name__})."
+            )
+            return "failed"
+        raise self.retry(exc=exc) from exc
+    return job.state if job is not None else None

@@ -5,17 +5,21 @@
 
 Creates a scratch database next to the one in DATABASE_URL (``<name>_importbench_<pid>``),
 migrates it, writes N sandbox transactions
-(``accounts.integrations.sandbox_bulk.generate_transactions``) as a
-Canopy CSV file and measures, in the same run:
+(``accounts.integrations.sandbox_bulk.generate_transactions``) as a Canopy CSV file, and measures
+in the same run:
 
-* the importer: ``transactions_import`` of the file into one feed (CSV parsing, normalisation,
-  COPY into staging, the set-based merge into the indexed table, commit);
-* COPY of the same rows: the file parsed by the same CSV source, its rows COPY'd into a bare
-  table (same columns, no index, no constraint) -- what any Python import must at least do;
-* COPY of the file: the raw bytes into a bare table, parsed by PostgreSQL itself.
+* the yardstick, COPY of the file: its bytes into a bare table, parsed by PostgreSQL itself;
+* ``feed_file_import`` of the CSV (on PostgreSQL the COPY path, ``accounts/services/
+  import_copy.py``), and of the same transactions as one camt.053 statement and one OFX
+  statement (``--formats``), each into its own feed; ``--python-path`` also imports the CSV
+  through the Python parser;
+* with ``--yardsticks``, the older ones: the rows the Python CSV parser makes, COPY'd into a
+  bare table (with and without the stored columns).
 
-Prints rows/s for each, the importer's ratio to both COPYs (target >= 0.5 x the COPY of the same
-rows) and the process's peak RSS before and after the import, which does not grow with N.
+Prints rows/s for each, its ratio to COPY of the file and whether the CSV import meets issue
+13's goal (>= 100,000 rows/s and >= 0.2 x COPY of the file), and the process's peak RSS before
+and after each import, which does not grow with N. ``BENCH_TIMINGS=1`` lists the slowest
+statements of each import, ``BENCH_EXPLAIN=<statement prefix>`` prints a statement's plan.
 Drops the scratch database at the end (``--keep`` keeps it).
 """
 
@@ -49,6 +53,9 @@ CSV_COLUMNS = (
     "category",
     "description",
 )
+
+
+BENCH_IBAN = "NL91ABNA0417164300"
 
 
 def peak_rss_mb() -> float:
@@ -93,17 +100,90 @@ def write_csv(path: Path, n: int) -> None:
             )
 
 
-def bench_import(path: Path, n: int) -> tuple[float, dict]:
+def _items(n: int):
+    from accounts.integrations.sandbox_bulk import generate_transactions
+
+    for _user, item in generate_transactions(
+        n=n, users=1, start=date(2025, 1, 1), days=365, seed=7
+    ):
+        yield item
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def write_camt053(path: Path, n: int) -> None:
+    """The same transactions as one camt.053.001.08 statement of account ``BENCH_IBAN``."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">\n'
+            "<BkToCstmrStmt><GrpHdr><MsgId>BENCH-1</MsgId>"
+            "<CreDtTm>2026-01-01T06:00:00+01:00</CreDtTm></GrpHdr>\n<Stmt><Id>BENCH-STMT</Id>"
+            "<CreDtTm>2026-01-01T06:00:00+01:00</CreDtTm>"
+            f"<Acct><Id><IBAN>{BENCH_IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>\n"
+        )
+        for item in _items(n):
+            side = "DBIT" if item.amount < 0 else "CRDT"
+            status = "BOOK" if item.status == "booked" else "PDNG"
+            party = "Cdtr" if side == "DBIT" else "Dbtr"
+            day = (item.booking_date or item.transaction_date).isoformat()
+            out.write(
+                f"<Ntry><NtryRef>{item.provider_txn_id}</NtryRef>"
+                f'<Amt Ccy="{item.currency}">{abs(item.amount)}</Amt>'
+                f"<CdtDbtInd>{side}</CdtDbtInd><Sts><Cd>{status}</Cd></Sts>"
+                f"<BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>"
+                f"<AcctSvcrRef>{item.provider_txn_id}</AcctSvcrRef><NtryDtls><TxDtls>"
+                f"<RltdPties><{party}><Pty><Nm>{_xml(item.merchant_name or 'Onbekend')}</Nm>"
+                f"</Pty></{party}></RltdPties><RmtInf><Ustrd>{_xml(item.description)}</Ustrd>"
+                "</RmtInf></TxDtls></NtryDtls></Ntry>\n"
+            )
+        out.write("</Stmt></BkToCstmrStmt></Document>\n")
+
+
+def write_ofx(path: Path, n: int) -> None:
+    """The same transactions as one OFX 1.02 (SGML) bank statement of account ``BENCH_IBAN``."""
+    with path.open("w", encoding="ascii", errors="replace") as out:
+        out.write(
+            "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\n"
+            "CHARSET:1252\nCOMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n"
+            "<OFX>\n<SIGNONMSGSRSV1>\n<SONRS>\n<STATUS>\n<CODE>0\n<SEVERITY>INFO\n</STATUS>\n"
+            "<DTSERVER>20260101120000\n<LANGUAGE>DUT\n</SONRS>\n</SIGNONMSGSRSV1>\n"
+            "<BANKMSGSRSV1>\n<STMTTRNRS>\n<TRNUID>1\n<STATUS>\n<CODE>0\n<SEVERITY>INFO\n"
+            "</STATUS>\n<STMTRS>\n<CURDEF>EUR\n<BANKACCTFROM>\n<BANKID>BENCHNL2A\n"
+            f"<ACCTID>{BENCH_IBAN}\n<ACCTTYPE>CHECKING\n</BANKACCTFROM>\n<BANKTRANLIST>\n"
+            "<DTSTART>20250101\n<DTEND>20251231\n"
+        )
+        for item in _items(n):
+            if item.status != "booked":
+                continue  # OFX lists booked transactions only
+            day = item.booking_date.strftime("%Y%m%d")
+            out.write(
+                f"<STMTTRN>\n<TRNTYPE>{'DEBIT' if item.amount < 0 else 'CREDIT'}\n"
+                f"<DTPOSTED>{day}\n<TRNAMT>{item.amount}\n<FITID>{item.provider_txn_id}\n"
+                f"<NAME>{_xml(item.merchant_name or 'Onbekend')[:32]}\n"
+                f"<MEMO>{_xml(item.description)}\n</STMTTRN>\n"
+            )
+        out.write(
+            "</BANKTRANLIST>\n<LEDGERBAL>\n<BALAMT>0.00\n<DTASOF>20251231\n</LEDGERBAL>\n"
+            "</STMTRS>\n</STMTTRNRS>\n</BANKMSGSRSV1>\n</OFX>\n"
+        )
+
+
+def bench_import(
+    path: Path, n: int, *, format: str = "csv", python_path: bool = False, email: str = ""
+) -> tuple[float, dict]:
     import hashlib
 
     from django.utils import timezone
 
     from accounts.integrations.sources.registry import get_source
     from accounts.models import Consent, LinkedFeed, User
-    from accounts.services.importing import transactions_import
+    from accounts.services.importing import feed_file_import, transactions_import
 
-    user = User.objects.create_user(email="bench@example.nl", password=None)
-    feed = LinkedFeed.objects.create(user=user, provider="file", account_ref="bench")
+    user = User.objects.create_user(email=email or f"bench-{format}@example.nl", password=None)
+    feed = LinkedFeed.objects.create(user=user, provider="file", account_ref=BENCH_IBAN)
     now = timezone.now()
     Consent.objects.create(
         user=user,
@@ -130,6 +210,13 @@ def bench_import(path: Path, n: int) -> tuple[float, dict]:
     timings: dict[str, float] = {}
 
     def timed(execute, sql, params, many, context):
+        explain = os.environ.get("BENCH_EXPLAIN")  # a statement's plan, e.g. "INSERT INTO canopy"
+        if explain and str(sql).startswith(explain):
+            cursor = context["cursor"]
+            cursor.execute("SAVEPOINT bench_explain")
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            print("\n".join(row[0] for row in cursor.fetchall()))
+            cursor.execute("ROLLBACK TO SAVEPOINT bench_explain")
         t0 = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -139,27 +226,35 @@ def bench_import(path: Path, n: int) -> tuple[float, dict]:
 
     started = time.perf_counter()
     with ExitStack() as stack, path.open("rb") as stream:
-        if os.environ.get("BENCH_TIMINGS"):
-            stack.enter_context(connection.execute_wrapper(timed))
-        batch = transactions_import(
-            feed=feed,
-            items=get_source("csv").parse(stream),
-            source="command",
-            format="csv",
-            file_name=path.name,
-            file_sha256=sha256.hexdigest(),
-        )
+        stack.enter_context(connection.execute_wrapper(timed))
+        if python_path:
+            batch = transactions_import(
+                feed=feed,
+                items=get_source(format).parse(stream),
+                source="command",
+                format=format,
+                file_name=path.name,
+                file_sha256=sha256.hexdigest(),
+            )
+        else:  # what uploads and the command run (the COPY path for CSV: CANOPY_IMPORT_COPY=1)
+            batch = feed_file_import(
+                feed=feed, file=stream, file_name=path.name, source="command", format=format
+            )
     seconds = time.perf_counter() - started
-    for key, spent in sorted(timings.items(), key=lambda kv: -kv[1])[:10]:
-        print(f"  {spent:6.2f} s  {key}")
+    if os.environ.get("BENCH_TIMINGS"):
+        for key, spent in sorted(timings.items(), key=lambda kv: -kv[1])[:10]:
+            print(f"  {spent:6.2f} s  {key}")
+    # The merge's INSERT of the new rows into the indexed table and the scoring queue: what
+    # every path pays after parsing, whatever the parser.
+    merge = sum(spent for key, spent in timings.items() if key.startswith("WITH inserted AS"))
     if profiler is not None:
         import pstats
 
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
-    if batch.status != "done" or batch.count_new != n:
+    if batch.status != "done" or (n and batch.count_new != n):
         raise SystemExit(f"import went wrong: {batch.status} {batch.count_new} {batch.errors}")
-    return seconds, {"new": batch.count_new, "duration_ms": batch.duration_ms}
+    return seconds, {"new": batch.count_new, "duration_ms": batch.duration_ms, "merge_s": merge}
 
 
 _BARE_COLUMNS = (
@@ -251,6 +346,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=200_000, help="transactions (default 200,000)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--formats", default="csv,camt053,ofx", help="formats to import (default csv,camt053,ofx)"
+    )
+    parser.add_argument(
+        "--python-path", action="store_true", help="also import the CSV through the Python path"
+    )
+    parser.add_argument(
+        "--yardsticks",
+        action="store_true",
+        help="also time COPY of the rows the Python CSV parser makes (slow)",
+    )
     args = parser.parse_args()
 
     admin_url, bench_url, bench_name = scratch_url(os.environ.get("DATABASE_URL", ""))
@@ -262,6 +368,8 @@ def main() -> None:
         admin.execute(f'CREATE DATABASE "{bench_name}"')
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ.setdefault("CANOPY_MAX_TRANSACTIONS_PER_FEED", str(10 * max(args.n, 100_000)))
+    os.environ.setdefault("CANOPY_IMPORT_COPY", "1")  # the CSV import measures the COPY path
     os.environ["DJANGO_DEBUG"] = "0"  # DEBUG would keep every query in memory
     # Local settings refuse their public key without DEBUG: a throwaway key for this process.
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
@@ -271,6 +379,7 @@ def main() -> None:
 
         django.setup()
         call_command("migrate", verbosity=0)
+        formats = [f.strip() for f in args.formats.split(",") if f.strip()]
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / "bench.csv"
             started = time.perf_counter()
@@ -280,35 +389,58 @@ def main() -> None:
                 f"generated {args.n:,} transactions as CSV ({size_mb:.1f} MB) "
                 f"in {time.perf_counter() - started:.1f} s"
             )
-            rss_before = peak_rss_mb()
-            import_s, counts = bench_import(path, args.n)
-            rss_after = peak_rss_mb()
-            rows_s = bench_copy_rows(path, stored=False)
-            stored_s = bench_copy_rows(path, stored=True)
             file_s = bench_copy_file(path)
-
-        rate = args.n / import_s
-        rows_rate = args.n / rows_s
-        stored_rate = args.n / stored_s
-        file_rate = args.n / file_s
-        print(f"importer          : {import_s:6.2f} s {rate:10,.0f} rows/s  {counts}")
-        print(
-            f"COPY of the rows  : {stored_s:6.2f} s {stored_rate:10,.0f} rows/s  "
-            "(same parser, every stored column incl. raw jsonb)"
-        )
-        print(
-            f"COPY of the fields: {rows_s:6.2f} s {rows_rate:10,.0f} rows/s  "
-            "(same parser, 11 parsed fields, no raw payload)"
-        )
-        print(f"COPY of the file  : {file_s:6.2f} s {file_rate:10,.0f} rows/s  (PostgreSQL parses)")
-        print(
-            f"ratio             : {rate / stored_rate:.2f} x COPY of the rows (target >= 0.5), "
-            f"{rate / rows_rate:.2f} x COPY of the fields, "
-            f"{rate / file_rate:.3f} x COPY of the file"
-        )
-        print(
-            f"peak RSS          : {rss_before:.0f} MB before the import, {rss_after:.0f} MB after"
-        )
+            file_rate = args.n / file_s
+            print(
+                f"COPY of the file  : {file_s:6.2f} s {file_rate:10,.0f} rows/s  "
+                "(PostgreSQL parses the CSV into a bare table: the yardstick)"
+            )
+            writers = {"csv": None, "camt053": write_camt053, "ofx": write_ofx}
+            runs = [(f, False) for f in formats] + ([("csv", True)] if args.python_path else [])
+            for format, python_path in runs:
+                target = path
+                if writers[format] is not None:
+                    target = Path(scratch) / f"bench.{format}"
+                    writers[format](target, args.n)
+                rss_before = peak_rss_mb()
+                seconds, counts = bench_import(
+                    target,
+                    args.n if format != "ofx" else 0,
+                    format=format,
+                    python_path=python_path,
+                    email=f"bench-{format}-{int(python_path)}@example.nl",
+                )
+                rss_after = peak_rss_mb()
+                rate = counts["new"] / seconds
+                label = f"{format}{' (Python path)' if python_path else ''}"
+                print(
+                    f"import {label:<19}: {seconds:6.2f} s {rate:10,.0f} rows/s  "
+                    f"{rate / file_rate:.3f} x COPY of the file  "
+                    f"({target.stat().st_size / 1e6:.1f} MB, {counts['new']:,} rows; "
+                    f"peak RSS {rss_before:.0f} -> {rss_after:.0f} MB)"
+                )
+                merge_s = counts["merge_s"]
+                print(
+                    f"  of which the INSERT of the new rows (indexed table + scoring queue): "
+                    f"{merge_s:.2f} s = {merge_s / file_s:.1f} x COPY of the file"
+                )
+                if format == "csv" and not python_path:
+                    goal = rate >= 100_000 and rate >= 0.2 * file_rate
+                    print(
+                        "goal (CSV)        : >= 100,000 rows/s and >= 0.2 x COPY of the file: "
+                        + ("met" if goal else "NOT met")
+                    )
+            if args.yardsticks:
+                rows_s = bench_copy_rows(path, stored=False)
+                stored_s = bench_copy_rows(path, stored=True)
+                print(
+                    f"COPY of the rows  : {stored_s:6.2f} s {args.n / stored_s:10,.0f} rows/s  "
+                    "(Python CSV parser, every stored column incl. raw jsonb)"
+                )
+                print(
+                    f"COPY of the fields: {rows_s:6.2f} s {args.n / rows_s:10,.0f} rows/s  "
+                    "(Python CSV parser, 11 parsed fields, no raw payload)"
+                )
     finally:
         from django.db import connections
 

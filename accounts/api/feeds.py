@@ -123,7 +123,9 @@ class FeedDetailApi(APIView):
             "erased": {
                 "transactions": result.transactions_erased,
                 "fields": list(result.erased_fields),
-                "uploaded_files": "never stored",
+                # Small files are never stored; large ones waiting for their background
+                # import are deleted now, and every other one was deleted once imported.
+                "uploaded_files": "deleted",
             },
             "kept": {
                 "transactions": result.transactions_kept,

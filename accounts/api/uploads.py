@@ -13,12 +13,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.schema import uploads as schema
-from accounts.api.serializers.feeds import ImportBatchSerializer
+from accounts.api.serializers.feeds import ImportBatchSerializer, ImportJobSerializer
 from accounts.integrations.sources.base import SourceError
 from accounts.integrations.sources.csv_source import CSV_TEMPLATE_PATH
 from accounts.models import ImportBatch, Provider
 from accounts.selectors.feeds import feed_get_for_user, uploads_today
-from accounts.services.importing import FeedNotImportable, feed_file_import, feed_import_check
+from accounts.selectors.import_jobs import import_job_get_for_user
+from accounts.services.import_jobs import import_job_create
+from accounts.services.importing import (
+    FeedNotImportable,
+    feed_file_import,
+    feed_import_check,
+    file_format,
+)
 from core.api import error_response
 
 # Feeds that take files; aggregator feeds are synced, and a file on top would count the same
@@ -118,6 +125,8 @@ class FeedUploadApi(APIView):
             )
         if upload.size > limit:
             return too_large
+        if upload.size > settings.CANOPY_BACKGROUND_IMPORT_BYTES:
+            return self._queue(request, feed, upload)
         try:
             batch = feed_file_import(
                 feed=feed,
@@ -156,6 +165,37 @@ class FeedUploadApi(APIView):
                 "This file was imported before (import %(import)s); nothing was imported again."
             ) % {"import": batch.duplicate_of.pk}
         return Response(body, status=status.HTTP_201_CREATED)
+
+    def _queue(self, request, feed, upload) -> Response:
+        """A large file: stored encrypted and imported by a task; 202 with the job to poll."""
+        try:
+            format = file_format(upload.file, request.data.get("format") or None)
+        except SourceError as exc:
+            return error_response(
+                gettext("The file was not imported: %(error)s") % {"error": exc},
+                code="unknown_format",
+                status_code=400,
+                errors=_source_errors(exc),
+            )
+        job = import_job_create(
+            user=request.user,
+            feed=feed,
+            file=upload.file,
+            file_name=upload.name or "",
+            format=format,
+        )
+        job.refresh_from_db()  # a task run eagerly (no broker) has finished it already
+        body = ImportJobSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+class ImportJobApi(APIView):
+    """A background import's state, for the app to poll; only its owner sees it."""
+
+    @schema.IMPORT_JOB_GET
+    def get(self, request, job_id) -> Response:
+        job = import_job_get_for_user(user=request.user, job_id=job_id)
+        return Response(ImportJobSerializer(job, context={"request": request}).data)
 
 
 class CsvTemplateApi(APIView):

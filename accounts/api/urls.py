@@ -51,6 +51,7 @@ urlpatterns = [
     path("feeds/<int:feed_id>/consent", feeds.FeedConsentApi.as_view(), name="feed-consent"),
     path("feeds/<int:feed_id>/uploads", uploads.FeedUploadApi.as_view(), name="feed-uploads"),
     path("feeds/<int:feed_id>/imports", feeds.FeedImportListApi.as_view(), name="feed-imports"),
+    path("imports/<uuid:job_id>", uploads.ImportJobApi.as_view(), name="import-job"),
     path(
         "webhooks/feeds/<str:provider>",
         webhooks.FeedWebhookApi.as_view(),

@@ -12,6 +12,7 @@ from accounts.models.feeds import (
     trust_for_provider,
 )
 from accounts.models.friends import FriendInvite, Friendship, FriendshipQuerySet
+from accounts.models.import_jobs import ImportJob
 from accounts.models.inbox import Notification, OutboundMessage
 from accounts.models.outbox import ChangedTransaction
 from accounts.models.plaid import PlaidItem
@@ -31,6 +32,7 @@ __all__ = [
     "Friendship",
     "FriendshipQuerySet",
     "ImportBatch",
+    "ImportJob",
     "LinkedFeed",
     "LinkedFeedQuerySet",
     "Notification",

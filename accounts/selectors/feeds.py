@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import Consent, ImportBatch, LinkedFeed, User
+from accounts.models import Consent, ImportBatch, ImportJob, LinkedFeed, User
 
 
 def _with_consents(feeds: QuerySet[LinkedFeed]) -> QuerySet[LinkedFeed]:
@@ -48,8 +48,12 @@ def import_list_for_feed(*, feed: LinkedFeed) -> QuerySet[ImportBatch]:
 def uploads_today(*, user, now=None) -> int:
     """Files the user uploaded in the last 24 hours, into any of their feeds."""
     now = now or timezone.now()
-    return ImportBatch.objects.filter(
-        feed__user=user,
-        source=ImportBatch.Source.UPLOAD,
-        created_at__gte=now - timedelta(days=1),
+    since = now - timedelta(days=1)
+    batches = ImportBatch.objects.filter(
+        feed__user=user, source=ImportBatch.Source.UPLOAD, created_at__gte=since
     ).count()
+    # Background imports count from their upload, before (or without) their batch.
+    waiting = ImportJob.objects.filter(
+        user=user, created_at__gte=since, import_batch__isnull=True
+    ).count()
+    return batches + waiting

@@ -82,3 +82,17 @@ def reencrypt(ciphertext: str) -> str:
         raise DecryptionFailed(
             "a stored secret cannot be decrypted with CANOPY_FIELD_ENCRYPTION_KEY"
         ) from exc
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """The Fernet token of ``data`` (a chunk of a stored file), with the same keys."""
+    return _fernet(tuple(encryption_keys())).encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet(tuple(encryption_keys())).decrypt(token)
+    except InvalidToken as exc:
+        raise DecryptionFailed(
+            "a stored file cannot be decrypted with CANOPY_FIELD_ENCRYPTION_KEY"
+        ) from exc

@@ -32,6 +32,7 @@ from accounts.models import (
     trust_for_provider,
 )
 from accounts.services.feed_sync import _enqueue_sync
+from accounts.services.import_jobs import import_jobs_cancel_for_feed
 from core.locks import lock_rows
 
 logger = logging.getLogger(__name__)
@@ -300,6 +301,11 @@ def feed_revoke(*, feed: LinkedFeed) -> Revocation:
         updated_at=now,
     )
     kept = Transaction.objects.filter(feed=feed).count()
+    # Files waiting for a background import: deleted and their jobs failed once the
+    # revocation committed (a queued task that runs first finds the feed revoked and does
+    # the same).
+    feed_pk = feed.pk
+    transaction.on_commit(lambda: import_jobs_cancel_for_feed(feed_id=feed_pk))
     if feed.provider == Provider.PLAID:
         # cycle: accounts.services.plaid_link imports this module
         from accounts.services.plaid_link import plaid_item_removal_request

@@ -30,8 +30,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -119,6 +120,9 @@ _COMPARED_COLUMNS = tuple(
     if c not in {"raw", "fingerprint", "merchant_norm", "descriptor_norm"}
 )
 
+
+# Staging columns the merge's statements join or filter on: the ones ANALYZE samples.
+_ANALYZED_COLUMNS = "kind, provider_txn_id, status, pending_txn_id, account"
 
 # Accounts remembered per file: enough to name them all in an error, bounded in memory.
 _MAX_ACCOUNTS = 50
@@ -292,12 +296,20 @@ def _merge(
     rows: Iterator[tuple],
     snapshot: bool,
     facts: FileFacts | None = None,
+    stage: Callable[[Any, str, FileFacts], int] | None = None,
 ) -> _Counts:
+    """Stage ``rows`` (or let ``stage(cursor, table, facts)`` fill the staging table and
+    return how many transactions it staged: the PostgreSQL COPY path), then merge them."""
     dialect = current_dialect()
     postgres = dialect.postgres
     table = f"canopy_import_{uuid.uuid4().hex[:16]}"
     counts = _Counts()
     with connection.cursor() as cursor:
+        # The statements below run once per import over the whole input: compiling them
+        # (PostgreSQL's JIT, which the staging table's row counts trigger) costs more than
+        # it saves -- seconds on a 200,000-row file (benchmarks/import_bench.py).
+        for statement in dialect.set_local("jit", "off"):
+            cursor.execute(statement)
         types = [(name, pg if postgres else lite) for name, pg, lite in _STAGING_COLUMNS]
         columns_sql = ", ".join(f"{name} {kind}" for name, kind in types)
         # ON COMMIT DROP (PostgreSQL) is the safety net; the table is also dropped explicitly
@@ -305,9 +317,12 @@ def _merge(
         # transaction.
         for statement in dialect.temp_table(table, columns_sql, drop_first=False):
             cursor.execute(statement)
-        rows = _counting(rows, counts)
-        copy_rows(table, _COLUMN_NAMES, rows, chunk_size=CHUNK_SIZE)
-        for statement in dialect.analyze(table):  # autovacuum never analyses temp tables
+        if stage is None:
+            copy_rows(table, _COLUMN_NAMES, _counting(rows, counts), chunk_size=CHUNK_SIZE)
+        else:
+            counts.items = stage(cursor, table, facts if facts is not None else FileFacts())
+        # Autovacuum never analyses temp tables; only the columns the merge joins and filters on.
+        for statement in dialect.analyze(table, _ANALYZED_COLUMNS):
             cursor.execute(statement)
         cursor.execute(f"CREATE INDEX {table}_id ON {table} (provider_txn_id)")
         # 0. One account per feed, and one transaction per id.

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from accounts.integrations.sources.base import SourceError, SourceItem
 from accounts.integrations.sources.registry import detect_format, get_source
 from accounts.models import Consent, ImportBatch, LinkedFeed, Transaction, Trust, sandbox_enabled
+from accounts.services.import_copy import CopyDeclined, csv_copy_stager
 from accounts.services.import_merge import (
     SNAPSHOT_FORMATS,
     FileFacts,
@@ -28,6 +29,7 @@ from accounts.services.import_merge import (
     _staging_rows,
 )
 from core.locks import lock_rows
+from core.sql import is_postgres
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ def transactions_import(
     file_sha256: str = "",
     delivery_id: str = "",
     next_cursor: str | None = None,
+    stage: Callable[[Any, str, FileFacts], int] | None = None,
 ) -> ImportBatch:
     """Import ``items`` into ``feed`` in one transaction and return the ``ImportBatch``.
 
@@ -106,7 +109,9 @@ def transactions_import(
     already imported imports nothing again: the batch counts its items as duplicates and
     ``batch.duplicate_of`` (not stored) is the earlier import. ``next_cursor``, when given, is
     stored on the feed in the same transaction, so an aggregator cursor never moves past rows
-    that were not committed.
+    that were not committed. ``stage`` fills the staging table instead of ``items`` (the
+    PostgreSQL COPY path for CSV, ``accounts.services.import_copy``); its ``CopyDeclined``
+    propagates, with everything rolled back.
     """
     started = time.monotonic()
     reader = _ItemReader(items)
@@ -136,6 +141,7 @@ def transactions_import(
                     rows=_staging_rows(locked, reader, facts),
                     snapshot=format in SNAPSHOT_FORMATS,
                     facts=facts,
+                    stage=stage,
                 )
                 _check_feed_size(locked)
                 batch.count_new = counts.new
@@ -169,11 +175,13 @@ def transactions_import(
             batch,
             status=ImportBatch.Status.REJECTED,
             error=exc.as_dict(),
-            count_rejected=reader.count + (1 if reader.source_failed else 0),
+            count_rejected=reader.count
+            + (1 if reader.source_failed else 0)
+            + getattr(stage, "staged", 0),
             started=started,
             last_error=f"Import rejected: {exc}",
         )
-    except FeedNotImportable:
+    except (FeedNotImportable, CopyDeclined):
         raise
     except Exception as exc:
         # Not the input's fault (the database, a bug): record it if possible, then surface it.
@@ -259,6 +267,19 @@ def _record_refused(
 # --------------------------------------------------------------------------------------------
 
 
+def file_format(file: BinaryIO, format: str | None = None) -> str:
+    """The format of a bank file: ``format`` checked, or detected from the first bytes.
+
+    Raises ``SourceError`` for an unknown or unsupported format. Leaves the file at its start.
+    """
+    file.seek(0)
+    head = file.read(DETECT_BYTES)
+    file.seek(0)
+    format = format or detect_format(head)
+    get_source(format)
+    return format
+
+
 def feed_file_import(
     *,
     feed: LinkedFeed,
@@ -285,6 +306,23 @@ def feed_file_import(
     file.seek(0)
     format = format or detect_format(head)
     parser = get_source(format)
+    if format == "csv" and settings.CANOPY_IMPORT_COPY and is_postgres():
+        try:
+            return transactions_import(
+                feed=feed,
+                items=(),
+                source=source,
+                format=format,
+                file_name=file_name,
+                file_sha256=sha256.hexdigest(),
+                stage=csv_copy_stager(
+                    reading(file) if reading else file, unstable_ids=feed.unstable_ids
+                ),
+            )
+        except CopyDeclined as declined:
+            # Rolled back: the Python path imports the file, or rejects it with line and field.
+            logger.info("CSV import into feed %s takes the Python path: %s", feed.pk, declined)
+            file.seek(0)
     return transactions_import(
         feed=feed,
         items=parser.parse(reading(file) if reading else file),

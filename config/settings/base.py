@@ -508,3 +508,13 @@ DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = __import__("logging").DEBUG  # "finish
 # (single IPs or networks, as core.net.client_ip sees them); with neither it answers 403.
 CANOPY_METRICS_TOKEN = env("CANOPY_METRICS_TOKEN", default="")
 CANOPY_METRICS_ALLOWED_IPS = env.list("CANOPY_METRICS_ALLOWED_IPS", default=[])
+# IMPORTS: the COPY path and background imports (issue 13 item 3, issue 16 finding 9)
+# ------------------------------------------------------------------------------
+# On PostgreSQL, CSV files can be offered to the COPY path first (accounts/services/import_copy.py);
+# it declines any file it cannot read exactly like the Python path, which then imports it. Off
+# by default: on our shared machines it was not reliably faster (README, benchmarks).
+CANOPY_IMPORT_COPY = env.bool("CANOPY_IMPORT_COPY", default=False)
+# Uploads larger than this are stored (encrypted) and imported by a Celery task: the upload
+# answers 202 with the import job to poll (GET /api/v1/imports/{id}); smaller ones import in
+# the request and answer 201.
+CANOPY_BACKGROUND_IMPORT_BYTES = env.int("CANOPY_BACKGROUND_IMPORT_BYTES", default=2 * 1024 * 1024)

@@ -6,9 +6,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
-from accounts.models import Consent, ImportBatch, LinkedFeed, Provider
+from accounts.models import Consent, ImportBatch, ImportJob, LinkedFeed, Provider
 from accounts.selectors.feeds import feed_current_consent
+from accounts.selectors.import_jobs import import_job_progress
 
 
 class ConsentInputSerializer(serializers.Serializer):
@@ -125,6 +127,59 @@ class ImportBatchSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True, help_text="Line in the file, if known.")
+    field = serializers.CharField(allow_blank=True)
+    where = serializers.CharField(allow_blank=True, help_text="XML element or JSON path.")
+    message = serializers.CharField()
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    """A background import (uploads above ``CANOPY_BACKGROUND_IMPORT_BYTES``)."""
+
+    url = serializers.SerializerMethodField(help_text="Where to poll this job.")
+    rows_processed = serializers.SerializerMethodField(
+        help_text="Rows imported so far (estimated from the bytes read while running)."
+    )
+    rows_total = serializers.IntegerField(
+        allow_null=True, help_text="Rows the file holds (counted at upload; null for JSON)."
+    )
+    error = ImportErrorSerializer(
+        allow_null=True, help_text="Why the whole file was rejected (state failed); else null."
+    )
+    import_batch = ImportBatchSerializer(
+        allow_null=True, help_text="The import's outcome once done (or rejected)."
+    )
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "url",
+            "feed",
+            "state",
+            "file_name",
+            "format",
+            "file_size",
+            "rows_processed",
+            "rows_total",
+            "error",
+            "import_batch",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, job: ImportJob) -> str:
+        path = reverse("import-job", kwargs={"job_id": job.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_rows_processed(self, job: ImportJob) -> int:
+        return import_job_progress(job)
 
 
 class UploadInputSerializer(serializers.Serializer):

@@ -101,8 +101,12 @@ def _cell(value: str) -> str:
     return value.strip()
 
 
-def _rows(text: io.TextIOWrapper) -> Iterator[NormalisedTransaction]:
-    header_line = text.readline()
+def read_header(header_line: str) -> tuple[str, list[str], dict[str, int]]:
+    """``(delimiter, column names, index of each known column)`` of a header line.
+
+    Shared with the PostgreSQL COPY path (``accounts.services.import_copy``), so both read a
+    header, and refuse one, the same way.
+    """
     if not header_line.strip():
         raise SourceError("the file is empty: expected a header line", line=1)
     delimiter = _delimiter(header_line)
@@ -120,7 +124,11 @@ def _rows(text: io.TextIOWrapper) -> Iterator[NormalisedTransaction]:
             line=1,
             field=missing[0],
         )
-    index = {name: names.index(name) for name in COLUMNS}
+    return delimiter, names, {name: names.index(name) for name in COLUMNS}
+
+
+def _rows(text: io.TextIOWrapper) -> Iterator[NormalisedTransaction]:
+    delimiter, names, index = read_header(text.readline())
     reader = csv.reader(text, delimiter=delimiter, strict=True)
     counter = OccurrenceCounter()
     last_line = 1  # physical lines consumed so far (the header)
