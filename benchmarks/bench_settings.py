@@ -10,7 +10,7 @@ from config.settings.local import *  # noqa: F403
 from config.settings.local import REST_FRAMEWORK, SIMPLE_JWT, env
 
 DEBUG = False
-ROOT_URLCONF = "benchmarks.bench_urls"
+ROOT_URLCONF = "bench_urls"
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

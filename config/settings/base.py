@@ -386,3 +386,22 @@ if CANOPY_MAP_TILE_URL.startswith("https://"):
 # ------------------------------------------------------------------------------
 # A pending chunk of a run started this long ago is taken as lost and sent again.
 SCORING_CHUNK_LOST_AFTER_MINUTES = env.int("SCORING_CHUNK_LOST_AFTER_MINUTES", default=60)
+
+# SPEED WHERE USERS FEEL IT (issue 13: the home screen and the main lists; README "API load")
+# ------------------------------------------------------------------------------
+# Reads (GET, HEAD, OPTIONS) run outside a transaction; writes keep ATOMIC_REQUESTS
+# (core/transactions.py). Last in MIDDLEWARE: it calls the view itself.
+CANOPY_NON_ATOMIC_READS = env.bool("CANOPY_NON_ATOMIC_READS", default=True)
+MIDDLEWARE += ["core.transactions.NonAtomicReadsMiddleware"]
+# The JWT's user comes from the shared cache, dropped whenever the row is saved
+# (accounts/authentication.py); this bounds the age of a copy.
+CANOPY_AUTH_USER_CACHE_SECONDS = env.int("CANOPY_AUTH_USER_CACHE_SECONDS", default=60)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.authentication.CachedJWTAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# orjson with DRF's spelling of values (core/renderers.py); the browsable API as before.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "core.renderers.ORJSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+]
