@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -65,3 +66,9 @@ class CachedJWTAuthentication(JWTAuthentication):
                 _("The user's password has been changed."), code="password_changed"
             )
         return user
+
+
+class CachedJWTScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme stays simplejwt's ``jwtAuth``: the tokens are the same."""
+
+    target_class = "accounts.authentication.CachedJWTAuthentication"

@@ -60,6 +60,7 @@ def scratch_url(base_url: str) -> str:
 def fill(*, users: int, tested: int, months: int, friends: int) -> None:
     """Users and a month of scored transactions; a year for the tested users; friends; trees."""
     from django.db import connection
+    from scoring_bench import NEW_ROWS, load
 
     from accounts.models import ChangedTransaction, Friendship, LinkedFeed, Transaction
     from catalogue.models import Sponsor
@@ -69,13 +70,10 @@ def fill(*, users: int, tested: int, months: int, friends: int) -> None:
     from forest.scoring.jobs import scoring_run_create
     from forest.services.trees import tree_start
     from partners.demo import seed_demo_forests
-    from scoring_bench import NEW_ROWS, load
 
     load(users * 20, users, campaign=True, raw_payload=True)
     txn = table(Transaction)
-    cols = [
-        f.column for f in Transaction._meta.concrete_fields if f.column not in ("id",)
-    ]
+    cols = [f.column for f in Transaction._meta.concrete_fields if f.column not in ("id",)]
     shifted = {
         "provider_txn_id": "provider_txn_id || ':m' || k",
         "booking_date": "booking_date - (k * 30)",

@@ -13,7 +13,7 @@ DEBUG = False
 ROOT_URLCONF = "bench_urls"
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": env("CACHE_URL", default="redis://127.0.0.1:6379/1").replace(
             "rediscache://", "redis://"
         ),

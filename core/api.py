@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, status
@@ -56,6 +58,15 @@ def exception_handler(exc, context):
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown routes under /api/ answer in JSON, like every other API error, for any method."""
     return JsonResponse({"detail": gettext("Not found."), "code": "not_found"}, status=404)
+
+
+def api_datetime(value: datetime | None) -> str | None:
+    """A datetime as DRF's ``DateTimeField`` writes it: ISO 8601 in the current time zone,
+    UTC spelled ``Z``. For views that build plain dicts instead of running a serializer."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def error_response(message: str, *, code: str, status_code: int, **extra) -> Response:

@@ -7,9 +7,9 @@ database for a GET that only reads, and a snapshot held for the whole view. This
 ``transaction.atomic`` as before (a view marked ``non_atomic_requests`` still is not).
 
 Inside a transaction someone else holds (the tests') the view gets a savepoint, as
-``ATOMIC_REQUESTS`` gave it. A read whose statements must see one snapshot says so itself (``transaction.atomic`` in its
-selector); a service called from a GET that writes opens its own transaction, as every
-service does.
+``ATOMIC_REQUESTS`` gave it. A read whose statements must see one snapshot says so itself
+(``transaction.atomic`` in its selector); a service called from a GET that writes opens its
+own transaction, as every service does.
 """
 
 from __future__ import annotations
