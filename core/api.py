@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
@@ -12,7 +13,7 @@ from django.http import Http404, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -67,6 +68,53 @@ def api_datetime(value: datetime | None) -> str | None:
         return None
     text = timezone.localtime(value).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+_Plan = list[tuple[str, list[str] | None, Callable | None, str | None]]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(serializer_class: type) -> _Plan:
+    """Each readable field once: its name, where it reads, and how it writes the value."""
+    plan = _PLANS.get(serializer_class)
+    if plan is None:
+        plan = []
+        for field in serializer_class()._readable_fields:
+            attrs = None if field.source == "*" else field.source_attrs
+            if isinstance(field, serializers.SerializerMethodField):
+                plan.append((field.field_name, attrs, None, field.method_name))
+            else:
+                plan.append((field.field_name, attrs, field.to_representation, None))
+        _PLANS[serializer_class] = plan
+    return plan
+
+
+def plain_rows(serializer: serializers.Serializer, rows) -> list[dict]:
+    """``serializer``'s output for each of ``rows`` (what ``many=True`` gives), made faster.
+
+    DRF builds a serializer's fields anew for every instance (for a ``ModelSerializer`` from
+    the model's fields) and looks each field up for every row; this plans the readable fields
+    once per serializer class and runs each field's own ``to_representation``, so the output
+    is the serializer's, value for value (``None`` stays ``None``, as DRF leaves it).
+    ``SerializerMethodField`` methods run on ``serializer`` (with its context). For flat
+    serializers whose fields read plain attributes or dict keys.
+    """
+    plan = _plan(type(serializer))
+    methods = {m: getattr(serializer, m) for _n, _a, _r, m in plan if m is not None}
+    out = []
+    for row in rows:
+        body = {}
+        mapping = isinstance(row, dict)
+        for name, attrs, represent, method in plan:
+            value = row
+            for attr in attrs or ():
+                value = value[attr] if mapping else getattr(value, attr)
+            if method is not None:
+                body[name] = methods[method](value)
+            else:
+                body[name] = None if value is None else represent(value)  # type: ignore[misc]
+        out.append(body)
+    return out
 
 
 def error_response(message: str, *, code: str, status_code: int, **extra) -> Response:

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from core.api import api_datetime, error_response
+from core.api import api_datetime, error_response, plain_rows
 from forest.api.schema import energy as schema
 from forest.api.serializers.energy import CollectResultSerializer, LedgerEntrySerializer
 from forest.models import EnergyDrop, EnergyLedgerEntry
@@ -113,3 +113,7 @@ class LedgerListApi(generics.ListAPIView):
     @schema.ledger
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(plain_rows(self.get_serializer(), page or []))

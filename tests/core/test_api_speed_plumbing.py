@@ -99,7 +99,7 @@ def test_the_orjson_renderer_writes_the_same_json_as_drfs():
         "amount": Decimal("12.40"),
         "label": gettext_lazy("Seed"),
         "id": uuid.UUID("12345678-1234-5678-1234-567812345678"),
-        "name": "Bos aan de Veluwe – ëik",
+        "name": "Bos aan de Veluwe: ëik, «eik»",
         "nested": [{"a": 1, "b": None, "c": True, "d": 1.5}],
         7: "int key",
     }
