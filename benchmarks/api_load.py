@@ -65,7 +65,7 @@ def fill(*, users: int, tested: int, months: int, friends: int) -> None:
     from accounts.models import ChangedTransaction, Friendship, LinkedFeed, Transaction
     from catalogue.models import Sponsor
     from core.sql import table
-    from forest.models import EnergyDrop
+    from forest.models import EnergyBalance, EnergyDrop, EnergyLedgerEntry
     from forest.scoring.engine import score_chunk
     from forest.scoring.jobs import scoring_run_create
     from forest.services.trees import tree_start
@@ -101,6 +101,27 @@ def fill(*, users: int, tested: int, months: int, friends: int) -> None:
         ripe_at=_now() - timedelta(hours=1),
         expires_at=_now() + timedelta(days=2),
     )
+    # A year of collected energy on the tested users' statements: each day a drop earned,
+    # collected and moved to the balance (three entries), with the balances moved to match,
+    # so the ledger stays consistent.
+    ledger, balances = table(EnergyLedgerEntry), table(EnergyBalance)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {ledger} (user_id, account, kind, grams, idempotency_key, memo, "
+            "created_at) SELECT u, v.account, v.kind, v.grams, "
+            "'bench:' || u || ':' || d || ':' || v.n, 'bench history', "
+            "now() - d * interval '1 day' FROM generate_series(1, %s) AS u, "
+            "generate_series(1, 365) AS d, (VALUES (1, 'drops', 'earn', 40), "
+            "(2, 'drops', 'collect', -40), (3, 'balance', 'collect', 40)) "
+            "AS v (n, account, kind, grams)",
+            [tested],
+        )
+        cur.execute(
+            f"INSERT INTO {balances} (user_id, account, grams) SELECT u, 'balance', 365 * 40 "
+            "FROM generate_series(1, %s) AS u ON CONFLICT (user_id, account) "
+            f"DO UPDATE SET grams = {balances}.grams + EXCLUDED.grams",
+            [tested],
+        )
     pairs = set()
     for uid in range(1, tested + 1):
         for step in range(1, friends + 1):
@@ -209,6 +230,28 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> dict:
     return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(bad.group(1)) if bad else 0}
 
 
+def check(port: int, token: str) -> bool:
+    """One request per endpoint; prints each status. True when any answered other than 2xx."""
+    import urllib.error
+    import urllib.request
+
+    failed = False
+    for label, method, path in ENDPOINTS:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", method=method,
+            data=b"{}" if method == "POST" else None,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        failed |= not 200 <= status < 300
+        print(f"check: {label} {status}")
+    return failed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=3000)
@@ -221,8 +264,12 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated labels to run")
     parser.add_argument("--src", default=str(ROOT), help="the project checkout to serve")
     parser.add_argument("--reuse", action="store_true", help="keep the filled database")
+    parser.add_argument(
+        "--check", action="store_true",
+        help="no load: one request per endpoint through gunicorn, each must answer 2xx (no wrk)",
+    )  # fmt: skip
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if not args.check and shutil.which("wrk") is None:
         sys.exit("api_load needs wrk: apt-get install -y wrk (Debian/Ubuntu)")
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     if not base_url.startswith("postgres"):
@@ -235,11 +282,12 @@ def main() -> None:
         started = time.perf_counter()
         fill(users=args.users, tested=args.tested, months=args.months, friends=args.friends)
         from forest.models import EnergyLedgerEntry, GreenAction
+        from forest.services.energy import ledger_audit
 
         print(
             f"filled: {args.users:,} users, {GreenAction.objects.count():,} green actions, "
             f"{EnergyLedgerEntry.objects.count():,} ledger entries in "
-            f"{time.perf_counter() - started:.0f} s"
+            f"{time.perf_counter() - started:.0f} s; drift: {ledger_audit().drift_count}"
         )
     from django.db import connection
 
@@ -251,6 +299,13 @@ def main() -> None:
     levels = [int(c) for c in args.concurrency.split(",")]
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     results: dict[str, dict[int, dict]] = {}
+    if args.check:
+        try:
+            failed = check(port, token_list[0])
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        sys.exit(1 if failed else 0)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             quoted = ", ".join(f'"{t}"' for t in token_list)
@@ -270,6 +325,8 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
+    if any(r["non2xx"] for r in results["bare view"].values()):
+        sys.exit("the bare view answered errors: the figures mean nothing")
     print(f"{'endpoint':<16}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}")
     for label, by_c in results.items():
         for c, r in by_c.items():
