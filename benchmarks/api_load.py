@@ -216,18 +216,27 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
+def _percentile(out: str, which: str) -> float:
+    found = re.search(rf"^\s+{which}%\s+([\d.]+(?:us|ms|s|m))\s*$", out, re.M)
+    return _ms(found.group(1)) if found else float("nan")
+
+
 def run_wrk(url: str, script: Path, connections: int, seconds: int) -> dict:
     threads = min(2, connections)
     out = subprocess.run(
-        ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s",
+        ["wrk", "--latency", "--timeout", "10s", f"-t{threads}", f"-c{connections}",
+         f"-d{seconds}s", "-s",
          str(script), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    p50, p99 = (_percentile(out, p) for p in ("50", "99"))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(bad.group(1)) if bad else 0}
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": rps, "p50": p50, "p99": p99, "non2xx": int(bad.group(1)) if bad else 0,
+        "errors": errors.group(1) if errors else "",
+    }  # fmt: skip
 
 
 def check(port: int, token: str) -> bool:
@@ -330,8 +339,10 @@ def main() -> None:
     print(f"{'endpoint':<16}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}")
     for label, by_c in results.items():
         for c, r in by_c.items():
-            ratio = r["rps"] / results["bare view"][c]["rps"]
+            bare = results["bare view"][c]["rps"]
+            ratio = r["rps"] / bare if bare else float("nan")
             flag = f"  ({r['non2xx']} non-2xx)" if r["non2xx"] else ""
+            flag += f"  (socket errors: {r['errors']})" if r["errors"] else ""
             print(f"{label:<16}{c:>5}{r['rps']:>10,.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
                   f"{ratio:>8.3f}{flag}")  # fmt: skip
 
