@@ -239,7 +239,7 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> dict:
     }  # fmt: skip
 
 
-def check(port: int, token: str) -> bool:
+def check(port: int, token: str, *, quiet: bool = False) -> bool:
     """One request per endpoint; prints each status. True when any answered other than 2xx."""
     import urllib.error
     import urllib.request
@@ -257,7 +257,8 @@ def check(port: int, token: str) -> bool:
         except urllib.error.HTTPError as exc:
             status = exc.code
         failed |= not 200 <= status < 300
-        print(f"check: {label} {status}")
+        if not quiet:
+            print(f"check: {label} {status}")
     return failed
 
 
@@ -308,6 +309,8 @@ def main() -> None:
     levels = [int(c) for c in args.concurrency.split(",")]
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     results: dict[str, dict[int, dict]] = {}
+    for _ in range(2 * (args.workers or 4)):  # the first requests load Django's URLs
+        check(port, token_list[0], quiet=True)
     if args.check:
         try:
             failed = check(port, token_list[0])
@@ -324,7 +327,8 @@ def main() -> None:
                 script = Path(tmp) / "load.lua"
                 body = '"{}"' if method == "POST" else "nil"
                 script.write_text(LUA % {"tokens": quoted, "method": method, "body": body})
-                run_wrk(f"http://127.0.0.1:{port}{path}", script, 2, 1)  # warm up
+                # Warm up: every worker has loaded its URLs, compiled its queries, connected.
+                run_wrk(f"http://127.0.0.1:{port}{path}", script, 4, 3)
                 results[label] = {}
                 for c in levels:
                     results[label][c] = run_wrk(
