@@ -14,8 +14,8 @@ token of the next tested user, so the load is spread over ``--tested`` users.
 The yardstick is ``/bench/bare``: Django's middleware stack answering a small JSON body, no
 database and no authentication (``benchmarks/bench_urls.py``, served only by the
 benchmark's settings). Every line prints the ratio of its requests/s to the bare view's at
-the same concurrency, in the same run. ``--src DIR`` serves another checkout of the
-project (say the main branch) from the same database, for a before/after in one sitting.
+the same concurrency, measured right before it in the same run. ``--src DIR`` serves another
+checkout of the project (say the main branch) from the same database, for a before/after.
 """
 
 from __future__ import annotations
@@ -321,30 +321,37 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             quoted = ", ".join(f'"{t}"' for t in token_list)
+            bare_lua = Path(tmp) / "bare.lua"  # written first: "bare view" leads ENDPOINTS
             for label, method, path in ENDPOINTS:
                 if only and label not in only and label != "bare view":
                     continue
-                script = Path(tmp) / "load.lua"
+                script = Path(tmp) / f"{label.split()[0].strip('/')}.lua"
                 body = '"{}"' if method == "POST" else "nil"
                 script.write_text(LUA % {"tokens": quoted, "method": method, "body": body})
                 # Warm up: every worker has loaded its URLs, compiled its queries, connected.
                 run_wrk(f"http://127.0.0.1:{port}{path}", script, 4, 3)
                 results[label] = {}
                 for c in levels:
-                    results[label][c] = run_wrk(
-                        f"http://127.0.0.1:{port}{path}", script, c, args.seconds
-                    )
+                    # The yardstick right before each figure: on a shared machine the load
+                    # changes within a run, and the ratio should compare like with like.
+                    if label != "bare view":
+                        bare = run_wrk(f"http://127.0.0.1:{port}/bench/bare", bare_lua, c,
+                                       args.seconds)  # fmt: skip
+                    result = run_wrk(f"http://127.0.0.1:{port}{path}", script, c, args.seconds)
+                    result["bare_rps"] = result["rps"] if label == "bare view" else bare["rps"]
+                    results[label][c] = result
+
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
-    if any(r["non2xx"] for r in results["bare view"].values()):
+    if any(r["non2xx"] for r in results["bare view"].values()):  # the first yardstick
         sys.exit("the bare view answered errors: the figures mean nothing")
+    print("ratio: requests/s over the bare view's, measured right before at the same concurrency")
     print(f"{'endpoint':<16}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}")
     for label, by_c in results.items():
         for c, r in by_c.items():
-            bare = results["bare view"][c]["rps"]
-            ratio = r["rps"] / bare if bare else float("nan")
+            ratio = r["rps"] / r["bare_rps"] if r["bare_rps"] else float("nan")
             flag = f"  ({r['non2xx']} non-2xx)" if r["non2xx"] else ""
             flag += f"  (socket errors: {r['errors']})" if r["errors"] else ""
             print(f"{label:<16}{c:>5}{r['rps']:>10,.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
