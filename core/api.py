@@ -81,15 +81,16 @@ def _plan(serializer_class: type) -> _Plan:
         plan = []
         for field in serializer_class()._readable_fields:
             attrs = None if field.source == "*" else field.source_attrs
+            name = str(field.field_name)
             if isinstance(field, serializers.SerializerMethodField):
-                plan.append((field.field_name, attrs, None, field.method_name))
+                plan.append((name, attrs, None, str(field.method_name)))
             else:
-                plan.append((field.field_name, attrs, field.to_representation, None))
+                plan.append((name, attrs, field.to_representation, None))
         _PLANS[serializer_class] = plan
     return plan
 
 
-def plain_rows(serializer: serializers.Serializer, rows) -> list[dict]:
+def plain_rows(serializer: serializers.BaseSerializer, rows) -> list[dict]:
     """``serializer``'s output for each of ``rows`` (what ``many=True`` gives), made faster.
 
     DRF builds a serializer's fields anew for every instance (for a ``ModelSerializer`` from

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy
 
@@ -46,7 +48,7 @@ def tree_current(user_id: int) -> Tree | None:
     after maturity with its state (waiting for a forest, to be planted, planted) until the
     user starts the next. One query."""
     found = _current_tree.models(user_id)
-    return found[0] if found else None
+    return cast(Tree, found[0]) if found else None
 
 
 # Stage 0 to 6 (``Species.stage_for``): what the app calls each, and the artwork it draws.

@@ -83,9 +83,7 @@ def test_a_new_tree_shows_on_the_next_home_request(app):
     forest = BrandForestFactory()
     species = forest.species.first()
     assert app.get("/api/v1/forest").json()["tree"] is None
-    started = app.post(
-        "/api/v1/trees", {"species": species.id, "forest": forest.id}, format="json"
-    )
+    started = app.post("/api/v1/trees", {"species": species.id, "forest": forest.id}, format="json")
     assert started.status_code == 201, started.content
     tree = app.get("/api/v1/forest").json()["tree"]
     assert tree["id"] == started.json()["id"]
