@@ -27,6 +27,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import worker_ready
 
-        from accounts import checks  # noqa: F401  (registers the system checks)
+        from accounts import (
+            authentication,  # noqa: F401  (drops cached users on save)
+            checks,  # noqa: F401  (registers the system checks)
+        )
 
         worker_ready.connect(_log_push_channel, weak=False, dispatch_uid="accounts.push_channel")

@@ -51,3 +51,20 @@ def test_the_import_benchmark_runs():
 def test_the_certificate_benchmark_runs():
     out = run_bench("certificate_bench.py", "-n", "3")
     assert "per certificate" in out
+
+
+@pytest.mark.postgres
+def test_the_api_load_benchmark_serves_every_endpoint():
+    """Its --check mode (no wrk): gunicorn on the filled database answers each endpoint 2xx."""
+    base = os.environ["DATABASE_URL"]
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["DATABASE_URL"] = base + "_check"  # its own scratch database, not a real run's
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "api_load.py"), "--check", "--users", "40",
+         "--tested", "4", "--months", "2", "--friends", "2"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    assert "drift: 0" in result.stdout
+    for label in ("bare view", "home", "collect (POST)", "transactions", "ledger", "leaderboard"):
+        assert f"check: {label} 200" in result.stdout

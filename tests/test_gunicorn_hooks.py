@@ -49,3 +49,15 @@ def test_production_refuses_a_short_metrics_token_and_a_bad_network():
     assert short.returncode != 0 and "CANOPY_METRICS_TOKEN" in short.stderr
     bad = run_manage("check", env={**EXAMPLE_ENV, "CANOPY_METRICS_ALLOWED_IPS": "10.0.0.0/33"})
     assert bad.returncode != 0 and "CANOPY_METRICS_ALLOWED_IPS" in bad.stderr
+
+
+def test_the_gunicorn_config_file_wires_these_hooks():
+    import runpy
+    from pathlib import Path
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "config/gunicorn.conf.py"))
+    assert conf["on_starting"] is observability.gunicorn_on_starting
+    assert conf["child_exit"] is observability.gunicorn_child_exit
+    assert conf["accesslog"] is None
+    assert conf["logconfig_dict"]["loggers"]["gunicorn.access"]["level"] == "CRITICAL"
+    assert conf["worker_class"] == "sync" and conf["workers"] >= 2

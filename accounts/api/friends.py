@@ -21,7 +21,7 @@ from accounts.services.friends import (
     friend_invite_create,
     friend_remove,
 )
-from core.api import error_response
+from core.api import error_response, plain_rows
 from core.throttling import UserRateThrottle
 
 
@@ -46,7 +46,7 @@ def _error(exc: FriendError) -> Response:
 class FriendListApi(APIView):
     @schema.FRIEND_LIST_GET
     def get(self, request) -> Response:
-        return Response(FriendSerializer(friends_list(request.user.id), many=True).data)
+        return Response(plain_rows(FriendSerializer(), friends_list(request.user.id)))
 
 
 class FriendInviteApi(APIView):

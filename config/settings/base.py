@@ -518,3 +518,21 @@ CANOPY_IMPORT_COPY = env.bool("CANOPY_IMPORT_COPY", default=False)
 # answers 202 with the import job to poll (GET /api/v1/imports/{id}); smaller ones import in
 # the request and answer 201.
 CANOPY_BACKGROUND_IMPORT_BYTES = env.int("CANOPY_BACKGROUND_IMPORT_BYTES", default=2 * 1024 * 1024)
+# SPEED WHERE USERS FEEL IT (issue 13: the home screen and the main lists; README "API load")
+# ------------------------------------------------------------------------------
+# Reads (GET, HEAD, OPTIONS) run outside a transaction; writes keep ATOMIC_REQUESTS
+# (core/transactions.py). Last in MIDDLEWARE: it calls the view itself.
+CANOPY_NON_ATOMIC_READS = env.bool("CANOPY_NON_ATOMIC_READS", default=True)
+MIDDLEWARE += ["core.transactions.NonAtomicReadsMiddleware"]
+# The JWT's user comes from the shared cache, dropped whenever the row is saved
+# (accounts/authentication.py); this bounds the age of a copy.
+CANOPY_AUTH_USER_CACHE_SECONDS = env.int("CANOPY_AUTH_USER_CACHE_SECONDS", default=60)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.authentication.CachedJWTAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# orjson with DRF's spelling of values (core/renderers.py); the browsable API as before.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "core.renderers.ORJSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+]

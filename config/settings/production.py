@@ -72,6 +72,9 @@ def _shared_cache() -> dict:
         cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}
     else:
         raise ImproperlyConfigured("Set CACHE_URL: production needs a cache shared by processes.")
+    if cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # The same cache, without a new Redis client object per operation (core/cache.py).
+        cache["BACKEND"] = "core.cache.RedisCache"
     if cache["BACKEND"].endswith(("locmem.LocMemCache", "dummy.DummyCache")):
         raise ImproperlyConfigured(
             "CACHE_URL must name a shared cache (Redis, Memcached), not a per-process one."

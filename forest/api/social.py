@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import error_response
+from core.api import error_response, plain_rows
 from core.throttling import UserRateThrottle
 from forest.api.schema import social as schema
 from forest.api.serializers.social import (
@@ -107,7 +107,7 @@ class FriendsLeaderboardApi(APIView):
     @schema.friends_leaderboard
     def get(self, request) -> Response:
         rows = friends_leaderboard(user_id=request.user.id)
-        return Response(LeaderboardRowSerializer(rows, many=True).data)
+        return Response(plain_rows(LeaderboardRowSerializer(), rows))
 
 
 class SocialActivityApi(APIView):

@@ -15,6 +15,7 @@ from accounts.selectors.transactions import (
     transactions_with_earning_facts,
 )
 from accounts.selectors.users import profile_locale
+from core.api import plain_rows
 from forest.api.schema import transactions as schema
 from forest.api.serializers.transactions import TransactionSerializer
 from forest.selectors.green_actions import green_action_summaries
@@ -54,7 +55,7 @@ class TransactionListApi(generics.ListAPIView):
         context["green_actions"] = green_action_summaries(
             [row.id for row in rows], locale=profile_locale(cast(User, request.user))
         )
-        data = self.get_serializer(rows, many=True, context=context).data
+        data = plain_rows(self.get_serializer(context=context), rows)
         if page is None:
             return Response(data)
         return self.get_paginated_response(data)

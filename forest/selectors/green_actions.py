@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import CharField, Max, Sum, Value
+from django.db import connection
 
+from core.sql import table
 from forest.models import EnergyLimits, GreenAction, GreenActionRule
 
 
@@ -67,34 +68,35 @@ def green_action_summaries(transaction_ids: list[int], *, locale: str = "en") ->
 TOTAL_CAP_ROW = "total"
 
 
+def _caps_sql() -> str:
+    rules = table(GreenActionRule)
+    limits = table(EnergyLimits)
+    actions = table(GreenAction)
+    return f"""
+    SELECT 'rule', action_type, MAX(daily_cap_grams) FROM {rules}
+        WHERE is_active AND awards_energy GROUP BY action_type
+    UNION ALL
+    SELECT 'total', '', daily_total_cap_grams FROM {limits} WHERE id = %(limits)s
+    UNION ALL
+    SELECT 'used', action_type, SUM(base_grams) FROM {actions}
+        WHERE user_id = %(user)s AND booking_date = %(today)s AND base_grams > 0
+        GROUP BY action_type
+    """
+
+
 def caps_left_today(user_id: int, *, today) -> list[dict]:
     """Per action type: the daily cap and what is left of it for ``today`` (booking date),
     never more than what is left of the daily total, which comes last as ``"total"`` (when
-    set). Two queries: the total cap rides along with the rules' caps."""
-    total_cap = (
-        EnergyLimits.objects.filter(pk=EnergyLimits.SINGLETON_PK)
-        .annotate(action_type=Value(TOTAL_CAP_ROW, output_field=CharField()))
-        .values_list("action_type", "daily_total_cap_grams")
-        .order_by()
-    )
-    rows = list(
-        GreenActionRule.objects.filter(is_active=True, awards_energy=True)
-        .values("action_type")
-        .annotate(cap=Max("daily_cap_grams"))
-        .values_list("action_type", "cap")
-        .order_by()
-        .union(total_cap, all=True)
-    )
-    caps = {action: cap for action, cap in rows if action != TOTAL_CAP_ROW}
-    totals = [cap for action, cap in rows if action == TOTAL_CAP_ROW]
+    set). One query: the rules' caps, the total cap and today's use ride together."""
+    params = {"limits": EnergyLimits.SINGLETON_PK, "user": user_id, "today": today}
+    with connection.cursor() as cursor:
+        cursor.execute(_caps_sql(), params)
+        rows = cursor.fetchall()
+    caps = {action: cap for kind, action, cap in rows if kind == "rule"}
+    totals = [cap for kind, _action, cap in rows if kind == "total"]
+    used = {action: int(grams) for kind, action, grams in rows if kind == "used"}
     # No saved row: the shipped default applies (EnergyLimits.current() without a query).
     total = totals[0] if totals else EnergyLimits().daily_total_cap_grams
-    used = dict(
-        GreenAction.objects.filter(user_id=user_id, booking_date=today, base_grams__gt=0)
-        .values("action_type")
-        .annotate(used=Sum("base_grams"))
-        .values_list("action_type", "used")
-    )
     day_left = None if total is None else max(0, total - sum(used.values()))
     out = [
         {

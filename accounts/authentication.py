@@ -1,0 +1,74 @@
+"""API authentication: a JWT's user from the cache instead of a row per request.
+
+simplejwt's ``JWTAuthentication`` loads the user's row on every call to check that the
+account is still active and that the token was issued for the current password
+(``CHECK_REVOKE_TOKEN``). ``CachedJWTAuthentication`` makes the same two checks on a copy of
+the row kept in the shared cache for ``CANOPY_AUTH_USER_CACHE_SECONDS``. The copy is dropped
+whenever the user row is saved or deleted (deactivation, a password change, an erasure), at
+once and again when the transaction commits, so a deactivated account or a changed password
+refuses the next request; the expiry bounds what any write that bypasses ``save()`` could
+leave behind. Refresh tokens are unaffected: blacklisting them stays with simplejwt.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from accounts.models import User
+
+
+def _key(user_id) -> str:
+    return f"canopy:auth-user:{user_id}"
+
+
+def auth_user_forget(user_id: int) -> None:
+    """Drop the cached copy now and once more when the current transaction commits (a request
+    that read the row before the commit cannot leave the old copy behind)."""
+    cache.delete(_key(user_id))
+    transaction.on_commit(lambda: cache.delete(_key(user_id)))
+
+
+def _user_changed(sender, instance, **kwargs) -> None:
+    auth_user_forget(instance.pk)
+
+
+post_save.connect(_user_changed, sender=User, dispatch_uid="accounts.auth_user_saved")
+post_delete.connect(_user_changed, sender=User, dispatch_uid="accounts.auth_user_deleted")
+
+
+class CachedJWTAuthentication(JWTAuthentication):
+    def get_user(self, validated_token):
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from exc
+        user = cache.get(_key(user_id))
+        if user is None:
+            user = User.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+            if user is None:
+                raise AuthenticationFailed(_("User not found"), code="user_not_found")
+            cache.set(_key(user_id), user, settings.CANOPY_AUTH_USER_CACHE_SECONDS)
+        if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
+            api_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed(
+                _("The user's password has been changed."), code="password_changed"
+            )
+        return user
+
+
+class CachedJWTScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme stays simplejwt's ``jwtAuth``: the tokens are the same."""
+
+    target_class = "accounts.authentication.CachedJWTAuthentication"
