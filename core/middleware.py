@@ -46,15 +46,21 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, DATABASE_UNAVAILABLE):
-            return None
-        logger.warning(
-            "database unavailable during %s %s: %s: %s",
-            request.method,
-            request.path,
-            exception.__class__.__name__,
-            str(exception).splitlines()[0] if str(exception) else "",
-        )
-        for conn in connections.all(initialized_only=True):
-            conn.close_if_unusable_or_obsolete()
-        return database_unavailable_response(request)
+        return database_unavailable(request, exception)
+
+
+def database_unavailable(request, exception: Exception) -> HttpResponse | None:
+    """The 503 for a lost database (its broken connections closed), or None for any other
+    error. ``core.transactions`` calls it too, for the reads it runs outside Django's path."""
+    if not isinstance(exception, DATABASE_UNAVAILABLE):
+        return None
+    logger.warning(
+        "database unavailable during %s %s: %s: %s",
+        request.method,
+        request.path,
+        exception.__class__.__name__,
+        str(exception).splitlines()[0] if str(exception) else "",
+    )
+    for conn in connections.all(initialized_only=True):
+        conn.close_if_unusable_or_obsolete()
+    return database_unavailable_response(request)

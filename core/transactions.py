@@ -17,6 +17,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from core.middleware import DATABASE_UNAVAILABLE, database_unavailable
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -30,9 +32,18 @@ class NonAtomicReadsMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.method not in SAFE_METHODS or not settings.CANOPY_NON_ATOMIC_READS:
             return None  # Django's own path: the view in a transaction (ATOMIC_REQUESTS)
-        if transaction.get_connection().in_atomic_block:
-            # Called inside a transaction someone else holds (a test, a caller): a savepoint,
-            # so an API error's rollback (DRF's set_rollback) undoes this view, not theirs.
-            with transaction.atomic():
-                return view_func(request, *view_args, **view_kwargs)
-        return view_func(request, *view_args, **view_kwargs)
+        try:
+            if transaction.get_connection().in_atomic_block:
+                # Called inside a transaction someone else holds (a test, a caller): a
+                # savepoint, so an API error's rollback (DRF's set_rollback) undoes this view,
+                # not theirs.
+                with transaction.atomic():
+                    return view_func(request, *view_args, **view_kwargs)
+            return view_func(request, *view_args, **view_kwargs)
+        except DATABASE_UNAVAILABLE as exc:
+            # Django hands a view's exception to the middleware's process_exception, but not
+            # one raised here in process_view: the lost database's 503 is given here.
+            response = database_unavailable(request, exc)
+            if response is None:
+                raise
+            return response

@@ -79,7 +79,9 @@ def test_a_connection_terminated_by_postgresql_mid_request_is_a_503_with_no_part
     def terminate():
         if terminated:
             return
-        pid = connection.connection.info.backend_pid
+        # Asked of the server, in the request's transaction: behind PgBouncer the protocol's
+        # backend pid is the pooler's, not the server connection's.
+        pid = connection.connection.execute("SELECT pg_backend_pid()").fetchone()[0]
         with psycopg.connect(**dsn, autocommit=True) as other:
             row = other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()
         terminated.append(bool(row and row[0]))
