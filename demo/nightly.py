@@ -19,14 +19,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ChangedTransaction, LinkedFeed, Transaction
-from accounts.normalise import normalise_merchant
 from accounts.services.outbox import outbox_add
 from demo.cast import CONSUMERS, FRIENDS, Consumer
 from forest.models import EnergyBalance, EnergyDrop, Tree
 from forest.models.energy import Account
 from forest.scoring.jobs import scoring_run_create, scoring_run_inline
 from forest.services.achievements import achievements_nightly
-from forest.services.economy_simulation import PERSONAS
+from forest.services.economy_simulation import PERSONAS, booked_purchase
 from forest.services.energy import drops_collect_all, drops_expire, ledger_audit
 from forest.services.fraud import fraud_sweep
 from forest.services.holds import EnergyOnHold
@@ -63,23 +62,15 @@ def book(members: list[Member], days: list[date]) -> int:
         persona = _PERSONAS[member.consumer.persona]
         for day in days:
             rng = random.Random(f"demo:{member.consumer.key}:{day.isoformat()}")
-            for n, ((merchant, mcc, category), eur) in enumerate(persona.day(rng, day)):
+            for n, (purchase, eur) in enumerate(persona.day(rng, day)):
                 rows.append(
-                    Transaction(
+                    booked_purchase(
                         user_id=member.user_id,
                         feed=feed,
-                        provider=feed.provider,
+                        day=day,
                         provider_txn_id=f"demo-{member.consumer.key}-{day.isoformat()}-{n}",
-                        status=Transaction.Status.BOOKED,
-                        amount=-eur,
-                        currency="EUR",
-                        booking_date=day,
-                        transaction_date=day,
-                        merchant_name=merchant,
-                        merchant_norm=normalise_merchant(merchant),
-                        mcc=mcc,
-                        provider_category=category,
-                        description=merchant.upper(),
+                        purchase=purchase,
+                        eur=eur,
                     )
                 )
     if not rows:

@@ -59,6 +59,17 @@ def _not_importable(exc: FeedNotImportable) -> Response:
     return error_response(str(message), code=exc.code, status_code=409)
 
 
+def _unknown_format(exc: SourceError) -> Response:
+    """400 for a file that is not a statement format Canopy reads (in the request, or before
+    a large one is queued)."""
+    return error_response(
+        gettext("The file was not imported: %(error)s") % {"error": exc},
+        code="unknown_format",
+        status_code=400,
+        errors=_source_errors(exc),
+    )
+
+
 def _source_errors(exc: SourceError) -> list[dict]:
     error = exc.as_dict()
     return [
@@ -136,12 +147,7 @@ class FeedUploadApi(APIView):
                 format=request.data.get("format") or None,
             )
         except SourceError as exc:
-            return error_response(
-                gettext("The file was not imported: %(error)s") % {"error": exc},
-                code="unknown_format",
-                status_code=400,
-                errors=_source_errors(exc),
-            )
+            return _unknown_format(exc)
         except FeedNotImportable as exc:  # revoked while the file was uploading
             return _not_importable(exc)
         if batch.status == ImportBatch.Status.REJECTED:
@@ -171,12 +177,7 @@ class FeedUploadApi(APIView):
         try:
             format = file_format(upload.file, request.data.get("format") or None)
         except SourceError as exc:
-            return error_response(
-                gettext("The file was not imported: %(error)s") % {"error": exc},
-                code="unknown_format",
-                status_code=400,
-                errors=_source_errors(exc),
-            )
+            return _unknown_format(exc)
         job = import_job_create(
             user=request.user,
             feed=feed,

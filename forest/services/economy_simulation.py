@@ -247,6 +247,30 @@ def _purchases(persona: Persona, rng: random.Random, start: date, days: int):
     return [persona.day(rng, start + timedelta(days=d)) for d in range(days)]
 
 
+def booked_purchase(
+    *, user_id: int, feed, day: date, provider_txn_id: str, purchase: tuple, eur
+) -> Transaction:
+    """A persona's purchase ``((merchant, mcc, category), eur)`` as its bank books it: an
+    unsaved transaction the way the importer stores a card payment (the demo books these too)."""
+    merchant, mcc, category = purchase
+    return Transaction(
+        user_id=user_id,
+        feed=feed,
+        provider=feed.provider,
+        provider_txn_id=provider_txn_id,
+        status=Transaction.Status.BOOKED,
+        amount=-eur,
+        currency="EUR",
+        booking_date=day,
+        transaction_date=day,
+        merchant_name=merchant,
+        merchant_norm=normalise_merchant(merchant),
+        mcc=mcc,
+        provider_category=category,
+        description=merchant.upper(),
+    )
+
+
 def _book(feeds, day_purchases, start: date, first: int, last: int) -> None:
     """The bank's bookings of days ``first`` to ``last``, queued for scoring as the importer
     leaves them."""
@@ -254,25 +278,13 @@ def _book(feeds, day_purchases, start: date, first: int, last: int) -> None:
     for user_id, feed in feeds.items():
         for d in range(first, last + 1):
             day = start + timedelta(days=d)
-            for n, ((merchant, mcc, category), eur) in enumerate(day_purchases[user_id][d]):
+            for n, (purchase, eur) in enumerate(day_purchases[user_id][d]):
                 rows.append(
-                    Transaction(
-                        user_id=user_id,
-                        feed=feed,
-                        provider=feed.provider,
-                        provider_txn_id=f"sim-{d}-{n}",
-                        status=Transaction.Status.BOOKED,
-                        amount=-eur,
-                        currency="EUR",
-                        booking_date=day,
-                        transaction_date=day,
-                        merchant_name=merchant,
-                        merchant_norm=normalise_merchant(merchant),
-                        mcc=mcc,
-                        provider_category=category,
-                        description=merchant.upper(),
+                    booked_purchase(
+                        user_id=user_id, feed=feed, day=day, provider_txn_id=f"sim-{d}-{n}",
+                        purchase=purchase, eur=eur,
                     )
-                )
+                )  # fmt: skip
     created = Transaction.objects.bulk_create(rows)
     outbox_add(Transaction.objects.filter(id__in=[t.id for t in created]), reason="new")
 
