@@ -69,6 +69,10 @@ def _watch(page, origin: str, failures: list[str], *, ignore: tuple[str, ...] = 
     """Record every failed request and every same-origin answer of 400 or more."""
 
     def failed(request) -> None:
+        # ERR_ABORTED: cancelled because the page moved on (the next goto), not a failed
+        # asset; a missing one answers 404 below, a refused one fails with its own reason.
+        if request.failure == "net::ERR_ABORTED":
+            return
         if not request.url.startswith(ignore):
             failures.append(f"{request.url}: {request.failure}")
 
