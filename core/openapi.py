@@ -7,7 +7,7 @@ added here by a postprocessing hook, so the schema lists every status code a cli
 two error shapes (``core.api.exception_handler``):
 
 - ``Error``: ``{"detail": "...", "code": "..."}``, sometimes with more keys (``retry_after``,
-  ``messages``); every 401, 403, 404, 409, 413, 415, 429 and most 400s;
+  ``messages``); every 401, 403, 404, 409, 413, 415, 429, 503 and most 400s;
 - ``ValidationErrors``: DRF's field errors, ``{"field": ["message", ...], ...}`` (nested for
   nested objects, ``non_field_errors`` for the whole body); a 400 is one or the other.
 
@@ -51,7 +51,19 @@ DESCRIPTIONS = {
     "404": "No such object (or not one of yours), or no such page.",
     "415": "The body's content type is not one this operation reads.",
     "429": "Too many requests: wait the `Retry-After` header's seconds.",
+    "503": (
+        "The database is briefly unavailable (restarting or failing over); nothing was "
+        "written. Retry after the `Retry-After` header's seconds."
+    ),
 }
+# Both answers that ask the client to come back say when (core.middleware, the throttles).
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+RETRY_STATUSES = {"429", "503"}
 WRITE_METHODS = {"post", "put", "patch"}
 
 
@@ -60,7 +72,8 @@ def _json(schema: dict) -> dict:
 
 
 def _statuses(path: str, method: str, operation: dict) -> list[str]:
-    statuses = ["401", "429"]
+    # Every operation reads the database, so any of them can meet it failing over (503).
+    statuses = ["401", "429", "503"]
     if operation.get("security"):
         statuses.append("403")
     parameters = operation.get("parameters", [])
@@ -92,6 +105,8 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
                         "description": DESCRIPTIONS[status],
                         "content": _json(body),
                     }
+                    if status in RETRY_STATUSES:
+                        responses[status]["headers"] = copy.deepcopy(RETRY_AFTER_HEADER)
             bad = responses.get("400")
             if bad is not None:
                 _widen_400(bad)

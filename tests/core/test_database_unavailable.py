@@ -9,6 +9,7 @@ from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
 from accounts.models import Notification, User
+from tests.contract.conformance import assert_conforms
 
 REGISTER = {"email": "sanne@example.nl", "password": "groene-trein-2026", "display_name": "Sanne"}
 
@@ -41,6 +42,7 @@ def test_a_database_error_mid_request_is_a_503_and_the_user_row_is_rolled_back()
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"
     assert response["Retry-After"] == "5"
+    assert_conforms(response, "POST", "/api/v1/auth/register")  # the schema documents the 503
     assert not User.objects.exists()
     assert not Notification.objects.exists()
     # and the next request works
