@@ -16,12 +16,43 @@ app.autodiscover_tasks()
 # id (django-structlog puts it in the message's headers, the worker step binds it to the
 # task's lines); workers and beat log through Django's LOGGING, JSON in production, instead
 # of Celery's own handlers; task durations go to Prometheus (config/metrics.py).
-from celery.signals import setup_logging  # noqa: E402
-from django_structlog.celery.steps import DjangoStructLogInitStep  # noqa: E402
+from celery import bootsteps  # noqa: E402
+from celery.signals import (  # noqa: E402
+    setup_logging,
+    task_failure,
+    task_prerun,
+    task_rejected,
+    task_retry,
+    task_revoked,
+    task_success,
+    task_unknown,
+)
+from django_structlog.celery.receivers import CeleryReceiver  # noqa: E402
 
 import config.metrics  # noqa: E402, F401  (connects the task duration signals)
 
-app.steps["worker"].add(DjangoStructLogInitStep)
+
+class TaskLogStep(bootsteps.Step):
+    """django-structlog's worker step without its publish receivers.
+
+    ``DjangoStructLogInitStep`` connects the publish signals as well as the task ones, but with
+    ``DJANGO_STRUCTLOG_CELERY_ENABLED`` django-structlog's AppConfig has connected the publish
+    signals already, so every task a worker sent was logged ``task_enqueued`` twice. This step
+    connects only the signals of the tasks a worker runs."""
+
+    def __init__(self, parent, **kwargs) -> None:
+        super().__init__(parent, **kwargs)
+        self.receiver = receiver = CeleryReceiver()  # kept: signals hold weak references
+        task_prerun.connect(receiver.receiver_task_prerun)
+        task_retry.connect(receiver.receiver_task_retry)
+        task_success.connect(receiver.receiver_task_success)
+        task_failure.connect(receiver.receiver_task_failure)
+        task_revoked.connect(receiver.receiver_task_revoked)
+        task_unknown.connect(receiver.receiver_task_unknown)
+        task_rejected.connect(receiver.receiver_task_rejected)
+
+
+app.steps["worker"].add(TaskLogStep)
 
 
 @setup_logging.connect

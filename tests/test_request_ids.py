@@ -111,6 +111,13 @@ def test_a_task_sent_during_a_request_logs_its_request_id_on_the_worker(transact
     probe = next(line for line in lines() if line["event"] == "probe_ran")
     assert probe["request_id"] == "req-to-worker-42"
     assert probe["task_id"]
+    # Sent from a process that runs a worker too, the task is logged as enqueued once.
+    enqueued = [
+        line
+        for line in lines()
+        if line["event"] == "task_enqueued" and line["child_task_id"] == probe["task_id"]
+    ]
+    assert len(enqueued) == 1
 
 
 # --- production ---------------------------------------------------------------------------
