@@ -212,9 +212,12 @@ class ScoringChunkInline(admin.TabularInline):
     model = ScoringChunk
     extra = 0
     can_delete = False
+    # attempts and started_at tell a chunk that lost its worker (pending, started, retried by
+    # the sweeper: docs/failure-modes.md) from one still waiting for its first worker.
     readonly_fields = [
-        "user_id_from", "user_id_to", "status", "transactions_scored", "green_actions",
-        "grams_awarded", "reversals", "skipped", "skipped_examples", "finished_at", "worker",
+        "user_id_from", "user_id_to", "status", "attempts", "started_at", "transactions_scored",
+        "green_actions", "grams_awarded", "reversals", "skipped", "skipped_examples",
+        "finished_at", "worker",
     ]  # fmt: skip
     fields = tuple(readonly_fields)
 

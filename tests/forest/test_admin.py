@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 
-from forest.models import GreenAction, GreenActionRule
+from forest.models import GreenAction, GreenActionRule, ScoringChunk, ScoringRun
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory, UserFactory
 from tests.forest.helpers import score_all
 
@@ -40,6 +41,22 @@ def test_admin_list_pages_render(operator_client, url):
     TransactionFactory(feed=feed, merchant_name="NS", amount=Decimal("-9"))
     score_all()
     assert operator_client.get(url).status_code == 200
+
+
+def test_a_runs_page_shows_each_chunks_attempts_and_start(operator_client):
+    feed = LinkedFeedFactory()
+    TransactionFactory(feed=feed, merchant_name="NS", amount=Decimal("-9"))
+    score_all()
+    run = ScoringRun.objects.get()
+    chunk = run.chunks.get()
+    ScoringChunk.objects.filter(id=chunk.id).update(attempts=3)
+
+    page = operator_client.get(f"/admin/forest/scoringrun/{run.id}/change/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Attempts" in body and "Started at" in body
+    assert re.search(r'class="field-attempts">\s*<p>3</p>', body)
 
 
 def test_admin_rule_change_page_and_invalid_regex_error(operator_client):
