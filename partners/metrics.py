@@ -14,15 +14,20 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from partners.models import PlantingOrder
 
 
+def orders_by_state():
+    """Each state's count and least recent change: an index-only scan of
+    ``partners_order_state_age``, whatever the number of orders."""
+    return (
+        PlantingOrder.objects.order_by()
+        .values("state")
+        .annotate(n=Count("state"), oldest=Min("updated_at"))
+    )
+
+
 class PlantingOrdersCollector:
     def collect(self) -> Iterator[Metric]:
         now = timezone.now()
-        rows = {
-            row["state"]: row
-            for row in PlantingOrder.objects.order_by()
-            .values("state")
-            .annotate(n=Count("id"), oldest=Min("updated_at"))
-        }
+        rows = {row["state"]: row for row in orders_by_state()}
         count = GaugeMetricFamily(
             "canopy_planting_orders", "Planting orders by state.", labels=["state"]
         )

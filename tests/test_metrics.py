@@ -175,6 +175,19 @@ def test_planting_orders_by_state_and_ledger_drift_are_read_at_scrape_time(
     assert metrics[("canopy_ledger_drift", ())] == 3
 
 
+@pytest.mark.postgres
+def test_the_order_gauges_read_an_index_not_the_orders_table(db):
+    from django.db import connection, transaction
+
+    from partners.metrics import orders_by_state
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as on a table too big to scan
+        plan = orders_by_state().explain()
+
+    assert "Index Only Scan using partners_order_state_age" in plan
+
+
 @shared_task(name="tests.metrics_probe")
 def _probe_task(fail: bool = False) -> int:
     if fail:
