@@ -326,7 +326,8 @@ def _merge(
         # Autovacuum never analyses temp tables; only the columns the merge joins and filters on.
         for statement in dialect.analyze(table, _ANALYZED_COLUMNS):
             cursor.execute(statement)
-        cursor.execute(f"CREATE INDEX {table}_id ON {table} (provider_txn_id)")
+        # (The COPY path may have made it already, unique: ``import_copy._stage_clean``.)
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {table}_id ON {table} (provider_txn_id)")
         # 0. One account per feed, and one transaction per id.
         if facts is not None:
             own = _own_account(feed, facts.accounts)

@@ -186,6 +186,70 @@ def test_edge_values_give_the_same_rows_through_copy(settings, mocker, unstable)
     assert row.raw["_line"] == 2 and row.raw["column_13"] == "x" and row.raw["note"] == "extra"
 
 
+CLEAN = "\n".join(
+    [
+        HEADER + ",note,",
+        "ING-1,booked,2026-11-02,2026-11-01,5,EUR,Kringloop  Het  Goed B.V.,m1,5931,"
+        "second  hand,Pinbetaling kringloop,extra,x",
+        "ING-2,pending,,2026-11-05,-4.65,eur,OV-fiets,,,bike_rental,OV-fiets dagtarief,,",
+        "ING-3,Booked,2026-11-06,,.5,EUR,,,,,BEA Apple Pay GVB AMSTERDAM PAS123 NR:CT5R9X,,",
+        "ING-4,booked,2026-02-28,,-0.00,EUR,PAYPAL *VINTED,,,,,,",
+        "X" * 140 + ",booked,2024-02-29,,-1.00,USD,Strasse Cafe,,,,straat,,",
+        "ING-6,booked,2026-11-07,,1000000,EUR,SEPA,,,,Naam: Stichting Het Goed Omschrijving: x,,",
+        "ING-7,booked,2026-11-07,,+12.1,EUR,SEPA,,,,Naam: Stichting Het Goed Omschrijving: x,,",
+    ]
+).encode()
+
+
+def test_a_clean_file_takes_the_one_pass_and_gives_the_same_rows(settings, mocker):
+    # ASCII, trimmed, an id per row: one INSERT … SELECT checks, casts and stages it.
+    clean = mocker.spy(import_copy, "_stage_clean")
+
+    taken, batch = _both(CLEAN, settings, mocker)
+
+    assert taken and clean.call_count == 1
+    assert batch.status == "done" and batch.count_new == 7
+    row = Transaction.objects.get(feed=batch.feed, provider_txn_id="ING-1")
+    assert row.raw == {"_line": 2, "note": "extra", "column_13": "x"}
+    assert row.merchant_name == "Kringloop Het Goed B.V."  # clipped: one space between words
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["NaN", "nan", "1e3", "1.005", "Infinity", "12,50", "1.1O", "--1", ""],
+)
+def test_amounts_the_one_pass_does_not_read_as_python_does_decline(settings, mocker, cell):
+    data = (HEADER + f"\nA,booked,2026-11-02,,{cell},EUR,NS,,,,x\n").encode()
+
+    taken, batch = _both(data, settings, mocker)
+
+    assert not taken  # the Python path's rows (1.005 is rounded) or error (the rest)
+    assert batch.status == ("done" if cell == "1.005" else "rejected")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["infinity", "-infinity", "2026-11-02 BC", "12026-11-02", "2026-1-2", "epoch", "today",
+     "20261102", "2026-02-30", "02-11-2026"],
+)  # fmt: skip
+def test_dates_the_one_pass_does_not_read_as_python_does_decline(settings, mocker, cell):
+    data = (HEADER + f"\nA,booked,{cell},,-1.00,EUR,NS,,,,x\n").encode()
+
+    taken, batch = _both(data, settings, mocker)
+
+    assert not taken
+    assert batch.status == "rejected"
+
+
+def test_a_line_longer_than_the_csv_field_limit_is_not_clean(settings, mocker):
+    data = (HEADER + "\nA,booked,2026-11-02,,-1.00,EUR,NS,,,," + "x" * 140_000 + "\n").encode()
+
+    taken, batch = _both(data, settings, mocker)
+
+    assert not taken
+    assert batch.status == "rejected"  # the csv module's field limit, as the Python path says
+
+
 @pytest.mark.parametrize(
     "data",
     [
