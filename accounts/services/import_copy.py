@@ -32,7 +32,9 @@ its line and field. So a rejected file's error is the Python path's error by con
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import psycopg
@@ -41,8 +43,10 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from accounts.integrations.sources.base import MAX_CATEGORY_LENGTH, MAX_NAME_LENGTH, SourceError
 from accounts.integrations.sources.csv_source import COLUMNS, extra_columns, read_header
 from accounts.integrations.sources.currencies import _NOT_MONEY, ISO_4217
+from accounts.models import ChangedTransaction, Transaction
 from accounts.normalise import normalise_descriptor, normalise_merchant
 from accounts.services.import_merge import FileFacts
+from core.sql import table as table_name
 
 logger = logging.getLogger(__name__)
 
@@ -76,24 +80,72 @@ class CopyDeclined(Exception):
 class CsvCopyStager:
     """A ``stage(cursor, table, facts)`` for ``import_merge._merge`` that fills its staging
     table from the CSV ``stream`` (seekable; read from the start). ``staged``: rows staged, for
-    the count of a batch the merge then rejects (two items with one id)."""
+    the count of a batch the merge then rejects (two items with one id).
+
+    ``direct(cursor, feed=…, batch=…, now=…)``, which the merge asks first, imports a clean
+    file into a feed that holds no rows yet straight from the COPY'd table: no staging table,
+    nothing to update or remove (``_insert_direct``)."""
 
     def __init__(self, stream: BinaryIO, *, unstable_ids: bool) -> None:
         self.stream = stream
         self.unstable_ids = unstable_ids
         self.staged = 0
+        self._loaded: _Loaded | None = None
+
+    def _load(self, cursor: Any) -> _Loaded:
+        if self._loaded is None:
+            self._loaded = _load(cursor, f"canopy_csv_{uuid.uuid4().hex[:16]}", self.stream)
+        return self._loaded
+
+    def direct(self, cursor: Any, *, feed: Any, batch: Any, now: Any) -> int | None:
+        if self.unstable_ids:
+            return None
+        loaded = self._load(cursor)
+        if not loaded.clean(cursor):
+            return None
+        new = _insert_direct(cursor, loaded, feed=feed, batch=batch, now=now)
+        if new is not None:
+            self.staged = new
+        return new
 
     def __call__(self, cursor: Any, table: str, facts: FileFacts) -> int:
-        self.staged = _stage(
-            cursor, table, facts, stream=self.stream, unstable_ids=self.unstable_ids
-        )
+        loaded = self._load(cursor)
+        if not self.unstable_ids and loaded.clean(cursor):
+            self.staged = _stage_clean(cursor, table, loaded, facts)
+        else:
+            self.staged = _stage(cursor, table, facts, loaded, unstable_ids=self.unstable_ids)
         return self.staged
 
 
 csv_copy_stager = CsvCopyStager
 
 
-def _stage(cursor, table: str, facts: FileFacts, *, stream: BinaryIO, unstable_ids: bool) -> int:
+@dataclass
+class _Loaded:
+    """The file COPY'd into the temp table ``raw`` (text columns c0, c1, … and ``seq``)."""
+
+    raw: str
+    columns: list[str]
+    cell: dict[str, str]  # SQL of each known column's cell, of a row ``p``
+    keys: list[str]  # the raw payload's key of each column
+    records: int  # records the file's lines hold
+    scan: _Scan
+    maps: tuple[str, str] | None = None  # the clean path's names and descriptors maps
+    _has_ids: bool | None = None
+
+    def clean(self, cursor) -> bool:
+        """Clean (``_Scan``) and every row carries an id (else its fingerprint is its id:
+        the general passes make it)."""
+        if not self.scan.clean:
+            return False
+        if self._has_ids is None:
+            self._has_ids = _all_have_ids(cursor, self.raw, self.cell)
+        return self._has_ids
+
+
+def _load(cursor, prefix: str, stream: BinaryIO) -> _Loaded:
+    """Read the header as the CSV source does and COPY the rest of the file into a temp
+    table of text columns, looking at the bytes only with ``bytes`` methods."""
     stream.seek(0)
     first = stream.read(READ_CHUNK)
     if first.startswith(b"\xef\xbb\xbf"):
@@ -112,7 +164,7 @@ def _stage(cursor, table: str, facts: FileFacts, *, stream: BinaryIO, unstable_i
     keys = [name or f"column_{i + 1}" for i, name in enumerate(names)]
     if len(set(keys)) != len(keys) or "_line" in keys:
         raise CopyDeclined("the raw payload's keys would collide")
-    raw = f"{table}_csv"
+    raw = f"{prefix}_csv"
     # Sorts and hashes over the whole file: in memory rather than in temp files.
     cursor.execute("SET LOCAL work_mem = '64MB'")
     columns = [f"c{i}" for i in range(len(names))]
@@ -128,8 +180,18 @@ def _stage(cursor, table: str, facts: FileFacts, *, stream: BinaryIO, unstable_i
     except psycopg.Error as exc:  # a blank line, a missing or extra field, not UTF-8, ...
         raise CopyDeclined(f"PostgreSQL could not read the file: {exc}") from None
     cell = {name: f"p.{columns[i]}" for name, i in index.items()}
-    if scan.clean and not unstable_ids and _all_have_ids(cursor, raw, cell):
-        return _stage_clean(cursor, table, raw, cell, keys, records, scan, facts)
+    return _Loaded(raw=raw, columns=columns, cell=cell, keys=keys, records=records, scan=scan)
+
+
+def _stage(cursor, table: str, facts: FileFacts, loaded: _Loaded, *, unstable_ids: bool) -> int:
+    """The general passes: trim, check, fingerprint, normalise, stage."""
+    raw, columns, cell, keys, records = (
+        loaded.raw,
+        loaded.columns,
+        loaded.cell,
+        loaded.keys,
+        loaded.records,
+    )
     cursor.execute(f"SELECT COUNT(*) FROM {raw}")
     if cursor.fetchone()[0] != records:
         raise CopyDeclined("PostgreSQL read another number of rows than the file has lines")
@@ -226,26 +288,25 @@ def _all_have_ids(cursor, raw: str, cell: dict[str, str]) -> bool:
     return bool(cursor.fetchone()[0])
 
 
-def _stage_clean(
-    cursor,
-    table: str,
-    raw: str,
-    cell: dict[str, str],
-    keys: list[str],
-    records: int,
-    scan: _Scan,
-    facts: FileFacts,
-) -> int:
-    """One pass for a clean file (``_Scan.clean``) whose rows all carry an id: check, cast and
-    stage every row in one ``INSERT … SELECT``. (A row without an id needs its fingerprint, the
-    id then: ``_stage``'s general passes make it.)
+# The clean path's SELECT yields these, in this order (``_clean_select``).
+_CLEAN_COLUMNS = (
+    "seq", "provider_txn_id", "status", "amount", "currency", "booking_date", "transaction_date",
+    "merchant_name", "merchant_norm", "descriptor_norm", "merchant_id", "mcc",
+    "provider_category", "description", "raw",
+)  # fmt: skip
+
+
+def _clean_select(cursor, loaded: _Loaded) -> str:
+    """SELECT of a clean file's rows (``_CLEAN_COLUMNS``), checked, cast and normalised, with
+    the rows a check refuses left out.
 
     Nothing needs trimming. The checks are the CSV source's, written so the common value costs
     a cast and a comparison (``'-4.47'::numeric(14, 2)::text = '-4.47'``); only a value that
     does not print back as written meets the exact pattern. A value PostgreSQL cannot cast at
-    all raises: the import declines, and the Python path names the line and field. The rows
-    the checks refuse are not staged, so a count short of the file's declines too.
+    all raises: the import declines, and the Python path names the line and field. Callers
+    decline when fewer rows come out than the file has lines.
     """
+    raw, cell, keys, scan = loaded.raw, loaded.cell, loaded.keys, loaded.scan
     cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
 
     def text(name: str) -> str:  # COPY reads an empty unquoted cell as NULL; Python as ""
@@ -284,22 +345,24 @@ def _stage_clean(
         ]
     )
     name = clipped("merchant_name", MAX_NAME_LENGTH)
-    names, descriptors = f"{table}_names", f"{table}_descriptors"
-    for map_table in (names, descriptors):
-        cursor.execute(
-            f"CREATE TEMP TABLE {map_table} (name TEXT PRIMARY KEY, norm TEXT) ON COMMIT DROP"
+    names, descriptors = f"{raw}_names", f"{raw}_descriptors"
+    if loaded.maps is None:
+        for map_table in (names, descriptors):
+            cursor.execute(
+                f"CREATE TEMP TABLE {map_table} (name TEXT PRIMARY KEY, norm TEXT) ON COMMIT DROP"
+            )
+        _map(
+            f"SELECT DISTINCT {name} FROM {raw} p",
+            names,
+            lambda value: normalise_merchant(value)[:200],
         )
-    _map(
-        f"SELECT DISTINCT {name} FROM {raw} p",
-        names,
-        lambda value: normalise_merchant(value)[:200],
-    )
-    _map(
-        f"SELECT DISTINCT {text('description')} FROM {raw} p JOIN {names} n"
-        f" ON n.name = {name} WHERE n.norm = ''",
-        descriptors,
-        lambda value: normalise_descriptor(value)[:200],
-    )
+        _map(
+            f"SELECT DISTINCT {text('description')} FROM {raw} p JOIN {names} n"
+            f" ON n.name = {name} WHERE n.norm = ''",
+            descriptors,
+            lambda value: normalise_descriptor(value)[:200],
+        )
+        loaded.maps = (names, descriptors)
     txn_id = cell["transaction_id"]
     extras = [
         f"'{keys[i].replace(chr(39), chr(39) * 2)}', COALESCE(p.c{i}, '')"
@@ -309,13 +372,9 @@ def _stage_clean(
     raw_json = " || ".join(
         f"jsonb_build_object({', '.join(pairs[i : i + 40])})" for i in range(0, len(pairs), 40)
     )
-    insert = (
-        f"INSERT INTO {table} (seq, kind, provider_txn_id, fingerprint, pending_txn_id, status,"
-        f" amount, currency, booking_date, transaction_date, merchant_name, merchant_norm,"
-        f" descriptor_norm, merchant_id, mcc, provider_category, description, raw, is_reversal,"
-        f" account, origin)"
-        f" SELECT p.seq, 't', CASE WHEN length({txn_id}) <= 128 THEN {txn_id}"
-        f" ELSE 'h:' || encode(sha256(convert_to({txn_id}, 'UTF8')), 'hex') END, '', '',"
+    return (
+        f"SELECT p.seq, CASE WHEN length({txn_id}) <= 128 THEN {txn_id}"
+        f" ELSE 'h:' || encode(sha256(convert_to({txn_id}, 'UTF8')), 'hex') END,"
         f" {status}, {amount}::numeric(14, 2), upper({currency}),"
         f" {cell['booking_date']}::date, {cell['transaction_date']}::date, {name}, n.norm,"
         # The descriptor only where the name names no shop: a lookup of those rows only,
@@ -323,19 +382,50 @@ def _stage_clean(
         f" CASE WHEN n.norm = '' THEN COALESCE((SELECT d.norm FROM {descriptors} d"
         f" WHERE d.name = {text('description')}), '') ELSE '' END, {text('merchant_id')},"
         f" {text('mcc')}, {clipped('category', MAX_CATEGORY_LENGTH)}, {text('description')},"
-        f" {raw_json}, false, '', 'line ' || (p.seq + 1)"
+        f" {raw_json}"
         f" FROM {raw} p JOIN {names} n ON n.name = {name}"
         f" WHERE {checks}"
     )
-    # No statistics on the temp tables: the planner guesses one row and loops over the names.
+
+
+def _run_clean(cursor, sql: str, params: list | None = None, *, fetch: bool = False) -> int:
+    """Run one of the clean path's statements: its row count, or (``fetch``) its one value."""
+    # No statistics on the temp tables: the planner would guess one row and loop over names.
     cursor.execute("SET LOCAL enable_nestloop = off")
     try:
-        cursor.execute(insert)
+        cursor.execute(sql, params)
+    except IntegrityError:
+        raise
     except DatabaseError as exc:  # a value PostgreSQL cannot cast: the Python path names it
         raise CopyDeclined(f"a value PostgreSQL cannot read: {exc}") from None
-    staged = cursor.rowcount
-    cursor.execute("RESET enable_nestloop")
-    if staged != records:  # a row the checks refuse, or not one row per line
+    result = cursor.fetchone()[0] if fetch else cursor.rowcount
+    cursor.execute("RESET enable_nestloop")  # (an error rolls the SET LOCAL back itself)
+    return result
+
+
+def _drop_loaded(cursor, loaded: _Loaded) -> None:
+    # ON COMMIT DROP is the safety net; an import inside an outer transaction (a background
+    # job) should not keep them until it commits.
+    for name in (loaded.raw, *(loaded.maps or ())):
+        cursor.execute(f"DROP TABLE {name}")
+
+
+def _stage_clean(cursor, table: str, loaded: _Loaded, facts: FileFacts) -> int:
+    """One pass for a clean file: check, cast and stage every row in one ``INSERT … SELECT``."""
+    select = _clean_select(cursor, loaded)
+    columns = ", ".join(f"f.{column}" for column in _CLEAN_COLUMNS)
+    staged = _run_clean(
+        cursor,
+        f"INSERT INTO {table} (seq, kind, provider_txn_id, fingerprint, pending_txn_id, status,"
+        f" amount, currency, booking_date, transaction_date, merchant_name, merchant_norm,"
+        f" descriptor_norm, merchant_id, mcc, provider_category, description, raw, is_reversal,"
+        f" account, origin)"
+        f" SELECT f.seq, 't', f.provider_txn_id, '', '', f.status, f.amount, f.currency,"
+        f" f.booking_date, f.transaction_date, f.merchant_name, f.merchant_norm,"
+        f" f.descriptor_norm, f.merchant_id, f.mcc, f.provider_category, f.description, f.raw,"
+        f" false, '', 'line ' || (f.seq + 1) FROM ({select}) f ({columns.replace('f.', '')})",
+    )
+    if staged != loaded.records:  # a row the checks refuse, or not one row per line
         raise CopyDeclined("a row does not pass the checks")
     # The merge's index on the staging ids, made unique when it can be: whether the file
     # repeats an id comes with it, instead of a GROUP BY over the whole file.
@@ -346,9 +436,50 @@ def _stage_clean(
     except IntegrityError:
         facts.repeats = True
     facts.id_hashes = None
-    for drop in (raw, names, descriptors):
-        cursor.execute(f"DROP TABLE {drop}")
+    _drop_loaded(cursor, loaded)
     return staged
+
+
+def _insert_direct(cursor, loaded: _Loaded, *, feed: Any, batch: Any, now: Any) -> int | None:
+    """A clean file into a feed that holds no rows yet (its first import, a new account's
+    history): straight from the COPY'd table into the transactions table and the scoring
+    queue in one statement. None (nothing written) when the feed holds rows, or the file
+    repeats an id (the unique ``(feed_id, provider_txn_id)`` says so): the staging merge deals
+    with those.
+
+    Nothing else of the merge applies to an empty feed: no row to update, no removal (the CSV
+    format has none), no stale pending row. The caller holds the feed's row lock.
+    """
+    txn = table_name(Transaction)
+    outbox = table_name(ChangedTransaction)
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {txn} WHERE feed_id = %s)", [feed.pk])
+    if cursor.fetchone()[0]:
+        return None
+    select = _clean_select(cursor, loaded)
+    fields = ", ".join(_CLEAN_COLUMNS[1:])
+    now_value = connection.ops.adapt_datetimefield_value(now)
+    try:
+        with transaction.atomic():
+            new = _run_clean(
+                cursor,
+                f"WITH inserted AS (INSERT INTO {txn} (user_id, feed_id, import_batch_id,"
+                f" provider, fingerprint, pending_txn_id, is_reversal, created_at, updated_at,"
+                f" {fields}) SELECT %s, %s, %s, %s, '', '', false, %s, %s,"
+                f" {', '.join(f'f.{column}' for column in _CLEAN_COLUMNS[1:])}"
+                f" FROM ({select}) f ({', '.join(_CLEAN_COLUMNS)})"
+                f" RETURNING id, user_id, status),"
+                f" queued AS (INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
+                f" SELECT id, user_id, 'new', %s FROM inserted WHERE status = 'booked')"
+                f" SELECT COUNT(*) FROM inserted",
+                [feed.user_id, feed.pk, batch.pk, feed.provider, now_value, now_value, now_value],
+                fetch=True,
+            )
+            if new != loaded.records:  # a row the checks refuse, or not one row per line
+                raise CopyDeclined("a row does not pass the checks")
+    except IntegrityError:  # the file repeats an id
+        return None
+    _drop_loaded(cursor, loaded)
+    return new
 
 
 def _copy_file(

@@ -312,6 +312,14 @@ def _merge(
         # it saves -- seconds on a 200,000-row file (benchmarks/import_bench.py).
         for statement in dialect.set_local("jit", "off"):
             cursor.execute(statement)
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        direct = getattr(stage, "direct", None)
+        if direct is not None:
+            # The COPY path's first import of a clean file into an empty feed: no staging.
+            new = direct(cursor, feed=feed, batch=batch, now=now)
+            if new is not None:
+                counts.items = counts.new = new
+                return counts
         types = [(name, pg if postgres else lite) for name, pg, lite in _STAGING_COLUMNS]
         columns_sql = ", ".join(f"{name} {kind}" for name, kind in types)
         # ON COMMIT DROP (PostgreSQL) is the safety net; the table is also dropped explicitly
@@ -353,7 +361,6 @@ def _merge(
                 f" AND later.provider_txn_id = {table}.provider_txn_id"
                 f" AND later.seq > {table}.seq)"
             )
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
         txn = table_name(Transaction)
         outbox = table_name(ChangedTransaction)
         # 2. Existing rows whose content changed; never booked -> pending, never a row the

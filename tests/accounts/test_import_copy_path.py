@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from accounts.models import ImportBatch, Transaction
+from accounts.models import ChangedTransaction, ImportBatch, Transaction
 from accounts.services import import_copy
 from accounts.services.importing import feed_file_import
 from tests.accounts.factories import LinkedFeedFactory
@@ -57,6 +57,15 @@ def _import(data: bytes, *, copy: bool, settings, unstable: bool = False) -> Imp
     )
 
 
+def _queued(batch: ImportBatch) -> list[tuple]:
+    """What the import put in the scoring queue: (id, reason) by the bank's id."""
+    queued = ChangedTransaction.objects.filter(
+        transaction_id__in=Transaction.objects.filter(feed=batch.feed).values("id")
+    )
+    by_pk = dict(Transaction.objects.filter(feed=batch.feed).values_list("id", "provider_txn_id"))
+    return sorted((by_pk[row.transaction_id], row.reason) for row in queued)
+
+
 def _rows(batch: ImportBatch) -> list[tuple]:
     rows = Transaction.objects.filter(feed=batch.feed).order_by("provider_txn_id")
     return [tuple(getattr(row, column) for column in _COMPARED) for row in rows]
@@ -67,16 +76,16 @@ class _Staged:
 
 
 def _count_staging(mocker) -> type[_Staged]:
-    """Counts the COPY path's staging inserts that returned (a declined one raises): the
-    general one and the clean files' one pass."""
+    """Counts the COPY path's inserts that returned (a declined one raises): the general
+    staging, the clean files' one pass, and a clean file's direct import into an empty feed."""
     if not getattr(import_copy, "_counted", False):  # once per test: mocker undoes it after
         _Staged.count = 0
-        for name in ("_insert_staging", "_stage_clean"):
+        for name in ("_insert_staging", "_stage_clean", "_insert_direct"):
             original = getattr(import_copy, name)
 
             def counted(*args, _original=original, **kwargs):
                 result = _original(*args, **kwargs)
-                _Staged.count += 1
+                _Staged.count += result is not None  # _insert_direct: None, nothing written
                 return result
 
             mocker.patch.object(import_copy, name, counted)
@@ -100,6 +109,7 @@ def _both(data: bytes, settings, mocker, *, unstable: bool = False) -> tuple[boo
     )
     assert fast.errors == slow.errors
     assert _rows(fast) == _rows(slow)
+    assert _queued(fast) == _queued(slow)
     return taken, fast
 
 
@@ -202,12 +212,13 @@ CLEAN = "\n".join(
 
 
 def test_a_clean_file_takes_the_one_pass_and_gives_the_same_rows(settings, mocker):
-    # ASCII, trimmed, an id per row: one INSERT … SELECT checks, casts and stages it.
-    clean = mocker.spy(import_copy, "_stage_clean")
+    # ASCII, trimmed, an id per row, an empty feed: one INSERT … SELECT checks, casts and
+    # writes it straight into the transactions table and the scoring queue.
+    direct = mocker.spy(import_copy, "_insert_direct")
 
     taken, batch = _both(CLEAN, settings, mocker)
 
-    assert taken and clean.call_count == 1
+    assert taken and direct.spy_return == 7
     assert batch.status == "done" and batch.count_new == 7
     row = Transaction.objects.get(feed=batch.feed, provider_txn_id="ING-1")
     assert row.raw == {"_line": 2, "note": "extra", "column_13": "x"}
@@ -290,6 +301,18 @@ def test_files_the_copy_path_declines_give_the_python_paths_rows_or_error(settin
     taken, _batch = _both(data, settings, mocker)
 
     assert not taken
+
+
+def test_a_clean_file_repeating_a_row_counts_the_repeat_as_a_duplicate(settings, mocker):
+    # An empty feed, but the repeat meets the unique id: the staging merge imports it.
+    row = "A,booked,2026-11-02,,-1.00,EUR,NS,,,,x"
+    data = f"{HEADER}\n{row}\nB,pending,,2026-11-03,-2.00,EUR,NS,,,,y\n{row}\n".encode()
+    clean = mocker.spy(import_copy, "_stage_clean")
+
+    taken, batch = _both(data, settings, mocker)
+
+    assert taken and clean.call_count == 1
+    assert (batch.status, batch.count_new, batch.count_duplicate) == ("done", 2, 1)
 
 
 def test_a_rejected_file_names_the_line_and_field_whichever_path(settings, mocker):
