@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from accounts.models import ChangedTransaction, ImportBatch, Transaction
-from accounts.services import import_copy
+from accounts.services import import_copy, import_copy_general
 from accounts.services.importing import feed_file_import
 from tests.accounts.factories import LinkedFeedFactory
 from tests.accounts.feed_helpers import FIXTURES
@@ -80,15 +80,19 @@ def _count_staging(mocker) -> type[_Staged]:
     staging, the clean files' one pass, and a clean file's direct import into an empty feed."""
     if not getattr(import_copy, "_counted", False):  # once per test: mocker undoes it after
         _Staged.count = 0
-        for name in ("_insert_staging", "_stage_clean", "_insert_direct"):
-            original = getattr(import_copy, name)
+        for module, name in (
+            (import_copy_general, "_insert_staging"),
+            (import_copy, "_stage_clean"),
+            (import_copy, "_insert_direct"),
+        ):
+            original = getattr(module, name)
 
             def counted(*args, _original=original, **kwargs):
                 result = _original(*args, **kwargs)
                 _Staged.count += result is not None  # _insert_direct: None, nothing written
                 return result
 
-            mocker.patch.object(import_copy, name, counted)
+            mocker.patch.object(module, name, counted)
         mocker.patch.object(import_copy, "_counted", True, create=True)
     return _Staged
 
