@@ -54,30 +54,36 @@ def _clean_select(cursor, loaded: _Loaded) -> str:
             )
         return f"left({value}, {limit})"
 
-    def day(name: str) -> str:
+    def day(name: str, typed: str) -> str:
         # Ten characters that print back as written are YYYY-MM-DD: not 'infinity', nor a
         # BC date ('... BC'), nor a year past 9999, all of which PostgreSQL reads.
         value = cell[name]
-        return f"({value} IS NULL OR (length({value}) = 10 AND {value}::date::text = {value}))"
+        return f"({value} IS NULL OR (length({value}) = 10 AND {typed}::text = {value}))"
 
-    amount, status, currency = cell["amount"], f"lower({cell['status']})", cell["currency"]
-    mcc = cell["mcc"]
+    amount, currency, mcc = cell["amount"], cell["currency"], cell["mcc"]
+    name = clipped("merchant_name", MAX_NAME_LENGTH)
+    # Each value is cast (or lower-cased, clipped) once, in a subquery the planner keeps
+    # (OFFSET 0), and the checks and the written row both use it.
+    typed = (
+        f"SELECT p.*, lower({cell['status']}) AS t_status, {amount}::numeric(14, 2) AS t_amount,"
+        f" upper({currency}) AS t_currency, {cell['booking_date']}::date AS t_booked,"
+        f" {cell['transaction_date']}::date AS t_made, {name} AS t_name FROM {raw} p OFFSET 0"
+    )
     checks = " AND ".join(
         [
-            f"{status} IN ('booked', 'pending')",
+            "p.t_status IN ('booked', 'pending')",
             # 'NaN' is the one text PostgreSQL's numeric reads and prints back that is not
             # a number.
-            f"(({amount}::numeric(14, 2)::text = {amount} AND {amount} <> 'NaN')"
+            f"((p.t_amount::text = {amount} AND {amount} <> 'NaN')"
             rf" OR {amount} ~ '^[+-]?([0-9]{{1,12}}(\.[0-9]{{0,2}})?|\.[0-9]{{1,2}})$')",
-            f"upper({currency}) IN ({', '.join(repr(c) for c in _CURRENCIES)})",
-            day("booking_date"),
-            day("transaction_date"),
-            f"NOT ({status} = 'booked' AND {cell['booking_date']} IS NULL)",
+            f"p.t_currency IN ({', '.join(repr(c) for c in _CURRENCIES)})",
+            day("booking_date", "p.t_booked"),
+            day("transaction_date", "p.t_made"),
+            f"NOT (p.t_status = 'booked' AND {cell['booking_date']} IS NULL)",
             f"({mcc} IS NULL OR (length({mcc}) = 4 AND {mcc} ~ '^[0-9]{{4}}$'))",
             f"length({text('merchant_id')}) <= 128",
         ]
     )
-    name = clipped("merchant_name", MAX_NAME_LENGTH)
     names, descriptors = f"{raw}_names", f"{raw}_descriptors"
     if loaded.maps is None:
         for map_table in (names, descriptors):
@@ -108,15 +114,14 @@ def _clean_select(cursor, loaded: _Loaded) -> str:
     return (
         f"SELECT p.seq, CASE WHEN length({txn_id}) <= 128 THEN {txn_id}"
         f" ELSE 'h:' || encode(sha256(convert_to({txn_id}, 'UTF8')), 'hex') END,"
-        f" {status}, {amount}::numeric(14, 2), upper({currency}),"
-        f" {cell['booking_date']}::date, {cell['transaction_date']}::date, {name}, n.norm,"
+        f" p.t_status, p.t_amount, p.t_currency, p.t_booked, p.t_made, p.t_name, n.norm,"
         # The descriptor only where the name names no shop: a lookup of those rows only,
         # not a hash of every row's description.
         f" CASE WHEN n.norm = '' THEN COALESCE((SELECT d.norm FROM {descriptors} d"
         f" WHERE d.name = {text('description')}), '') ELSE '' END, {text('merchant_id')},"
         f" {text('mcc')}, {clipped('category', MAX_CATEGORY_LENGTH)}, {text('description')},"
         f" {raw_json}"
-        f" FROM {raw} p JOIN {names} n ON n.name = {name}"
+        f" FROM ({typed}) p JOIN {names} n ON n.name = p.t_name"
         f" WHERE {checks}"
     )
 
