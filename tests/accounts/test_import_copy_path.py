@@ -319,6 +319,37 @@ def test_a_clean_file_repeating_a_row_counts_the_repeat_as_a_duplicate(settings,
     assert (batch.status, batch.count_new, batch.count_duplicate) == ("done", 2, 1)
 
 
+def test_a_second_file_into_a_feed_with_rows_gives_the_same_rows_and_queue(settings, mocker):
+    # week2 books week1's pending row, repeats two rows and adds new ones: the clean one pass
+    # stages it (the feed has rows) and the merge updates, inserts and removes alike.
+    clean = mocker.spy(import_copy, "_stage_clean")
+    outcomes = []
+    for copy in (True, False):
+        settings.CANOPY_IMPORT_COPY = copy
+        feed = LinkedFeedFactory(provider="file")
+        batches = [
+            feed_file_import(
+                feed=feed,
+                file=io.BytesIO((FIXTURES / name).read_bytes()),
+                file_name=name,
+                source="upload",
+                format="csv",
+            )
+            for name in ("week1.csv", "week2.csv")
+        ]
+        outcomes.append(
+            (
+                [(b.status, b.count_new, b.count_updated, b.count_duplicate) for b in batches],
+                _rows(batches[-1]),
+                _queued(batches[-1]),
+            )
+        )
+
+    assert clean.call_count == 1  # week1 went straight into the empty feed
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0][1][2] >= 1  # week2 updated a row of week1
+
+
 def test_a_rejected_file_names_the_line_and_field_whichever_path(settings, mocker):
     data = (
         HEADER
