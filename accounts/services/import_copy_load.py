@@ -112,7 +112,7 @@ class _Scan:
     """What the bytes sent to COPY hold, learnt with C-speed ``bytes`` methods while they
     stream: whether the file is *clean* (ASCII, no control characters, no cell starting or
     ending with a blank, no line longer than the csv module's field limit), so SQL can skip
-    trimming every cell and the Unicode checks (``_insert_clean``)."""
+    trimming every cell and the Unicode checks (``import_copy_clean``)."""
 
     __slots__ = ("ascii", "controls", "delimiter", "double_spaces", "edges", "long_lines", "tail")
 
