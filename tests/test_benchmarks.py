@@ -46,6 +46,7 @@ def test_the_scoring_benchmark_runs_and_finds_no_drift():
 def test_the_import_benchmark_runs():
     out = run_bench("import_bench.py", "--n", "2000")
     assert "rows/s" in out
+    assert "csv, into that feed" in out  # the everyday case beside the first upload
 
 
 def test_the_certificate_benchmark_runs():

@@ -1,445 +1,87 @@
-"""The PostgreSQL COPY path for CSV files: PostgreSQL parses the file, SQL normalises it.
+"""The PostgreSQL COPY path for CSV files: PostgreSQL parses the file, SQL checks it.
 
-The Python path (``accounts.integrations.sources.csv_source`` → ``import_merge``) reads ~25k
-rows/s; PostgreSQL parses the same CSV ~20 times faster. On PostgreSQL, ``feed_file_import`` first
-offers a CSV file to this path:
+The Python path (``accounts.integrations.sources.csv_source`` → ``import_merge``) reads ~20k
+rows/s; PostgreSQL parses the same CSV ~30 times faster. On PostgreSQL with
+``CANOPY_IMPORT_COPY``, ``feed_file_import`` first offers a CSV file to this path:
 
-1. Python reads the header with the CSV source's own ``read_header`` and streams the rest of
-   the file's bytes, untouched, into ``COPY … (FORMAT csv)`` of a temp table of text columns,
-   in 1 MB chunks (memory flat in the file size). It looks at the bytes only with
-   ``bytes.count``/``in``: no quote characters, one kind of line ending.
-2. One SQL pass checks every row with the same rules as the CSV source (status, amount,
-   currency, dates, mcc, lengths), and one ``INSERT … SELECT`` writes the importer's staging
-   rows: trimmed cells, clipped names, the fingerprint (SHA-256 in SQL, the occurrence among
-   identical items from a window function), ``fit_id`` for long ids, the raw payload as
-   ``jsonb_build_object`` and the physical line number.
-3. The merchant and descriptor normalisation stays in Python (``accounts.normalise``), applied
-   to the *distinct* names and descriptions only, streamed from a server-side cursor and
-   COPY'd back.
+1. ``import_copy_load``: the header is read with the CSV source's own ``read_header``; the
+   rest of the bytes go untouched into ``COPY … (FORMAT csv)`` of a temp table of text columns,
+   1 MB at a time (memory flat in the file size), looked at only with ``bytes`` methods: no
+   quotes, one kind of line ending, and whether the file is *clean* (``_Scan``).
+2. ``import_copy_clean``: a clean file whose rows all carry an id is checked, cast and written
+   by one ``INSERT … SELECT``: straight into the transactions table and the scoring queue when
+   the feed holds no rows yet, else into the merge's staging table.
+3. ``import_copy_general``: any other file goes through set-based passes that trim, check,
+   fingerprint (SHA-256 in SQL, the occurrence among identical items by a window function)
+   and stage it.
 
-Then ``import_merge`` merges the staging table exactly as for the Python path.
+Merchant and descriptor normalisation stays in Python (``accounts.normalise``), over the
+*distinct* names and descriptions only. Then ``import_merge`` merges the staging table exactly
+as for the Python path.
 
 The path is exact or it declines: whenever a file is not certain to give the same rows as the
 Python path -- quotes (PostgreSQL and Python read a quote inside an unquoted value
 differently), blank lines, mixed line endings, bytes that are not UTF-8, Unicode blanks, more
-than two decimals, PostgreSQL reading another number of rows than the file has lines, and *any*
-row the checks refuse -- it raises ``CopyDeclined`` inside the import's transaction (or
-savepoint), everything is rolled back, and
-the caller imports the file through the Python path, which then accepts it or rejects it with
-its line and field. So a rejected file's error is the Python path's error by construction.
+than two decimals, a value PostgreSQL reads but Python would not, PostgreSQL reading another
+number of rows than the file has lines, and *any* row the checks refuse -- it raises
+``CopyDeclined`` inside the import's transaction (or savepoint), everything is rolled back,
+and the caller imports the file through the Python path, which then accepts it or rejects it
+with its line and field. So a rejected file's error is the Python path's error by construction.
 """
 
 from __future__ import annotations
 
-import logging
-from collections import OrderedDict
+import uuid
 from typing import Any, BinaryIO
 
-import psycopg
-from django.db import connection
-
-from accounts.integrations.sources.base import MAX_CATEGORY_LENGTH, MAX_NAME_LENGTH, SourceError
-from accounts.integrations.sources.csv_source import COLUMNS, read_header
-from accounts.integrations.sources.currencies import _NOT_MONEY, ISO_4217
-from accounts.normalise import normalise_descriptor, normalise_merchant
+from accounts.integrations.sources.csv_source import COLUMNS
+from accounts.services.import_copy_clean import _insert_direct, _stage_clean
+from accounts.services.import_copy_general import _stage
+from accounts.services.import_copy_load import CopyDeclined, _load, _Loaded
 from accounts.services.import_merge import FileFacts
-
-logger = logging.getLogger(__name__)
-
-# Bytes per read and COPY write.
-READ_CHUNK = 1024 * 1024
-# Distinct names/descriptions per round trip while they are normalised in Python.
-_NORM_BATCH = 5_000
-# Python's csv module refuses a field longer than this (csv.field_size_limit()).
-_CSV_FIELD_LIMIT = 131_072
-# The OccurrenceCounter's window (accounts.integrations.sources.base): it remembers the last
-# this many dates, and ``_count_windows`` replays its forgetting.
-_WINDOW = 32
-# Rows per fetch while the dates are replayed.
-_EPOCH_BATCH = 20_000
-# Blanks Python's str.strip()/split() remove that are ASCII (cells hold no line breaks here).
-_BLANKS = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
-_BLANKS_RE = r"[ \t\v\f\x1c-\x1f]+"
-_CONTROLS = "\t\x0b\x0c\x1c\x1d\x1e\x1f"
-# Unicode blanks str.split() knows and a byte-level check cannot see: such rows decline.
-_UNICODE_BLANKS_RE = r"[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-_CURRENCIES = sorted(ISO_4217 - _NOT_MONEY)
-
-
-class CopyDeclined(Exception):
-    """The file is not certain to give the Python path's rows here: import it the slow way."""
 
 
 class CsvCopyStager:
     """A ``stage(cursor, table, facts)`` for ``import_merge._merge`` that fills its staging
     table from the CSV ``stream`` (seekable; read from the start). ``staged``: rows staged, for
-    the count of a batch the merge then rejects (two items with one id)."""
+    the count of a batch the merge then rejects (two items with one id).
+
+    ``direct(cursor, feed=…, batch=…, now=…)``, which the merge asks first, imports a clean
+    file into a feed that holds no rows yet straight from the COPY'd table: no staging table,
+    nothing to update or remove (``_insert_direct``)."""
 
     def __init__(self, stream: BinaryIO, *, unstable_ids: bool) -> None:
         self.stream = stream
         self.unstable_ids = unstable_ids
         self.staged = 0
+        self._loaded: _Loaded | None = None
+
+    def _load(self, cursor: Any) -> _Loaded:
+        if self._loaded is None:
+            self._loaded = _load(cursor, f"canopy_csv_{uuid.uuid4().hex[:16]}", self.stream)
+        return self._loaded
+
+    def direct(self, cursor: Any, *, feed: Any, batch: Any, now: Any) -> int | None:
+        if self.unstable_ids:
+            return None
+        loaded = self._load(cursor)
+        if not loaded.clean(cursor):
+            return None
+        new = _insert_direct(cursor, loaded, feed=feed, batch=batch, now=now)
+        if new is not None:
+            self.staged = new
+        return new
 
     def __call__(self, cursor: Any, table: str, facts: FileFacts) -> int:
-        self.staged = _stage(
-            cursor, table, facts, stream=self.stream, unstable_ids=self.unstable_ids
-        )
+        loaded = self._load(cursor)
+        if not self.unstable_ids and loaded.clean(cursor):
+            self.staged = _stage_clean(cursor, table, loaded, facts)
+        else:
+            self.staged = _stage(cursor, table, facts, loaded, unstable_ids=self.unstable_ids)
         return self.staged
 
 
 csv_copy_stager = CsvCopyStager
-
-
-def _stage(cursor, table: str, facts: FileFacts, *, stream: BinaryIO, unstable_ids: bool) -> int:
-    stream.seek(0)
-    first = stream.read(READ_CHUNK)
-    if first.startswith(b"\xef\xbb\xbf"):
-        first = first[3:]
-    end = first.find(b"\n")
-    if end < 0 or b"\r" in first[: end - 1 if end > 0 else 0]:
-        raise CopyDeclined("no header line, or a lone carriage return")
-    crlf = end > 0 and first[end - 1 : end] == b"\r"
-    try:
-        header_line = first[: end + 1].decode("utf-8")
-        delimiter, names, index = read_header(header_line)
-    except (UnicodeDecodeError, SourceError) as exc:
-        raise CopyDeclined("header") from exc
-    if len(names) > 200:
-        raise CopyDeclined("too many columns")
-    keys = [name or f"column_{i + 1}" for i, name in enumerate(names)]
-    if len(set(keys)) != len(keys) or "_line" in keys:
-        raise CopyDeclined("the raw payload's keys would collide")
-    raw = f"{table}_csv"
-    # Sorts and hashes over the whole file: in memory rather than in temp files.
-    cursor.execute("SET LOCAL work_mem = '64MB'")
-    columns = [f"c{i}" for i in range(len(names))]
-    cursor.execute(
-        f"CREATE TEMP TABLE {raw} (seq BIGINT GENERATED ALWAYS AS IDENTITY,"
-        f" {', '.join(f'{c} TEXT' for c in columns)}) ON COMMIT DROP"
-    )
-    try:
-        records = _copy_file(raw, columns, first[end + 1 :], stream, delimiter=delimiter, crlf=crlf)
-    except psycopg.Error as exc:  # a blank line, a missing or extra field, not UTF-8, ...
-        raise CopyDeclined(f"PostgreSQL could not read the file: {exc}") from None
-    cursor.execute(f"SELECT COUNT(*) FROM {raw}")
-    if cursor.fetchone()[0] != records:
-        raise CopyDeclined("PostgreSQL read another number of rows than the file has lines")
-    cell = {name: f"p.{columns[i]}" for name, i in index.items()}
-    _parse(cursor, raw, columns)
-    _check(cursor, raw, cell, columns)
-    names_map = f"{table}_names"
-    descriptors_map = f"{table}_descriptors"
-    texts_map = f"{table}_texts"
-    _normalise_names(cursor, raw, cell, names_map, descriptors_map, texts_map)
-    _count_windows(cursor, raw)
-    staged = _insert_staging(
-        cursor,
-        table,
-        raw,
-        cell,
-        keys,
-        names_map,
-        descriptors_map,
-        f"{raw}_epochs",
-        unstable_ids=unstable_ids,
-    )
-    cursor.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {table} GROUP BY provider_txn_id HAVING COUNT(*) > 1)"
-    )
-    facts.repeats = bool(cursor.fetchone()[0])
-    facts.id_hashes = None
-    # ON COMMIT DROP is the safety net; an import inside an outer transaction (a background
-    # job) should not keep them until it commits.
-    for name in (
-        f"{raw}_occ",
-        raw,
-        f"{raw}_p",
-        f"{raw}_keys",
-        f"{raw}_epochs",
-        names_map,
-        descriptors_map,
-        texts_map,
-    ):
-        cursor.execute(f"DROP TABLE {name}")
-    return staged
-
-
-def _copy_file(
-    raw: str, columns: list[str], rest: bytes, stream: BinaryIO, *, delimiter: str, crlf: bool
-) -> int:
-    """COPY the data lines into ``raw``; the number of records they hold."""
-    statement = (
-        f"COPY {raw} ({', '.join(columns)}) FROM STDIN"
-        f" (FORMAT csv, DELIMITER '{delimiter}', ENCODING 'UTF8')"
-    )
-    newlines = 0
-    sent = 0
-    held = b""
-    connection.ensure_connection()
-    with connection.connection.cursor() as pg, pg.copy(statement) as copy:
-        chunk = rest
-        while True:
-            if chunk:
-                if b'"' in chunk or b"\x00" in chunk:
-                    raise CopyDeclined("quotes or NUL bytes")
-                chunk = held + chunk
-                # Line breaks at the end wait for what follows: trailing blank lines are
-                # skipped by the Python path, and PostgreSQL needs no final line break.
-                body = chunk.rstrip(b"\r\n")
-                held = chunk[len(body) :]
-                if body:
-                    lf = body.count(b"\n")
-                    cr = body.count(b"\r")
-                    if cr != (lf if crlf else 0) or (crlf and body.count(b"\r\n") != lf):
-                        raise CopyDeclined("mixed line endings")
-                    newlines += lf
-                    sent += len(body)
-                    copy.write(body)
-            chunk = stream.read(READ_CHUNK)
-            if not chunk:
-                break
-    return newlines + 1 if sent else 0
-
-
-def _parse(cursor, raw: str, columns: list[str]) -> None:
-    """Trim every cell as ``str.strip`` does (rows with Unicode blanks decline in ``_check``)."""
-    trimmed = ", ".join(f"btrim(COALESCE({c}, ''), %(blanks)s) AS {c}" for c in columns)
-    # Regexes only where they can match: ASCII rows (octet_length = length) hold no Unicode
-    # blank, and translate() finds the control characters in one pass.
-    cursor.execute(
-        f"CREATE TEMP TABLE {raw}_p ON COMMIT DROP AS SELECT seq, {trimmed},"
-        f" GREATEST({', '.join(f'length(COALESCE({c}, {chr(39) * 2}))' for c in columns)})"
-        f" AS longest, CASE WHEN octet_length(r.whole) = length(r.whole) THEN false"
-        f" ELSE r.whole ~ %(unicode)s END AS odd_blanks,"
-        f" length(translate(r.whole, %(controls)s, '')) <> length(r.whole) AS controls"
-        f" FROM (SELECT *, concat({', '.join(columns)}) AS whole FROM {raw}) r",
-        {"blanks": _BLANKS, "unicode": _UNICODE_BLANKS_RE, "controls": _CONTROLS},
-    )
-
-
-def _date_ok(value: str) -> str:
-    """SQL: ``value`` is '' or a valid ``YYYY-MM-DD`` (what ``parse_iso_date`` accepts)."""
-    return (
-        f"({value} = '' OR CASE WHEN {value} ~ '^[0-9]{{4}}-(0[1-9]|1[0-2])-[0-3][0-9]$'"
-        f" AND left({value}, 4) <> '0000' AND substr({value}, 9, 2) <> '00'"
-        f" THEN substr({value}, 9, 2)::int <= EXTRACT(DAY FROM make_date(left({value}, 4)::int,"
-        f" substr({value}, 6, 2)::int, 1) + INTERVAL '1 month - 1 day') ELSE false END)"
-    )
-
-
-def _check(cursor, raw: str, cell: dict[str, str], columns: list[str]) -> None:
-    """Decline unless every row passes the CSV source's checks; then the typed keys table."""
-    status = f"lower({cell['status']})"
-    amount = cell["amount"]
-    ok = " AND ".join(
-        [
-            "NOT p.odd_blanks",
-            f"p.longest <= {_CSV_FIELD_LIMIT}",
-            # ASCII, and booked or pending once lower-cased: letters only
-            f"octet_length({cell['status']}) = length({cell['status']})"
-            f" AND {status} IN ('booked', 'pending')",
-            rf"{amount} ~ '^[+-]?([0-9]{{1,12}}(\.[0-9]{{0,2}})?|\.[0-9]{{1,2}})$'",
-            f"octet_length({cell['currency']}) = 3"
-            f" AND upper({cell['currency']}) = ANY(%(currencies)s)",
-            _date_ok(cell["booking_date"]),
-            _date_ok(cell["transaction_date"]),
-            f"NOT ({status} = 'booked' AND {cell['booking_date']} = '')",
-            f"({cell['mcc']} = '' OR {cell['mcc']} ~ '^[0-9]{{4}}$')",
-            f"length({cell['merchant_id']}) <= 128",
-        ]
-    )
-    cursor.execute(
-        f"SELECT p.seq + 1 FROM {raw}_p p WHERE NOT ({ok}) ORDER BY p.seq LIMIT 1",
-        {"currencies": _CURRENCIES},
-    )
-    bad = cursor.fetchone()
-    if bad is not None:
-        raise CopyDeclined(f"line {bad[0]} does not pass the checks")
-    day = (
-        f"COALESCE(NULLIF({cell['booking_date']}, ''), NULLIF({cell['transaction_date']}, ''), '')"
-    )
-    source = f"{cell['merchant_name']} || ' ' || {cell['description']}"
-    cursor.execute(
-        f"CREATE TEMP TABLE {raw}_keys ON COMMIT DROP AS SELECT p.seq, {day} AS fp_date,"
-        f" CASE WHEN {amount}::numeric = 0 AND left({amount}, 1) = '-' THEN '-0.00'"
-        f" ELSE ({amount}::numeric(16, 2))::text END AS fp_amount,"
-        f" upper({cell['currency']}) AS currency, {source} AS fp_source,"
-        f" CASE WHEN octet_length({source}) = length({source})"
-        f" THEN lower(btrim({_collapse(source)}, ' '))"
-        f" END AS fp_key FROM {raw}_p p"
-    )
-
-
-def _normalise_names(
-    cursor, raw: str, cell: dict[str, str], names: str, descriptors: str, texts: str
-) -> None:
-    """Python's normalisers over the distinct values only, COPY'd back into three maps."""
-    clipped = _clip(cell["merchant_name"], MAX_NAME_LENGTH)
-    cursor.execute(f"CREATE TEMP TABLE {names} (name TEXT PRIMARY KEY, norm TEXT) ON COMMIT DROP")
-    _map(
-        f"SELECT DISTINCT {clipped} FROM {raw}_p p",
-        names,
-        lambda name: normalise_merchant(name)[:200],
-    )
-    cursor.execute(
-        f"CREATE TEMP TABLE {descriptors} (name TEXT PRIMARY KEY, norm TEXT) ON COMMIT DROP"
-    )
-    _map(
-        f"SELECT DISTINCT {cell['description']} FROM {raw}_p p JOIN {names} n"
-        f" ON n.name = {clipped} WHERE n.norm = ''",
-        descriptors,
-        lambda text: normalise_descriptor(text)[:200],
-    )
-    # Fingerprint keys of non-ASCII text: Python's lower() and split(), not the database's.
-    cursor.execute(f"CREATE TEMP TABLE {texts} (name TEXT PRIMARY KEY, norm TEXT) ON COMMIT DROP")
-    _map(
-        f"SELECT DISTINCT fp_source FROM {raw}_keys WHERE fp_key IS NULL",
-        texts,
-        lambda text: " ".join(text.lower().split()),
-    )
-    cursor.execute(
-        f"UPDATE {raw}_keys k SET fp_key = t.norm FROM {texts} t"
-        f" WHERE k.fp_key IS NULL AND t.name = k.fp_source"
-    )
-
-
-def _count_windows(cursor, raw: str) -> str:
-    """The ``OccurrenceCounter``'s forgetting, replayed: a table of (seq, epoch) for the rows
-    whose date the counter had forgotten and started counting afresh, ``epoch`` times so far.
-
-    The counter remembers the last ``_WINDOW`` dates; identical items count up within one
-    remembered stretch of a date. Only the dates stream through Python (in file order), and
-    only when some item repeats another of its date; sorted files write no rows here.
-    """
-    epochs = f"{raw}_epochs"
-    cursor.execute(f"CREATE TEMP TABLE {epochs} (seq BIGINT, epoch INT) ON COMMIT DROP")
-    cursor.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {raw}_keys GROUP BY fp_date, fp_amount, currency,"
-        f" fp_key HAVING COUNT(*) > 1)"
-    )
-    if not cursor.fetchone()[0]:
-        return epochs
-    pg_connection = connection.connection
-    remembered: OrderedDict[str, None] = OrderedDict()
-    forgotten: dict[str, int] = {}  # date -> times it was counted afresh after being forgotten
-    with pg_connection.cursor(name=f"{epochs}_read") as reader:
-        reader.itersize = _EPOCH_BATCH
-        reader.execute(f"SELECT seq, fp_date FROM {raw}_keys ORDER BY seq")
-        while batch := reader.fetchmany(_EPOCH_BATCH):
-            fresh: list[tuple[int, int]] = []
-            for seq, day in batch:
-                if day in remembered:
-                    remembered.move_to_end(day)
-                else:
-                    remembered[day] = None
-                    forgotten[day] = forgotten[day] + 1 if day in forgotten else 0
-                    if len(remembered) > _WINDOW:
-                        remembered.popitem(last=False)
-                if forgotten[day]:
-                    fresh.append((seq, forgotten[day]))
-            if fresh:  # between two fetches of the server-side cursor
-                with (
-                    pg_connection.cursor() as writer,
-                    writer.copy(f"COPY {epochs} (seq, epoch) FROM STDIN") as copy,
-                ):
-                    for row in fresh:
-                        copy.write_row(row)
-    return epochs
-
-
-def _map(query: str, table: str, function) -> None:
-    """Stream ``query``'s distinct values through ``function`` into ``table`` (name, norm)."""
-    pg_connection = connection.connection
-    with pg_connection.cursor(name=f"{table}_read") as reader:
-        reader.itersize = _NORM_BATCH
-        reader.execute(query)
-        while batch := reader.fetchmany(_NORM_BATCH):
-            with (
-                pg_connection.cursor() as writer,
-                writer.copy(f"COPY {table} (name, norm) FROM STDIN") as copy,
-            ):
-                for (value,) in batch:
-                    copy.write_row((value, function(value)))
-
-
-def _clip(value: str, limit: int) -> str:
-    """SQL for ``base.clip`` of a trimmed ASCII-blank value (of a row of ``{raw}_p p``)."""
-    return f"left({_collapse(value)}, {limit})"
-
-
-def _collapse(value: str) -> str:
-    """SQL: runs of blanks as one space; the regex only where there is something to do."""
-    return (
-        f"CASE WHEN NOT p.controls AND strpos({value}, '  ') = 0 THEN {value}"
-        f" ELSE regexp_replace({value}, '{_BLANKS_RE}', ' ', 'g') END"
-    )
-
-
-def _insert_staging(
-    cursor,
-    table: str,
-    raw: str,
-    cell: dict[str, str],
-    keys: list[str],
-    names: str,
-    descriptors: str,
-    epochs: str,
-    *,
-    unstable_ids: bool,
-) -> int:
-    # The occurrence among identical items of one date (and one remembered stretch of it),
-    # computed on a narrow table and kept only where it is not 0.
-    occurrences = f"{raw}_occ"
-    cursor.execute(
-        f"CREATE TEMP TABLE {occurrences} ON COMMIT DROP AS SELECT seq, occ FROM"
-        f" (SELECT k.seq, ROW_NUMBER() OVER (PARTITION BY k.fp_date, COALESCE(e.epoch, 0),"
-        f" k.fp_amount, k.currency, k.fp_key ORDER BY k.seq) - 1 AS occ"
-        f" FROM {raw}_keys k LEFT JOIN {epochs} e ON e.seq = k.seq) o WHERE occ > 0"
-    )
-    fingerprint = (
-        "'fp:' || left(encode(sha256(convert_to(k.fp_date || '|' || k.fp_amount || '|'"
-        " || k.currency || '|' || k.fp_key || '|' || COALESCE(o.occ, 0), 'UTF8')), 'hex'), 40)"
-    )
-    txn_id = cell["transaction_id"]
-    fitted = (
-        f"CASE WHEN length({txn_id}) <= 128 THEN {txn_id}"
-        f" ELSE 'h:' || encode(sha256(convert_to({txn_id}, 'UTF8')), 'hex') END"
-    )
-    provider_txn_id = (
-        "f.fingerprint"
-        if unstable_ids
-        else "CASE WHEN f.tid <> '' THEN f.fitted ELSE f.fingerprint END"
-    )
-    # jsonb_build_object takes at most 100 arguments: 40 pairs per call, joined with ||.
-    pairs = [f"'{key.replace(chr(39), chr(39) * 2)}', p.c{i}" for i, key in enumerate(keys)]
-    pairs.append("'_line', p.seq + 1")
-    raw_json = " || ".join(
-        f"jsonb_build_object({', '.join(pairs[i : i + 40])})" for i in range(0, len(pairs), 40)
-    )
-    name = _clip(cell["merchant_name"], MAX_NAME_LENGTH)
-    cursor.execute(
-        f"INSERT INTO {table} (seq, kind, provider_txn_id, fingerprint, pending_txn_id, status,"
-        f" amount, currency, booking_date, transaction_date, merchant_name, merchant_norm,"
-        f" descriptor_norm, merchant_id, mcc, provider_category, description, raw, is_reversal,"
-        f" account, origin)"
-        f" SELECT f.seq, 't', {provider_txn_id}, f.fingerprint, '', f.status, f.amount,"
-        f" f.currency, f.booking_date, f.transaction_date, f.name, n.norm,"
-        f" CASE WHEN n.norm = '' THEN COALESCE(d.norm, '') ELSE '' END, f.merchant_id, f.mcc,"
-        f" f.category, f.description, f.raw, false, '', 'line ' || (f.seq + 1)"
-        f" FROM (SELECT p.seq, {fingerprint} AS fingerprint, {txn_id} AS tid,"
-        f" {fitted} AS fitted, lower({cell['status']}) AS status,"
-        f" {cell['amount']}::numeric(14, 2) AS amount, k.currency,"
-        f" NULLIF({cell['booking_date']}, '')::date AS booking_date,"
-        f" NULLIF({cell['transaction_date']}, '')::date AS transaction_date,"
-        f" {name} AS name, {cell['merchant_id']} AS merchant_id, {cell['mcc']} AS mcc,"
-        f" {_clip(cell['category'], MAX_CATEGORY_LENGTH)} AS category,"
-        f" {cell['description']} AS description, {raw_json} AS raw"
-        f" FROM {raw}_p p JOIN {raw}_keys k ON k.seq = p.seq"
-        f" LEFT JOIN {occurrences} o ON o.seq = p.seq) f"
-        f" JOIN {names} n ON n.name = f.name"
-        f" LEFT JOIN {descriptors} d ON d.name = f.description",
-    )
-    return cursor.rowcount
 
 
 __all__ = ["COLUMNS", "CopyDeclined", "CsvCopyStager", "csv_copy_stager"]

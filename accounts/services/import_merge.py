@@ -11,8 +11,9 @@ table:
    and this step are skipped for inputs known to repeat no id (``FileFacts.repeats``);
 2. ``UPDATE … FROM staging`` for rows that exist and changed (pending → booked, Plaid
    ``modified``); a booked row is never turned back into a pending one;
-3. ``INSERT … SELECT … ON CONFLICT (feed_id, provider_txn_id) DO NOTHING`` for new rows, so
-   overlapping files and concurrent imports never create duplicates;
+3. ``INSERT … SELECT … WHERE NOT EXISTS`` for new rows (ids the feed does not hold; the
+   feed's row lock serialises imports, and the unique ``(feed_id, provider_txn_id)`` turns
+   any other writer's duplicate into an error, never a second row);
 4. ``removed_at`` for the ids the source removed, and for the pending rows a posted item
    replaces (its ``pending_txn_id``);
 5. for statements (``SNAPSHOT_FORMATS``), ``removed_at`` for pending rows of the statement's
@@ -263,7 +264,8 @@ def _staging_rows(
             seq,
             "t",
             txn_id,
-            item.fingerprint,
+            # Stored only where it is the id; elsewhere nothing reads it (narrower rows).
+            txn_id if txn_id == item.fingerprint else "",
             item.pending_txn_id,
             item.status,
             str(item.amount),
@@ -310,6 +312,14 @@ def _merge(
         # it saves -- seconds on a 200,000-row file (benchmarks/import_bench.py).
         for statement in dialect.set_local("jit", "off"):
             cursor.execute(statement)
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        direct = getattr(stage, "direct", None)
+        if direct is not None:
+            # The COPY path's first import of a clean file into an empty feed: no staging.
+            new = direct(cursor, feed=feed, batch=batch, now=now)
+            if new is not None:
+                counts.items = counts.new = new
+                return counts
         types = [(name, pg if postgres else lite) for name, pg, lite in _STAGING_COLUMNS]
         columns_sql = ", ".join(f"{name} {kind}" for name, kind in types)
         # ON COMMIT DROP (PostgreSQL) is the safety net; the table is also dropped explicitly
@@ -324,7 +334,8 @@ def _merge(
         # Autovacuum never analyses temp tables; only the columns the merge joins and filters on.
         for statement in dialect.analyze(table, _ANALYZED_COLUMNS):
             cursor.execute(statement)
-        cursor.execute(f"CREATE INDEX {table}_id ON {table} (provider_txn_id)")
+        # (The COPY path may have made it already, unique: ``import_copy._stage_clean``.)
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {table}_id ON {table} (provider_txn_id)")
         # 0. One account per feed, and one transaction per id.
         if facts is not None:
             own = _own_account(feed, facts.accounts)
@@ -350,7 +361,6 @@ def _merge(
                 f" AND later.provider_txn_id = {table}.provider_txn_id"
                 f" AND later.seq > {table}.seq)"
             )
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
         txn = table_name(Transaction)
         outbox = table_name(ChangedTransaction)
         # 2. Existing rows whose content changed; never booked -> pending, never a row the
@@ -370,17 +380,21 @@ def _merge(
             [batch.pk, now, feed.pk],
         )
         counts.updated = max(cursor.rowcount, 0)
-        # 3. New rows. ON CONFLICT makes overlapping and concurrent imports safe.
+        # 3. New rows: those whose id the feed does not hold. The feed's row lock (held by
+        # the caller) serialises imports into one feed, so a plain INSERT is safe; ON CONFLICT's
+        # speculative insertion cost a second probe of the unique index per row, a third of
+        # the statement (benchmarks/import_bench.py). A writer that did not take the lock
+        # meets the unique constraint: an error, never a silently merged row.
         inserted = ["user_id", "feed_id", "import_batch_id", "provider", "provider_txn_id"]
         inserted += [*_MERGED_COLUMNS, "created_at", "updated_at"]
         selected = ", ".join(f"s.{column}" for column in ("provider_txn_id", *_MERGED_COLUMNS))
         insert_new = (
             f"INSERT INTO {txn} ({', '.join(inserted)})"
             f" SELECT %s, %s, %s, %s, {selected}, %s, %s FROM {table} s"
-            f" WHERE s.kind = 't'"
-            f" ON CONFLICT (feed_id, provider_txn_id) DO NOTHING"
+            f" WHERE s.kind = 't' AND NOT EXISTS (SELECT 1 FROM {txn} t"
+            f" WHERE t.feed_id = %s AND t.provider_txn_id = s.provider_txn_id)"
         )
-        insert_params: list = [feed.user_id, feed.pk, batch.pk, feed.provider, now, now]
+        insert_params: list = [feed.user_id, feed.pk, batch.pk, feed.provider, now, now, feed.pk]
         # Queue for the nightly scoring what this import booked or changed (see
         # accounts.models.ChangedTransaction): new booked rows, and booked rows it updated.
         queue_changed = (

@@ -69,7 +69,7 @@ def test_the_raw_payload_shows_while_consent_lives(operator_client, feed):
     body = operator_client.get(f"/admin/accounts/transaction/{row.pk}/change/").content.decode()
 
     assert "ING-003" in body
-    assert "&quot;transaction_id&quot;" in body  # the pretty-printed payload
+    assert "&quot;_line&quot;: 4" in body  # the pretty-printed payload (the row's line)
 
 
 def test_the_raw_payload_is_hidden_when_consent_expired(operator_client):

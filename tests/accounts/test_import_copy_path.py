@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from accounts.models import ImportBatch, Transaction
-from accounts.services import import_copy
+from accounts.models import ChangedTransaction, ImportBatch, Transaction
+from accounts.services import import_copy, import_copy_general
 from accounts.services.importing import feed_file_import
 from tests.accounts.factories import LinkedFeedFactory
 from tests.accounts.feed_helpers import FIXTURES
@@ -57,21 +57,54 @@ def _import(data: bytes, *, copy: bool, settings, unstable: bool = False) -> Imp
     )
 
 
+def _queued(batch: ImportBatch) -> list[tuple]:
+    """What the import put in the scoring queue: (id, reason) by the bank's id."""
+    queued = ChangedTransaction.objects.filter(
+        transaction_id__in=Transaction.objects.filter(feed=batch.feed).values("id")
+    )
+    by_pk = dict(Transaction.objects.filter(feed=batch.feed).values_list("id", "provider_txn_id"))
+    return sorted((by_pk[row.transaction_id], row.reason) for row in queued)
+
+
 def _rows(batch: ImportBatch) -> list[tuple]:
     rows = Transaction.objects.filter(feed=batch.feed).order_by("provider_txn_id")
     return [tuple(getattr(row, column) for column in _COMPARED) for row in rows]
 
 
+class _Staged:
+    count = 0
+
+
+def _count_staging(mocker) -> type[_Staged]:
+    """Counts the COPY path's inserts that returned (a declined one raises): the general
+    staging, the clean files' one pass, and a clean file's direct import into an empty feed."""
+    if not getattr(import_copy, "_counted", False):  # once per test: mocker undoes it after
+        _Staged.count = 0
+        for module, name in (
+            (import_copy_general, "_insert_staging"),
+            (import_copy, "_stage_clean"),
+            (import_copy, "_insert_direct"),
+        ):
+            original = getattr(module, name)
+
+            def counted(*args, _original=original, **kwargs):
+                result = _original(*args, **kwargs)
+                _Staged.count += result is not None  # _insert_direct: None, nothing written
+                return result
+
+            mocker.patch.object(module, name, counted)
+        mocker.patch.object(import_copy, "_counted", True, create=True)
+    return _Staged
+
+
 def _both(data: bytes, settings, mocker, *, unstable: bool = False) -> tuple[bool, ImportBatch]:
     """Import through both paths, assert the same outcome; (COPY path taken, its batch)."""
-    staged = import_copy._insert_staging
-    if not hasattr(staged, "call_count"):
-        staged = mocker.spy(import_copy, "_insert_staging")
-    before = staged.call_count
+    staged = _count_staging(mocker)
+    before = staged.count
     fast = _import(data, copy=True, settings=settings, unstable=unstable)
-    taken = staged.call_count == before + 1
+    taken = staged.count == before + 1
     slow = _import(data, copy=False, settings=settings, unstable=unstable)
-    assert staged.call_count == before + int(taken)  # the Python path never stages by COPY
+    assert staged.count == before + int(taken)  # the Python path never stages by COPY
     assert (fast.status, fast.count_new, fast.count_duplicate, fast.count_rejected) == (
         slow.status,
         slow.count_new,
@@ -80,6 +113,7 @@ def _both(data: bytes, settings, mocker, *, unstable: bool = False) -> tuple[boo
     )
     assert fast.errors == slow.errors
     assert _rows(fast) == _rows(slow)
+    assert _queued(fast) == _queued(slow)
     return taken, fast
 
 
@@ -166,6 +200,71 @@ def test_edge_values_give_the_same_rows_through_copy(settings, mocker, unstable)
     assert row.raw["_line"] == 2 and row.raw["column_13"] == "x" and row.raw["note"] == "extra"
 
 
+CLEAN = "\n".join(
+    [
+        HEADER + ",note,",
+        "ING-1,booked,2026-11-02,2026-11-01,5,EUR,Kringloop  Het  Goed B.V.,m1,5931,"
+        "second  hand,Pinbetaling kringloop,extra,x",
+        "ING-2,pending,,2026-11-05,-4.65,eur,OV-fiets,,,bike_rental,OV-fiets dagtarief,,",
+        "ING-3,Booked,2026-11-06,,.5,EUR,,,,,BEA Apple Pay GVB AMSTERDAM PAS123 NR:CT5R9X,,",
+        "ING-4,booked,2026-02-28,,-0.00,EUR,PAYPAL *VINTED,,,,,,",
+        "X" * 140 + ",booked,2024-02-29,,-1.00,USD,Strasse Cafe,,,,straat,,",
+        "ING-6,booked,2026-11-07,,1000000,EUR,SEPA,,,,Naam: Stichting Het Goed Omschrijving: x,,",
+        "ING-7,booked,2026-11-07,,+12.1,EUR,SEPA,,,,Naam: Stichting Het Goed Omschrijving: x,,",
+    ]
+).encode()
+
+
+def test_a_clean_file_takes_the_one_pass_and_gives_the_same_rows(settings, mocker):
+    # ASCII, trimmed, an id per row, an empty feed: one INSERT … SELECT checks, casts and
+    # writes it straight into the transactions table and the scoring queue.
+    direct = mocker.spy(import_copy, "_insert_direct")
+
+    taken, batch = _both(CLEAN, settings, mocker)
+
+    assert taken and direct.spy_return == 7
+    assert batch.status == "done" and batch.count_new == 7
+    row = Transaction.objects.get(feed=batch.feed, provider_txn_id="ING-1")
+    assert row.raw == {"_line": 2, "note": "extra", "column_13": "x"}
+    assert row.merchant_name == "Kringloop Het Goed B.V."  # clipped: one space between words
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["NaN", "nan", "1e3", "1.005", "Infinity", "12,50", "1.1O", "--1", ""],
+)
+def test_amounts_the_one_pass_does_not_read_as_python_does_decline(settings, mocker, cell):
+    data = (HEADER + f"\nA,booked,2026-11-02,,{cell},EUR,NS,,,,x\n").encode()
+
+    taken, batch = _both(data, settings, mocker)
+
+    assert not taken  # the Python path's rows (1.005 is rounded) or error (the rest)
+    assert batch.status == ("done" if cell == "1.005" else "rejected")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["infinity", "-infinity", "2026-11-02 BC", "12026-11-02", "2026-1-2", "epoch", "today",
+     "20261102", "2026-02-30", "02-11-2026"],
+)  # fmt: skip
+def test_dates_the_one_pass_does_not_read_as_python_does_decline(settings, mocker, cell):
+    data = (HEADER + f"\nA,booked,{cell},,-1.00,EUR,NS,,,,x\n").encode()
+
+    taken, batch = _both(data, settings, mocker)
+
+    assert not taken
+    assert batch.status == "rejected"
+
+
+def test_a_line_longer_than_the_csv_field_limit_is_not_clean(settings, mocker):
+    data = (HEADER + "\nA,booked,2026-11-02,,-1.00,EUR,NS,,,," + "x" * 140_000 + "\n").encode()
+
+    taken, batch = _both(data, settings, mocker)
+
+    assert not taken
+    assert batch.status == "rejected"  # the csv module's field limit, as the Python path says
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -208,6 +307,49 @@ def test_files_the_copy_path_declines_give_the_python_paths_rows_or_error(settin
     assert not taken
 
 
+def test_a_clean_file_repeating_a_row_counts_the_repeat_as_a_duplicate(settings, mocker):
+    # An empty feed, but the repeat meets the unique id: the staging merge imports it.
+    row = "A,booked,2026-11-02,,-1.00,EUR,NS,,,,x"
+    data = f"{HEADER}\n{row}\nB,pending,,2026-11-03,-2.00,EUR,NS,,,,y\n{row}\n".encode()
+    clean = mocker.spy(import_copy, "_stage_clean")
+
+    taken, batch = _both(data, settings, mocker)
+
+    assert taken and clean.call_count == 1
+    assert (batch.status, batch.count_new, batch.count_duplicate) == ("done", 2, 1)
+
+
+def test_a_second_file_into_a_feed_with_rows_gives_the_same_rows_and_queue(settings, mocker):
+    # week2 books week1's pending row, repeats two rows and adds new ones: the clean one pass
+    # stages it (the feed has rows) and the merge updates, inserts and removes alike.
+    clean = mocker.spy(import_copy, "_stage_clean")
+    outcomes = []
+    for copy in (True, False):
+        settings.CANOPY_IMPORT_COPY = copy
+        feed = LinkedFeedFactory(provider="file")
+        batches = [
+            feed_file_import(
+                feed=feed,
+                file=io.BytesIO((FIXTURES / name).read_bytes()),
+                file_name=name,
+                source="upload",
+                format="csv",
+            )
+            for name in ("week1.csv", "week2.csv")
+        ]
+        outcomes.append(
+            (
+                [(b.status, b.count_new, b.count_updated, b.count_duplicate) for b in batches],
+                _rows(batches[-1]),
+                _queued(batches[-1]),
+            )
+        )
+
+    assert clean.call_count == 1  # week1 went straight into the empty feed
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0][1][2] >= 1  # week2 updated a row of week1
+
+
 def test_a_rejected_file_names_the_line_and_field_whichever_path(settings, mocker):
     data = (
         HEADER
@@ -227,7 +369,7 @@ def test_a_file_imported_again_is_a_duplicate_through_copy(settings, mocker):
     settings.CANOPY_IMPORT_COPY = True
     feed = LinkedFeedFactory(provider="file")
     data = (FIXTURES / "week1.csv").read_bytes()
-    staged = mocker.spy(import_copy, "_insert_staging")
+    staged = _count_staging(mocker)
 
     first = feed_file_import(feed=feed, file=io.BytesIO(data), file_name="a.csv", source="upload")
     second = feed_file_import(feed=feed, file=io.BytesIO(data), file_name="a.csv", source="upload")
@@ -238,7 +380,7 @@ def test_a_file_imported_again_is_a_duplicate_through_copy(settings, mocker):
         source="upload",
     )
 
-    assert staged.call_count == 2  # the identical file is known by its hash
+    assert staged.count == 2  # the identical file is known by its hash
     assert (first.count_new, second.count_new, second.count_duplicate) == (4, 0, 4)
     assert overlapping.status == "done"
     ids = list(Transaction.objects.filter(feed=feed).values_list("provider_txn_id", flat=True))

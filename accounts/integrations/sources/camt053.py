@@ -46,7 +46,6 @@ from accounts.integrations.sources.base import (
 )
 from accounts.integrations.sources.currencies import check_currency
 
-_RAW_XML_LIMIT = 4096
 _ROOTS = ("BkToCstmrStmt",)
 _OTHER_MESSAGES = {
     "BkToCstmrAcctRpt": "camt.052 account report",
@@ -303,29 +302,23 @@ def _entry(ntry: etree._Element, state: _State) -> list[NormalisedTransaction]:
             currency=tx_currency,
             description=f"{merchant} {description}",
         )
+        # The payload keeps what the row's columns do not (amount, currency, dates, sign,
+        # reversal, category, party and remittance are columns): the entry's line and
+        # references, its status code and extra text. (It once also held the entry's XML: a
+        # second copy of every column, the widest part of a camt.053 row.)
         raw: dict[str, object] = {
             "line": tx_line,
             "NtryRef": entry.text("NtryRef"),
             "AcctSvcrRef": entry_ref,
-            "Amt": amt.text,
-            "Ccy": amt.get("Ccy"),
-            "CdtDbtInd": indicator,
-            "RvslInd": reversal,
             "Sts": status_code,
-            "BookgDt": booking_date.isoformat() if booking_date else None,
-            "ValDt": value_date.isoformat() if value_date else None,
-            "BkTxCd": category,
             "TxRefs": {
                 "AcctSvcrRef": tx.text("Refs/AcctSvcrRef"),
                 "EndToEndId": tx.text("Refs/EndToEndId"),
             },
-            "Party": merchant,
-            "Ustrd": remittance,
             "AddtlNtryInf": entry.text("AddtlNtryInf"),
-            "xml": etree.tostring(ntry, encoding="unicode")[:_RAW_XML_LIMIT],
         }
         if batch:
-            raw["TxAmt"] = str(tx_amount)
+            raw["Amt"] = amt.text  # the entry's total; the row's amount is its own TxAmt
         items.append(
             NormalisedTransaction(
                 provider_txn_id=fit_id(ref) if ref else fingerprint,

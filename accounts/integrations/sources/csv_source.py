@@ -127,9 +127,16 @@ def read_header(header_line: str) -> tuple[str, list[str], dict[str, int]]:
     return delimiter, names, {name: names.index(name) for name in COLUMNS}
 
 
+def extra_columns(names: list[str]) -> list[int]:
+    """Indexes of the columns Canopy does not read: what a row's ``raw`` payload keeps."""
+    known = set(COLUMNS)
+    return [i for i, name in enumerate(names) if name not in known]
+
+
 def _rows(text: io.TextIOWrapper) -> Iterator[NormalisedTransaction]:
     delimiter, names, index = read_header(text.readline())
     reader = csv.reader(text, delimiter=delimiter, strict=True)
+    extras = extra_columns(names)
     counter = OccurrenceCounter()
     last_line = 1  # physical lines consumed so far (the header)
     while True:
@@ -153,10 +160,9 @@ def _rows(text: io.TextIOWrapper) -> Iterator[NormalisedTransaction]:
             )
         cells = [_cell(cell) for cell in row]
         values = {name: cells[i] for name, i in index.items()}
-        raw = {
-            name or f"column_{i + 1}": cell
-            for i, (name, cell) in enumerate(zip(names, cells, strict=True))
-        }
+        # The payload keeps what the columns do not: the line, and the columns Canopy does
+        # not read (a bank's own "note"). The known columns are stored as the row's fields.
+        raw = {names[i] or f"column_{i + 1}": cells[i] for i in extras}
         yield _transaction(values, raw, line, counter)
 
 

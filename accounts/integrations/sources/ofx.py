@@ -51,6 +51,12 @@ from accounts.integrations.sources.ofx_tokens import Token, text_pieces, tokens,
 
 _STATEMENTS = frozenset({"STMTRS", "CCSTMTRS"})
 _TRANSACTION = "STMTTRN"
+# STMTTRN fields stored as the row's columns (amount, dates, names, MCC, category, currency,
+# id): a row's raw payload leaves them out.
+_COLUMN_FIELDS = frozenset(
+    {"TRNAMT", "DTPOSTED", "DTUSER", "NAME", "PAYEE.NAME", "EXTDNAME", "MEMO", "SIC", "TRNTYPE",
+     "FITID", "CURRENCY.CURSYM"}
+)  # fmt: skip
 # Elements (data-bearing, end tag optional in SGML). Knowing them lets an *empty* SGML element
 # such as "<MEMO><FITID>1" be read as empty instead of swallowing its siblings.
 _LEAF_NAMES = """
@@ -291,10 +297,15 @@ class _OfxReader:
             currency=currency,
             description=f"{name} {memo}",
         )
-        raw: dict[str, object] = {path: value for path, (value, _line) in txn.fields.items()}
+        # The payload keeps what the row's columns do not: the line and the fields Canopy does
+        # not read (CHECKNUM, REFNUM, PAYEEID, ...); FITID only where the id is its hash.
+        raw: dict[str, object] = {
+            path: value for path, (value, _line) in txn.fields.items() if path not in _COLUMN_FIELDS
+        }
         raw["_line"] = txn.line
-        if statement.currency:
-            raw["_CURDEF"] = statement.currency
+        fitid = txn.get("FITID")
+        if fitid and fit_id(fitid) != fitid:
+            raw["FITID"] = fitid
         return NormalisedTransaction(
             provider_txn_id=fit_id(txn.get("FITID")) if txn.get("FITID") else fingerprint,
             status="booked",
