@@ -303,33 +303,35 @@ def rule_lookup_load(sql: ChunkSql) -> None:
     rules = ranked_rules()
     matchers = rule_matchers(rules)
     fingerprint = hashlib.md5(repr((rules, matchers)).encode(), usedforsecurity=False).hexdigest()
-    made = [
-        sql.temp(
+    made = {
+        "score_lookup": sql.temp(
             "score_lookup",
             "kind VARCHAR(16) NOT NULL, value VARCHAR(200) NOT NULL, seg_from DATE NOT NULL, "
             "seg_to DATE NOT NULL, rkey INTEGER NOT NULL, src VARCHAR(16) NOT NULL",
             keep_rows=True,
         ),
-        sql.temp(
+        "score_rulekey": sql.temp(
             "score_rulekey",
             "rkey INTEGER PRIMARY KEY, rule_id BIGINT NOT NULL, action_no INTEGER NOT NULL, "
             + ", ".join(f"{name} {kind}" for name, kind, _ in RULE_COLUMNS),
             keep_rows=True,
         ),
-        sql.temp(
+        "score_rules_loaded": sql.temp(
             "score_rules_loaded",
             "fingerprint VARCHAR(32) NOT NULL, kinds VARCHAR(200) NOT NULL",
             keep_rows=True,
         ),
-    ]
-    loaded = [] if any(made) else sql.rows("SELECT fingerprint, kinds FROM score_rules_loaded")
+    }
+    loaded = (
+        [] if any(made.values()) else sql.rows("SELECT fingerprint, kinds FROM score_rules_loaded")
+    )
     if loaded and loaded[0][0] == fingerprint:
         kinds = set(loaded[0][1].split(",")) - {""}
     else:
         rows = lookup_rows(rules, matchers)
         kinds = {row[0] for row in rows}
-        if loaded:
-            for name in ("score_lookup", "score_rulekey", "score_rules_loaded"):
+        for name, new in made.items():
+            if not new:  # kept from an earlier chunk: whatever it holds goes
                 sql.run(f"DELETE FROM {name}")
         # One statement for all rows (hundreds of matchers) on PostgreSQL, not one round trip
         # each.
