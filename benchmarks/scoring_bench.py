@@ -18,6 +18,10 @@ larger). Two ceilings are printed: a copy of the whole rows, and a copy without 
 ``--history H`` also loads H older transactions that are already scored, so the night's N
 new ones sit among a longer history, as they do in production.
 
+Besides wall-clock rates it prints the CPU seconds the scoring and the ceiling took (the worker
+processes and their PostgreSQL server processes): on a machine shared with other work, their
+ratio is what the two cores would give quiet.
+
 ``BENCH_TIMINGS=1`` prints where the chunks' time goes, statement by statement;
 ``BENCH_EXPLAIN=1`` logs every statement over 15 ms with its plan to the server log
 (``auto_explain``; needs a superuser connection).
@@ -245,6 +249,9 @@ def _worker_init(db_url: str) -> None:
     from forest.scoring import sql
 
     sql.STATEMENT_TIMINGS = {} if os.environ.get("BENCH_TIMINGS") else None
+    from django.db import connection
+
+    connection.ensure_connection()  # its server process is counted from the start (cpu_seconds)
     if os.environ.get("BENCH_EXPLAIN"):
         from django.db import connection
 
@@ -253,6 +260,31 @@ def _worker_init(db_url: str) -> None:
             cur.execute("SET auto_explain.log_min_duration = 15")
             cur.execute("SET auto_explain.log_analyze = on")
             cur.execute("SET auto_explain.log_buffers = on")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) used so far by the processes ``pids`` (Linux ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def server_pids(url: str) -> list[int]:
+    """The server processes of the other sessions on the scratch database (the workers')."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]
 
 
 def _score_one(chunk_id: int) -> int:
@@ -349,16 +381,31 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(args.workers, initializer=_worker_init, initargs=(url,)) as pool:
         pool.map(_timings, range(args.workers))  # every worker is set up before the clock
+        # CPU of the workers and their server processes: the machine is shared, and the
+        # ratio of CPU seconds is what the same two cores would give on a quiet machine.
+        # A worker still in its initializer has not connected yet: wait for every session.
+        servers = server_pids(url)
+        for _ in range(300):
+            if len(servers) >= args.workers:
+                break
+            time.sleep(0.1)
+            servers = server_pids(url)
+        pids = [p.pid for p in pool._pool] + servers  # type: ignore[attr-defined]
+        cpu_started = cpu_seconds(pids)
         started = time.perf_counter()
         peak_rss = max(pool.imap_unordered(_score_one, chunk_ids, chunksize=1))
         elapsed = time.perf_counter() - started
+        job_cpu = cpu_seconds(pids) - cpu_started
         timings: dict[str, float] = {}
         for part in pool.map(_timings, range(args.workers)):
             for key, seconds in part.items():
                 timings[key] = timings.get(key, 0.0) + seconds
         scoring_run_finish_if_done(run.id)
         # The same writes without the logic, by the same workers (benchmarks/scoring_ceiling.py).
-        writes_seconds = scoring_ceiling.timed(pool, scoring_ceiling.after_job())
+        chunk_bounds = scoring_ceiling.after_job()
+        cpu_started = cpu_seconds(pids)
+        writes_seconds = scoring_ceiling.timed(pool, chunk_bounds)
+        writes_cpu = cpu_seconds(pids) - cpu_started
     scoring_ceiling.cleanup()
     for key, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:40]:
         print(f"  {seconds:7.2f} s  {key}")
@@ -374,6 +421,8 @@ def main() -> None:
     print(f"same-writes ceiling (claim, green actions, drops, ledger, campaign spend, balances; "
           f"no logic): {writes_seconds:.2f} s, {writes_rate:,.0f} transactions/s "
           f"-> ratio {rate / writes_rate:.2f} x")  # fmt: skip
+    print(f"CPU seconds (the workers and their server processes): scoring {job_cpu:.2f} s, "
+          f"ceiling {writes_cpu:.2f} s -> ratio {writes_cpu / job_cpu:.2f} x")  # fmt: skip
     print(f"queueing at import (not in the figure above): {queue_seconds:.2f} s, "
           f"{args.n / queue_seconds:,.0f} rows/s")  # fmt: skip
     payload = "with their stored payload" if args.raw == "sandbox" else "(no payload loaded)"

@@ -76,6 +76,8 @@ def write_chunk(bounds: tuple[int, int]) -> None:
     lo, hi = bounds
     p = {"lo": lo, "hi": hi}
     with transaction.atomic(), connection.cursor() as cur:
+        # The job's own settings for its transaction (forest/scoring/engine.py).
+        cur.execute("SET LOCAL random_page_cost = 1.1")
         cur.execute("SET LOCAL synchronous_commit = off")
         cur.execute(
             "CREATE TEMP TABLE ceil_stage ON COMMIT DROP AS "

@@ -76,6 +76,28 @@ class Dialect:
             f"THEN substr({text}, 1, {end1} + {end2} + {end3} - 1) END"
         )
 
+    def leading_words_once(self, text: str, count: int) -> tuple[str, list[str]]:
+        """The first one to ``count`` words of ``text`` as ``leading_words`` gives them, split
+        once per row: ``(select list, [expression for 1 word, for 2, ...])``, the select list
+        to put in a subquery (aliased ``s``) under ``fence``, the expressions to use above it.
+        PostgreSQL splits each word once instead of once per probe; SQLite as before."""
+        if not self.postgres:
+            return "", [self.leading_words(text, n) for n in range(1, count + 1)]
+        words = [f"s.w{i}" for i in range(1, count + 1)]
+        select = ", ".join(f"split_part({text}, ' ', {i}) AS w{i}" for i in range(1, count + 1))
+        glue = " || ' ' || "
+        exprs = [words[0]] + [
+            f"CASE WHEN {words[n - 1]} <> '' THEN {glue.join(words[:n])} END"
+            for n in range(2, count + 1)
+        ]
+        return select, exprs
+
+    @property
+    def fence(self) -> str:
+        """Ends a subquery the planner must not merge into the query above it (PostgreSQL:
+        ``OFFSET 0``), so what it selects is worked out once per row, not once per use."""
+        return " OFFSET 0" if self.postgres else ""
+
     # --- dates -----------------------------------------------------------------------------
     def day(self, timestamp: str) -> str:
         """The date of a timestamp."""
@@ -133,12 +155,14 @@ class Dialect:
             return [*statements, f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP"]
         return [*statements, f"CREATE TEMP TABLE {name} ({columns})"]
 
-    def session_temp_table(self, name: str, columns: str) -> list[str]:
-        """PostgreSQL: a temp table kept for the database session and emptied at each commit,
-        for work that makes the same tables transaction after transaction (nightly scoring's
-        chunks). Never under transaction pooling (``session_state_allowed``): the next
-        transaction may run on another server connection."""
-        return [f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DELETE ROWS"]
+    def session_temp_table(self, name: str, columns: str, *, keep_rows: bool = False) -> list[str]:
+        """PostgreSQL: a temp table kept for the database session and emptied at each commit
+        (or, ``keep_rows``, not), for work that makes the same tables transaction after
+        transaction (nightly scoring's chunks). Never under transaction pooling
+        (``session_state_allowed``): the next transaction may run on another server
+        connection."""
+        on_commit = "PRESERVE ROWS" if keep_rows else "DELETE ROWS"
+        return [f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT {on_commit}"]
 
     def session_temp_tables(self) -> str:
         """The names of this session's temp tables (PostgreSQL), asked of the catalogue."""

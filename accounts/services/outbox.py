@@ -18,7 +18,7 @@ from accounts.models import ChangedTransaction
 from core.sql import adapt_params, current_dialect, table
 
 # Runs one statement with its parameters; the scoring passes its chunk's runner.
-Execute = Callable[[str, dict], object]
+Execute = Callable[[str, dict], int]
 
 
 def _execute(sql: str, params: dict) -> int:
@@ -67,9 +67,10 @@ def outbox_claim(
     into: Sequence[tuple[str, str, str]],
     params: dict,
     execute: Execute = _execute,
-) -> None:
+) -> int:
     """Take the outbox rows (aliased ``q``) that match ``where``, joined to ``using``, off the
     outbox and insert them into the consumer's tables, all in the caller's transaction.
+    Returns how many rows went into the last of them.
 
     ``returning`` lists the columns each claimed row yields (they may name ``q`` and the tables
     of ``using``); ``into`` is ``(table, columns, condition)`` per consumer table, the columns
@@ -88,15 +89,16 @@ def outbox_claim(
             f"into_{n} AS (INSERT INTO {name} SELECT {columns} FROM claimed WHERE {condition})"
             for n, (name, columns, condition) in enumerate(firsts)
         ]
-        execute(
-            f"WITH {', '.join(ctes)} "
-            f"INSERT INTO {last_table} SELECT {last_columns} FROM claimed WHERE {last_condition}",
+        # The statement's row count is its main INSERT's: the last table's rows.
+        return execute(
+            f"WITH {', '.join(ctes)} INSERT INTO {last_table} "
+            f"SELECT {last_columns} FROM claimed WHERE {last_condition}",
             params,
         )
-        return
     claimed = f"SELECT {returning} FROM {outbox} q, {using} WHERE {where}"
+    last = 0
     for name, columns, condition in into:
-        execute(
+        last = execute(
             f"INSERT INTO {name} SELECT {columns} FROM ({claimed}) claimed WHERE {condition}",
             params,
         )
@@ -105,3 +107,4 @@ def outbox_claim(
         f"(SELECT q.transaction_id FROM {outbox} q, {using} WHERE {where})",
         params,
     )
+    return last

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError
 
 from forest.models import EnergyLimits
-from forest.scoring.classify import ESTIMATED_GRAMS, best_rule_for
+from forest.scoring.classify import best_rule_for, estimated_grams
 from forest.scoring.sql import DROPS, GREEN_ACTIONS, PROFILES, RATES, RULES, ChunkSql
 
 if TYPE_CHECKING:
@@ -52,9 +52,9 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
 
     Each cap counts what earlier chunks awarded and fills in transaction order as a running
     sum of the step before: windows, so the statement stays set-based. The joins come first,
-    so the windows need two sorts: (user, action type, day, transaction) for step 1 and
-    (user, day, transaction) for steps 2 and 3. The estimate is kept as it was: the "why"
-    shows it next to the energy granted.
+    so the windows need two sorts: (user, day, action type, transaction) for step 1, then
+    within each (user, day) by transaction for steps 2 and 3 (an incremental sort of small
+    groups). The estimate is kept as it was: the "why" shows it next to the energy granted.
     """
     least, greatest = sql.d.least, sql.d.greatest
     sql.temp(
@@ -65,12 +65,19 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
         "base INTEGER NOT NULL, campaign_id BIGINT, campaign_grams INTEGER NOT NULL DEFAULT 0, "
         "matched_on VARCHAR(16) NOT NULL DEFAULT ''",
     )
-    best, best_params = best_rule_for(sql, "s.amount < 0 AND NOT s.is_reversal")
+    # The rule's columns come along from score_rulekey: no second join to the rules table,
+    # whose row estimate after the matching's joins made the planner loop over it.
+    best, best_params = best_rule_for(
+        sql,
+        "s.amount < 0 AND NOT s.is_reversal",
+        columns="k.version AS rule_version, k.action_type, k.daily_cap_grams, k.awards_energy, "
+        "k.estimate_kind, k.fixed_grams, k.grams_per_unit, k.fare_per_km, k.grams_per_km, "
+        "k.substitution_share",
+    )
     limits = EnergyLimits.current()
     caps = {
         "total_cap": _cap_or_unlimited(limits.daily_total_cap_grams),
         "first_cap": _cap_or_unlimited(limits.first_night_cap_grams),
-        "first_night": limits.first_night_cap_grams is not None,
     }
     before = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     if caps["first_cap"] >= caps["total_cap"]:
@@ -85,18 +92,18 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                                 ORDER BY c.txn_id {before}
                             ) - c.b2)
                         ))"""
-    # The chunk's users scored for the first time, as a small analysed table: inside the
-    # statement the planner guessed their count and looped over them per transaction.
+    # The chunk's users scored for the first time, as a small table probed by a hashed IN
+    # (a join to it was planned as a loop over it per transaction).
     sql.temp("score_newcomer", "user_id BIGINT PRIMARY KEY")
     newcomers = 0
-    if caps["first_night"]:
+    if limits.first_night_cap_grams is not None:
         newcomers = sql.run(
             f"""INSERT INTO score_newcomer (user_id)
                 SELECT u.user_id FROM (SELECT DISTINCT user_id FROM score_stage) u
                 WHERE NOT EXISTS (SELECT 1 FROM {GREEN_ACTIONS} g WHERE g.user_id = u.user_id)"""
         )
-    sql.analyze("score_newcomer")
     if newcomers:
+        is_new = "CASE WHEN s.user_id IN (SELECT user_id FROM score_newcomer) THEN 1 ELSE 0 END"
         last_day = "MAX(CASE WHEN b.b1 > 0 THEN b.booking_date END) OVER (PARTITION BY b.user_id)"
         granted = f"""CASE WHEN c.is_new = 0 THEN c.b2
                         WHEN c.last_day IS NULL OR c.booking_date < c.last_day THEN 0
@@ -104,7 +111,10 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                    END"""
     else:
         # An ordinary night: nobody new in the chunk, so no newest day to work out per user.
-        last_day, granted = "NULL", "c.b2"
+        is_new, last_day, granted = "0", "NULL", "c.b2"
+    # The estimate is numeric arithmetic: worked out once per row below the windows, not in
+    # each window expression that names it (OFFSET 0 keeps the planner from inlining it).
+    fence = sql.d.fence
     sql.run(
         f"""INSERT INTO score_award (txn_id, user_id, rule_id, rule_version, action_type,
                                      booking_date, amount, currency, eur_amount, estimated, base,
@@ -121,28 +131,26 @@ def awards_estimate_and_cap(sql: ChunkSql, p: dict) -> None:
                 SELECT user_id, booking_date, SUM(grams) AS grams
                 FROM prior GROUP BY user_id, booking_date
             ), raw AS (
-                SELECT s.txn_id, s.user_id, r.id AS rule_id, r.version AS rule_version,
-                       r.action_type, s.action_no, s.booking_date, s.amount, s.currency,
+                SELECT s.txn_id, s.user_id, s.rule_id, s.rule_version, s.action_type,
+                       s.action_no, s.booking_date, s.amount, s.currency,
                        ROUND(ABS(s.amount) * fx.eur_per_unit, 2) AS eur_amount,
-                       {ESTIMATED_GRAMS} AS estimated,
-                       r.daily_cap_grams - COALESCE(prior.grams, 0) AS action_left,
+                       {estimated_grams("s")} AS estimated,
+                       s.daily_cap_grams - COALESCE(prior.grams, 0) AS action_left,
                        %(total_cap)s - COALESCE(pd.grams, 0) AS day_left,
-                       CASE WHEN n.user_id IS NULL THEN 0 ELSE 1 END AS is_new,
+                       {is_new} AS is_new,
                        s.matched_on
                 FROM ({best}) s
-                JOIN {RULES} r ON r.id = s.rule_id
                 JOIN {RATES} fx ON fx.currency = s.currency
                 LEFT JOIN prior ON prior.user_id = s.user_id
-                       AND prior.action_type = r.action_type
+                       AND prior.action_type = s.action_type
                        AND prior.booking_date = s.booking_date
                 LEFT JOIN prior_day pd ON pd.user_id = s.user_id
-                       AND pd.booking_date = s.booking_date
-                LEFT JOIN score_newcomer n ON n.user_id = s.user_id
+                       AND pd.booking_date = s.booking_date{fence}
             ), per_action AS (
                 SELECT a.*, {greatest}(0, {least}(
                            a.estimated,
                            a.action_left - (SUM(a.estimated) OVER (
-                               PARTITION BY a.user_id, a.action_no, a.booking_date
+                               PARTITION BY a.user_id, a.booking_date, a.action_no
                                ORDER BY a.txn_id {before}
                            ) - a.estimated)
                        )) AS b1

@@ -120,12 +120,8 @@ def campaign_requests(
            WHERE NOT EXISTS (SELECT 1 FROM score_award a WHERE a.txn_id = c.txn_id)"""
     )
     sql.run(
-        """UPDATE score_award SET
-               campaign_id = (SELECT c.campaign_id FROM score_campaign c
-                              WHERE c.txn_id = score_award.txn_id),
-               campaign_grams = (SELECT c.requested FROM score_campaign c
-                                 WHERE c.txn_id = score_award.txn_id)
-           WHERE txn_id IN (SELECT txn_id FROM score_campaign)"""
+        """UPDATE score_award SET campaign_id = c.campaign_id, campaign_grams = c.requested
+           FROM score_campaign c WHERE c.txn_id = score_award.txn_id"""
     )
     return [
         (int(campaign_id), int(requested))

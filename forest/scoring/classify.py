@@ -17,6 +17,7 @@ schenker", excluded by the rail rule, beats "db"; "shell recharge" (EV charging)
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -32,17 +33,25 @@ from forest.scoring.sql import ChunkSql
 BEGINNING = date(1, 1, 1)
 END = date(9999, 12, 31)
 
-# A rule's estimate for stage row ``s`` joined to rule ``r`` and exchange rate ``fx``: the three
-# formulas of PRODUCT.md section 3, on the absolute euro amount (as forest.rule_catalogue does).
-ESTIMATED_GRAMS = """CASE
-    WHEN NOT r.awards_energy THEN 0
-    WHEN r.estimate_kind = 'fixed' THEN r.fixed_grams
-    WHEN r.estimate_kind = 'per_currency_unit' THEN CAST(ROUND(
-        ABS(s.amount) * fx.eur_per_unit * r.grams_per_unit * r.substitution_share) AS INTEGER)
+
+def estimated_grams(rule: str = "r") -> str:
+    """A rule's estimate for stage row ``s``, the rule's columns under alias ``rule`` (the rules
+    table, or ``score_rulekey``, which copies them) and exchange rate ``fx``: the three formulas
+    of PRODUCT.md section 3, on the absolute euro amount (as forest.rule_catalogue does)."""
+    r = rule
+    return f"""CASE
+    WHEN NOT {r}.awards_energy THEN 0
+    WHEN {r}.estimate_kind = 'fixed' THEN {r}.fixed_grams
+    WHEN {r}.estimate_kind = 'per_currency_unit' THEN CAST(ROUND(
+        ABS(s.amount) * fx.eur_per_unit * {r}.grams_per_unit * {r}.substitution_share) AS INTEGER)
     ELSE CAST(ROUND(
-        ABS(s.amount) * fx.eur_per_unit / r.fare_per_km * r.grams_per_km * r.substitution_share
+        ABS(s.amount) * fx.eur_per_unit / {r}.fare_per_km * {r}.grams_per_km
+        * {r}.substitution_share
     ) AS INTEGER)
 END"""
+
+
+ESTIMATED_GRAMS = estimated_grams("r")
 
 # The staged transaction's column for each equality matcher kind; names are probed apart.
 KIND_COLUMNS = {
@@ -67,25 +76,48 @@ class RankedRule:
     valid_from: date
     valid_to: date
     regex: str
+    # What scoring needs of the rule besides its rank (RULE_COLUMNS' order), so the caps
+    # statement reads it from ``score_rulekey`` instead of joining the rules table again.
+    columns: tuple = ()
+
+
+# The rule's columns copied into ``score_rulekey``, with their SQL types.
+RULE_COLUMNS = (
+    ("version", "INTEGER", "int"),
+    ("action_type", "VARCHAR(32)", "varchar"),
+    ("daily_cap_grams", "INTEGER", "int"),
+    ("awards_energy", "BOOLEAN", "bool"),
+    ("estimate_kind", "VARCHAR(32)", "varchar"),
+    ("fixed_grams", "INTEGER", "int"),
+    ("grams_per_unit", "NUMERIC", "numeric"),
+    ("fare_per_km", "NUMERIC", "numeric"),
+    ("grams_per_km", "NUMERIC", "numeric"),
+    ("substitution_share", "NUMERIC", "numeric"),
+)
 
 
 def ranked_rules() -> list[RankedRule]:
     rules = list(
         GreenActionRule.objects.filter(is_active=True)
         .order_by("priority", "-id")
-        .values_list("id", "valid_from", "valid_to", "match_description_regex", "action_type")
-    )
-    action_nos = {name: no for no, name in enumerate(sorted({r[4] for r in rules}), start=1)}
+        .values_list(
+            "id", "valid_from", "valid_to", "match_description_regex",
+            *(name for name, _, _ in RULE_COLUMNS),
+        )
+    )  # fmt: skip
+    type_at = [name for name, _, _ in RULE_COLUMNS].index("action_type") + 4
+    action_nos = {name: no for no, name in enumerate(sorted({r[type_at] for r in rules}), start=1)}
     return [
         RankedRule(
             key=rank,
             rule_id=rule_id,
-            action_no=action_nos[action_type],
+            action_no=action_nos[columns[type_at - 4]],
             valid_from=valid_from or BEGINNING,
             valid_to=valid_to or END,
             regex=regex,
+            columns=tuple(columns),
         )
-        for rank, (rule_id, valid_from, valid_to, regex, action_type) in enumerate(rules, start=1)
+        for rank, (rule_id, valid_from, valid_to, regex, *columns) in enumerate(rules, start=1)
     ]
 
 
@@ -111,7 +143,18 @@ def lookup_segments(candidates: list[RankedRule]) -> list[tuple[date, date, int]
     return segments
 
 
-def lookup_rows(rules: list[RankedRule]) -> list[tuple[str, str, date, date, int, str]]:
+def rule_matchers(rules: list[RankedRule]) -> list[tuple[int, str, str]]:
+    """``(rule id, kind, value)`` of the non-empty matchers of ``rules``, in a fixed order."""
+    return list(
+        RuleMatcher.objects.filter(~Q(value=""), rule_id__in=[r.rule_id for r in rules])
+        .order_by("rule_id", "kind", "value")
+        .values_list("rule_id", "kind", "value")
+    )
+
+
+def lookup_rows(
+    rules: list[RankedRule], matchers: list[tuple[int, str, str]] | None = None
+) -> list[tuple[str, str, date, date, int, str]]:
     """``(kind, value, from, to, key, source)`` rows for the equality matchers of the active
     rules. Merchant names and aliases become ``name`` rows cut to their first
     ``NAME_KEY_WORDS`` words, with the source that put them there; an excluded name that no
@@ -120,9 +163,7 @@ def lookup_rows(rules: list[RankedRule]) -> list[tuple[str, str, date, date, int
     by_id = {rule.rule_id: rule for rule in rules}
     grouped: dict[tuple[str, str], dict[int, str]] = {}
     excluded: set[str] = set()
-    for rule_id, kind, value in RuleMatcher.objects.filter(
-        ~Q(value=""), rule_id__in=by_id
-    ).values_list("rule_id", "kind", "value"):
+    for rule_id, kind, value in rule_matchers(rules) if matchers is None else matchers:
         if kind in NAME_KINDS:
             value = " ".join(value.split()[:NAME_KEY_WORDS])
             if kind == "exclude":
@@ -156,11 +197,17 @@ def regex_rules(rules: list[RankedRule]) -> list[RankedRule]:
 
 
 def best_rule_select(
-    dialect: Dialect, rules: list[RankedRule], kinds: set[str], where: str
+    dialect: Dialect,
+    rules: list[RankedRule],
+    kinds: set[str],
+    where: str,
+    *,
+    columns: str = "",
 ) -> tuple[str, dict]:
     """SQL for the staged transactions that satisfy ``where`` (on alias ``s``) and match a
     rule: ``(txn_id, user_id, amount, currency, booking_date, rule_id, action_no,
-    matched_on)``, with its params.
+    matched_on)``, then ``columns`` (of ``score_rulekey k``, see ``RULE_COLUMNS``), with its
+    params.
 
     One hash probe per matcher kind and transaction: the MCC, the merchant id, the category,
     and the name's first one, two and three words (the longest that is a rule's name wins).
@@ -175,10 +222,11 @@ def best_rule_select(
             f"AND s.booking_date < {alias}.seg_to"
         )
 
+    words, leading = dialect.leading_words_once("s.name", NAME_KEY_WORDS)
     if "name" in kinds:
         depths = range(NAME_KEY_WORDS, 0, -1)  # longest first: it wins
         for n in depths:
-            probe(f"l_n{n}", "name", dialect.leading_words("s.name", n))
+            probe(f"l_n{n}", "name", leading[n - 1])
         name_key = f"COALESCE({', '.join(f'l_n{n}.rkey' for n in depths)}, 0)"
         name_source = f"COALESCE({', '.join(f'l_n{n}.src' for n in depths)}, '')"
         keys.append(name_key)
@@ -216,20 +264,26 @@ def best_rule_select(
             f"WHEN s.rx_m{i} = 1 AND s.booking_date >= %(rxf{i})s "
             f"AND s.booking_date < %(rxt{i})s THEN {rule.key}"
         )
-    if branches:
-        joins.append("LEFT JOIN score_rx rx ON rx.description = s.description")
     best = f"CASE {' '.join(branches)} ELSE s.equal END" if branches else "s.equal"
     matches = "".join(f", rx.m{i} AS rx_m{i}" for i in range(len(branches)))
+    extra = f", {columns}" if columns else ""
+    staged = f"""SELECT s.txn_id, s.user_id, s.amount, s.currency, s.booking_date, s.description,
+                        {STAGE_NAME} AS name, s.mcc, s.merchant_id, s.category, s.merchant_norm
+                 FROM score_stage s WHERE {where}"""
+    if words:
+        # The name's words split once per row (fence), not once per probe that names them.
+        staged = f"SELECT s.*, {words} FROM ({staged}) s{dialect.fence}"
+    rx_join = "LEFT JOIN score_rx rx ON rx.description = s.description" if branches else ""
+    # The winning key is worked out once per row (fence), then named by the CASEs above it.
     sql = f"""SELECT s.txn_id, s.user_id, s.amount, s.currency, s.booking_date, k.rule_id,
                      k.action_no,
                      CASE WHEN s.rkey = s.equal THEN s.equal_on ELSE 'description' END
-                         AS matched_on
+                         AS matched_on{extra}
               FROM (
                   SELECT s.*, {best} AS rkey FROM (
                       SELECT s.*, {equal} AS equal, {equal_on} AS equal_on{matches}
-                      FROM (SELECT s.*, {STAGE_NAME} AS name FROM score_stage s
-                            WHERE {where}) s
-                      {" ".join(joins)}
+                      FROM ({staged}) s
+                      {" ".join(joins)} {rx_join}{dialect.fence}
                   ) s
               ) s
               JOIN score_rulekey k ON k.rkey = s.rkey"""
@@ -237,31 +291,68 @@ def best_rule_select(
 
 
 def rule_lookup_load(sql: ChunkSql) -> None:
-    """Load the active rules' lookup tables (see ``forest.scoring.classify``) for this chunk."""
+    """Load the active rules' lookup tables (see ``forest.scoring.classify``) for this chunk.
+
+    On PostgreSQL the tables are kept for the database session with their rows, next to a
+    fingerprint of the rules and matchers they were made from: a chunk whose rules are those of
+    the session's previous chunk (every chunk of a night, unless an operator edits a rule or a
+    regex is quarantined) reads the rules and matchers and compares, instead of building and
+    loading some eight hundred rows again. A rolled-back chunk takes its reload with it, the
+    fingerprint included; a table made anew (a new session, or dropped by someone) reloads.
+    """
     rules = ranked_rules()
-    rows = lookup_rows(rules)
-    sql.temp(
-        "score_lookup",
-        "kind VARCHAR(16) NOT NULL, value VARCHAR(200) NOT NULL, seg_from DATE NOT NULL, "
-        "seg_to DATE NOT NULL, rkey INTEGER NOT NULL, src VARCHAR(16) NOT NULL",
+    matchers = rule_matchers(rules)
+    fingerprint = hashlib.md5(repr((rules, matchers)).encode(), usedforsecurity=False).hexdigest()
+    made = {
+        "score_lookup": sql.temp(
+            "score_lookup",
+            "kind VARCHAR(16) NOT NULL, value VARCHAR(200) NOT NULL, seg_from DATE NOT NULL, "
+            "seg_to DATE NOT NULL, rkey INTEGER NOT NULL, src VARCHAR(16) NOT NULL",
+            keep_rows=True,
+        ),
+        "score_rulekey": sql.temp(
+            "score_rulekey",
+            "rkey INTEGER PRIMARY KEY, rule_id BIGINT NOT NULL, action_no INTEGER NOT NULL, "
+            + ", ".join(f"{name} {kind}" for name, kind, _ in RULE_COLUMNS),
+            keep_rows=True,
+        ),
+        "score_rules_loaded": sql.temp(
+            "score_rules_loaded",
+            "fingerprint VARCHAR(32) NOT NULL, kinds VARCHAR(200) NOT NULL",
+            keep_rows=True,
+        ),
+    }
+    loaded = (
+        [] if any(made.values()) else sql.rows("SELECT fingerprint, kinds FROM score_rules_loaded")
     )
-    sql.temp(
-        "score_rulekey",
-        "rkey INTEGER PRIMARY KEY, rule_id BIGINT NOT NULL, action_no INTEGER NOT NULL",
-    )
-    # One statement for all rows (hundreds of matchers) on PostgreSQL, not one round trip each.
-    sql.insert_rows("score_lookup", ["varchar", "varchar", "date", "date", "int", "varchar"], rows)
-    sql.insert_rows(
-        "score_rulekey",
-        ["int", "bigint", "int"],
-        [(r.key, r.rule_id, r.action_no) for r in rules],
-    )
-    # Without statistics the planner takes a new temp table for one row and loops over it per
-    # transaction; a few hundred rows are analysed in a millisecond. (PostgreSQL only.)
-    sql.analyze("score_lookup")
-    sql.analyze("score_rulekey")
+    if loaded and loaded[0][0] == fingerprint:
+        kinds = set(loaded[0][1].split(",")) - {""}
+    else:
+        rows = lookup_rows(rules, matchers)
+        kinds = {row[0] for row in rows}
+        for name, new in made.items():
+            if not new:  # kept from an earlier chunk: whatever it holds goes
+                sql.run(f"DELETE FROM {name}")
+        # One statement for all rows (hundreds of matchers) on PostgreSQL, not one round trip
+        # each.
+        sql.insert_rows(
+            "score_lookup", ["varchar", "varchar", "date", "date", "int", "varchar"], rows
+        )
+        sql.insert_rows(
+            "score_rulekey",
+            ["int", "bigint", "int", *(kind for _, _, kind in RULE_COLUMNS)],
+            [(r.key, r.rule_id, r.action_no, *r.columns) for r in rules],
+        )
+        sql.run(
+            "INSERT INTO score_rules_loaded (fingerprint, kinds) VALUES (%(fp)s, %(kinds)s)",
+            {"fp": fingerprint, "kinds": ",".join(sorted(kinds))},
+        )
+        # Without statistics the planner takes a new temp table for one row and loops over it
+        # per transaction; a few hundred rows are analysed in a millisecond. (PostgreSQL only.)
+        sql.analyze("score_lookup")
+        sql.analyze("score_rulekey")
     sql.rules = rules
-    sql.kinds = {row[0] for row in rows}
+    sql.kinds = kinds
     patterns = [rule.regex for rule in regex_rules(rules)]
     if patterns:
         # Each regex once per distinct description, not once per transaction: card payments
@@ -288,6 +379,6 @@ def rule_lookup_load(sql: ChunkSql) -> None:
         sql.analyze("score_rx")
 
 
-def best_rule_for(sql: ChunkSql, where: str) -> tuple[str, dict]:
+def best_rule_for(sql: ChunkSql, where: str, *, columns: str = "") -> tuple[str, dict]:
     """``best_rule_select`` for the rules ``rule_lookup_load`` put in this chunk's tables."""
-    return best_rule_select(sql.d, sql.rules, sql.kinds, where)
+    return best_rule_select(sql.d, sql.rules, sql.kinds, where, columns=columns)

@@ -89,6 +89,7 @@ TEMP_TABLES = [
     "score_stage",
     "score_lookup",
     "score_rulekey",
+    "score_rules_loaded",
     "score_rx",
     "score_award",
     "score_newcomer",
@@ -159,9 +160,15 @@ def _score_chunk_once(
                 # back whole (its outbox rows come back with it and the next run scores them
                 # again), so the commit need not wait for the WAL flush (nothing is half-kept
                 # either way, and any later synchronous commit, a collect say, flushes it first).
+                # work_mem: the claim's 20,000 returned rows are read twice (stage, changed rows)
+                # and spilled to a temp file at the default 4 MB. jit: a chunk's statements run
+                # for milliseconds; compiling them would cost more than it saves, and a larger
+                # --chunk size would cross jit_above_cost.
                 for statement in [
                     *dialect.set_local("random_page_cost", "1.1"),
                     *dialect.set_local("synchronous_commit", "off"),
+                    *dialect.set_local("work_mem", "'32MB'"),
+                    *dialect.set_local("jit", "off"),
                 ]:
                     cursor.execute(statement)
                 sql = ChunkSql(cursor, dialect)
@@ -221,7 +228,7 @@ def _score(
         extra += " AND q.user_id = %(only_user)s"
         p["only_user"] = run.only_user_id
 
-    _claim(sql, p, extra)
+    changed = _claim(sql, p, extra)
     checkpoint("claim")
     # The worker tests' slow chunk: it waits here while the file exists, holding the chunk's
     # row lock and its claimed outbox rows, uncommitted, for the test to SIGKILL its worker
@@ -231,9 +238,10 @@ def _score(
         while os.path.exists(hold) and time.monotonic() < deadline:
             time.sleep(0.1)
     # Reversals first: a re-scored transaction's old action must be gone before its new one.
-    result.reversals = removed_reverse(sql, p)
+    # The common night has nothing but newly booked transactions: nothing to reverse.
+    result.reversals = removed_reverse(sql, p) if changed else 0
     checkpoint("reversals")
-    stage = _stage(sql)
+    stage = _stage(sql, changed=changed)
     result.transactions_scored = stage.count
     if stage.count:
         if stage.unknown_currency:
@@ -278,8 +286,9 @@ STAGE_SELECT = (
 )
 
 
-def _claim(sql: ChunkSql, p: dict, extra: str) -> None:
-    """Take this chunk's rows off the outbox (active feeds only; others wait).
+def _claim(sql: ChunkSql, p: dict, extra: str) -> int:
+    """Take this chunk's rows off the outbox (active feeds only; others wait). Returns how many
+    were changed or removed (``score_claimed``) rather than newly booked.
 
     Rows that may not earn (their feed's trust, or booked before its consent window: see
     ``forest.scoring.eligibility``) are claimed too, so they leave the outbox, but never
@@ -299,7 +308,7 @@ def _claim(sql: ChunkSql, p: dict, extra: str) -> None:
     eligible = eligible_sql(sql.d, feed="f", day="COALESCE(t.booking_date, t.transaction_date)")
     # accounts hands the rows over: one DELETE … RETURNING on PostgreSQL, whose row locks make
     # a concurrent claim of the same rows wait, then find them gone. A rollback puts them back.
-    outbox_claim(
+    return outbox_claim(
         using=f"{TRANSACTIONS} t, {FEEDS} f",
         where=where,
         returning=f"{STAGE_SELECT}, q.reason, t.status, t.removed_at IS NOT NULL AS removed, "
@@ -332,18 +341,19 @@ class StageSummary:
     unknown_currency: int  # transactions in a currency without an exchange rate
 
 
-def _stage(sql: ChunkSql) -> StageSummary:
-    """Add the changed, re-scored rows whose old action is reversed by now; sum the stage up
-    in one pass."""
-    sql.run(
-        f"""INSERT INTO score_stage
+def _stage(sql: ChunkSql, *, changed: int) -> StageSummary:
+    """Add the changed, re-scored rows whose old action is reversed by now (if the claim found
+    any); sum the stage up in one pass."""
+    if changed:
+        sql.run(
+            f"""INSERT INTO score_stage
             SELECT {STAGE_SELECT} FROM score_claimed c
             JOIN {TRANSACTIONS} t ON t.id = c.txn_id
             WHERE c.status = 'booked' AND NOT c.removed AND c.eligible = 1
               AND COALESCE(t.booking_date, t.transaction_date) IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM {GREEN_ACTIONS} g
                               WHERE g.transaction_id = c.txn_id AND g.reversed_at IS NULL)"""
-    )
+        )
     # The planner's guess for an unanalysed temp table is off by 50x here (it assumes wide
     # rows), which turns the later joins into nested loops. (PostgreSQL only.)
     sql.analyze("score_stage", "is_reversal")

@@ -22,7 +22,7 @@ from forest.scoring.classify import ESTIMATED_GRAMS, best_rule_for, rule_lookup_
 from forest.scoring.engine import STAGE_COLUMNS
 from forest.scoring.sql import RATES, RULES, ChunkSql
 
-_TEMP_TABLES = ("score_stage", "score_lookup", "score_rulekey", "score_rx")
+_TEMP_TABLES = ("score_stage", "score_lookup", "score_rulekey", "score_rules_loaded", "score_rx")
 _STAGE_TYPES = [
     "bigint", "bigint", "numeric", "varchar", "date", "varchar", "varchar", "varchar",
     "varchar", "varchar", "text", "boolean",

@@ -58,29 +58,33 @@ class ChunkSql:
             key = " ".join(sql.split())[:70]
             STATEMENT_TIMINGS[key] = STATEMENT_TIMINGS.get(key, 0.0) + perf_counter() - started
 
-    def temp(self, name: str, columns: str, *, reuse: bool = True) -> None:
-        """An empty temp table for this chunk.
+    def temp(self, name: str, columns: str, *, reuse: bool = True, keep_rows: bool = False) -> bool:
+        """An empty temp table for this chunk; True if it was made anew.
 
         On PostgreSQL a table of a fixed shape is created once per database session, ``ON
         COMMIT DELETE ROWS``, and emptied for later chunks: creating and dropping some twenty
         tables per chunk rewrote the system catalogues three times each, a tenth of a chunk's
         time. ``reuse=False`` is for tables whose columns vary (one per regex rule).
+        ``keep_rows`` keeps a session table's rows from chunk to chunk (``ON COMMIT PRESERVE
+        ROWS``; the rule lookup, which checks them itself); elsewhere the table is new per chunk.
         """
         if not (self.d.postgres and reuse and session_state_allowed()):
             for statement in self.d.temp_table(name, columns):
                 self._execute(statement, None)
-            return
+            return True
         if self._session_temps is None:
             # Asked of the catalogue, not remembered: a rolled-back chunk takes its tables along.
             self.cursor.execute(self.d.session_temp_tables())
             self._session_temps = {row[0] for row in self.cursor.fetchall()}
         if name in self._session_temps:
-            # Empty already after a commit; not inside an outer transaction (tests, dry runs).
-            self._execute(f"DELETE FROM {name}", None)
-        else:
-            for statement in self.d.session_temp_table(name, columns):
-                self._execute(statement, None)
-            self._session_temps.add(name)
+            if not keep_rows:
+                # Empty already after a commit; not inside an outer transaction (tests, dry runs).
+                self._execute(f"DELETE FROM {name}", None)
+            return False
+        for statement in self.d.session_temp_table(name, columns, keep_rows=keep_rows):
+            self._execute(statement, None)
+        self._session_temps.add(name)
+        return True
 
     def reused_temp(self, name: str) -> bool:
         """Whether ``temp`` keeps ``name`` for the session (the engine then need not drop it)."""
