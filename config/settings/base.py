@@ -540,3 +540,14 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
     "core.renderers.ORJSONRenderer",
     "rest_framework.renderers.BrowsableAPIRenderer",
 ]
+# The read model's cache (core/readcache.py): the home screen and the first pages of the main
+# lists kept as rendered JSON per user, dropped after commit by every writer that changes what
+# the user sees; SECONDS bounds any document's age, SOCIAL_SECONDS that of documents showing
+# friends' figures (the friends list, the leaderboard), which friends' writes do not drop.
+CANOPY_READ_CACHE = env.bool("CANOPY_READ_CACHE", default=True)
+CANOPY_READ_CACHE_SECONDS = env.int("CANOPY_READ_CACHE_SECONDS", default=300)
+CANOPY_READ_CACHE_SOCIAL_SECONDS = env.int("CANOPY_READ_CACHE_SOCIAL_SECONDS", default=30)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("core.transactions.NonAtomicReadsMiddleware"),
+    "core.readviews.WriteForgetsMiddleware",
+)
