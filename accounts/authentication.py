@@ -12,6 +12,8 @@ leave behind. Refresh tokens are unaffected: blacklisting them stays with simple
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -45,7 +47,25 @@ post_save.connect(_user_changed, sender=User, dispatch_uid="accounts.auth_user_s
 post_delete.connect(_user_changed, sender=User, dispatch_uid="accounts.auth_user_deleted")
 
 
+# Access tokens this process has verified (signature, type, claims), by their raw bytes: a
+# token's signature never changes, so it is checked once per process and its expiry on every
+# use. Access tokens have no blacklist (only refresh tokens do); the user-level checks
+# (active, password) still run on every request. Bounded: cleared when full.
+_VERIFIED: dict[bytes, tuple[object, float]] = {}
+_VERIFIED_MAX = 20_000
+
+
 class CachedJWTAuthentication(JWTAuthentication):
+    def get_validated_token(self, raw_token):
+        known = _VERIFIED.get(raw_token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        token = super().get_validated_token(raw_token)
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[raw_token] = (token, float(token.get("exp", 0)))
+        return token
+
     def prefetch(self, request) -> tuple[object, str, int] | None:
         """For a reader that fetches the user's copy in its own round trip (core/readviews.py):
         the validated token, the copy's cache key and the user id; None when the request

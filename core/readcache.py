@@ -260,6 +260,9 @@ def everyone_changed() -> None:
 def _forget_twice(keys: list[str]) -> None:
     """Delete the tokens now and again once the transaction commits: a reader between the two
     builds from the rows before the commit, under a token the second delete removes."""
+    if not transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _forget_now(keys), robust=True)  # at once: committed
+        return
     try:
         _forget_now(keys)
     except Exception:  # the cache is down: the commit's delete tries again
