@@ -47,10 +47,15 @@ _PLAIN_ACCEPT = frozenset({"", "*/*", JSON})
 
 
 def doc_name(name: str, request) -> str:
-    """The document's key under the user: view, absolute URI (pages link to their neighbours
-    by host and query string), language and time zone."""
+    """The document's key under the user: view, scheme, host, path and query string (pages
+    link to their neighbours by all four), language and time zone.
+
+    The raw Host header, not ``get_host()``: a document is only ever stored by the full path,
+    which validates the host (ALLOWED_HOSTS), so a host it refuses never finds one."""
+    language = getattr(request, "LANGUAGE_CODE", None) or get_language()
     zone = timezone.get_current_timezone_name()
-    return f"{name}:{request.build_absolute_uri()}:{get_language()}:{zone}"
+    host = request.META.get("HTTP_HOST", "")
+    return f"{name}:{request.scheme}://{host}{request.get_full_path()}:{language}:{zone}"
 
 
 def _next_local_midnight(now: float) -> float:
