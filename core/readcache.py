@@ -1,12 +1,13 @@
-"""The read model's cache: a user's home screen and first list pages as pre-rendered JSON.
+"""The read model's cache: a user's home screen and main lists as pre-rendered JSON.
 
 A document is the exact bytes a GET answered, stored in the shared cache under the user, the
 view's name, the path with its query string, the language and the time zone, and stamped with
 the two *generation tokens* it was built from:
 
-- the user's token (``rc:u:<id>``): deleted after commit by every writer that changes what
-  that user sees (``users_changed``; the ledger writer, drops, green actions, trees, friends,
-  imports, holds, erasure, and every successful unsafe API request by the user);
+- the user's token (``rc:u:<id>``): deleted by every writer that changes what that user
+  sees, at once and again when its transaction commits (``users_changed``; the ledger
+  writer, drops, green actions, trees, friends, imports, holds, erasure, and every
+  successful unsafe API request by the user);
 - the epoch (``rc:epoch``): deleted when something everyone sees changes (rules, limits,
   species: ``everyone_changed``) or when a set-based writer touched too many users to name.
 
@@ -28,7 +29,8 @@ users' figures (friends, the leaderboard) are stamped with the reader's token on
 for ``CANOPY_READ_CACHE_SOCIAL_SECONDS``: the reader's own figures are current, friends' may
 lag by that much.
 
-``CANOPY_READ_CACHE`` (default on) switches it all off: every read is built.
+``CANOPY_READ_CACHE`` (on with a cache all processes share) switches it all off: every read is
+built. The views' side (the one-round-trip hit, ``cached_read``) is core/readviews.py.
 """
 
 from __future__ import annotations
