@@ -368,3 +368,18 @@ def test_indented_json_and_the_browsable_api_go_through_drf(user):
         b"{\n"
     )
     assert b"<html" in client.get("/api/v1/forest", HTTP_ACCEPT="text/html").content.lower()
+
+
+def test_a_friends_steal_is_on_the_owners_next_home():
+    from forest.services.social import STEAL_GRACE
+    from tests.forest.fraud_factories import EnergyDropFactory
+
+    owner, stealer = UserFactory(), UserFactory()
+    befriend(owner, stealer)
+    ripe_at = timezone.now() - STEAL_GRACE - timedelta(minutes=5)
+    drop = EnergyDropFactory(user=owner, grams=52, ripe_at=ripe_at)
+    home = client_for(owner)
+    assert [d["grams"] for d in home.get("/api/v1/forest").json()["drops"]] == [52]
+    stolen = client_for(stealer).post(f"/api/v1/friends/{owner.id}/drops/{drop.id}/steal")
+    assert stolen.status_code == 200, stolen.content
+    assert [d["grams"] for d in home.get("/api/v1/forest").json()["drops"]] == [37]
