@@ -31,5 +31,7 @@ class AccountsConfig(AppConfig):
             authentication,  # noqa: F401  (drops cached users on save)
             checks,  # noqa: F401  (registers the system checks)
         )
+        from core import readcache
 
+        readcache.connect_signals()  # rows naming a user drop that user's read documents
         worker_ready.connect(_log_push_channel, weak=False, dispatch_uid="accounts.push_channel")

@@ -12,6 +12,8 @@ leave behind. Refresh tokens are unaffected: blacklisting them stays with simple
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -45,7 +47,52 @@ post_save.connect(_user_changed, sender=User, dispatch_uid="accounts.auth_user_s
 post_delete.connect(_user_changed, sender=User, dispatch_uid="accounts.auth_user_deleted")
 
 
+# Access tokens this process has verified (signature, type, claims), by their raw bytes: a
+# token's signature never changes, so it is checked once per process and its expiry on every
+# use. Access tokens have no blacklist (only refresh tokens do); the user-level checks
+# (active, password) still run on every request. Bounded: cleared when full.
+_VERIFIED: dict[bytes, tuple[object, float]] = {}
+_VERIFIED_MAX = 20_000
+
+
 class CachedJWTAuthentication(JWTAuthentication):
+    def get_validated_token(self, raw_token):
+        known = _VERIFIED.get(raw_token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        token = super().get_validated_token(raw_token)
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[raw_token] = (token, float(token.get("exp", 0)))
+        return token
+
+    def prefetch(self, request) -> tuple[object, str, int] | None:
+        """For a reader that fetches the user's copy in its own round trip (core/readviews.py):
+        the validated token, the copy's cache key and the user id; None when the request
+        carries no valid JWT (the full path then answers, with its error)."""
+        header = self.get_header(request)
+        if header is None:
+            return None
+        try:
+            raw = self.get_raw_token(header)
+            if raw is None:
+                return None
+            token = self.get_validated_token(raw)
+            user_id = token[api_settings.USER_ID_CLAIM]
+        except (InvalidToken, AuthenticationFailed, KeyError):
+            return None
+        return token, _key(user_id), user_id
+
+    def user_from_copy(self, validated_token, copy) -> User | None:
+        """The cached copy if it still admits this token (active, same password); None for
+        no copy or a refusal (the full path then loads the row or answers 401)."""
+        if not isinstance(copy, User):
+            return None
+        try:
+            return self._checked(copy, validated_token)
+        except AuthenticationFailed:
+            return None
+
     def get_user(self, validated_token):
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
@@ -57,6 +104,9 @@ class CachedJWTAuthentication(JWTAuthentication):
             if user is None:
                 raise AuthenticationFailed(_("User not found"), code="user_not_found")
             cache.set(_key(user_id), user, settings.CANOPY_AUTH_USER_CACHE_SECONDS)
+        return self._checked(user, validated_token)
+
+    def _checked(self, user: User, validated_token) -> User:
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
         if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(

@@ -16,6 +16,12 @@ database and no authentication (``benchmarks/bench_urls.py``, served only by the
 benchmark's settings). Every line prints the ratio of its requests/s to the bare view's at
 the same concurrency, measured right before it in the same run. ``--src DIR`` serves another
 checkout of the project (say the main branch) from the same database, for a before/after.
+
+Reads are answered from each user's cached document (core/readcache.py) once it is built; the
+warm-up reads each page once per tested user, so the figures are those of returning users
+whose documents nothing has changed since (a write drops them: the reads after "collect"
+start cold, hence the warm-up per endpoint). ``--no-read-cache`` serves with the cache off:
+every read is built, the cost of a miss.
 """
 
 from __future__ import annotations
@@ -178,7 +184,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(src: Path, db_url: str, port: int, workers: int | None) -> subprocess.Popen:
+def start_gunicorn(
+    src: Path, db_url: str, port: int, workers: int | None, *, read_cache: bool = True
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
@@ -187,6 +195,7 @@ def start_gunicorn(src: Path, db_url: str, port: int, workers: int | None) -> su
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-" + "x" * 60),
         "PYTHONPATH": f"{src}{os.pathsep}{ROOT / 'benchmarks'}",
         "CELERY_BROKER_URL": "",
+        "CANOPY_READ_CACHE": "true" if read_cache else "false",
     }
     cmd = [sys.executable, "-m", "gunicorn", "config.wsgi:application",
            "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
@@ -239,23 +248,28 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> dict:
     }  # fmt: skip
 
 
-def check(port: int, token: str, *, quiet: bool = False) -> bool:
-    """One request per endpoint; prints each status. True when any answered other than 2xx."""
+def fetch(port: int, method: str, path: str, token: str) -> int:
+    """One request; its status."""
     import urllib.error
     import urllib.request
 
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", method=method,
+        data=b"{}" if method == "POST" else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def check(port: int, token: str, *, quiet: bool = False) -> bool:
+    """One request per endpoint; prints each status. True when any answered other than 2xx."""
     failed = False
     for label, method, path in ENDPOINTS:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}{path}", method=method,
-            data=b"{}" if method == "POST" else None,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )  # fmt: skip
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
+        status = fetch(port, method, path, token)
         failed |= not 200 <= status < 300
         if not quiet:
             print(f"check: {label} {status}")
@@ -274,6 +288,10 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated labels to run")
     parser.add_argument("--src", default=str(ROOT), help="the project checkout to serve")
     parser.add_argument("--reuse", action="store_true", help="keep the filled database")
+    parser.add_argument(
+        "--no-read-cache", action="store_true",
+        help="serve with CANOPY_READ_CACHE off: every read is built (the cache miss's cost)",
+    )  # fmt: skip
     parser.add_argument(
         "--check", action="store_true",
         help="no load: one request per endpoint through gunicorn, each must answer 2xx (no wrk)",
@@ -305,7 +323,10 @@ def main() -> None:
     connection.close()
 
     port = free_port()
-    server = start_gunicorn(Path(args.src).resolve(), url, port, args.workers or None)
+    server = start_gunicorn(
+        Path(args.src).resolve(), url, port, args.workers or None,
+        read_cache=not args.no_read_cache,
+    )  # fmt: skip
     levels = [int(c) for c in args.concurrency.split(",")]
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     results: dict[str, dict[int, dict]] = {}
@@ -328,8 +349,13 @@ def main() -> None:
                 script = Path(tmp) / f"{label.split()[0].strip('/')}.lua"
                 body = '"{}"' if method == "POST" else "nil"
                 script.write_text(LUA % {"tokens": quoted, "method": method, "body": body})
-                # Warm up: every worker has loaded its URLs, compiled its queries, connected.
+                # Warm up: every worker has loaded its URLs, compiled its queries, connected;
+                # and each tested user has read the page once (returning users: their
+                # documents are built, core/readcache.py; --no-read-cache measures the build).
                 run_wrk(f"http://127.0.0.1:{port}{path}", script, 4, 3)
+                if method == "GET":
+                    for token in token_list:
+                        fetch(port, method, path, token)
                 results[label] = {}
                 for c in levels:
                     # The yardstick right before each figure: on a shared machine the load

@@ -25,6 +25,7 @@ CACHES = {
         ),
     }
 }
+CANOPY_READ_CACHE = env.bool("CANOPY_READ_CACHE", default=True)  # Redis: shared, as production
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
     "anon": "10000000/minute",

@@ -11,3 +11,6 @@ class ForestConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(ensure_default_schedules, sender=self)
+        from forest.services.tree_readers import connect_tree_readers
+
+        connect_tree_readers()

@@ -13,3 +13,8 @@ class PartnersConfig(AppConfig):
         from partners.services.planting_port import PartnersPlanting
 
         planting_register(PartnersPlanting())
+        # A tree's planting order and survival checks are on its readers' home screens.
+        from forest.services.tree_readers import connect_tree_readers
+        from partners.models import PlantingOrder, SurvivalCheck
+
+        connect_tree_readers(PlantingOrder, SurvivalCheck)

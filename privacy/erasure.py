@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services.users import user_anonymise
+from core import readcache
 from core.locks import lock_user
 from privacy.hooks import hooks
 
@@ -86,6 +87,7 @@ def user_erase(*, user: User, reason: str) -> Erasure:
     for erase in hooks("erase"):
         result.counts.update(erase(user=user, email=email, now=now))
     user_anonymise(user=user, now=now)
+    readcache.user_changed(user.pk)
     logger.info("personal data erased (%s): %s", reason, result.as_dict())
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ from accounts.services.friends import (
     friend_remove,
 )
 from core.api import error_response, plain_rows
+from core.readviews import CachedReadMixin, cached_read
 from core.throttling import UserRateThrottle
 
 
@@ -43,10 +45,19 @@ def _error(exc: FriendError) -> Response:
     return error_response(str(exc), code=exc.code, status_code=exc.status)
 
 
-class FriendListApi(APIView):
+class FriendListApi(CachedReadMixin, APIView):
+    read_cache_name = "friends"
+
     @schema.FRIEND_LIST_GET
-    def get(self, request) -> Response:
-        return Response(plain_rows(FriendSerializer(), friends_list(request.user.id)))
+    def get(self, request) -> HttpResponse:
+        # Friendships drop the document on both sides; a friend's new display name may lag by
+        # CANOPY_READ_CACHE_SOCIAL_SECONDS (core/readcache.py).
+        return cached_read(
+            request,
+            self,
+            lambda: (plain_rows(FriendSerializer(), friends_list(request.user.id)), None),
+            social=True,
+        )
 
 
 class FriendInviteApi(APIView):

@@ -33,6 +33,7 @@ from accounts.models import (
 )
 from accounts.services.feed_sync import _enqueue_sync
 from accounts.services.import_jobs import import_jobs_cancel_for_feed
+from core import readcache
 from core.locks import lock_rows
 
 logger = logging.getLogger(__name__)
@@ -286,6 +287,7 @@ def feed_revoke(*, feed: LinkedFeed) -> Revocation:
     consents = Consent.objects.filter(feed=feed, revoked_at__isnull=True).update(
         revoked_at=now, updated_at=now
     )
+    readcache.user_changed(feed.user_id)  # its transactions' descriptions go
     erased = Transaction.objects.filter(feed=feed, redacted_at__isnull=True).update(
         raw=None,
         description="",

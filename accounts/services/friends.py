@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import FriendInvite, Friendship
+from core import readcache
 
 # Crockford-like: no 0/O, 1/I/L, so a code read aloud or typed from a screenshot survives.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -95,6 +96,7 @@ def friend_invite_accept(*, user_id: int, code: str, now: datetime | None = None
             _("This invite code is unknown, used or expired."), code="invalid_code", status=404
         )
     low, high = sorted((user_id, invite.inviter_id))
+    readcache.users_changed([low, high])  # both friends lists and leaderboards
     updated = Friendship.objects.filter(user_low_id=low, user_high_id=high).update(
         status=Friendship.Status.ACCEPTED, accepted_at=now, updated_at=now
     )
@@ -116,6 +118,7 @@ def friend_invite_accept(*, user_id: int, code: str, now: datetime | None = None
 @transaction.atomic
 def friend_remove(*, user_id: int, friend_id: int) -> None:
     """Unfriend (either side may). What was stolen or watered stays on the ledger."""
+    readcache.users_changed([user_id, friend_id])
     deleted, _rows = Friendship.objects.between(user_id, friend_id).delete()
     if not deleted:
         raise Friendship.DoesNotExist

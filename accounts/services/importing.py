@@ -28,6 +28,7 @@ from accounts.services.import_merge import (
     _merge,
     _staging_rows,
 )
+from core import readcache
 from core.locks import lock_rows
 from core.sql import is_postgres
 
@@ -144,6 +145,7 @@ def transactions_import(
                     stage=stage,
                 )
                 _check_feed_size(locked)
+                readcache.user_changed(locked.user_id)  # the transactions list
                 batch.count_new = counts.new
                 batch.count_updated = counts.updated
                 batch.count_removed = counts.removed

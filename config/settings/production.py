@@ -83,6 +83,8 @@ def _shared_cache() -> dict:
 
 
 CACHES = {"default": _shared_cache()}
+# The read model's cache (base.py): every process shares this cache, so it is on by default.
+CANOPY_READ_CACHE = env.bool("CANOPY_READ_CACHE", default=True)
 
 
 # OBSERVABILITY (issue 16; docs/observability.md)

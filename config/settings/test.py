@@ -16,6 +16,7 @@ CANOPY_DEMO_ENABLED = True
 # Tests run tasks in-process; the broker tests start a real worker and switch this off.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CANOPY_READ_CACHE = True  # one process: the per-process cache sees every write
 MEDIA_ROOT = env.path("CANOPY_TEST_MEDIA_ROOT", default="/tmp/canopy-test-media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

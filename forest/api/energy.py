@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from rest_framework import generics
@@ -12,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.api import api_datetime, error_response, plain_rows
+from core.readviews import CachedReadMixin, cached_read
 from forest.api.schema import energy as schema
 from forest.api.serializers.energy import CollectResultSerializer, LedgerEntrySerializer
 from forest.models import EnergyDrop, EnergyLedgerEntry
@@ -32,9 +35,16 @@ def _tree_summary(user) -> dict | None:
     return current_tree_summary(user)
 
 
-class ForestHomeApi(APIView):
+class ForestHomeApi(CachedReadMixin, APIView):
+    read_cache_name = "home"
+
     @schema.home
-    def get(self, request) -> Response:
+    def get(self, request) -> HttpResponse:
+        # The user's document while nothing they see has changed (core/readcache.py): drops
+        # change state on the clock, caps and streaks at local midnight.
+        return cached_read(request, self, lambda: self.build(request), until_midnight=True)
+
+    def build(self, request) -> tuple[dict, datetime | None]:
         now = timezone.now()
         # Balances, level and streaks in one query: the home screen's query budget is fixed.
         figures = home_figures(
@@ -63,7 +73,8 @@ class ForestHomeApi(APIView):
             "level": figures["level"],
             "streaks": figures["streaks"],
         }
-        return Response(body)
+        moments = [m for d in drops for m in (d.ripe_at, d.expires_at) if m and m > now]
+        return body, min(moments, default=None)
 
 
 class DropCollectApi(APIView):
@@ -100,7 +111,9 @@ def _collect_body(user_id: int, result) -> dict:
     ).data
 
 
-class LedgerListApi(generics.ListAPIView):
+class LedgerListApi(CachedReadMixin, generics.ListAPIView):
+    read_cache_name = "ledger"
+
     """Your energy statement: every movement of grams, newest first."""
 
     serializer_class = LedgerEntrySerializer
@@ -111,9 +124,13 @@ class LedgerListApi(generics.ListAPIView):
         return EnergyLedgerEntry.objects.filter(user=cast(User, self.request.user)).order_by("-id")
 
     @schema.ledger
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get(self, request, *args, **kwargs):  # a Response, or the document (HttpResponse)
+        # The user's document while the ledger writer has not moved their grams.
+        return cached_read(request, self, lambda: (self.page(), None))
 
     def list(self, request, *args, **kwargs) -> Response:
+        return Response(self.page())
+
+    def page(self) -> dict:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(plain_rows(self.get_serializer(), page or []))
+        return self.get_paginated_response(plain_rows(self.get_serializer(), page or [])).data

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import error_response, plain_rows
+from core.readviews import CachedReadMixin, cached_read
 from core.throttling import UserRateThrottle
 from forest.api.schema import social as schema
 from forest.api.serializers.social import (
@@ -103,11 +105,18 @@ class FriendWaterApi(APIView):
         return Response(WaterResultSerializer(body).data)
 
 
-class FriendsLeaderboardApi(APIView):
+class FriendsLeaderboardApi(CachedReadMixin, APIView):
+    read_cache_name = "leaderboard"
+
     @schema.friends_leaderboard
-    def get(self, request) -> Response:
+    def get(self, request) -> HttpResponse:
+        # Your own figures are current (your writes drop the document); friends' figures and
+        # the sliding week may lag by CANOPY_READ_CACHE_SOCIAL_SECONDS (core/readcache.py).
+        return cached_read(request, self, lambda: (self.rows(request), None), social=True)
+
+    def rows(self, request) -> list[dict]:
         rows = friends_leaderboard(user_id=request.user.id)
-        return Response(plain_rows(LeaderboardRowSerializer(), rows))
+        return plain_rows(LeaderboardRowSerializer(), rows)
 
 
 class SocialActivityApi(APIView):

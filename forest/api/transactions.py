@@ -16,6 +16,7 @@ from accounts.selectors.transactions import (
 )
 from accounts.selectors.users import profile_locale
 from core.api import plain_rows
+from core.readviews import CachedReadMixin, cached_read
 from forest.api.schema import transactions as schema
 from forest.api.serializers.transactions import TransactionSerializer
 from forest.selectors.green_actions import green_action_summaries
@@ -31,13 +32,16 @@ class TransactionFilter(django_filters.FilterSet):
         fields = ["booked_from", "booked_to", "feed"]
 
 
-class TransactionListApi(generics.ListAPIView):
+class TransactionListApi(CachedReadMixin, generics.ListAPIView):
+    read_cache_name = "transactions"
+
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilter
 
     @schema.transaction_list
-    def get(self, request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
+    def get(self, request, *args, **kwargs):  # a Response, or the document (HttpResponse)
+        # The user's document while no import, scoring or redaction touched their rows.
+        return cached_read(request, self, lambda: (self.page(request), None))
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -47,6 +51,9 @@ class TransactionListApi(generics.ListAPIView):
         )
 
     def list(self, request, *args, **kwargs) -> Response:
+        return Response(self.page(request))
+
+    def page(self, request):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = list(page if page is not None else queryset)
@@ -57,8 +64,8 @@ class TransactionListApi(generics.ListAPIView):
         )
         data = plain_rows(self.get_serializer(context=context), rows)
         if page is None:
-            return Response(data)
-        return self.get_paginated_response(data)
+            return data
+        return self.get_paginated_response(data).data
 
 
 class TransactionDetailApi(generics.GenericAPIView):

@@ -34,6 +34,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.services.outbox import outbox_claim, outbox_put_back
+from core import readcache
 from core.sql import current_dialect
 from forest.models import ScoringChunk
 from forest.scoring.awards import (
@@ -198,6 +199,11 @@ def _score_chunk_once(
                     "worker",
                 ]
             )  # fmt: skip
+            # Drops, green actions, caps and balances moved for the chunk's users.
+            if chunk.run.only_user_id:
+                readcache.user_changed(chunk.run.only_user_id)
+            else:
+                readcache.users_changed_range(chunk.user_id_from, chunk.user_id_to)
     except _DryRunRollback:
         pass
     return result

@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core import readcache
 from core.sql import adapt_params, table
 from core.timezones import DEFAULT_TIME_ZONE
 from forest.metrics import drops_expired_counted
@@ -174,6 +175,7 @@ def drops_expire(*, now: datetime | None = None, batch_size: int = 5000) -> int:
             if not rows:
                 break
             expired += len(rows)
+            readcache.users_changed(user_id for _id, user_id, _remaining in rows)
             grams += sum(remaining for _id, _user, remaining in rows)
             ledger_append(
                 rows=[

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import readcache
 from core.sql import adapt_params, table
 from forest.models import EnergyDrop, EnergyHold, FraudSignal
 from forest.models.energy import Account, EntryKind
@@ -104,15 +105,18 @@ def energy_holds_place(
                 ON CONFLICT (user_id) WHERE released_at IS NULL DO NOTHING""",
             adapt_params(params),
         )
+        readcache.users_changed(holds)
         return max(cursor.rowcount, 0)
 
 
 @transaction.atomic
 def energy_holds_release(*, user_ids: Iterable[int], released_by=None) -> int:
     """Release the users' active holds; returns how many this call released."""
-    return EnergyHold.objects.filter(
-        user_id__in=sorted(set(user_ids)), released_at__isnull=True
-    ).update(released_at=timezone.now(), released_by=released_by)
+    ids = sorted(set(user_ids))
+    readcache.users_changed(ids)
+    return EnergyHold.objects.filter(user_id__in=ids, released_at__isnull=True).update(
+        released_at=timezone.now(), released_by=released_by
+    )
 
 
 def drops_reverse_open(*, user_ids: Iterable[int], now: datetime) -> tuple[int, int]:
@@ -130,6 +134,7 @@ def drops_reverse_open(*, user_ids: Iterable[int], now: datetime) -> tuple[int, 
             ids,
         )
         won = sorted(cursor.fetchall())
+    readcache.users_changed(ids)
     rows = [
         (user_id, Account.DROPS, EntryKind.REVERSAL, -remaining, f"fraud:drop:{drop_id}", drop_id)
         for drop_id, user_id, remaining in won

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from django.db import connection
 
+from core import readcache
 from core.sql import Dialect, adapt_params, current_dialect, table
 from forest.models import EnergyBalance, EnergyLedgerEntry
 
@@ -83,6 +84,7 @@ def ledger_append(
             for user_id, account, kind, grams, key, drop_id in rows
         ]
     )  # fmt: skip
+    readcache.users_changed(row[0] for row in rows)
     totals: dict[tuple[int, str], int] = {}
     for user_id, account, _kind, grams, _key, _drop in rows:
         if (user_id, account) not in balances_moved:
@@ -114,6 +116,7 @@ def ledger_append_once(*, rows: Sequence[Entry], now: datetime, memo: str = "") 
                 adapt_params(params),
             )
             appended.extend(by_key[key] for (key,) in cursor.fetchall())
+    readcache.users_changed(row[0] for row in appended)
     totals: dict[tuple[int, str], int] = {}
     for user_id, account, _kind, grams, _key, _drop in appended:
         totals[(user_id, account)] = totals.get((user_id, account), 0) + grams
@@ -134,6 +137,7 @@ def ledger_append_select(
 ) -> None:
     """Append the entries ``select`` yields (in ``columns`` order) in one ``INSERT … SELECT``,
     then add ``balances`` (a SELECT of user_id, account, grams: the same rows, summed) to the
-    cached balances in one upsert."""
+    cached balances in one upsert. The caller names the users whose documents drop
+    (``core.readcache.users_changed_range``: scoring drops its chunk's users on commit)."""
     sql.run(f"INSERT INTO {LEDGER} ({columns}) {select}", params)
     sql.add_to_balances(balances, params)

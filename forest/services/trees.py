@@ -27,6 +27,7 @@ from forest.planting import Reservation, planting
 from forest.services.holds import energy_hold_refuse
 from forest.services.ledger import ledger_append
 from forest.services.tree_notices import tree_matured_notify, tree_planted_notify
+from forest.services.tree_readers import tree_readers_changed
 
 
 class TreeError(Exception):
@@ -261,6 +262,7 @@ def tree_mark_planted(*, tree_id: int, at: datetime | None) -> Certificate:
     """The partner planted the tree: mark it, issue its certificate and tell its people (once)."""
     at = at or timezone.now()
     Tree.objects.filter(pk=tree_id).update(status=Tree.Status.PLANTED, updated_at=timezone.now())
+    tree_readers_changed([tree_id])
     existing = Certificate.objects.filter(tree_id=tree_id).first()
     if existing is not None:
         return existing

@@ -1,0 +1,345 @@
+"""The read model's cache: a user's home screen and main lists as pre-rendered JSON.
+
+A document is the exact bytes a GET answered, stored in the shared cache under the user, the
+view's name, the path with its query string, the language and the time zone, and stamped with
+the two *generation tokens* it was built from:
+
+- the user's token (``rc:u:<id>``): deleted by every writer that changes what that user
+  sees, at once and again when its transaction commits (``users_changed``; the ledger
+  writer, drops, green actions, trees, friends, imports, holds, erasure, and every
+  successful unsafe API request by the user);
+- the epoch (``rc:epoch``): deleted when something everyone sees changes (rules, limits,
+  species: ``everyone_changed``) or when a set-based writer touched too many users to name.
+
+A token is a random 64-bit value set (``SET NX``) by the first reader that finds none, so a
+deleted or evicted token never comes back with a value an old document carries: a writer only
+ever deletes. One round trip (``MGET`` of epoch, token and document) decides a hit.
+
+Why the stamp is read BEFORE the document is built: a writer that commits while the view is
+building (reading the old rows) deletes the token after its commit; the stale document is then
+stored under the token read before, which no longer exists, and the next reader (who sets a
+new token) never matches it. Had the stamp been read after the build, that document would have
+been stored under the new token and served stale until the next write.
+
+Time: a document carries a *horizon*, the first moment at which the clock alone changes it
+(a drop ripening or expiring, the user's local midnight for caps and streaks), and is never
+served at or past it; ``CANOPY_READ_CACHE_SECONDS`` bounds every document's age as well (a
+writer that bypasses every hook is stale for at most that long). Documents that show other
+users' figures (friends, the leaderboard) are stamped with the reader's token only and kept
+for ``CANOPY_READ_CACHE_SOCIAL_SECONDS``: the reader's own figures are current, friends' may
+lag by that much.
+
+``CANOPY_READ_CACHE`` (on with a cache all processes share) switches it all off: every read is
+built. The views' side (the one-round-trip hit, ``cached_read``) is core/readviews.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+EPOCH_KEY = "rc:epoch"
+# Above this many users a set-based writer deletes the epoch instead of each user's token.
+_MANY_USERS = 20_000
+_DEL_BATCH = 1_000
+
+
+def _user_key(user_id: int) -> str:
+    return f"rc:u:{user_id}"
+
+
+def _doc_key(user_id: int, name: str) -> str:
+    return f"rc:d:{user_id}:{name}"
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "CANOPY_READ_CACHE", True))
+
+
+def _redis():
+    """The raw redis-py client behind Django's Redis cache, or None for any other backend."""
+    inner = getattr(cache, "_cache", None)
+    if inner is None or not hasattr(inner, "get_client"):
+        return None
+    return inner.get_client(write=True)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What one round trip found: the body of a valid document, or the stamp to build under;
+    and what the caller asked to read (``values``) and count (``counts``) in the same trip."""
+
+    body: bytes | None
+    stamp: bytes | None  # b"<epoch>:<token>"; None: a token could not be set, do not store
+    values: tuple = ()
+    counts: tuple[tuple[int, float], ...] = ()  # (count, seconds left) per counter
+
+
+def _stamp(epoch, token) -> bytes | None:
+    if epoch is None or token is None:
+        return None
+    return _as_bytes(epoch) + b":" + _as_bytes(token)
+
+
+def _as_bytes(value) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
+def lookup(
+    user_id: int,
+    name: str,
+    *,
+    now: float | None = None,
+    also_get: Sequence[str] = (),
+    count: Sequence[tuple[str, int]] = (),
+) -> Lookup:
+    """One round trip: epoch, the user's token and the document (``MGET``), plus the cache
+    values ``also_get`` names (the signed-in user's copy) and the window counters ``count``
+    names (the throttles: ``core.throttling``). Missing tokens are set before any build."""
+    now = time.time() if now is None else now
+    keys = [EPOCH_KEY, _user_key(user_id), _doc_key(user_id, name), *also_get]
+    client = _redis()
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        pipe.mget([cache.make_key(k) for k in keys])
+        for key, duration in count:
+            window_count(pipe, cache.make_key(key), duration)
+        results = pipe.execute()
+        epoch, token, doc, *values = results[0]
+        loads = cache._cache._serializer.loads  # type: ignore[attr-defined]
+        values = [None if v is None else loads(v) for v in values]
+        counts = tuple(
+            window_result(results[1 + 3 * i : 4 + 3 * i], duration)
+            for i, (_key, duration) in enumerate(count)
+        )
+    else:
+        found = cache.get_many(keys)
+        epoch, token, doc, *values = (found.get(k) for k in keys)
+        counts = tuple(window_count_cache(cache, key, duration) for key, duration in count)
+    stamp = _stamp(epoch, token)
+    body = None
+    if stamp is not None and doc is not None:
+        doc_stamp, horizon, rest = _as_bytes(doc).split(b"|", 2)
+        if doc_stamp == stamp and now < float(horizon):
+            body = rest
+    elif stamp is None:
+        stamp = _set_tokens(user_id, epoch, token)
+    return Lookup(body=body, stamp=stamp, values=tuple(values), counts=counts)
+
+
+def window_count(pipe, key: str, duration: int) -> None:
+    """Queue one count in ``key``'s window on a Redis pipeline: the window opens at the key's
+    first count and lasts ``duration`` seconds (``EXPIRE NX`` never extends it)."""
+    pipe.incr(key)
+    pipe.expire(key, duration, nx=True)
+    pipe.ttl(key)
+
+
+def window_result(replies, duration: int) -> tuple[int, float]:
+    count, _set, ttl = replies
+    return int(count), float(ttl if ttl and ttl > 0 else duration)
+
+
+def window_count_cache(cache_, key: str, duration: int) -> tuple[int, float]:
+    """``window_count`` on any other cache (locmem in tests): the window's end is kept next to
+    the count."""
+    now = time.time()
+    ends = cache_.get(f"{key}:ends")
+    if ends is None or ends <= now:
+        ends = now + duration
+        cache_.set(f"{key}:ends", ends, duration)
+        cache_.set(key, 0, duration)
+    try:
+        count = cache_.incr(key)
+    except ValueError:  # expired between the two calls
+        cache_.set(key, 1, duration)
+        count = 1
+    return count, ends - now
+
+
+def _set_tokens(user_id: int, epoch, token) -> bytes | None:
+    """Set the missing tokens to fresh random values (never overwriting a reader's), then read
+    them back: that is the stamp."""
+    keys = [EPOCH_KEY, _user_key(user_id)]
+    fresh = [secrets.token_hex(8) for _ in keys]
+    client = _redis()
+    if client is not None:
+        made = [cache.make_key(k) for k in keys]
+        pipe = client.pipeline(transaction=False)
+        for key, value, current in zip(made, fresh, (epoch, token), strict=True):
+            if current is None:
+                pipe.set(key, value, nx=True)
+        pipe.mget(made)
+        epoch, token = pipe.execute()[-1]
+    else:
+        for key, value, current in zip(keys, fresh, (epoch, token), strict=True):
+            if current is None:
+                cache.add(key, value, timeout=None)
+        found = cache.get_many(keys)
+        epoch, token = (found.get(k) for k in keys)
+    return _stamp(epoch, token)
+
+
+def store(
+    user_id: int,
+    name: str,
+    *,
+    stamp: bytes | None,
+    body: bytes,
+    horizon: float | None = None,
+    max_seconds: float | None = None,
+    now: float | None = None,
+) -> None:
+    """Keep ``body`` under ``stamp`` until ``horizon`` (epoch seconds) or ``max_seconds``,
+    whichever comes first."""
+    if stamp is None:
+        return
+    now = time.time() if now is None else now
+    limit = now + (settings.CANOPY_READ_CACHE_SECONDS if max_seconds is None else max_seconds)
+    horizon = limit if horizon is None else min(horizon, limit)
+    ttl = int(horizon - now) + 1
+    if horizon <= now:
+        return
+    doc = stamp + b"|" + repr(horizon).encode() + b"|" + body
+    client = _redis()
+    if client is not None:
+        client.set(cache.make_key(_doc_key(user_id, name)), doc, ex=ttl)
+    else:
+        cache.set(_doc_key(user_id, name), doc, timeout=ttl)
+
+
+def _forget_now(keys: list[str]) -> None:
+    client = _redis()
+    if client is not None:
+        made = [cache.make_key(k) for k in keys]
+        pipe = client.pipeline(transaction=False)
+        for start in range(0, len(made), _DEL_BATCH):
+            pipe.delete(*made[start : start + _DEL_BATCH])
+        pipe.execute()
+    else:
+        cache.delete_many(keys)
+
+
+def users_changed(user_ids: Iterable[int | None]) -> None:
+    """What these users see has changed: their documents are dropped at once and again once
+    the current transaction commits. All of them in one round trip each."""
+    ids = sorted({int(u) for u in user_ids if u is not None})
+    if not ids:
+        return
+    if len(ids) > _MANY_USERS:
+        everyone_changed()
+        return
+    _forget_twice([_user_key(u) for u in ids])
+
+
+def user_changed(user_id: int | None) -> None:
+    users_changed([user_id])
+
+
+def users_changed_range(first: int, last: int) -> None:
+    """A set-based writer changed users ``first``..``last`` (a scoring chunk): each token, or
+    the epoch when the range is wider than ``_MANY_USERS``."""
+    if last - first + 1 > _MANY_USERS:
+        everyone_changed()
+    else:
+        users_changed(range(first, last + 1))
+
+
+def everyone_changed() -> None:
+    """Something every user sees changed: every document is dropped after commit."""
+    _forget_twice([EPOCH_KEY])
+
+
+def _forget_twice(keys: list[str]) -> None:
+    """Delete the tokens now and again once the transaction commits: a reader between the two
+    builds from the rows before the commit, under a token the second delete removes."""
+    if not transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _forget_now(keys), robust=True)  # at once: committed
+        return
+    try:
+        _forget_now(keys)
+    except Exception:  # the cache is down: the commit's delete tries again
+        logger.warning("read cache: could not drop %d tokens", len(keys), exc_info=True)
+    transaction.on_commit(lambda: _forget_now(keys), robust=True)
+
+
+# Rows whose save or delete changes what the users they name see. Set-based writers (scoring,
+# imports, ``QuerySet.update``) send no signals and call ``users_changed`` themselves.
+_USER_FIELDS = ("user", "owner", "from_user", "to_user", "user_low", "user_high")
+# Rows every user's documents are built from (rules and caps, levels, species and forests).
+EVERYONE_MODELS = frozenset(
+    {
+        "forest.energylimits",
+        "forest.levelthreshold",
+        "forest.greenactionrule",
+        "forest.rulematcher",
+        "catalogue.species",
+        "catalogue.brandforest",
+        "catalogue.sponsor",
+        "catalogue.campaign",
+    }
+)
+_plans: dict[type, tuple[str, ...] | None] = {}
+
+
+def _plan(model) -> tuple[str, ...] | None:
+    """The ``*_id`` attributes naming users on ``model``; () for everyone; None for nobody."""
+    if model not in _plans:
+        opts = model._meta
+        if opts.label_lower in EVERYONE_MODELS:
+            _plans[model] = ()
+        else:
+            names = {f.name: f for f in opts.concrete_fields}
+            attnames = tuple(
+                names[n].attname
+                for n in _USER_FIELDS
+                if n in names
+                and names[n].is_relation
+                and names[n].related_model is not None
+                and names[n].related_model._meta.label == settings.AUTH_USER_MODEL
+            )
+            if opts.label == settings.AUTH_USER_MODEL:
+                attnames = ("pk",)
+            _plans[model] = attnames or None
+    return _plans[model]
+
+
+def row_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """post_save / post_delete: drop the documents of the users the row names."""
+    if raw or not enabled():
+        return
+    plan = _plan(sender)
+    if plan is None:
+        return
+    if plan == ():
+        everyone_changed()
+    else:
+        users_changed(getattr(instance, attname, None) for attname in plan)
+
+
+# Deletes are watched only on these few small tables: a post_delete receiver costs every
+# cascade through its model Django's fast delete (the rows would be loaded one by one).
+DELETES_WATCHED = frozenset({"accounts.friendship", "forest.energyhold", *EVERYONE_MODELS})
+
+
+def connect_signals() -> None:
+    """Watch every model whose rows name a user (saves) and the few above (deletes)."""
+    from django.apps import apps
+    from django.db.models.signals import post_delete, post_save
+
+    for model in apps.get_models():
+        if _plan(model) is None:
+            continue
+        label = model._meta.label_lower
+        post_save.connect(row_changed, sender=model, dispatch_uid=f"readcache.saved.{label}")
+        if label in DELETES_WATCHED:
+            post_delete.connect(row_changed, sender=model, dispatch_uid=f"readcache.del.{label}")
