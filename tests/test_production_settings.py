@@ -135,6 +135,22 @@ def test_deployment_entry_points_default_to_production_settings(module):
     assert ok.stdout.strip() == "False"
 
 
+def test_the_wsgi_app_is_warm_before_workers_fork_and_holds_no_connection():
+    """gunicorn forks workers from the preloaded app (config/warmup.py): the views are imported
+    already, so no recycled worker's first request waits for them, and no database connection
+    is open to be shared by the forks."""
+    code = (
+        "import gc, sys, config.wsgi; from django.db import connections; "
+        "print('forest.api.energy' in sys.modules, "
+        "all(c.connection is None for c in connections.all()), gc.get_freeze_count() > 100000)"
+    )
+    env = {k: v for k, v in EXAMPLE_ENV.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    # and the loaded objects are out of the collector's way (a full collection is ~70 ms)
+    assert result.stdout.split()[-3:] == ["True", "True", "True"]
+
+
 def test_local_settings_refuse_the_public_key_without_debug():
     env = {"DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "0"}
     result = run_python("import django; django.setup()", env)
