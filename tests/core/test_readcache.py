@@ -134,6 +134,18 @@ def test_a_document_is_not_served_at_or_past_its_horizon(user):
     assert readcache.lookup(user.id, "home", now=1010.0).body is None
 
 
+@pytest.mark.parametrize(("draw", "served_until"), [(0.0, 1030.0), (1.0, 1024.0)])
+def test_a_documents_age_limit_is_shortened_at_random_never_lengthened(
+    user, monkeypatch, draw, served_until
+):
+    """Documents built together do not all end (and get rebuilt) in the same second."""
+    monkeypatch.setattr(readcache.random, "random", lambda: draw)
+    found = readcache.lookup(user.id, "friends", now=1000.0)
+    readcache.store(user.id, "friends", stamp=found.stamp, body=b"{}", max_seconds=30, now=1000.0)
+    assert readcache.lookup(user.id, "friends", now=served_until - 0.1).body == b"{}"
+    assert readcache.lookup(user.id, "friends", now=served_until).body is None
+
+
 def test_a_drop_ripens_on_the_home_screen_with_no_write(user_client, scored):
     assert {d["state"] for d in user_client.get("/api/v1/forest").json()["drops"]} == {"ripening"}
     with time_machine.travel(ripe_time()):
