@@ -21,7 +21,7 @@ import gc
 
 from django.conf import settings
 from django.urls import get_resolver
-from django.utils import translation
+from django.utils.translation import trans_real
 from rest_framework.settings import api_settings
 
 DRF_CLASSES = (
@@ -41,7 +41,6 @@ def warm_up() -> None:
     for name in DRF_CLASSES:
         getattr(api_settings, name)
     for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            translation.gettext("Home")
+        trans_real.translation(code)  # reads and keeps the language's catalogues
     gc.collect()
     gc.freeze()
