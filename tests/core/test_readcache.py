@@ -19,9 +19,9 @@ from rest_framework.test import APIClient
 from core import readcache
 from forest.models import EnergyDrop, EnergyLimits, Tree
 from forest.services.energy import drops_expire
-from tests.accounts.factories import LinkedFeedFactory, TransactionFactory, UserFactory
+from tests.accounts.factories import TransactionFactory, UserFactory
 from tests.accounts.friend_factories import befriend
-from tests.forest.helpers import score_all
+from tests.forest.helpers import ripe_time, score_all, two_rides_scored
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory, give_energy
 
 pytestmark = pytest.mark.django_db
@@ -37,15 +37,7 @@ def client_for(user) -> APIClient:
 
 @pytest.fixture
 def scored(user):
-    feed = LinkedFeedFactory(user=user)
-    TransactionFactory(feed=feed, merchant_name="GVB", amount=Decimal("-3.20"))
-    TransactionFactory(feed=feed, merchant_name="NS", amount=Decimal("-12.40"))
-    score_all()
-    return feed
-
-
-def ripe_time():
-    return EnergyDrop.objects.order_by("ripe_at").first().ripe_at + timedelta(minutes=1)
+    return two_rides_scored(user)
 
 
 def cached(user_id: int) -> bool:

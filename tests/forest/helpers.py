@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
 
 from django.db.models import F, Sum
 
@@ -50,3 +52,19 @@ def assert_drops_match_actions() -> None:
 def balance(user, account: str = "balance") -> int:
     row = EnergyBalance.objects.filter(user=user, account=account).first()
     return row.grams if row else 0
+
+
+def two_rides_scored(user):
+    """A feed of ``user`` with a GVB and an NS ride, scored: two drops. Returns the feed."""
+    from tests.accounts.factories import LinkedFeedFactory, TransactionFactory
+
+    feed = LinkedFeedFactory(user=user)
+    TransactionFactory(feed=feed, merchant_name="GVB", amount=Decimal("-3.20"))
+    TransactionFactory(feed=feed, merchant_name="NS", amount=Decimal("-12.40"))
+    score_all()
+    return feed
+
+
+def ripe_time():
+    """A minute after the first open drop ripens."""
+    return EnergyDrop.objects.order_by("ripe_at").first().ripe_at + timedelta(minutes=1)

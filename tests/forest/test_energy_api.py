@@ -12,22 +12,20 @@ from django.utils import timezone
 from forest.models import EnergyDrop, EnergyLedgerEntry
 from forest.services.energy import drops_expire
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory, UserFactory
-from tests.forest.helpers import assert_ledger_consistent, balance, score_all
+from tests.forest.helpers import (
+    assert_ledger_consistent,
+    balance,
+    ripe_time,
+    score_all,
+    two_rides_scored,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def scored(user):
-    feed = LinkedFeedFactory(user=user)
-    TransactionFactory(feed=feed, merchant_name="GVB", amount=Decimal("-3.20"))
-    TransactionFactory(feed=feed, merchant_name="NS", amount=Decimal("-12.40"))
-    score_all()
-    return feed
-
-
-def ripe_time():
-    return EnergyDrop.objects.order_by("ripe_at").first().ripe_at + timedelta(minutes=1)
+    return two_rides_scored(user)
 
 
 def test_home_shows_ripening_drops_balance_and_caps(user_client, scored):
