@@ -24,6 +24,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import UserFactory
+from tests.clients import api_client_for
 
 REQUIRE_SERVICES = os.environ.get("CANOPY_REQUIRE_SERVICES") == "1"
 HAS_POSTGRES = settings.IS_POSTGRES
@@ -128,9 +129,7 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def user_client(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
+    return api_client_for(user)
 
 
 @pytest.fixture

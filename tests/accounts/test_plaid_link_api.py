@@ -6,7 +6,6 @@ import logging
 
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
 from accounts.models import Consent, LinkedFeed, PlaidItem, Transaction
 from accounts.services.crypto import decrypt
@@ -17,6 +16,7 @@ from tests.accounts.plaid_helpers import (
     EXCHANGED_ITEM_ID,
     use_plaid_http,
 )
+from tests.clients import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +33,6 @@ def _exchange_body(public_token="public-sandbox-b0e2c4ee", account_id="acc-ing-1
         "consent": CONSENT,
         **extra,
     }
-
-
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 @pytest.fixture
@@ -69,7 +63,7 @@ def test_plaid_knows_the_user_only_by_an_opaque_id_in_their_language(mocker, mon
     bart = UserFactory(email="bart@example.nl", profile__locale="nl")
 
     for user in (anne, anne, bart):
-        response = _client(user).post(LINK_TOKEN)
+        response = api_client_for(user).post(LINK_TOKEN)
         assert response.status_code == 200
         assert response.json()["link_token"] == (
             "link-sandbox-af1a0311-da53-4636-b754-dd15cc058176"
@@ -292,7 +286,7 @@ def test_the_same_public_token_twice_links_one_feed(
 
 def test_another_user_cannot_exchange_into_someone_elses_feed(user, user_client, no_sync):
     feed_id = user_client.post(EXCHANGE, _exchange_body(), format="json").json()["id"]
-    mallory = _client(UserFactory())
+    mallory = api_client_for(UserFactory())
 
     response = mallory.post(EXCHANGE, _exchange_body(), format="json")
 
@@ -311,7 +305,7 @@ def test_another_user_cannot_exchange_into_someone_elses_feed(user, user_client,
 
 
 def test_two_users_may_link_accounts_with_the_same_plaid_account_id(user_client, no_sync):
-    other = _client(UserFactory())
+    other = api_client_for(UserFactory())
 
     mine = user_client.post(EXCHANGE, _exchange_body("public-sandbox-mine"), format="json")
     theirs = other.post(EXCHANGE, _exchange_body("public-sandbox-theirs"), format="json")
@@ -408,7 +402,7 @@ def test_the_plaid_endpoints_are_throttled_per_user(user_client, no_sync):
     assert answers == [200] * 9 + [201]
     assert user_client.post(LINK_TOKEN).status_code == 429
     assert user_client.post(EXCHANGE, _exchange_body(), format="json").status_code == 429
-    assert _client(UserFactory()).post(LINK_TOKEN).status_code == 200  # others are not
+    assert api_client_for(UserFactory()).post(LINK_TOKEN).status_code == 200  # others are not
 
 
 def test_the_schema_documents_both_endpoints_with_examples(user_client):
