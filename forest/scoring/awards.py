@@ -14,7 +14,7 @@ from django.db import IntegrityError
 
 from forest.models import EnergyLimits
 from forest.scoring.classify import best_rule_for, estimated_grams
-from forest.scoring.sql import DROPS, GREEN_ACTIONS, PROFILES, RATES, RULES, ChunkSql
+from forest.scoring.sql import DROPS, GREEN_ACTIONS, PROFILES, RATES, RULES, USERS, ChunkSql
 
 if TYPE_CHECKING:
     from forest.scoring.engine import ChunkResult
@@ -185,12 +185,17 @@ def _cap_or_unlimited(value: int | None) -> int:
 
 def actions_and_drops_write(sql: ChunkSql, p: dict, now: datetime, result: ChunkResult) -> None:
     """One drop per user and action type, then every award as a green action pointing at it."""
+    # The time zones of the chunk's users, from their profiles by the chunk's user range (a
+    # few hundred rows by index, not a join per award). The drops below join them with a LEFT
+    # JOIN: an award of a user outside the range would leave ripe_at empty and fail the chunk
+    # (NOT NULL) rather than lose its grams.
     zones = [
         row[0]
         for row in sql.rows(
-            f"""SELECT DISTINCT COALESCE(pr.time_zone, %(tz)s) FROM score_award a
-               LEFT JOIN {PROFILES} pr ON pr.user_id = a.user_id""",
-            {"tz": DEFAULT_TZ},
+            f"""SELECT DISTINCT COALESCE(pr.time_zone, %(tz)s) FROM {USERS} u
+               LEFT JOIN {PROFILES} pr ON pr.user_id = u.id
+               WHERE u.id BETWEEN %(lo)s AND %(hi)s""",
+            {"tz": DEFAULT_TZ, "lo": p["lo"], "hi": p["hi"]},
         )
     ]
     sql.temp("score_tz", "tz VARCHAR(64) PRIMARY KEY, ripe_at TIMESTAMP, expires_at TIMESTAMP")
@@ -210,7 +215,7 @@ def actions_and_drops_write(sql: ChunkSql, p: dict, now: datetime, result: Chunk
                   %(chunk)s, %(now)s
            FROM score_award a
            LEFT JOIN {PROFILES} pr ON pr.user_id = a.user_id
-           JOIN score_tz z ON z.tz = COALESCE(pr.time_zone, %(tz)s)
+           LEFT JOIN score_tz z ON z.tz = COALESCE(pr.time_zone, %(tz)s)
            WHERE a.base + a.campaign_grams > 0
            GROUP BY a.user_id, a.action_type, z.ripe_at, z.expires_at""",
         p,

@@ -59,6 +59,23 @@ def campaign_requests(
         "INSERT INTO score_cmatch (campaign_id, kind, value) VALUES (%s, %s, %s)", matchers
     )
     regex = sql.d.regex_match("s.description", "m.value")
+    # The stage's purchases with the campaigns whose matchers they meet: a hash join per
+    # matcher kind the campaigns use (one OR of the three kinds was a filter evaluated for
+    # every purchase and matcher), the regexes tested against each purchase.
+    tests = {
+        "merchant": "m.value = s.merchant_norm",
+        "mcc": "m.value = s.mcc",
+        "regex": regex,
+    }
+    used = [kind for kind in tests if any(m[1] == kind for m in matchers)]
+    if not used:
+        return []  # no campaign names anything to match
+    matched = " UNION ALL ".join(
+        f"SELECT s.txn_id, s.user_id, s.booking_date, m.campaign_id FROM score_stage s "
+        f"JOIN score_cmatch m ON m.kind = '{kind}' AND {tests[kind]} "
+        "WHERE s.amount < 0 AND NOT s.is_reversal"
+        for kind in used
+    )
     # Self-reported rows (a pilot lets them earn) never draw on a sponsor's budget.
     self_reported = (
         " AND s.txn_id NOT IN (SELECT txn_id FROM score_selfrep)" if sql.self_reported else ""
@@ -85,16 +102,12 @@ def campaign_requests(
                            ORDER BY c.bonus_grams + COALESCE(a.base, 0) * (c.multiplier - 1) DESC,
                                     c.id
                        ) AS rn
-                FROM score_stage s
-                JOIN score_cmatch m ON (
-                       (m.kind = 'merchant' AND m.value = s.merchant_norm)
-                    OR (m.kind = 'mcc' AND m.value = s.mcc)
-                    OR (m.kind = 'regex' AND {regex}))
-                JOIN {CAMPAIGNS} c ON c.id = m.campaign_id
+                FROM ({matched}) s
+                JOIN {CAMPAIGNS} c ON c.id = s.campaign_id
                 LEFT JOIN score_award a ON a.txn_id = s.txn_id
                 JOIN {USERS} u ON u.id = s.user_id
                 LEFT JOIN {PROFILES} pr ON pr.user_id = s.user_id
-                WHERE s.amount < 0 AND NOT s.is_reversal{self_reported}
+                WHERE 1 = 1{self_reported}
                   AND s.booking_date BETWEEN c.starts_on AND c.ends_on
                   AND (a.txn_id IS NULL OR a.action_type <> 'negative_signal')
                   AND (c.segment = 'all'
