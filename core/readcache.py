@@ -13,7 +13,8 @@ the two *generation tokens* it was built from:
 
 A token is a random 64-bit value set (``SET NX``) by the first reader that finds none, so a
 deleted or evicted token never comes back with a value an old document carries: a writer only
-ever deletes. One round trip (``MGET`` of epoch, token and document) decides a hit.
+ever deletes. One round trip (``MGET`` of epoch, token and document) decides a hit; a social
+document's takes a second (below).
 
 Why the stamp is read BEFORE the document is built: a writer that commits while the view is
 building (reading the old rows) deletes the token after its commit; the stale document is then
@@ -21,13 +22,20 @@ stored under the token read before, which no longer exists, and the next reader 
 new token) never matches it. Had the stamp been read after the build, that document would have
 been stored under the new token and served stale until the next write.
 
+Documents that show other users' figures (the friends list, the leaderboard: *social*
+documents) are stamped with those users' tokens too, read (``SET NX`` for missing ones) after
+the build has named them and before it reads their rows (``user_tokens``), for the same
+reason. Which users they are comes from the reader's friendships, under the reader's token (a
+friendship made or ended deletes both users' tokens). The document names them in its header
+(``<epoch>:<token>;<id>=<token>,...``) and a hit reads their tokens back in a second round
+trip, so any friend's write ends the reader's document at once; a hit costs at most those two
+round trips.
+
 Time: a document carries a *horizon*, the first moment at which the clock alone changes it
-(a drop ripening or expiring, the user's local midnight for caps and streaks), and is never
-served at or past it; ``CANOPY_READ_CACHE_SECONDS`` bounds every document's age as well (a
-writer that bypasses every hook is stale for at most that long). Documents that show other
-users' figures (friends, the leaderboard) are stamped with the reader's token only and kept
-for ``CANOPY_READ_CACHE_SOCIAL_SECONDS``: the reader's own figures are current, friends' may
-lag by that much.
+(a drop ripening or expiring, the user's local midnight for caps and streaks, an earning
+leaving the leaderboard's week), and is never served at or past it;
+``CANOPY_READ_CACHE_SECONDS`` bounds every document's age as well (a writer that bypasses
+every hook is stale for at most that long).
 
 ``CANOPY_READ_CACHE`` (on with a cache all processes share) switches it all off: every read is
 built. The views' side (the one-round-trip hit, ``cached_read``) is core/readviews.py.
@@ -39,8 +47,8 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -85,6 +93,9 @@ class Lookup:
     stamp: bytes | None  # b"<epoch>:<token>"; None: a token could not be set, do not store
     values: tuple = ()
     counts: tuple[tuple[int, float], ...] = ()  # (count, seconds left) per counter
+    # Other users' tokens read before any build (those a social document named): a build may
+    # stamp with them (``user_tokens(known=...)``); None for a token that was missing.
+    others: dict[int, bytes | None] = field(default_factory=dict)
 
 
 def _stamp(epoch, token) -> bytes | None:
@@ -130,13 +141,70 @@ def lookup(
         counts = tuple(window_count_cache(cache, key, duration) for key, duration in count)
     stamp = _stamp(epoch, token)
     body = None
+    others: dict[int, bytes | None] = {}
     if stamp is not None and doc is not None:
         doc_stamp, horizon, rest = _as_bytes(doc).split(b"|", 2)
-        if doc_stamp == stamp and now < float(horizon):
-            body = rest
+        own, _, named = doc_stamp.partition(b";")
+        if own == stamp and now < float(horizon):
+            if not named:
+                body = rest
+            else:  # a social document: the second round trip, its other users' tokens
+                wanted = _parse_others(named)
+                others = _get_tokens(list(wanted))
+                if all(others[u] == t for u, t in wanted.items()):
+                    body = rest
     elif stamp is None:
         stamp = _set_tokens(user_id, epoch, token)
-    return Lookup(body=body, stamp=stamp, values=tuple(values), counts=counts)
+    return Lookup(body=body, stamp=stamp, values=tuple(values), counts=counts, others=others)
+
+
+def _parse_others(named: bytes) -> dict[int, bytes]:
+    pairs = (item.partition(b"=") for item in named.split(b","))
+    return {int(user): token for user, _, token in pairs}
+
+
+def _get_tokens(user_ids: list[int]) -> dict[int, bytes | None]:
+    """The users' tokens as they are (None where missing), in one round trip."""
+    keys = [_user_key(u) for u in user_ids]
+    client = _redis()
+    if client is not None:
+        found = client.mget([cache.make_key(k) for k in keys])
+    else:
+        got = cache.get_many(keys)
+        found = [got.get(k) for k in keys]
+    return {u: None if t is None else _as_bytes(t) for u, t in zip(user_ids, found, strict=True)}
+
+
+def user_tokens(
+    user_ids: Iterable[int], *, known: Mapping[int, bytes | None] | None = None
+) -> dict[int, bytes | None]:
+    """The tokens to stamp a social document with for these users, whose rows the build is
+    about to read: those ``known`` (read earlier, by the lookup) as they were, the others read
+    with missing ones set first (``SET NX``), in one round trip. None for a token a writer
+    deleted between the set and the read: the document must not be kept."""
+    user_ids = list(user_ids)
+    known = known or {}
+    tokens = {u: known[u] for u in user_ids if known.get(u) is not None}
+    missing = [u for u in user_ids if u not in tokens]
+    if not missing:
+        return tokens
+    keys = [_user_key(u) for u in missing]
+    client = _redis()
+    if client is not None:
+        made = [cache.make_key(k) for k in keys]
+        pipe = client.pipeline(transaction=False)
+        for key in made:
+            pipe.set(key, secrets.token_hex(8), nx=True)
+        pipe.mget(made)
+        found = pipe.execute()[-1]
+    else:
+        for key in keys:
+            cache.add(key, secrets.token_hex(8), timeout=None)
+        got = cache.get_many(keys)
+        found = [got.get(k) for k in keys]
+    for user, token in zip(missing, found, strict=True):
+        tokens[user] = None if token is None else _as_bytes(token)
+    return tokens
 
 
 def window_count(pipe, key: str, duration: int) -> None:
@@ -199,25 +267,29 @@ def store(
     stamp: bytes | None,
     body: bytes,
     horizon: float | None = None,
-    max_seconds: float | None = None,
+    others: Mapping[int, bytes | None] | None = None,
     now: float | None = None,
 ) -> None:
-    """Keep ``body`` under ``stamp`` until ``horizon`` (epoch seconds) or ``max_seconds``,
+    """Keep ``body`` under ``stamp`` (and ``others``, the other users' tokens a social document
+    was built under: ``user_tokens``) until ``horizon`` (epoch seconds) or the age limit,
     whichever comes first.
 
     The age limit is shortened by up to ``AGE_JITTER`` at random, never lengthened: documents
     built together (a burst of logins, or the benchmark's warm-up) would otherwise all end in
-    the same second and be rebuilt at once, a spike in the p99 every 30 s for the social
-    lists. The clock's own horizon is kept exactly."""
-    if stamp is None:
-        return
+    the same second and be rebuilt at once, a spike in the p99. The clock's own horizon is
+    kept exactly."""
+    named = {u: t for u, t in (others or {}).items() if t is not None}
+    if stamp is None or len(named) != len(others or {}):
+        return  # a token was deleted as it was read: a writer is at work
     now = time.time() if now is None else now
-    age = settings.CANOPY_READ_CACHE_SECONDS if max_seconds is None else max_seconds
+    age = settings.CANOPY_READ_CACHE_SECONDS
     limit = now + age * (1.0 - AGE_JITTER * random.random())
     horizon = limit if horizon is None else min(horizon, limit)
     ttl = int(horizon - now) + 1
     if horizon <= now:
         return
+    if named:
+        stamp += b";" + b",".join(b"%d=%b" % (u, t) for u, t in sorted(named.items()))
     doc = stamp + b"|" + repr(horizon).encode() + b"|" + body
     client = _redis()
     if client is not None:

@@ -128,12 +128,13 @@ def test_a_document_is_not_served_at_or_past_its_horizon(user):
 
 @pytest.mark.parametrize(("draw", "served_until"), [(0.0, 1030.0), (1.0, 1024.0)])
 def test_a_documents_age_limit_is_shortened_at_random_never_lengthened(
-    user, monkeypatch, draw, served_until
+    user, monkeypatch, settings, draw, served_until
 ):
     """Documents built together do not all end (and get rebuilt) in the same second."""
+    settings.CANOPY_READ_CACHE_SECONDS = 30
     monkeypatch.setattr(readcache.random, "random", lambda: draw)
     found = readcache.lookup(user.id, "friends", now=1000.0)
-    readcache.store(user.id, "friends", stamp=found.stamp, body=b"{}", max_seconds=30, now=1000.0)
+    readcache.store(user.id, "friends", stamp=found.stamp, body=b"{}", now=1000.0)
     assert readcache.lookup(user.id, "friends", now=served_until - 0.1).body == b"{}"
     assert readcache.lookup(user.id, "friends", now=served_until).body is None
 
