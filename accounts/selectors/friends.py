@@ -15,12 +15,6 @@ def are_friends(user_id: int, other_id: int) -> bool:
     return Friendship.objects.between(user_id, other_id).live().exists()
 
 
-def friend_ids(user_id: int) -> list[int]:
-    """The user's accepted friends' ids (one query)."""
-    rows = Friendship.objects.involving(user_id).live().values_list("user_low_id", "user_high_id")
-    return sorted(high if low == user_id else low for low, high in rows)
-
-
 def friends_since(user_id: int) -> dict[int, datetime | None]:
     """Each accepted friend's id and since when, whether their account is active or not (one
     query, no join). Whoever shows friends keeps the active ones as it reads their accounts,
