@@ -51,7 +51,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.base import default_key_func
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -163,13 +164,23 @@ def _parse_others(named: bytes) -> dict[int, bytes]:
     return {int(user): token for user, _, token in pairs}
 
 
+def _made_user_keys(user_ids: list[int]) -> list[str]:
+    """The Redis keys of these users' tokens (``cache.make_key``'s): with Django's own key
+    function, one call gives the prefix for all (twenty calls cost a social hit ~70 µs)."""
+    backend = caches["default"]
+    if backend.key_func is not default_key_func:
+        return [backend.make_key(_user_key(u)) for u in user_ids]
+    prefix = backend.make_key(_user_key(0))[:-1]
+    return [f"{prefix}{u}" for u in user_ids]
+
+
 def _get_tokens(user_ids: list[int]) -> dict[int, bytes | None]:
     """The users' tokens as they are (None where missing), in one round trip."""
-    keys = [_user_key(u) for u in user_ids]
     client = _redis()
     if client is not None:
-        found = client.mget([cache.make_key(k) for k in keys])
+        found = client.mget(_made_user_keys(user_ids))
     else:
+        keys = [_user_key(u) for u in user_ids]
         got = cache.get_many(keys)
         found = [got.get(k) for k in keys]
     return {u: None if t is None else _as_bytes(t) for u, t in zip(user_ids, found, strict=True)}
@@ -191,7 +202,7 @@ def user_tokens(
     keys = [_user_key(u) for u in missing]
     client = _redis()
     if client is not None:
-        made = [cache.make_key(k) for k in keys]
+        made = _made_user_keys(missing)
         pipe = client.pipeline(transaction=False)
         for key in made:
             pipe.set(key, secrets.token_hex(8), nx=True)

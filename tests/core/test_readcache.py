@@ -587,3 +587,14 @@ def test_with_friends_a_social_hit_makes_no_statement(path, django_assert_num_qu
     with django_assert_num_queries(0):
         second = client.get(path)
     assert second.content == first.content
+
+
+def test_the_tokens_keys_are_the_caches_own(backend, settings):
+    ids = [7, 123]
+    expected = [cache.make_key(readcache._user_key(u)) for u in ids]
+    assert readcache._made_user_keys(ids) == expected
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": "canopy", "VERSION": 3}
+    }
+    assert readcache._made_user_keys(ids) == [cache.make_key(readcache._user_key(u)) for u in ids]
+    assert readcache._made_user_keys(ids) != expected
