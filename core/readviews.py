@@ -7,8 +7,8 @@ the handler through ``cached_read``. A GET then takes one of two paths:
 - **The hit, before DRF.** ``CachedReadMixin.dispatch`` validates the bearer token locally
   (its signature and expiry, no I/O), and in ONE Redis round trip reads the user's cached
   account copy (accounts/authentication.py), counts the request in each throttle's window
-  (core/throttling.py) and fetches the epoch, the user's token and the document (a document
-  showing friends' figures takes a second round trip: their tokens). With an active user
+  (core/throttling.py) and fetches the epoch, the user's token and the document (with, for a
+  document showing friends' figures, their tokens checked in Redis). With an active user
   whose password has not changed since the token, throttles within their rates and a
   document valid for the stamps and the clock, the document's bytes are the answer: no SQL,
   no serializer, no renderer, the same bytes and headers the full path would give.
@@ -70,6 +70,8 @@ class CachedReadMixin:
     """Answer a GET from the user's document in one round trip when everything allows it."""
 
     read_cache_name: str = ""
+    # The document shows other users' figures: ``cached_read`` builds it with ``watch``.
+    read_cache_social: bool = False
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "GET" and readcache.enabled():
@@ -110,7 +112,11 @@ def _hit(view, request) -> HttpResponse | None:
             counters.append((key, throttle.duration, throttle.num_requests))
     name = doc_name(view.read_cache_name, request)
     result = readcache.lookup(
-        user_id, name, also_get=[copy_key], count=[(k, d) for k, d, _n in counters]
+        user_id,
+        name,
+        also_get=[copy_key],
+        count=[(k, d) for k, d, _n in counters],
+        social=view.read_cache_social,
     )
     request._throttle_counted = {
         key: counted for (key, _d, _n), counted in zip(counters, result.counts, strict=True)
@@ -133,21 +139,22 @@ def cached_read(
     view,
     build: Callable[..., tuple[Any, datetime | None]],
     *,
-    social: bool = False,
     until_midnight: bool = False,
 ) -> HttpResponse | Response:
     """The handler's answer: the user's document, or ``build()`` rendered and kept.
 
     ``build()`` returns ``(data, horizon)``: the response's data and the first moment (a
     datetime, or None) at which the clock alone would change it. ``until_midnight`` adds the
-    user's next local midnight to it (caps, streaks, levels by day). A ``social`` document
-    shows other users' figures: it is built by ``build(watch)``, which calls ``watch(ids)``
-    with those users' ids before it reads their rows, and is kept under their tokens as well
-    as the reader's, so that any of their writes ends it (core/readcache.py). Only the compact
-    JSON renderer's answers are kept (the browsable API and indented JSON are always built).
+    user's next local midnight to it (caps, streaks, levels by day). A social document (the
+    view's ``read_cache_social``) shows other users' figures: it is built by
+    ``build(watch)``, which calls ``watch(ids)`` with those users' ids before it reads their
+    rows, and is kept under their tokens as well as the reader's, so that any of their writes
+    ends it (core/readcache.py). Only the compact JSON renderer's answers are kept (the
+    browsable API and indented JSON are always built).
     """
     renderer = getattr(request, "accepted_renderer", None)
     user_id = getattr(request.user, "id", None)
+    social = view.read_cache_social
     if (
         not readcache.enabled()
         or user_id is None
@@ -162,7 +169,7 @@ def cached_read(
         found = stashed[1]
     else:
         try:
-            found = readcache.lookup(user_id, name, now=now)
+            found = readcache.lookup(user_id, name, now=now, social=social)
         except Exception:  # the cache is down: every read is built, nothing is kept
             logger.warning("read cache: lookup failed", exc_info=True)
             found = readcache.Lookup(body=None, stamp=None)

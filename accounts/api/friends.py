@@ -47,6 +47,7 @@ def _error(exc: FriendError) -> Response:
 
 class FriendListApi(CachedReadMixin, APIView):
     read_cache_name = "friends"
+    read_cache_social = True
 
     @schema.FRIEND_LIST_GET
     def get(self, request) -> HttpResponse:
@@ -59,7 +60,6 @@ class FriendListApi(CachedReadMixin, APIView):
                 plain_rows(FriendSerializer(), friends_list(request.user.id, watch=watch)),
                 None,
             ),
-            social=True,
         )
 
 

@@ -109,12 +109,13 @@ class FriendWaterApi(APIView):
 
 class FriendsLeaderboardApi(CachedReadMixin, APIView):
     read_cache_name = "leaderboard"
+    read_cache_social = True
 
     @schema.friends_leaderboard
     def get(self, request) -> HttpResponse:
         # Exact: the document is kept under the tokens of everyone on it (any of their writes
         # ends it) until the oldest earning in it leaves the week (core/readcache.py).
-        return cached_read(request, self, lambda watch: self.build(request, watch), social=True)
+        return cached_read(request, self, lambda watch: self.build(request, watch))
 
     def build(self, request, watch) -> tuple[list[dict], datetime | None]:
         board = friends_leaderboard(user_id=request.user.id, watch=watch)
