@@ -13,8 +13,8 @@ the two *generation tokens* it was built from:
 
 A token is a random 64-bit value set (``SET NX``) by the first reader that finds none, so a
 deleted or evicted token never comes back with a value an old document carries: a writer only
-ever deletes. One round trip (``MGET`` of epoch, token and document) decides a hit; a social
-document's takes a second (below).
+ever deletes. One round trip (``MGET`` of epoch, token and document) decides a hit, a social
+document's too on Redis (below).
 
 Why the stamp is read BEFORE the document is built: a writer that commits while the view is
 building (reading the old rows) deletes the token after its commit; the stale document is then
@@ -27,9 +27,9 @@ documents) are stamped with those users' tokens too, read (``SET NX`` for missin
 the build has named them and before it reads their rows (``user_tokens``), for the same
 reason. Which users they are comes from the reader's friendships, under the reader's token (a
 friendship made or ended deletes both users' tokens). The document names them in its header
-(``<epoch>:<token>;<id>=<token>,...``) and a hit reads their tokens back in a second round
-trip, so any friend's write ends the reader's document at once; a hit costs at most those two
-round trips.
+(``<epoch>:<token>;<id>=<token>,...``), and the lookup checks them: on Redis in its one round
+trip (``_CHECK_SOCIAL``, a Lua script that GETs the document and each token it names), on
+another cache in a second. Any friend's write ends the reader's document at once.
 
 Time: a document carries a *horizon*, the first moment at which the clock alone changes it
 (a drop ripening or expiring, the user's local midnight for caps and streaks, an earning
