@@ -13,7 +13,8 @@ the two *generation tokens* it was built from:
 
 A token is a random 64-bit value set (``SET NX``) by the first reader that finds none, so a
 deleted or evicted token never comes back with a value an old document carries: a writer only
-ever deletes. One round trip (``MGET`` of epoch, token and document) decides a hit.
+ever deletes. One round trip (``MGET`` of epoch, token and document) decides a hit, a social
+document's too on Redis (below).
 
 Why the stamp is read BEFORE the document is built: a writer that commits while the view is
 building (reading the old rows) deletes the token after its commit; the stale document is then
@@ -21,13 +22,20 @@ stored under the token read before, which no longer exists, and the next reader 
 new token) never matches it. Had the stamp been read after the build, that document would have
 been stored under the new token and served stale until the next write.
 
+Documents that show other users' figures (the friends list, the leaderboard: *social*
+documents) are stamped with those users' tokens too, read (``SET NX`` for missing ones) after
+the build has named them and before it reads their rows (``user_tokens``), for the same
+reason. Which users they are comes from the reader's friendships, under the reader's token (a
+friendship made or ended deletes both users' tokens). The document names them in its header
+(``<epoch>:<token>;<id>=<token>,...``), and the lookup checks them: on Redis in its one round
+trip (``_CHECK_SOCIAL``, a Lua script that GETs the document and each token it names), on
+another cache in a second. Any friend's write ends the reader's document at once.
+
 Time: a document carries a *horizon*, the first moment at which the clock alone changes it
-(a drop ripening or expiring, the user's local midnight for caps and streaks), and is never
-served at or past it; ``CANOPY_READ_CACHE_SECONDS`` bounds every document's age as well (a
-writer that bypasses every hook is stale for at most that long). Documents that show other
-users' figures (friends, the leaderboard) are stamped with the reader's token only and kept
-for ``CANOPY_READ_CACHE_SOCIAL_SECONDS``: the reader's own figures are current, friends' may
-lag by that much.
+(a drop ripening or expiring, the user's local midnight for caps and streaks, an earning
+leaving the leaderboard's week), and is never served at or past it;
+``CANOPY_READ_CACHE_SECONDS`` bounds every document's age as well (a writer that bypasses
+every hook is stale for at most that long).
 
 ``CANOPY_READ_CACHE`` (on with a cache all processes share) switches it all off: every read is
 built. The views' side (the one-round-trip hit, ``cached_read``) is core/readviews.py.
@@ -39,11 +47,12 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.base import default_key_func
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -85,6 +94,9 @@ class Lookup:
     stamp: bytes | None  # b"<epoch>:<token>"; None: a token could not be set, do not store
     values: tuple = ()
     counts: tuple[tuple[int, float], ...] = ()  # (count, seconds left) per counter
+    # Other users' tokens read before any build (those a social document named): a build may
+    # stamp with them (``user_tokens(known=...)``); None for a token that was missing.
+    others: dict[int, bytes | None] = field(default_factory=dict)
 
 
 def _stamp(epoch, token) -> bytes | None:
@@ -97,6 +109,27 @@ def _as_bytes(value) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode()
 
 
+# A social document fetched with its other users' tokens checked in Redis, in the lookup's one
+# round trip: {doc, 1} when every token its header names is as it was (or it names none, or
+# there is no document), else {doc, 0, token...} in the header's order (nil where missing), the
+# tokens a build may stamp with. ARGV[1] is the tokens' key prefix (``_token_prefix``).
+_CHECK_SOCIAL = """
+local doc = redis.call('GET', KEYS[1])
+if not doc then return {false, 1} end
+local bar = string.find(doc, '|', 1, true)
+local semi = bar and string.find(string.sub(doc, 1, bar - 1), ';', 1, true)
+if not semi then return {doc, 1} end
+local found, same = {doc, 0}, true
+for user, token in string.gmatch(string.sub(doc, semi + 1, bar - 1), '(%d+)=([^,]+)') do
+  local now = redis.call('GET', ARGV[1] .. user)
+  same = same and now == token
+  table.insert(found, now)
+end
+if same then return {doc, 1} end
+return found
+"""
+
+
 def lookup(
     user_id: int,
     name: str,
@@ -104,20 +137,35 @@ def lookup(
     now: float | None = None,
     also_get: Sequence[str] = (),
     count: Sequence[tuple[str, int]] = (),
+    social: bool = False,
 ) -> Lookup:
     """One round trip: epoch, the user's token and the document (``MGET``), plus the cache
     values ``also_get`` names (the signed-in user's copy) and the window counters ``count``
-    names (the throttles: ``core.throttling``). Missing tokens are set before any build."""
+    names (the throttles: ``core.throttling``). Missing tokens are set before any build.
+
+    A social document's other users' tokens are checked in the same round trip on Redis
+    (``social``: a Lua script, ``_CHECK_SOCIAL``); otherwise (another cache, or ``social``
+    not said) a second round trip reads them."""
     now = time.time() if now is None else now
-    keys = [EPOCH_KEY, _user_key(user_id), _doc_key(user_id, name), *also_get]
+    doc_key = _doc_key(user_id, name)
+    keys = [EPOCH_KEY, _user_key(user_id), *also_get]
     client = _redis()
+    prefix = _token_prefix() if client is not None and social else None
+    checked: list | None = None  # the script's answer: [same, token...]
     if client is not None:
         pipe = client.pipeline(transaction=False)
-        pipe.mget([cache.make_key(k) for k in keys])
+        pipe.mget([cache.make_key(k) for k in (keys if prefix else [*keys, doc_key])])
         for key, duration in count:
             window_count(pipe, cache.make_key(key), duration)
+        if prefix:
+            pipe.eval(_CHECK_SOCIAL, 1, cache.make_key(doc_key), prefix)
         results = pipe.execute()
-        epoch, token, doc, *values = results[0]
+        if prefix:
+            epoch, token, *values = results[0]
+            doc, *checked = results[-1]
+            doc = doc or None  # Lua's false
+        else:
+            epoch, token, *values, doc = results[0]
         loads = cache._cache._serializer.loads  # type: ignore[attr-defined]
         values = [None if v is None else loads(v) for v in values]
         counts = tuple(
@@ -125,18 +173,100 @@ def lookup(
             for i, (_key, duration) in enumerate(count)
         )
     else:
-        found = cache.get_many(keys)
-        epoch, token, doc, *values = (found.get(k) for k in keys)
+        found = cache.get_many([*keys, doc_key])
+        epoch, token, *values = (found.get(k) for k in keys)
+        doc = found.get(doc_key)
         counts = tuple(window_count_cache(cache, key, duration) for key, duration in count)
     stamp = _stamp(epoch, token)
     body = None
+    others: dict[int, bytes | None] = {}
     if stamp is not None and doc is not None:
         doc_stamp, horizon, rest = _as_bytes(doc).split(b"|", 2)
-        if doc_stamp == stamp and now < float(horizon):
-            body = rest
+        own, _, named = doc_stamp.partition(b";")
+        if own == stamp and now < float(horizon):
+            if not named or (checked is not None and checked[0] == 1):
+                body = rest
+            elif checked is not None:  # the script found a token changed: these are the tokens
+                others = {
+                    u: _as_bytes(t) if t else None  # nil or Lua's false: missing
+                    for u, t in zip(_parse_others(named), checked[1:], strict=True)
+                }
+            else:  # the second round trip
+                wanted = _parse_others(named)
+                others = _get_tokens(list(wanted))
+                if all(others[u] == t for u, t in wanted.items()):
+                    body = rest
     elif stamp is None:
         stamp = _set_tokens(user_id, epoch, token)
-    return Lookup(body=body, stamp=stamp, values=tuple(values), counts=counts)
+    return Lookup(body=body, stamp=stamp, values=tuple(values), counts=counts, others=others)
+
+
+def _parse_others(named: bytes) -> dict[int, bytes]:
+    pairs = (item.partition(b"=") for item in named.split(b","))
+    return {int(user): token for user, _, token in pairs}
+
+
+def _token_prefix() -> str | None:
+    """The Redis key of a user's token is this prefix and the user's id (``make_key`` puts
+    the key last, as Django's own key function does); None with a key function that does not."""
+    backend = caches["default"]
+    prefix = backend.make_key(_user_key(0))[:-1]
+    if backend.key_func is default_key_func or backend.make_key(_user_key(10)) == f"{prefix}10":
+        return prefix
+    return None
+
+
+def _made_user_keys(user_ids: list[int]) -> list[str]:
+    """The Redis keys of these users' tokens (``cache.make_key``'s), from one call to it when
+    it can (twenty calls cost a social document ~70 µs)."""
+    prefix = _token_prefix()
+    if prefix is None:
+        return [cache.make_key(_user_key(u)) for u in user_ids]
+    return [f"{prefix}{u}" for u in user_ids]
+
+
+def _get_tokens(user_ids: list[int]) -> dict[int, bytes | None]:
+    """The users' tokens as they are (None where missing), in one round trip."""
+    client = _redis()
+    if client is not None:
+        found = client.mget(_made_user_keys(user_ids))
+    else:
+        keys = [_user_key(u) for u in user_ids]
+        got = cache.get_many(keys)
+        found = [got.get(k) for k in keys]
+    return {u: None if t is None else _as_bytes(t) for u, t in zip(user_ids, found, strict=True)}
+
+
+def user_tokens(
+    user_ids: Iterable[int], *, known: Mapping[int, bytes | None] | None = None
+) -> dict[int, bytes | None]:
+    """The tokens to stamp a social document with for these users, whose rows the build is
+    about to read: those ``known`` (read earlier, by the lookup) as they were, the others read
+    with missing ones set first (``SET NX``), in one round trip. None for a token a writer
+    deleted between the set and the read: the document must not be kept."""
+    user_ids = list(user_ids)
+    known = known or {}
+    tokens = {u: known[u] for u in user_ids if known.get(u) is not None}
+    missing = [u for u in user_ids if u not in tokens]
+    if not missing:
+        return tokens
+    keys = [_user_key(u) for u in missing]
+    client = _redis()
+    if client is not None:
+        made = _made_user_keys(missing)
+        pipe = client.pipeline(transaction=False)
+        for key in made:
+            pipe.set(key, secrets.token_hex(8), nx=True)
+        pipe.mget(made)
+        found = pipe.execute()[-1]
+    else:
+        for key in keys:
+            cache.add(key, secrets.token_hex(8), timeout=None)
+        got = cache.get_many(keys)
+        found = [got.get(k) for k in keys]
+    for user, token in zip(missing, found, strict=True):
+        tokens[user] = None if token is None else _as_bytes(token)
+    return tokens
 
 
 def window_count(pipe, key: str, duration: int) -> None:
@@ -199,25 +329,29 @@ def store(
     stamp: bytes | None,
     body: bytes,
     horizon: float | None = None,
-    max_seconds: float | None = None,
+    others: Mapping[int, bytes | None] | None = None,
     now: float | None = None,
 ) -> None:
-    """Keep ``body`` under ``stamp`` until ``horizon`` (epoch seconds) or ``max_seconds``,
+    """Keep ``body`` under ``stamp`` (and ``others``, the other users' tokens a social document
+    was built under: ``user_tokens``) until ``horizon`` (epoch seconds) or the age limit,
     whichever comes first.
 
     The age limit is shortened by up to ``AGE_JITTER`` at random, never lengthened: documents
     built together (a burst of logins, or the benchmark's warm-up) would otherwise all end in
-    the same second and be rebuilt at once, a spike in the p99 every 30 s for the social
-    lists. The clock's own horizon is kept exactly."""
-    if stamp is None:
-        return
+    the same second and be rebuilt at once, a spike in the p99. The clock's own horizon is
+    kept exactly."""
+    named = {u: t for u, t in (others or {}).items() if t is not None}
+    if stamp is None or len(named) != len(others or {}):
+        return  # a token was deleted as it was read: a writer is at work
     now = time.time() if now is None else now
-    age = settings.CANOPY_READ_CACHE_SECONDS if max_seconds is None else max_seconds
+    age = settings.CANOPY_READ_CACHE_SECONDS
     limit = now + age * (1.0 - AGE_JITTER * random.random())
     horizon = limit if horizon is None else min(horizon, limit)
     ttl = int(horizon - now) + 1
     if horizon <= now:
         return
+    if named:
+        stamp += b";" + b",".join(b"%d=%b" % (u, t) for u, t in sorted(named.items()))
     doc = stamp + b"|" + repr(horizon).encode() + b"|" + body
     client = _redis()
     if client is not None:

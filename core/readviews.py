@@ -7,10 +7,11 @@ the handler through ``cached_read``. A GET then takes one of two paths:
 - **The hit, before DRF.** ``CachedReadMixin.dispatch`` validates the bearer token locally
   (its signature and expiry, no I/O), and in ONE Redis round trip reads the user's cached
   account copy (accounts/authentication.py), counts the request in each throttle's window
-  (core/throttling.py) and fetches the epoch, the user's token and the document. With an
-  active user whose password has not changed since the token, throttles within their rates
-  and a document valid for the stamp and the clock, the document's bytes are the answer: no
-  SQL, no serializer, no renderer, the same bytes and headers the full path would give.
+  (core/throttling.py) and fetches the epoch, the user's token and the document (with, for a
+  document showing friends' figures, their tokens checked in Redis). With an active user
+  whose password has not changed since the token, throttles within their rates and a
+  document valid for the stamps and the clock, the document's bytes are the answer: no SQL,
+  no serializer, no renderer, the same bytes and headers the full path would give.
 - **Everything else, through DRF** (no or another kind of credential, a user not cached, a
   throttle over its rate, the browsable API, indented JSON, a miss): DRF authenticates,
   checks permissions and throttles (counting each request once: the round trip's counts are
@@ -22,12 +23,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -70,6 +70,8 @@ class CachedReadMixin:
     """Answer a GET from the user's document in one round trip when everything allows it."""
 
     read_cache_name: str = ""
+    # The document shows other users' figures: ``cached_read`` builds it with ``watch``.
+    read_cache_social: bool = False
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "GET" and readcache.enabled():
@@ -110,7 +112,11 @@ def _hit(view, request) -> HttpResponse | None:
             counters.append((key, throttle.duration, throttle.num_requests))
     name = doc_name(view.read_cache_name, request)
     result = readcache.lookup(
-        user_id, name, also_get=[copy_key], count=[(k, d) for k, d, _n in counters]
+        user_id,
+        name,
+        also_get=[copy_key],
+        count=[(k, d) for k, d, _n in counters],
+        social=view.read_cache_social,
     )
     request._throttle_counted = {
         key: counted for (key, _d, _n), counted in zip(counters, result.counts, strict=True)
@@ -131,28 +137,31 @@ def _hit(view, request) -> HttpResponse | None:
 def cached_read(
     request,
     view,
-    build: Callable[[], tuple[Any, datetime | None]],
+    build: Callable[..., tuple[Any, datetime | None]],
     *,
-    social: bool = False,
     until_midnight: bool = False,
 ) -> HttpResponse | Response:
     """The handler's answer: the user's document, or ``build()`` rendered and kept.
 
     ``build()`` returns ``(data, horizon)``: the response's data and the first moment (a
     datetime, or None) at which the clock alone would change it. ``until_midnight`` adds the
-    user's next local midnight to it (caps, streaks, levels by day). ``social`` documents show
-    other users' figures and live ``CANOPY_READ_CACHE_SOCIAL_SECONDS``. Only the compact JSON
-    renderer's answers are kept (the browsable API and indented JSON are always built).
+    user's next local midnight to it (caps, streaks, levels by day). A social document (the
+    view's ``read_cache_social``) shows other users' figures: it is built by
+    ``build(watch)``, which calls ``watch(ids)`` with those users' ids before it reads their
+    rows, and is kept under their tokens as well as the reader's, so that any of their writes
+    ends it (core/readcache.py). Only the compact JSON renderer's answers are kept (the
+    browsable API and indented JSON are always built).
     """
     renderer = getattr(request, "accepted_renderer", None)
     user_id = getattr(request.user, "id", None)
+    social = view.read_cache_social
     if (
         not readcache.enabled()
         or user_id is None
         or type(renderer) is not ORJSONRenderer
         or renderer.get_indent(request.accepted_media_type, view.get_renderer_context())
     ):
-        return Response(build()[0])
+        return Response((build(_unwatched) if social else build())[0])
     name = doc_name(view.read_cache_name, request)
     now = time.time()
     stashed = getattr(request._request, "_readcache", None)
@@ -160,13 +169,26 @@ def cached_read(
         found = stashed[1]
     else:
         try:
-            found = readcache.lookup(user_id, name, now=now)
+            found = readcache.lookup(user_id, name, now=now, social=social)
         except Exception:  # the cache is down: every read is built, nothing is kept
             logger.warning("read cache: lookup failed", exc_info=True)
             found = readcache.Lookup(body=None, stamp=None)
     if found.body is not None:
         return HttpResponse(found.body, content_type=renderer.media_type)
-    data, horizon = build()
+    others: dict[int, bytes | None] = {}
+
+    def watch(user_ids: Iterable[int]) -> None:
+        """Stamp with these users' tokens, read now: before the build reads their rows."""
+        wanted = [u for u in user_ids if u != user_id and u not in others]
+        if not wanted or found.stamp is None:
+            return
+        try:
+            others.update(readcache.user_tokens(wanted, known=found.others))
+        except Exception:  # the cache is down: the answer is built, not kept
+            logger.warning("read cache: tokens not read", exc_info=True)
+            others.update(dict.fromkeys(wanted))
+
+    data, horizon = build(watch) if social else build()
     body = renderer.render(data, request.accepted_media_type, view.get_renderer_context())
     moments = [] if horizon is None else [horizon.timestamp()]
     if until_midnight:
@@ -174,13 +196,15 @@ def cached_read(
     try:
         readcache.store(
             user_id, name, stamp=found.stamp, body=body,
-            horizon=min(moments) if moments else None,
-            max_seconds=settings.CANOPY_READ_CACHE_SOCIAL_SECONDS if social else None,
-            now=now,
+            horizon=min(moments) if moments else None, others=others, now=now,
         )  # fmt: skip
     except Exception:  # a cache that cannot keep it only costs the next build
         logger.warning("read cache: store failed", exc_info=True)
     return HttpResponse(body, content_type=renderer.media_type)
+
+
+def _unwatched(user_ids: Iterable[int]) -> None:
+    """``watch`` when nothing is kept."""
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

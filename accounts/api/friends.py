@@ -47,16 +47,19 @@ def _error(exc: FriendError) -> Response:
 
 class FriendListApi(CachedReadMixin, APIView):
     read_cache_name = "friends"
+    read_cache_social = True
 
     @schema.FRIEND_LIST_GET
     def get(self, request) -> HttpResponse:
-        # Friendships drop the document on both sides; a friend's new display name may lag by
-        # CANOPY_READ_CACHE_SOCIAL_SECONDS (core/readcache.py).
+        # Exact: the document is kept under the tokens of the user and each friend, so a
+        # friendship made or ended, or a friend's new name, ends it (core/readcache.py).
         return cached_read(
             request,
             self,
-            lambda: (plain_rows(FriendSerializer(), friends_list(request.user.id)), None),
-            social=True,
+            lambda watch: (
+                plain_rows(FriendSerializer(), friends_list(request.user.id, watch=watch)),
+                None,
+            ),
         )
 
 

@@ -542,16 +542,14 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
 ]
 # The read model's cache (core/readcache.py, core/readviews.py): the home screen and the main
 # lists kept as rendered JSON per user, dropped by every writer that changes what the user
-# sees; SECONDS bounds any document's age, SOCIAL_SECONDS that of documents showing friends'
-# figures (the friends list, the leaderboard), which friends' writes do not drop. On by default
-# only with a cache every process shares: a per-process cache would not see another process's
-# writes (test.py turns it on: one process).
+# sees (documents showing friends' figures by their writes too); SECONDS bounds any document's
+# age. On by default only with a cache every process shares: a per-process cache would not see
+# another process's writes (test.py turns it on: one process).
 CANOPY_READ_CACHE = env.bool(
     "CANOPY_READ_CACHE",
     default=not CACHES["default"]["BACKEND"].endswith(("locmem.LocMemCache", "dummy.DummyCache")),
 )
 CANOPY_READ_CACHE_SECONDS = env.int("CANOPY_READ_CACHE_SECONDS", default=300)
-CANOPY_READ_CACHE_SOCIAL_SECONDS = env.int("CANOPY_READ_CACHE_SOCIAL_SECONDS", default=30)
 MIDDLEWARE.insert(
     MIDDLEWARE.index("core.transactions.NonAtomicReadsMiddleware"),
     "core.readviews.WriteForgetsMiddleware",

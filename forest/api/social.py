@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
@@ -107,16 +109,17 @@ class FriendWaterApi(APIView):
 
 class FriendsLeaderboardApi(CachedReadMixin, APIView):
     read_cache_name = "leaderboard"
+    read_cache_social = True
 
     @schema.friends_leaderboard
     def get(self, request) -> HttpResponse:
-        # Your own figures are current (your writes drop the document); friends' figures and
-        # the sliding week may lag by CANOPY_READ_CACHE_SOCIAL_SECONDS (core/readcache.py).
-        return cached_read(request, self, lambda: (self.rows(request), None), social=True)
+        # Exact: the document is kept under the tokens of everyone on it (any of their writes
+        # ends it) until the oldest earning in it leaves the week (core/readcache.py).
+        return cached_read(request, self, lambda watch: self.build(request, watch))
 
-    def rows(self, request) -> list[dict]:
-        rows = friends_leaderboard(user_id=request.user.id)
-        return plain_rows(LeaderboardRowSerializer(), rows)
+    def build(self, request, watch) -> tuple[list[dict], datetime | None]:
+        board = friends_leaderboard(user_id=request.user.id, watch=watch)
+        return plain_rows(LeaderboardRowSerializer(), board.rows), board.changes_at
 
 
 class SocialActivityApi(APIView):

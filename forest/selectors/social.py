@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone, translation
 
-from accounts.selectors.friends import friend_ids
+from accounts.selectors.friends import friends_since
 from accounts.selectors.users import public_holder_name
 from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.models.energy import Account, EntryKind
@@ -106,23 +108,53 @@ def social_activity(*, user_id: int, limit: int = 100) -> list[dict]:
     return rows
 
 
-def friends_leaderboard(*, user_id: int, now: datetime | None = None, days: int = 7) -> list[dict]:
+@dataclass(frozen=True)
+class Leaderboard:
+    rows: list[dict]
+    # The first moment the clock alone changes the rows (the oldest earning in the window
+    # leaves it), or None.
+    changes_at: datetime | None
+
+
+def friends_leaderboard(
+    *,
+    user_id: int,
+    now: datetime | None = None,
+    days: int = 7,
+    watch: Callable[[list[int]], object] | None = None,
+) -> Leaderboard:
     """The user and their friends, ranked by grams earned (scored) in the last ``days`` days,
-    then trees planted. Four queries whatever the number of friends."""
+    then trees planted. Four queries whatever the number of friends.
+
+    ``watch`` is called with the ids of the users shown once they are known and before their
+    figures are read (the read model stamps its document with their tokens:
+    core/readcache.py)."""
     now = now or timezone.now()
-    ids = [user_id, *friend_ids(user_id)]
-    users = get_user_model().objects.filter(pk__in=ids).select_related("profile")
-    earned = dict(
+    ids = [user_id, *sorted(friends_since(user_id))]
+    if watch is not None:
+        watch(ids)
+    users = (
+        get_user_model()
+        .objects.filter(pk__in=ids)
+        .filter(Q(pk=user_id) | Q(is_active=True))  # live friends only (friends_since)
+        .select_related("profile")
+    )
+    window = timedelta(days=days)
+    earned: dict[int, int] = {}
+    oldest: list[datetime] = []  # each user's oldest earning in the window
+    for user, total, first in (
         EnergyLedgerEntry.objects.filter(
             user_id__in=ids,
             account=Account.DROPS,
             kind=EntryKind.EARN,
-            created_at__gte=now - timedelta(days=days),
+            created_at__gte=now - window,
         )
         .values("user_id")
-        .annotate(total=Sum("grams"))
-        .values_list("user_id", "total")
-    )
+        .annotate(total=Sum("grams"), first=Min("created_at"))
+        .values_list("user_id", "total", "first")
+    ):
+        earned[user] = int(total or 0)
+        oldest.append(first)
     planted = dict(
         Tree.objects.filter(owner_id__in=ids, status=Tree.Status.PLANTED)
         .values("owner_id")
@@ -134,7 +166,7 @@ def friends_leaderboard(*, user_id: int, now: datetime | None = None, days: int 
             "user_id": u.id,
             "display_name": public_holder_name(u),
             "you": u.id == user_id,
-            "earned_grams": int(earned.get(u.id) or 0),
+            "earned_grams": earned.get(u.id, 0),
             "trees_planted": planted.get(u.id, 0),
         }
         for u in users
@@ -146,4 +178,4 @@ def friends_leaderboard(*, user_id: int, now: datetime | None = None, days: int 
         if score != previous:
             rank, previous = position, score
         row["rank"] = rank
-    return rows
+    return Leaderboard(rows=rows, changes_at=min(oldest) + window if oldest else None)

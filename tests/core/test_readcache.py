@@ -5,6 +5,7 @@ and every kind of write is seen by the very next GET."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -128,12 +129,13 @@ def test_a_document_is_not_served_at_or_past_its_horizon(user):
 
 @pytest.mark.parametrize(("draw", "served_until"), [(0.0, 1030.0), (1.0, 1024.0)])
 def test_a_documents_age_limit_is_shortened_at_random_never_lengthened(
-    user, monkeypatch, draw, served_until
+    user, monkeypatch, settings, draw, served_until
 ):
     """Documents built together do not all end (and get rebuilt) in the same second."""
+    settings.CANOPY_READ_CACHE_SECONDS = 30
     monkeypatch.setattr(readcache.random, "random", lambda: draw)
     found = readcache.lookup(user.id, "friends", now=1000.0)
-    readcache.store(user.id, "friends", stamp=found.stamp, body=b"{}", max_seconds=30, now=1000.0)
+    readcache.store(user.id, "friends", stamp=found.stamp, body=b"{}", now=1000.0)
     assert readcache.lookup(user.id, "friends", now=served_until - 0.1).body == b"{}"
     assert readcache.lookup(user.id, "friends", now=served_until).body is None
 
@@ -387,3 +389,221 @@ def test_a_friends_steal_is_on_the_owners_next_home():
     stolen = client_for(stealer).post(f"/api/v1/friends/{owner.id}/drops/{drop.id}/steal")
     assert stolen.status_code == 200, stolen.content
     assert [d["grams"] for d in home.get("/api/v1/forest").json()["drops"]] == [37]
+
+
+# Social documents (the friends list, the leaderboard): stamped with every shown user's token.
+
+SOCIAL = ["/api/v1/friends", "/api/v1/friends/leaderboard"]
+# On Redis the other users' tokens are checked in the lookup's round trip by a script (social)
+# or read in a second one; the locmem cache always reads them in Python.
+SCRIPT = pytest.mark.parametrize("script", [True, False], ids=["script", "second_trip"])
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def backend(request, settings):
+    """The locmem cache the tests run on, and the Redis one production runs on when CACHE_URL
+    names one (its own database: the fixture empties it)."""
+    if request.param == "redis":
+        url = os.environ.get("CACHE_URL", "")
+        if not url.startswith("redis://"):
+            pytest.skip("CACHE_URL names no Redis")
+        settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": url}}
+        cache.clear()
+    yield request.param
+    if request.param == "redis":
+        cache.clear()
+
+
+@SCRIPT
+def test_a_social_document_ends_with_any_shown_users_write(user, backend, script):
+    friend, other = UserFactory(), UserFactory()
+    found = readcache.lookup(user.id, "leaderboard", social=script)
+    tokens = readcache.user_tokens([friend.id, other.id], known=found.others)
+    readcache.store(user.id, "leaderboard", stamp=found.stamp, body=b"[1]", others=tokens)
+    hit = readcache.lookup(user.id, "leaderboard", social=script)
+    assert hit.body == b"[1]"
+    readcache.users_changed([other.id])
+    assert readcache.lookup(user.id, "leaderboard", social=script).body is None
+
+
+@SCRIPT
+def test_a_friends_write_committing_during_the_build_leaves_no_stale_document(
+    user, backend, script
+):
+    """The friend's token is read before the build reads the friend's rows."""
+    friend = UserFactory()
+    found = readcache.lookup(user.id, "friends", social=script)
+    tokens = readcache.user_tokens([friend.id], known=found.others)
+    # ... the view reads the friend's rows here; the friend's write commits and drops ...
+    readcache.users_changed([friend.id])
+    readcache.store(user.id, "friends", stamp=found.stamp, body=b"[old]", others=tokens)
+    found = readcache.lookup(user.id, "friends", social=script)
+    assert found.body is None
+    # The friend's token is missing now: the next build sets a new one before it reads.
+    assert found.others == {friend.id: None}
+    tokens = readcache.user_tokens([friend.id], known=found.others)
+    assert tokens[friend.id] is not None
+    readcache.store(user.id, "friends", stamp=found.stamp, body=b"[new]", others=tokens)
+    assert readcache.lookup(user.id, "friends", social=script).body == b"[new]"
+
+
+@SCRIPT
+def test_the_tokens_a_miss_read_are_the_ones_the_build_keeps(user, backend, script):
+    """A miss for a friend's write read the other friends' tokens already (before the build):
+    the build stamps with those and sets only the missing one."""
+    first, second = UserFactory(), UserFactory()
+    found = readcache.lookup(user.id, "friends", social=script)
+    tokens = readcache.user_tokens([first.id, second.id])
+    readcache.store(user.id, "friends", stamp=found.stamp, body=b"[]", others=tokens)
+    readcache.user_changed(second.id)
+    found = readcache.lookup(user.id, "friends", social=script)
+    assert found.body is None
+    assert found.others == {first.id: tokens[first.id], second.id: None}
+    again = readcache.user_tokens([first.id, second.id], known=found.others)
+    assert again[first.id] == tokens[first.id]
+    assert again[second.id] not in (None, tokens[second.id])
+
+
+@SCRIPT
+def test_a_token_deleted_as_it_was_read_keeps_nothing(user, backend, script):
+    friend = UserFactory()
+    found = readcache.lookup(user.id, "friends", social=script)
+    readcache.store(user.id, "friends", stamp=found.stamp, body=b"[]", others={friend.id: None})
+    assert readcache.lookup(user.id, "friends", social=script).body is None
+
+
+def social_reads_sql(client, friend) -> list[bool]:
+    """For each social list: whether reading it ran SQL (was built), with the friend shown."""
+    built = []
+    for path in SOCIAL:
+        with CaptureQueriesContext(connection) as queries:
+            rows = client.get(path).json()
+        assert friend.id in {r["user_id"] for r in rows}
+        built.append(not no_sql(queries.captured_queries))
+    return built
+
+
+def test_a_friends_collect_ends_the_readers_social_documents_at_once(user, backend):
+    friend = UserFactory()
+    befriend(user, friend)
+    two_rides_scored(friend)
+    reader = client_for(user)
+    with time_machine.travel(ripe_time()):
+        assert social_reads_sql(reader, friend) == [True, True]
+        assert social_reads_sql(reader, friend) == [False, False]  # hits
+        assert client_for(friend).post("/api/v1/drops/collect-all").status_code == 200
+        assert social_reads_sql(reader, friend) == [True, True]
+
+
+def test_a_friends_nightly_scoring_is_on_the_readers_next_leaderboard(user, backend):
+    friend = UserFactory()
+    befriend(user, friend)
+    feed = two_rides_scored(friend)
+    reader = client_for(user)
+
+    def earned() -> int:
+        rows = reader.get("/api/v1/friends/leaderboard").json()
+        return next(r["earned_grams"] for r in rows if r["user_id"] == friend.id)
+
+    before = earned()
+    assert earned() == before  # the hit
+    TransactionFactory(
+        feed=feed, merchant_name="Swapfiets", amount=Decimal("-19.90"),
+        booking_date=timezone.localdate(),
+    )  # fmt: skip
+    score_all()  # a set-based chunk: the friend's token after its commit
+    assert earned() > before
+
+
+def test_a_friends_new_name_and_deactivation_are_on_the_readers_next_lists(user, backend):
+    friend = UserFactory(profile__display_name="Tess")
+    befriend(user, friend)
+    reader = client_for(user)
+    assert [r["display_name"] for r in reader.get("/api/v1/friends").json()] == ["Tess"]
+    assert reader.get("/api/v1/friends").json()[0]["display_name"] == "Tess"  # the hit
+    friend.profile.display_name = "Tessa"
+    friend.profile.save()
+    assert [r["display_name"] for r in reader.get("/api/v1/friends").json()] == ["Tessa"]
+    assert len(reader.get("/api/v1/friends/leaderboard").json()) == 2
+    friend.is_active = False
+    friend.save()
+    assert reader.get("/api/v1/friends").json() == []
+    assert len(reader.get("/api/v1/friends/leaderboard").json()) == 1
+    friend.is_active = True  # back: the reader's documents named the friend's token
+    friend.save()
+    assert len(reader.get("/api/v1/friends").json()) == 1
+    assert len(reader.get("/api/v1/friends/leaderboard").json()) == 2
+
+
+def test_a_friends_write_during_the_build_is_not_served(user, monkeypatch, backend):
+    friend = UserFactory()
+    befriend(user, friend)
+    reader = client_for(user)
+    read_tokens = readcache.user_tokens
+
+    def then_the_friend_writes(user_ids, **kwargs):
+        tokens = read_tokens(user_ids, **kwargs)
+        readcache.users_changed([friend.id])  # commits while the view reads the rows
+        return tokens
+
+    monkeypatch.setattr(readcache, "user_tokens", then_the_friend_writes)
+    assert social_reads_sql(reader, friend) == [True, True]
+    monkeypatch.setattr(readcache, "user_tokens", read_tokens)
+    assert social_reads_sql(reader, friend) == [True, True]  # built again, not the stale one
+    assert social_reads_sql(reader, friend) == [False, False]
+
+
+def test_the_leaderboard_ends_when_an_earning_leaves_the_week(user, settings, backend):
+    from tests.forest.fraud_factories import EnergyDropFactory
+
+    settings.CANOPY_READ_CACHE_SECONDS = 30 * 86400  # only the clock ends it here
+    friend = UserFactory()
+    befriend(user, friend)
+    earned_at = timezone.now() - timedelta(days=6)
+    for grams, day in ((40, 0), (2, 2)):  # earned (the entry's created_at) 5 h before ripe_at
+        ripe_at = earned_at + timedelta(days=day, hours=5)
+        EnergyDropFactory(user=friend, grams=grams, ripe_at=ripe_at)
+    reader = client_for(user)
+
+    def earned() -> int:
+        rows = reader.get("/api/v1/friends/leaderboard").json()
+        return next(r["earned_grams"] for r in rows if r["user_id"] == friend.id)
+
+    assert earned() == 42
+    with time_machine.travel(earned_at + timedelta(days=7, seconds=-1)):
+        with CaptureQueriesContext(connection) as queries:
+            assert earned() == 42
+        assert no_sql(queries.captured_queries)  # still the document
+    with time_machine.travel(earned_at + timedelta(days=7, seconds=1)):
+        assert earned() == 2
+    with time_machine.travel(earned_at + timedelta(days=9, seconds=1)):
+        assert earned() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", SOCIAL)
+def test_with_friends_a_social_hit_makes_no_statement(path, django_assert_num_queries, backend):
+    from tests.forest.fraud_factories import EnergyDropFactory
+
+    user = UserFactory()
+    for _ in range(3):
+        friend = UserFactory()
+        befriend(user, friend)
+        EnergyDropFactory(user=friend, grams=10)
+    client = bearer(user)
+    first = client.get(path)
+    assert first.status_code == 200 and len(first.json()) >= 3
+    with django_assert_num_queries(0):
+        second = client.get(path)
+    assert second.content == first.content
+
+
+def test_the_tokens_keys_are_the_caches_own(backend, settings):
+    ids = [7, 123]
+    expected = [cache.make_key(readcache._user_key(u)) for u in ids]
+    assert readcache._made_user_keys(ids) == expected
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": "canopy", "VERSION": 3}
+    }
+    assert readcache._made_user_keys(ids) == [cache.make_key(readcache._user_key(u)) for u in ids]
+    assert readcache._made_user_keys(ids) != expected
