@@ -18,16 +18,9 @@ from accounts.services.friends import (
 )
 from tests.accounts.factories import UserFactory
 from tests.accounts.friend_factories import befriend
+from tests.clients import api_client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 def test_an_invite_code_makes_friends_and_is_stored_hashed(user_client, user):
@@ -39,7 +32,7 @@ def test_an_invite_code_makes_friends_and_is_stored_hashed(user_client, user):
     assert invite.code_hash == hash_code(code) and code not in invite.code_hash
     friend = UserFactory(profile__display_name="Bram")
     # when
-    accepted = client_for(friend).post("/api/v1/friends/accept", {"code": code.lower()})
+    accepted = api_client_for(friend).post("/api/v1/friends/accept", {"code": code.lower()})
     # then
     assert accepted.status_code == 201
     assert accepted.json()["user_id"] == user.id
@@ -96,7 +89,7 @@ def test_a_pair_is_unique_in_either_order():
 def test_unfriend_from_either_side(user_client, user):
     friend = UserFactory()
     befriend(user, friend)
-    assert client_for(friend).delete(f"/api/v1/friends/{user.id}").status_code == 204
+    assert api_client_for(friend).delete(f"/api/v1/friends/{user.id}").status_code == 204
     assert not Friendship.objects.exists()
     again = user_client.delete(f"/api/v1/friends/{friend.id}")
     assert again.status_code == 404
@@ -106,7 +99,7 @@ def test_unfriend_from_either_side(user_client, user):
 def test_the_friend_list_runs_a_fixed_number_of_queries(user, django_assert_max_num_queries):
     for _ in range(2):
         befriend(user, UserFactory())
-    client = client_for(user)
+    client = api_client_for(user)
     with django_assert_max_num_queries(4) as few:
         assert len(client.get("/api/v1/friends").json()) == 2
     for _ in range(8):
@@ -143,5 +136,5 @@ def test_a_deleted_account_is_nobodys_friend(user):
     befriend(user, gone)
     gone.is_active = False
     gone.save(update_fields=["is_active"])
-    assert client_for(user).get("/api/v1/friends").json() == []
-    assert client_for(user).get(f"/api/v1/friends/{gone.id}/forest").status_code == 404
+    assert api_client_for(user).get("/api/v1/friends").json() == []
+    assert api_client_for(user).get(f"/api/v1/friends/{gone.id}/forest").status_code == 404

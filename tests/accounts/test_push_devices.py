@@ -8,16 +8,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import PushDevice
 from tests.accounts.factories import UserFactory
+from tests.clients import api_client_for
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/me/devices"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 def register(client, token="fcm-token-1", **extra):
@@ -26,7 +21,7 @@ def register(client, token="fcm-token-1", **extra):
 
 def test_registering_creates_the_device_and_again_updates_it():
     user = UserFactory()
-    client = client_for(user)
+    client = api_client_for(user)
 
     first = register(client, app_version="2.4.0", locale="nl")
     again = register(client, app_version="2.5.0", locale="en")
@@ -41,19 +36,19 @@ def test_registering_creates_the_device_and_again_updates_it():
 
 def test_a_token_registered_by_someone_else_moves_never_duplicates():
     before, after = UserFactory(), UserFactory()
-    register(client_for(before), token="shared-phone")
+    register(api_client_for(before), token="shared-phone")
 
-    response = register(client_for(after), token="shared-phone")
+    response = register(api_client_for(after), token="shared-phone")
 
     assert response.status_code == 200
     assert list(PushDevice.objects.values_list("user_id", flat=True)) == [after.pk]
-    assert client_for(before).get(URL).data == []
+    assert api_client_for(before).get(URL).data == []
 
 
 def test_the_device_limit_is_a_clear_409(settings):
     settings.CANOPY_PUSH_MAX_DEVICES = 2
     user = UserFactory()
-    client = client_for(user)
+    client = api_client_for(user)
     register(client, token="a")
     register(client, token="b")
 
@@ -69,10 +64,10 @@ def test_the_device_limit_is_a_clear_409(settings):
 def test_a_token_moving_in_counts_against_the_limit(settings):
     settings.CANOPY_PUSH_MAX_DEVICES = 1
     owner, other = UserFactory(), UserFactory()
-    register(client_for(owner), token="owners")
-    register(client_for(other), token="others")
+    register(api_client_for(owner), token="owners")
+    register(api_client_for(other), token="others")
 
-    refused = register(client_for(other), token="owners")
+    refused = register(api_client_for(other), token="owners")
 
     assert refused.status_code == 409
     assert PushDevice.objects.get(token="owners").user_id == owner.pk
@@ -80,12 +75,12 @@ def test_a_token_moving_in_counts_against_the_limit(settings):
 
 def test_removing_a_device_and_not_someone_elses():
     mine, theirs = UserFactory(), UserFactory()
-    my_device = register(client_for(mine), token="mine").data["id"]
-    their_device = register(client_for(theirs), token="theirs").data["id"]
+    my_device = register(api_client_for(mine), token="mine").data["id"]
+    their_device = register(api_client_for(theirs), token="theirs").data["id"]
 
-    foreign = client_for(mine).delete(f"{URL}/{their_device}")
-    own = client_for(mine).delete(f"{URL}/{my_device}")
-    twice = client_for(mine).delete(f"{URL}/{my_device}")
+    foreign = api_client_for(mine).delete(f"{URL}/{their_device}")
+    own = api_client_for(mine).delete(f"{URL}/{my_device}")
+    twice = api_client_for(mine).delete(f"{URL}/{my_device}")
 
     assert foreign.status_code == 404 and foreign.data["code"] == "not_found"
     assert own.status_code == 204 and twice.status_code == 404
@@ -94,10 +89,10 @@ def test_removing_a_device_and_not_someone_elses():
 
 def test_the_list_shows_only_my_devices():
     mine, theirs = UserFactory(), UserFactory()
-    register(client_for(mine), token="mine")
-    register(client_for(theirs), token="theirs")
+    register(api_client_for(mine), token="mine")
+    register(api_client_for(theirs), token="theirs")
 
-    listed = client_for(mine).get(URL)
+    listed = api_client_for(mine).get(URL)
 
     assert [d["token"] for d in listed.data] == ["mine"]
 
@@ -115,7 +110,7 @@ def test_the_list_shows_only_my_devices():
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(body, field):
-    response = client_for(UserFactory()).post(URL, body, format="json")
+    response = api_client_for(UserFactory()).post(URL, body, format="json")
 
     assert response.status_code == 400 and field in response.data
     assert not PushDevice.objects.exists()

@@ -8,6 +8,7 @@ import io
 import os
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import time_machine
@@ -22,18 +23,13 @@ from forest.models import EnergyDrop, EnergyLimits, Tree
 from forest.services.energy import drops_expire
 from tests.accounts.factories import TransactionFactory, UserFactory
 from tests.accounts.friend_factories import befriend
+from tests.clients import api_client_for
 from tests.forest.helpers import ripe_time, score_all, two_rides_scored
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory, give_energy
 
 pytestmark = pytest.mark.django_db
 
 LISTS = ["/api/v1/transactions", "/api/v1/ledger", "/api/v1/friends", "/api/v1/friends/leaderboard"]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 @pytest.fixture
@@ -68,7 +64,7 @@ def test_a_hit_is_the_same_answer_and_makes_no_sql(user_client, user, scored, pa
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_a_hit_makes_no_statement_at_all(django_assert_num_queries):
     user = UserFactory()
-    client = client_for(user)
+    client = api_client_for(user)
     client.get("/api/v1/forest")
     with django_assert_num_queries(0):
         client.get("/api/v1/forest")
@@ -94,7 +90,7 @@ def test_documents_are_per_user_path_query_and_language(user_client, user, score
     assert len(page["results"]) == 1
     assert len(user_client.get("/api/v1/ledger").json()["results"]) > 1
     other = UserFactory()
-    assert client_for(other).get("/api/v1/forest").json()["balance_grams"] == 0
+    assert api_client_for(other).get("/api/v1/forest").json()["balance_grams"] == 0
     dutch = user_client.get("/api/v1/forest", HTTP_ACCEPT_LANGUAGE="nl")
     assert dutch.status_code == 200
 
@@ -242,7 +238,7 @@ def test_friendships_are_on_both_friends_lists_at_once(user):
     from accounts.services.friends import friend_invite_accept, friend_invite_create, friend_remove
 
     other = UserFactory()
-    mine, theirs = client_for(user), client_for(other)
+    mine, theirs = api_client_for(user), api_client_for(other)
     assert mine.get("/api/v1/friends").json() == theirs.get("/api/v1/friends").json() == []
     code = friend_invite_create(inviter_id=user.id).code
     friend_invite_accept(user_id=other.id, code=code)
@@ -301,7 +297,7 @@ def test_a_team_trees_growth_drops_every_members_documents(django_capture_on_com
     forest = BrandForestFactory(species=[species])
     tree = tree_start(user_id=anna.id, species_id=species.id, forest_id=forest.id, team_id=team.id)
     give_energy(anna, 200)
-    client_for(bram).get("/api/v1/forest")
+    api_client_for(bram).get("/api/v1/forest")
     assert cached(bram.id)
     with django_capture_on_commit_callbacks(execute=True):
         tree_grow(user_id=anna.id, tree_id=tree.id, grams=200)
@@ -384,9 +380,9 @@ def test_a_friends_steal_is_on_the_owners_next_home():
     befriend(owner, stealer)
     ripe_at = timezone.now() - STEAL_GRACE - timedelta(minutes=5)
     drop = EnergyDropFactory(user=owner, grams=52, ripe_at=ripe_at)
-    home = client_for(owner)
+    home = api_client_for(owner)
     assert [d["grams"] for d in home.get("/api/v1/forest").json()["drops"]] == [52]
-    stolen = client_for(stealer).post(f"/api/v1/friends/{owner.id}/drops/{drop.id}/steal")
+    stolen = api_client_for(stealer).post(f"/api/v1/friends/{owner.id}/drops/{drop.id}/steal")
     assert stolen.status_code == 200, stolen.content
     assert [d["grams"] for d in home.get("/api/v1/forest").json()["drops"]] == [37]
 
@@ -399,15 +395,23 @@ SOCIAL = ["/api/v1/friends", "/api/v1/friends/leaderboard"]
 SCRIPT = pytest.mark.parametrize("script", [True, False], ids=["script", "second_trip"])
 
 
-@pytest.fixture(params=["locmem", "redis"])
+def _test_redis_url() -> str:
+    """Database 14 of the broker's Redis (of the local one under another broker): the
+    fixture empties it, so never the broker's own database."""
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    base = urlsplit(broker if broker.startswith("redis://") else "redis://127.0.0.1:6379/0")
+    return urlunsplit(base._replace(path="/14"))
+
+
+# The Redis variant runs where a real broker does (CI's PostgreSQL runs, on Redis); without
+# one it is deselected, as the other tests that need a service are (tests/conftest.py).
+@pytest.fixture(params=["locmem", pytest.param("redis", marks=pytest.mark.broker)])
 def backend(request, settings):
-    """The locmem cache the tests run on, and the Redis one production runs on when CACHE_URL
-    names one (its own database: the fixture empties it)."""
+    """The locmem cache the tests run on, and the Redis one production runs on."""
     if request.param == "redis":
-        url = os.environ.get("CACHE_URL", "")
-        if not url.startswith("redis://"):
-            pytest.skip("CACHE_URL names no Redis")
-        settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": url}}
+        settings.CACHES = {
+            "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": _test_redis_url()}
+        }
         cache.clear()
     yield request.param
     if request.param == "redis":
@@ -487,11 +491,11 @@ def test_a_friends_collect_ends_the_readers_social_documents_at_once(user, backe
     friend = UserFactory()
     befriend(user, friend)
     two_rides_scored(friend)
-    reader = client_for(user)
+    reader = api_client_for(user)
     with time_machine.travel(ripe_time()):
         assert social_reads_sql(reader, friend) == [True, True]
         assert social_reads_sql(reader, friend) == [False, False]  # hits
-        assert client_for(friend).post("/api/v1/drops/collect-all").status_code == 200
+        assert api_client_for(friend).post("/api/v1/drops/collect-all").status_code == 200
         assert social_reads_sql(reader, friend) == [True, True]
 
 
@@ -499,7 +503,7 @@ def test_a_friends_nightly_scoring_is_on_the_readers_next_leaderboard(user, back
     friend = UserFactory()
     befriend(user, friend)
     feed = two_rides_scored(friend)
-    reader = client_for(user)
+    reader = api_client_for(user)
 
     def earned() -> int:
         rows = reader.get("/api/v1/friends/leaderboard").json()
@@ -518,7 +522,7 @@ def test_a_friends_nightly_scoring_is_on_the_readers_next_leaderboard(user, back
 def test_a_friends_new_name_and_deactivation_are_on_the_readers_next_lists(user, backend):
     friend = UserFactory(profile__display_name="Tess")
     befriend(user, friend)
-    reader = client_for(user)
+    reader = api_client_for(user)
     assert [r["display_name"] for r in reader.get("/api/v1/friends").json()] == ["Tess"]
     assert reader.get("/api/v1/friends").json()[0]["display_name"] == "Tess"  # the hit
     friend.profile.display_name = "Tessa"
@@ -538,7 +542,7 @@ def test_a_friends_new_name_and_deactivation_are_on_the_readers_next_lists(user,
 def test_a_friends_write_during_the_build_is_not_served(user, monkeypatch, backend):
     friend = UserFactory()
     befriend(user, friend)
-    reader = client_for(user)
+    reader = api_client_for(user)
     read_tokens = readcache.user_tokens
 
     def then_the_friend_writes(user_ids, **kwargs):
@@ -563,7 +567,7 @@ def test_the_leaderboard_ends_when_an_earning_leaves_the_week(user, settings, ba
     for grams, day in ((40, 0), (2, 2)):  # earned (the entry's created_at) 5 h before ripe_at
         ripe_at = earned_at + timedelta(days=day, hours=5)
         EnergyDropFactory(user=friend, grams=grams, ripe_at=ripe_at)
-    reader = client_for(user)
+    reader = api_client_for(user)
 
     def earned() -> int:
         rows = reader.get("/api/v1/friends/leaderboard").json()

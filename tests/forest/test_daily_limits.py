@@ -16,6 +16,7 @@ from forest.services.social import STEAL_GRACE, STEALS_PER_DAY
 from partners.services.claims import CLAIMS_PER_USER_PER_DAY
 from tests.accounts.factories import UserFactory
 from tests.accounts.friend_factories import befriend
+from tests.clients import api_client_for
 from tests.forest.fraud_factories import EnergyDropFactory
 from tests.forest.helpers import assert_ledger_consistent
 from tests.forest.tree_factories import TreeFactory, give_energy
@@ -27,12 +28,6 @@ pytestmark = pytest.mark.django_db
 # 12.5 hours away.
 MORNING = datetime(2026, 12, 5, 11, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
 MIDNIGHT = MORNING + timedelta(hours=12, minutes=30)
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 def _move_to(client: APIClient, tz: str) -> None:
@@ -52,7 +47,7 @@ def test_switching_to_kiritimati_does_not_allow_a_second_watering_the_same_day(f
     me, friend = friends
     TreeFactory(owner=friend)
     give_energy(me, 500)
-    client = client_for(me)
+    client = api_client_for(me)
     url = f"/api/v1/friends/{friend.id}/water"
     with time_machine.travel(MORNING, tick=False):
         assert client.post(url, {"grams": 10}, format="json").status_code == 200
@@ -77,7 +72,7 @@ def test_switching_to_kiritimati_does_not_allow_a_second_watering_the_same_day(f
 def test_the_zone_change_is_kept_on_the_profile_and_moves_drops_at_once(friends):
     me, _friend = friends
     with time_machine.travel(MORNING, tick=False):
-        _move_to(client_for(me), "Pacific/Kiritimati")
+        _move_to(api_client_for(me), "Pacific/Kiritimati")
     profile = Profile.objects.get(user=me)
     assert profile.time_zone == "Pacific/Kiritimati"  # ripening and quiet hours follow at once
     assert str(profile.limit_day_pinned) == "2026-12-05"
@@ -94,7 +89,7 @@ def test_switching_zone_does_not_reset_the_steal_limit(friends):
             EnergyDropFactory(user=friend, grams=10, ripe_at=ripe)
             for _ in range(STEALS_PER_DAY + 1)
         ]
-        client = client_for(me)
+        client = api_client_for(me)
         for drop in drops[:STEALS_PER_DAY]:
             url = f"/api/v1/friends/{friend.id}/drops/{drop.id}/steal"
             assert client.post(url).status_code == 200
@@ -106,7 +101,7 @@ def test_switching_zone_does_not_reset_the_steal_limit(friends):
 def test_switching_zone_does_not_reset_the_claim_cap(friends):
     me, _friend = friends
     _batch, codes = batch_with_codes(count=CLAIMS_PER_USER_PER_DAY + 1, grams=10)
-    client = client_for(me)
+    client = api_client_for(me)
     with time_machine.travel(MORNING - timedelta(hours=1), tick=False):  # 23:30 in Kiritimati
         for code in codes[:CLAIMS_PER_USER_PER_DAY]:
             assert client.post("/api/v1/claims", {"code": code}, format="json").status_code == 201

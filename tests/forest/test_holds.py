@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, Tree
 from forest.services.holds import hold_body
@@ -15,18 +14,13 @@ from forest.services.social import STEAL_GRACE
 from partners.models import ClaimCode
 from tests.accounts.factories import UserFactory
 from tests.accounts.friend_factories import befriend
+from tests.clients import api_client_for
 from tests.forest.fraud_factories import EnergyDropFactory, EnergyHoldFactory
 from tests.forest.helpers import assert_ledger_consistent, balance
 from tests.forest.tree_factories import BrandForestFactory, TeamFactory, TreeFactory, give_energy
 from tests.partners.claim_helpers import batch_with_codes
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 @pytest.fixture
@@ -83,7 +77,7 @@ def test_every_movement_answers_a_hold_with_the_same_403_and_moves_nothing(held)
     )
     entries_before = EnergyLedgerEntry.objects.count()
     EnergyHoldFactory(user=user)
-    client = client_for(user)
+    client = api_client_for(user)
 
     answers = {}
     for name, (url, body) in _movements(held).items():
@@ -107,7 +101,7 @@ def test_a_held_user_cannot_grow_a_tree_to_maturity(held):
     """The reported case: growing answered 200, matured the tree and funded a planting order."""
     user, tree = held["user"], held["tree"]
     EnergyHoldFactory(user=user)
-    response = client_for(user).post(f"/api/v1/trees/{tree.id}/grow", {}, format="json")
+    response = api_client_for(user).post(f"/api/v1/trees/{tree.id}/grow", {}, format="json")
     assert (response.status_code, response.json()) == (403, hold_body())
     tree.refresh_from_db()
     assert (tree.status, tree.energy_grams) == (Tree.Status.GROWING, 0)
@@ -116,7 +110,7 @@ def test_a_held_user_cannot_grow_a_tree_to_maturity(held):
 def test_the_hold_body_is_dutch_for_dutch_clients(held):
     EnergyHoldFactory(user=held["user"])
     tree = held["tree"]
-    response = client_for(held["user"]).post(
+    response = api_client_for(held["user"]).post(
         f"/api/v1/trees/{tree.id}/grow", {"grams": 10}, format="json", HTTP_ACCEPT_LANGUAGE="nl"
     )
     assert response.status_code == 403
@@ -126,7 +120,7 @@ def test_the_hold_body_is_dutch_for_dutch_clients(held):
 def test_after_release_every_movement_works_again(held):
     user = held["user"]
     EnergyHoldFactory(user=user, released_at=timezone.now())
-    client = client_for(user)
+    client = api_client_for(user)
     grow = client.post(f"/api/v1/trees/{held['tree'].id}/grow", {"grams": 100}, format="json")
     water = client.post(f"/api/v1/friends/{held['friend'].id}/water", {"grams": 10}, format="json")
     claim = client.post("/api/v1/claims", {"code": held["code"]}, format="json")

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.models import Notification
 from forest.models import EnergyDrop, EnergyLedgerEntry, EnergyTransfer, FraudSignal, Tree
@@ -19,17 +18,12 @@ from forest.services.steals import drop_steal
 from forest.services.watering import friend_water
 from tests.accounts.factories import UserFactory
 from tests.accounts.friend_factories import befriend
+from tests.clients import api_client_for
 from tests.forest.fraud_factories import EnergyDropFactory, EnergyHoldFactory
 from tests.forest.helpers import assert_ledger_consistent, balance
 from tests.forest.tree_factories import TreeFactory, give_energy
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 def ripe_drop(owner, grams=100, **kwargs) -> EnergyDrop:
@@ -58,7 +52,7 @@ def test_a_friend_takes_30_percent_as_two_steal_entries(pair):
     owner, stealer = pair
     drop = ripe_drop(owner, grams=52)
     # when
-    response = client_for(stealer).post(steal_url(owner, drop))
+    response = api_client_for(stealer).post(steal_url(owner, drop))
     # then
     assert response.status_code == 200
     assert response.json() == {"drop_id": drop.id, "stolen_grams": 15, "balance_grams": 15}
@@ -132,7 +126,7 @@ def test_small_drops_give_at_least_one_gram_and_a_one_gram_drop_none(pair):
 def test_unripe_grace_and_expired_drops_cannot_be_stolen(pair, ripe_ago, code):
     owner, stealer = pair
     drop = ripe_drop(owner, ripe_at=timezone.now() - ripe_ago)
-    response = client_for(stealer).post(steal_url(owner, drop))
+    response = api_client_for(stealer).post(steal_url(owner, drop))
     assert response.status_code == 409
     assert response.json()["code"] == code
     assert not EnergyLedgerEntry.objects.filter(kind="steal").exists()
@@ -152,11 +146,11 @@ def test_opted_out_and_held_owners_are_protected_alike(pair):
     drop = ripe_drop(owner)
     owner.profile.steal_opt_out = True
     owner.profile.save(update_fields=["steal_opt_out"])
-    first = client_for(stealer).post(steal_url(owner, drop)).json()
+    first = api_client_for(stealer).post(steal_url(owner, drop)).json()
     owner.profile.steal_opt_out = False
     owner.profile.save(update_fields=["steal_opt_out"])
     EnergyHoldFactory(user=owner)
-    second = client_for(stealer).post(steal_url(owner, drop)).json()
+    second = api_client_for(stealer).post(steal_url(owner, drop)).json()
     assert first == second
     assert first["code"] == "protected"
     assert not EnergyTransfer.objects.exists()
@@ -168,7 +162,7 @@ def test_a_frozen_stealer_cannot_steal(pair):
     EnergyHoldFactory(user=stealer)
     with pytest.raises(EnergyOnHold):
         drop_steal(stealer_id=stealer.id, owner_id=owner.id, drop_id=drop.id)
-    response = client_for(stealer).post(steal_url(owner, drop))
+    response = api_client_for(stealer).post(steal_url(owner, drop))
     assert response.status_code == 403
     assert response.json()["code"] == "energy_on_hold"
 
@@ -190,16 +184,16 @@ def test_strangers_and_other_peoples_drops_answer_404(pair):
     owner, stealer = pair
     stranger = UserFactory()
     drop = ripe_drop(owner)
-    assert client_for(stranger).post(steal_url(owner, drop)).status_code == 404
-    assert client_for(stranger).get(f"/api/v1/friends/{owner.id}/forest").status_code == 404
+    assert api_client_for(stranger).post(steal_url(owner, drop)).status_code == 404
+    assert api_client_for(stranger).get(f"/api/v1/friends/{owner.id}/forest").status_code == 404
     # a friend's id with someone else's drop
     other_drop = ripe_drop(stranger)
-    assert client_for(stealer).post(steal_url(owner, other_drop)).status_code == 404
+    assert api_client_for(stealer).post(steal_url(owner, other_drop)).status_code == 404
     # a former friend
-    client_for(owner).delete(f"/api/v1/friends/{stealer.id}")
-    assert client_for(stealer).post(steal_url(owner, drop)).status_code == 404
-    assert client_for(stealer).get(f"/api/v1/friends/{owner.id}/forest").status_code == 404
-    assert client_for(stealer).get(f"/api/v1/friends/{stealer.id}/forest").status_code == 404
+    api_client_for(owner).delete(f"/api/v1/friends/{stealer.id}")
+    assert api_client_for(stealer).post(steal_url(owner, drop)).status_code == 404
+    assert api_client_for(stealer).get(f"/api/v1/friends/{owner.id}/forest").status_code == 404
+    assert api_client_for(stealer).get(f"/api/v1/friends/{stealer.id}/forest").status_code == 404
     assert not EnergyTransfer.objects.exists()
 
 
@@ -210,16 +204,16 @@ def test_the_owner_sees_who_took_how_much(pair, django_assert_max_num_queries):
     TreeFactory(owner=owner)
     give_energy(stealer, 10)
     friend_water(giver_id=stealer.id, friend_id=owner.id, grams=10)
-    client = client_for(owner)
+    client = api_client_for(owner)
     with django_assert_max_num_queries(3):  # the request's savepoint, its release, one read
         rows = client.get("/api/v1/friends/activity").json()
     assert [(r["direction"], r["friend_name"], r["grams"], r["drop_id"]) for r in rows] == [
         ("watered_you", "Sam", 10, None),
         ("stolen_from_you", "Sam", 30, drop.id),
     ]
-    theirs = client_for(stealer).get("/api/v1/friends/activity").json()
+    theirs = api_client_for(stealer).get("/api/v1/friends/activity").json()
     assert [r["direction"] for r in theirs] == ["you_watered", "you_stole"]
-    assert client_for(UserFactory()).get("/api/v1/friends/activity").json() == []
+    assert api_client_for(UserFactory()).get("/api/v1/friends/activity").json() == []
 
 
 # --- a friend's forest -------------------------------------------------------------------------
@@ -233,7 +227,7 @@ def test_a_friends_forest_shows_ripe_drops_and_what_you_could_take(pair):
     ripe_drop(owner, ripe_at=timezone.now() + timedelta(hours=3))  # not ripe: not shown
     taken = ripe_drop(owner, grams=20)
     drop_steal(stealer_id=stealer.id, owner_id=owner.id, drop_id=taken.id)
-    body = client_for(stealer).get(f"/api/v1/friends/{owner.id}/forest").json()
+    body = api_client_for(stealer).get(f"/api/v1/friends/{owner.id}/forest").json()
     assert body["display_name"] == "Olga"
     assert body["tree"]["progress_percent"] == 50
     rows = {d["id"]: d for d in body["drops"]}
@@ -250,7 +244,7 @@ def test_a_friends_forest_runs_a_fixed_number_of_queries(pair, django_assert_max
     owner, stealer = pair
     TreeFactory(owner=owner)
     ripe_drop(owner)
-    client = client_for(stealer)
+    client = api_client_for(stealer)
     with django_assert_max_num_queries(12) as few:
         client.get(f"/api/v1/friends/{owner.id}/forest")
     for _ in range(10):
@@ -266,7 +260,7 @@ def test_watering_moves_balance_into_the_friends_tree(pair):
     owner, giver = pair
     tree = TreeFactory(owner=owner)
     give_energy(giver, 100)
-    response = client_for(giver).post(f"/api/v1/friends/{owner.id}/water", {"grams": 33})
+    response = api_client_for(giver).post(f"/api/v1/friends/{owner.id}/water", {"grams": 33})
     assert response.status_code == 200
     assert response.json() == {"watered_grams": 33, "balance_grams": 67, "tree_matured": False}
     tree.refresh_from_db()
@@ -300,7 +294,7 @@ def test_watering_needs_the_balance_and_leaves_nothing_behind_when_refused(pair)
     owner, giver = pair
     TreeFactory(owner=owner)
     give_energy(giver, 30)
-    response = client_for(giver).post(f"/api/v1/friends/{owner.id}/water", {"grams": 33})
+    response = api_client_for(giver).post(f"/api/v1/friends/{owner.id}/water", {"grams": 33})
     assert response.status_code == 409
     assert response.json()["code"] == "insufficient_energy"
     assert balance(giver) == 30
@@ -308,7 +302,7 @@ def test_watering_needs_the_balance_and_leaves_nothing_behind_when_refused(pair)
     assert not EnergyLedgerEntry.objects.filter(kind="water").exists()
     # refused today does not count as watered today
     give_energy(giver, 3)
-    again = client_for(giver).post(f"/api/v1/friends/{owner.id}/water", {"grams": 33})
+    again = api_client_for(giver).post(f"/api/v1/friends/{owner.id}/water", {"grams": 33})
     assert again.status_code == 200
     assert balance(giver) == 0
     assert_ledger_consistent()
@@ -317,7 +311,7 @@ def test_watering_needs_the_balance_and_leaves_nothing_behind_when_refused(pair)
 def test_watering_only_in_ant_forest_amounts_to_a_growing_tree(pair):
     owner, giver = pair
     give_energy(giver, 100)
-    client = client_for(giver)
+    client = api_client_for(giver)
     bad = client.post(f"/api/v1/friends/{owner.id}/water", {"grams": 20})
     assert bad.status_code == 400
     no_tree = client.post(f"/api/v1/friends/{owner.id}/water", {"grams": 10})
@@ -359,7 +353,7 @@ def test_the_leaderboard_ranks_you_and_friends_by_energy_earned_this_week(
     with time_machine.travel(timezone.now() - timedelta(days=9)):
         EnergyDropFactory(user=me, grams=500)  # earned before the week: not counted
     TreeFactory(owner=other, status=Tree.Status.PLANTED, matured_at=timezone.now())
-    client = client_for(me)
+    client = api_client_for(me)
     with django_assert_max_num_queries(8):
         rows = client.get("/api/v1/friends/leaderboard").json()
     assert [(r["rank"], r["user_id"], r["earned_grams"], r["trees_planted"]) for r in rows] == [

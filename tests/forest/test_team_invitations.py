@@ -11,13 +11,13 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from rest_framework.test import APIClient
 
 from accounts.models import Notification
 from forest.models.trees import Team, TeamInvitation, TeamMembership
 from forest.services.team_invitations import mask_email, team_invite
 from forest.services.teams import team_create
 from tests.accounts.factories import UserFactory
+from tests.clients import api_client_for
 from tests.forest.tree_factories import (
     BrandForestFactory,
     SpeciesFactory,
@@ -29,12 +29,6 @@ from tests.forest.tree_factories import (
 pytestmark = pytest.mark.django_db
 
 TOKEN_IN_LINK = re.compile(r"/teams/join#token=([\w-]+)")
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 def named(name: str, locale: str = "en", **kwargs):
@@ -64,7 +58,7 @@ def test_the_answer_is_the_same_whether_or_not_an_address_has_an_account(send):
     anna = named("Anna", email="anna@example.nl")
     bram = named("Bram", email="bram@example.nl")
     team = TeamFactory(created_by=anna)
-    client = client_for(anna)
+    client = api_client_for(anna)
 
     known = send(
         client.post,
@@ -122,10 +116,10 @@ def test_someone_who_signs_up_later_joins_with_the_token_once(send):
     token = token_from(mail.outbox[0])
     dirk = named("Dirk", email="dirk@example.org")  # registered after the e-mail arrived
 
-    joined = client_for(dirk).post(
+    joined = api_client_for(dirk).post(
         "/api/v1/teams/invitations/accept", {"token": token}, format="json"
     )
-    again = client_for(dirk).post(
+    again = api_client_for(dirk).post(
         "/api/v1/teams/invitations/accept", {"token": token}, format="json"
     )
 
@@ -136,7 +130,7 @@ def test_someone_who_signs_up_later_joins_with_the_token_once(send):
     invitation = TeamInvitation.objects.get(team=team)
     assert (invitation.status, invitation.accepted_by) == ("accepted", dirk)
     assert TeamMembership.objects.get(team=team, user=dirk).status == "active"
-    listed = client_for(anna).get(f"/api/v1/teams/{team.id}/invitations").data
+    listed = api_client_for(anna).get(f"/api/v1/teams/{team.id}/invitations").data
     assert [i["status"] for i in listed] == ["accepted"]
 
 
@@ -144,7 +138,7 @@ def test_a_token_works_only_for_the_invited_address():
     invitation = TeamInvitationFactory(email="dirk@example.org")
     eve = UserFactory(email="eve@example.org")
 
-    response = client_for(eve).post(
+    response = api_client_for(eve).post(
         "/api/v1/teams/invitations/accept", {"token": invitation.token}, format="json"
     )
 
@@ -162,7 +156,7 @@ def test_an_unknown_expired_or_revoked_token_is_refused_clearly():
         email=dirk.email, expires_at=timezone.now() - timedelta(minutes=1)
     )
     revoked = TeamInvitationFactory(email=dirk.email, status="revoked")
-    client = client_for(dirk)
+    client = api_client_for(dirk)
 
     def accept(token):
         return client.post("/api/v1/teams/invitations/accept", {"token": token}, format="json")
@@ -184,7 +178,7 @@ def test_ten_seats_count_members_and_open_invitations(send):
     team = TeamFactory(created_by=anna, members=UserFactory.create_batch(7))  # 8 active
     TeamInvitationFactory(team=team)  # 9 seats taken
     TeamInvitationFactory(team=team, expires_at=timezone.now() - timedelta(days=1))  # frees one
-    client = client_for(anna)
+    client = api_client_for(anna)
 
     two = client.post(
         f"/api/v1/teams/{team.id}/invitations",
@@ -211,7 +205,7 @@ def test_ten_seats_count_members_and_open_invitations(send):
 def test_inviting_an_address_again_sends_nothing_new(send):
     anna = UserFactory()
     team = TeamFactory(created_by=anna)
-    client = client_for(anna)
+    client = api_client_for(anna)
     url = f"/api/v1/teams/{team.id}/invitations"
 
     first = send(client.post, url, {"emails": ["x@example.org"]}, format="json")
@@ -230,10 +224,10 @@ def test_a_team_whose_tree_is_fully_grown_takes_no_new_members():
     TreeFactory(owner=anna, team=team, forest=forest, status="matured", matured_at=timezone.now())
     dirk = UserFactory(email="dirk@example.org")
 
-    invite = client_for(bram).post(
+    invite = api_client_for(bram).post(
         f"/api/v1/teams/{team.id}/invitations", {"emails": ["e@example.org"]}, format="json"
     )
-    accept = client_for(dirk).post(
+    accept = api_client_for(dirk).post(
         "/api/v1/teams/invitations/accept", {"token": pending.token}, format="json"
     )
 
@@ -251,10 +245,10 @@ def test_members_see_others_invitees_masked_and_outsiders_see_nothing(send):
     eve = UserFactory()
     invitation = TeamInvitation.objects.filter(team=team).first()
 
-    as_bram = client_for(bram).get(f"/api/v1/teams/{team.id}/invitations")
-    as_anna = client_for(anna).get(f"/api/v1/teams/{team.id}/invitations")
-    outsider = client_for(eve)
-    invited = client_for(invitee)
+    as_bram = api_client_for(bram).get(f"/api/v1/teams/{team.id}/invitations")
+    as_anna = api_client_for(anna).get(f"/api/v1/teams/{team.id}/invitations")
+    outsider = api_client_for(eve)
+    invited = api_client_for(invitee)
 
     assert [i["email"] for i in as_bram.data] == [None, "c***@e***.com"]
     assert [i["email"] for i in as_anna.data] == [None, "cas.jansen@example.com"]
@@ -281,20 +275,20 @@ def test_only_the_inviter_revokes_and_a_revoked_invitee_cannot_accept(send):
     [invitation] = send(team_invite, inviter_id=anna.id, team_id=team.id, emails=[cas.email])
     url = f"/api/v1/teams/{team.id}/invitations/{invitation.id}/revoke"
 
-    by_bram = client_for(bram).post(url)
-    by_anna = client_for(anna).post(url)
-    twice = client_for(anna).post(url)
-    accept = client_for(cas).post(f"/api/v1/teams/{team.id}/accept")
+    by_bram = api_client_for(bram).post(url)
+    by_anna = api_client_for(anna).post(url)
+    twice = api_client_for(anna).post(url)
+    accept = api_client_for(cas).post(f"/api/v1/teams/{team.id}/accept")
 
     assert by_bram.status_code == 403 and by_bram.data["code"] == "not_inviter"
     assert by_anna.status_code == 200 and by_anna.data["status"] == "revoked"
     assert twice.status_code == 409 and twice.data["code"] == "not_pending"
     assert accept.status_code == 410 and accept.data["code"] == "invitation_revoked"
     assert TeamMembership.objects.get(team=team, user=cas).status == "expired"
-    assert client_for(cas).get("/api/v1/teams").data == []
+    assert api_client_for(cas).get("/api/v1/teams").data == []
     other_team = TeamFactory(created_by=anna)
     assert (
-        client_for(anna)
+        api_client_for(anna)
         .post(f"/api/v1/teams/{other_team.id}/invitations/{invitation.id}/revoke")
         .status_code
         == 404
@@ -307,8 +301,8 @@ def test_an_existing_user_accepts_or_declines_in_the_app(send):
     team = TeamFactory(created_by=anna)
     send(team_invite, inviter_id=anna.id, team_id=team.id, emails=[bram.email, cas.email])
 
-    accepted = client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
-    declined = client_for(cas).post(f"/api/v1/teams/{team.id}/decline")
+    accepted = api_client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
+    declined = api_client_for(cas).post(f"/api/v1/teams/{team.id}/decline")
 
     assert accepted.status_code == 200
     assert declined.status_code == 204
@@ -326,7 +320,7 @@ def test_an_expired_invitation_answers_410_in_the_app_and_frees_its_seat(send):
         expires_at=timezone.now() - timedelta(seconds=1)
     )
 
-    response = client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
+    response = api_client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
 
     assert response.status_code == 410 and response.data["code"] == "invitation_expired"
     invitation.refresh_from_db()
@@ -334,19 +328,19 @@ def test_an_expired_invitation_answers_410_in_the_app_and_frees_its_seat(send):
     assert TeamMembership.objects.get(team=team, user=bram).status == "expired"
     # and he can be invited again
     send(team_invite, inviter_id=anna.id, team_id=team.id, user_ids=[bram.id])
-    assert client_for(bram).post(f"/api/v1/teams/{team.id}/accept").status_code == 200
+    assert api_client_for(bram).post(f"/api/v1/teams/{team.id}/accept").status_code == 200
 
 
 def test_a_member_who_left_can_be_invited_back():
     anna, bram = UserFactory(), UserFactory()
     team = team_create(creator_id=anna.id, name="Buren", user_ids=[bram.id])
-    client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
-    client_for(bram).post(f"/api/v1/teams/{team.id}/leave")
+    api_client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
+    api_client_for(bram).post(f"/api/v1/teams/{team.id}/leave")
 
-    again = client_for(anna).post(
+    again = api_client_for(anna).post(
         f"/api/v1/teams/{team.id}/invitations", {"emails": [bram.email]}, format="json"
     )
-    back = client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
+    back = api_client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
 
     assert again.status_code == 201
     assert back.status_code == 200
@@ -356,7 +350,7 @@ def test_a_member_who_left_can_be_invited_back():
 def test_inviting_by_user_id_refuses_unknown_ids_and_members():
     anna, bram = UserFactory(), UserFactory()
     team = TeamFactory(created_by=anna, members=[bram])
-    client = client_for(anna)
+    client = api_client_for(anna)
     url = f"/api/v1/teams/{team.id}/invitations"
 
     unknown = client.post(url, {"user_ids": [999_999]}, format="json")
@@ -372,7 +366,7 @@ def test_inviting_by_user_id_refuses_unknown_ids_and_members():
 def test_creating_a_team_invites_addresses_without_an_account(send):
     anna = named("Anna")
     response = send(
-        client_for(anna).post,
+        api_client_for(anna).post,
         "/api/v1/teams",
         {"name": "Buren", "invite_emails": ["new@example.org"]},
         format="json",
@@ -389,7 +383,7 @@ def test_creating_a_team_invites_addresses_without_an_account(send):
 def test_inviting_is_throttled_per_user():
     anna = UserFactory()
     team = TeamFactory(created_by=anna)
-    client = client_for(anna)
+    client = api_client_for(anna)
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "team_invite": "2/hour"}
     with override_settings(
         REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
@@ -445,7 +439,7 @@ def test_the_admin_lists_invitations(client):
 
 
 def test_the_new_endpoints_are_in_the_schema_with_examples():
-    client = client_for(UserFactory())
+    client = api_client_for(UserFactory())
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     paths = schema["paths"]
     accept = paths["/api/v1/teams/invitations/accept"]["post"]
@@ -462,14 +456,14 @@ def test_an_invited_membership_from_before_invitations_still_counts_and_accepts(
     anna, bram = UserFactory(), UserFactory()
     team = TeamFactory(created_by=anna, members=UserFactory.create_batch(7))  # 8 active
     TeamMembership.objects.create(team=team, user=bram, status="invited")  # no invitation row
-    client = client_for(anna)
+    client = api_client_for(anna)
 
     too_many = client.post(
         f"/api/v1/teams/{team.id}/invitations",
         {"emails": ["x@example.org", "y@example.org"]},
         format="json",
     )
-    accepted = client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
+    accepted = api_client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
 
     assert too_many.status_code == 409
     assert accepted.status_code == 200
@@ -481,12 +475,12 @@ def test_inviting_a_members_address_looks_like_any_other_and_frees_its_seat_when
     team = TeamFactory(created_by=anna, members=[bram])
 
     response = send(
-        client_for(anna).post,
+        api_client_for(anna).post,
         f"/api/v1/teams/{team.id}/invitations",
         {"emails": [bram.email]},
         format="json",
     )
-    answered = client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
+    answered = api_client_for(bram).post(f"/api/v1/teams/{team.id}/accept")
 
     assert response.status_code == 201 and response.data[0]["status"] == "pending"
     assert answered.status_code == 200

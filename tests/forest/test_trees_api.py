@@ -8,22 +8,16 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from rest_framework.test import APIClient
 
 from catalogue.models import BrandForest, Species
 from forest.models import EnergyDrop, EnergyLedgerEntry, Tree
 from forest.services.energy import drops_collect_all
 from tests.accounts.factories import LinkedFeedFactory, TransactionFactory, UserFactory
+from tests.clients import api_client_for
 from tests.forest.helpers import assert_ledger_consistent, balance, score_all
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory, give_energy
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 def test_species_are_seeded_with_ant_forest_costs(user_client):
@@ -243,7 +237,7 @@ def test_trees_list_shows_own_trees_with_stage_and_progress(user_client, user):
 
 
 def test_trees_list_runs_a_fixed_number_of_queries(user, django_assert_max_num_queries):
-    client = client_for(user)
+    client = api_client_for(user)
     TreeFactory(owner=user)
     with django_assert_max_num_queries(3):  # 1 + the request savepoint
         client.get("/api/v1/trees")
@@ -256,7 +250,7 @@ def test_trees_list_runs_a_fixed_number_of_queries(user, django_assert_max_num_q
 def test_home_shows_the_growing_tree_in_a_fixed_number_of_queries(
     user, django_assert_max_num_queries
 ):
-    client = client_for(user)
+    client = api_client_for(user)
     assert client.get("/api/v1/forest").json()["tree"] is None
     tree = TreeFactory(owner=user, species=SpeciesFactory(energy_cost_grams=1_000))
     give_energy(user, 520)
@@ -297,8 +291,8 @@ def test_users_can_each_grow_one_tree(db):
     a, b = UserFactory(), UserFactory()
     forest = BrandForestFactory()
     payload = {"species": forest.species.get().id, "forest": forest.id}
-    assert client_for(a).post("/api/v1/trees", payload, format="json").status_code == 201
-    assert client_for(b).post("/api/v1/trees", payload, format="json").status_code == 201
+    assert api_client_for(a).post("/api/v1/trees", payload, format="json").status_code == 201
+    assert api_client_for(b).post("/api/v1/trees", payload, format="json").status_code == 201
 
 
 def test_the_idempotency_key_header_works_like_request_id(user_client, user):

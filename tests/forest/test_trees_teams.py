@@ -17,16 +17,11 @@ from forest.services.trees import TreeError, tree_grow, tree_start
 from partners.models import PlantingOrder
 from partners.services.planting_orders import planting_order_transition
 from tests.accounts.factories import UserFactory
+from tests.clients import api_client_for
 from tests.forest.helpers import assert_ledger_consistent, balance
 from tests.forest.tree_factories import BrandForestFactory, SpeciesFactory, TreeFactory, give_energy
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 def named(name: str):
@@ -50,7 +45,7 @@ def forest():
 
 def test_a_team_is_created_with_invitees_who_accept(forest):
     anna, bram = named("Anna"), named("Bram")
-    response = client_for(anna).post(
+    response = api_client_for(anna).post(
         "/api/v1/teams", {"name": "Buren", "invite_emails": [bram.email.upper()]}, format="json"
     )
     assert response.status_code == 201, response.data
@@ -61,10 +56,10 @@ def test_a_team_is_created_with_invitees_who_accept(forest):
     assert response.data["open_invitations"] == 1
     assert "example" not in str(response.data).lower()
 
-    listed = client_for(bram).get("/api/v1/teams")
+    listed = api_client_for(bram).get("/api/v1/teams")
     assert [t["your_status"] for t in listed.data] == ["invited"]
     assert [m["you"] for m in listed.data[0]["members"]] == [False, True]
-    accepted = client_for(bram).post(f"/api/v1/teams/{team_id}/accept")
+    accepted = api_client_for(bram).post(f"/api/v1/teams/{team_id}/accept")
     assert accepted.status_code == 200
     assert TeamMembership.objects.get(team_id=team_id, user=bram).status == "active"
     assert [(m["name"], m["status"]) for m in accepted.data["members"]] == [
@@ -78,7 +73,7 @@ def test_a_team_is_created_with_invitees_who_accept(forest):
 def test_a_team_needs_two_to_ten_members_and_known_user_ids(forest):
     anna = UserFactory()
     others = UserFactory.create_batch(10)
-    client = client_for(anna)
+    client = api_client_for(anna)
 
     too_many = client.post(
         "/api/v1/teams", {"name": "Big", "invite_user_ids": [u.id for u in others]}, format="json"
@@ -112,17 +107,19 @@ def test_a_team_tree_waits_for_a_second_member_and_one_grows_at_a_time(forest):
     assert exc.value.code == "too_few_members"
 
     team_accept(user_id=bram.id, team_id=team.id)
-    response = client_for(bram).post(
+    response = api_client_for(bram).post(
         "/api/v1/trees", {"species": species.id, "forest": forest.id, "team": team.id}
     )
     assert response.status_code == 201, response.data
     assert response.data["team"] == {"id": team.id, "name": "Buren"}
-    again = client_for(anna).post(
+    again = api_client_for(anna).post(
         "/api/v1/trees", {"species": species.id, "forest": forest.id, "team": team.id}
     )
     assert again.status_code == 409 and again.data["code"] == "tree_growing"
     # a member of a team still grows a personal tree of their own
-    personal = client_for(anna).post("/api/v1/trees", {"species": species.id, "forest": forest.id})
+    personal = api_client_for(anna).post(
+        "/api/v1/trees", {"species": species.id, "forest": forest.id}
+    )
     assert personal.status_code == 201
     assert Tree.objects.filter(owner=anna, status="growing").count() == 1
 
@@ -133,7 +130,7 @@ def test_an_outsider_cannot_start_grow_or_see_a_team_tree(forest):
     species = forest.species.first()
     tree = tree_start(user_id=anna.id, species_id=species.id, forest_id=forest.id, team_id=team.id)
     give_energy(eve, 500)
-    eve_client = client_for(eve)
+    eve_client = api_client_for(eve)
 
     start = eve_client.post(
         "/api/v1/trees", {"species": species.id, "forest": forest.id, "team": team.id}
@@ -161,7 +158,7 @@ def test_members_grow_from_their_own_balances_and_contributions_are_shown(forest
 
     tree_grow(user_id=anna.id, tree_id=tree.id)
     tree_grow(user_id=bram.id, tree_id=tree.id, grams=200)
-    response = client_for(anna).get("/api/v1/trees")
+    response = api_client_for(anna).get("/api/v1/trees")
 
     assert response.status_code == 200
     [body] = response.data
@@ -208,14 +205,14 @@ def test_a_member_who_left_cannot_grow_but_stays_on_the_tree(forest):
     give_energy(bram, 1_000)
     tree_grow(user_id=bram.id, tree_id=tree.id, grams=100)
 
-    left = client_for(bram).post(f"/api/v1/teams/{team.id}/leave")
-    grow = client_for(bram).post(f"/api/v1/trees/{tree.id}/grow", {"grams": 100})
+    left = api_client_for(bram).post(f"/api/v1/teams/{team.id}/leave")
+    grow = api_client_for(bram).post(f"/api/v1/trees/{tree.id}/grow", {"grams": 100})
 
     assert left.status_code == 204
     assert grow.status_code == 404
     # still listed for Bram: he grew part of it
-    assert [t["id"] for t in client_for(bram).get("/api/v1/trees").data] == [tree.id]
-    assert client_for(bram).get(f"/api/v1/teams/{team.id}").status_code == 404
+    assert [t["id"] for t in api_client_for(bram).get("/api/v1/trees").data] == [tree.id]
+    assert api_client_for(bram).get(f"/api/v1/teams/{team.id}").status_code == 404
 
 
 def test_a_team_tree_at_100_percent_is_funded_and_its_certificate_names_every_member(forest):
@@ -242,10 +239,11 @@ def test_a_team_tree_at_100_percent_is_funded_and_its_certificate_names_every_me
     assert page.status_code == 200
     assert "Anna, Bram, Cas" in page.content.decode()
     assert anna.email not in page.content.decode()
-    png = client_for(cas).get(f"/api/v1/trees/{tree.id}/certificate.png")
+    png = api_client_for(cas).get(f"/api/v1/trees/{tree.id}/certificate.png")
     assert png.status_code == 200 and png["Content-Type"] == "image/png"
     assert (
-        client_for(UserFactory()).get(f"/api/v1/trees/{tree.id}/certificate.png").status_code == 404
+        api_client_for(UserFactory()).get(f"/api/v1/trees/{tree.id}/certificate.png").status_code
+        == 404
     )
     assert_ledger_consistent()
 
@@ -255,7 +253,7 @@ def test_a_personal_tree_is_unchanged_by_teams(forest):
     tree = TreeFactory(owner=anna, forest=forest)
     give_energy(anna, 100)
     tree_grow(user_id=anna.id, tree_id=tree.id)
-    [body] = client_for(anna).get("/api/v1/trees").data
+    [body] = api_client_for(anna).get("/api/v1/trees").data
     assert body["team"] is None and body["contributions"] == []
     assert not TreeContribution.objects.exists()
 
@@ -263,11 +261,11 @@ def test_a_personal_tree_is_unchanged_by_teams(forest):
 def test_declining_frees_the_invitation(forest):
     anna, bram = UserFactory(), UserFactory()
     team = team_create(creator_id=anna.id, name="Buren", user_ids=[bram.id])
-    response = client_for(bram).post(f"/api/v1/teams/{team.id}/decline")
+    response = api_client_for(bram).post(f"/api/v1/teams/{team.id}/decline")
     assert response.status_code == 204
     assert TeamMembership.objects.get(user=bram).status == "declined"
-    assert client_for(bram).get("/api/v1/teams").data == []
-    assert client_for(bram).post(f"/api/v1/teams/{team.id}/accept").status_code == 404
+    assert api_client_for(bram).get("/api/v1/teams").data == []
+    assert api_client_for(bram).post(f"/api/v1/teams/{team.id}/accept").status_code == 404
 
 
 def test_a_member_may_move_the_team_tree_and_the_list_stays_in_fixed_queries(
@@ -282,8 +280,8 @@ def test_a_member_may_move_the_team_tree_and_the_list_stays_in_fixed_queries(
     tree_grow(user_id=bram.id, tree_id=tree.id)
     TreeFactory(owner=bram, forest=forest)  # a personal tree next to the team's
 
-    moved = client_for(bram).post(f"/api/v1/trees/{tree.id}/move", {"forest": other.id})
-    client = client_for(bram)
+    moved = api_client_for(bram).post(f"/api/v1/trees/{tree.id}/move", {"forest": other.id})
+    client = api_client_for(bram)
     with django_assert_max_num_queries(4):  # trees, contributions + the request savepoint
         listed = client.get("/api/v1/trees")
 
