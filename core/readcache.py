@@ -77,9 +77,10 @@ def enabled() -> bool:
     return bool(getattr(settings, "CANOPY_READ_CACHE", True))
 
 
-def _redis():
-    """The raw redis-py client behind Django's Redis cache, or None for any other backend."""
-    inner = getattr(cache, "_cache", None)
+def redis_client(of=None):
+    """The raw redis-py client behind a Django Redis cache (``of``, default the default
+    cache), or None for any other backend."""
+    inner = getattr(cache if of is None else of, "_cache", None)
     if inner is None or not hasattr(inner, "get_client"):
         return None
     return inner.get_client(write=True)
@@ -149,7 +150,7 @@ def lookup(
     now = time.time() if now is None else now
     doc_key = _doc_key(user_id, name)
     keys = [EPOCH_KEY, _user_key(user_id), *also_get]
-    client = _redis()
+    client = redis_client()
     prefix = _token_prefix() if client is not None and social else None
     checked: list | None = None  # the script's answer: [same, token...]
     if client is not None:
@@ -227,7 +228,7 @@ def _made_user_keys(user_ids: list[int]) -> list[str]:
 
 def _get_tokens(user_ids: list[int]) -> dict[int, bytes | None]:
     """The users' tokens as they are (None where missing), in one round trip."""
-    client = _redis()
+    client = redis_client()
     if client is not None:
         found = client.mget(_made_user_keys(user_ids))
     else:
@@ -251,7 +252,7 @@ def user_tokens(
     if not missing:
         return tokens
     keys = [_user_key(u) for u in missing]
-    client = _redis()
+    client = redis_client()
     if client is not None:
         made = _made_user_keys(missing)
         pipe = client.pipeline(transaction=False)
@@ -304,7 +305,7 @@ def _set_tokens(user_id: int, epoch, token) -> bytes | None:
     them back: that is the stamp."""
     keys = [EPOCH_KEY, _user_key(user_id)]
     fresh = [secrets.token_hex(8) for _ in keys]
-    client = _redis()
+    client = redis_client()
     if client is not None:
         made = [cache.make_key(k) for k in keys]
         pipe = client.pipeline(transaction=False)
@@ -353,7 +354,7 @@ def store(
     if named:
         stamp += b";" + b",".join(b"%d=%b" % (u, t) for u, t in sorted(named.items()))
     doc = stamp + b"|" + repr(horizon).encode() + b"|" + body
-    client = _redis()
+    client = redis_client()
     if client is not None:
         client.set(cache.make_key(_doc_key(user_id, name)), doc, ex=ttl)
     else:
@@ -361,7 +362,7 @@ def store(
 
 
 def _forget_now(keys: list[str]) -> None:
-    client = _redis()
+    client = redis_client()
     if client is not None:
         made = [cache.make_key(k) for k in keys]
         pipe = client.pipeline(transaction=False)

@@ -60,9 +60,9 @@ class CountingMixin:
 
 def _count(cache, key: str, duration: int) -> tuple[int, float]:
     """Add one to the key's window (opened by its first request); (count, seconds left)."""
-    inner = getattr(cache, "_cache", None)
-    if inner is not None and hasattr(inner, "get_client"):  # Django's Redis cache
-        pipe = inner.get_client(write=True).pipeline(transaction=False)
+    client = readcache.redis_client(cache)
+    if client is not None:  # Django's Redis cache
+        pipe = client.pipeline(transaction=False)
         readcache.window_count(pipe, cache.make_key(key), duration)
         return readcache.window_result(pipe.execute(), duration)
     return readcache.window_count_cache(cache, key, duration)
