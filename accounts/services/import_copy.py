@@ -2,7 +2,7 @@
 
 The Python path (``accounts.integrations.sources.csv_source`` → ``import_merge``) reads ~20k
 rows/s; PostgreSQL parses the same CSV ~30 times faster. On PostgreSQL with
-``CANOPY_IMPORT_COPY``, ``feed_file_import`` first offers a CSV file to this path:
+``CANOPY_IMPORT_COPY`` (on by default), ``feed_file_import`` first offers a CSV file to this path:
 
 1. ``import_copy_load``: the header is read with the CSV source's own ``read_header``; the
    rest of the bytes go untouched into ``COPY … (FORMAT csv)`` of a temp table of text columns,
