@@ -314,11 +314,13 @@ def _merge(
             cursor.execute(statement)
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         direct = getattr(stage, "direct", None)
-        if direct is not None:
-            # The COPY path's first import of a clean file into an empty feed: no staging.
-            new = direct(cursor, feed=feed, batch=batch, now=now)
-            if new is not None:
-                counts.items = counts.new = new
+        if direct is not None and snapshot:
+            # The COPY path's import of a clean file whose ids are all new to the feed: no
+            # staging, nothing to update; it removes the stale pending rows (step 5) itself.
+            done = direct(cursor, feed=feed, batch=batch, now=now)
+            if done is not None:
+                counts.items = counts.new = done[0]
+                counts.removed = done[1]
                 return counts
         types = [(name, pg if postgres else lite) for name, pg, lite in _STAGING_COLUMNS]
         columns_sql = ", ".join(f"{name} {kind}" for name, kind in types)
