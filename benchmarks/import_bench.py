@@ -241,7 +241,7 @@ def bench_import(
                 file_name=path.name,
                 file_sha256=sha256.hexdigest(),
             )
-        else:  # what uploads and the command run (the COPY path for CSV: CANOPY_IMPORT_COPY=1)
+        else:  # what uploads and the command run (the COPY path for CSV, on by default)
             batch = feed_file_import(
                 feed=feed, file=stream, file_name=path.name, source="command", format=format
             )

@@ -2,7 +2,7 @@
 
 The Python path (``accounts.integrations.sources.csv_source`` → ``import_merge``) reads ~20k
 rows/s; PostgreSQL parses the same CSV ~30 times faster. On PostgreSQL with
-``CANOPY_IMPORT_COPY``, ``feed_file_import`` first offers a CSV file to this path:
+``CANOPY_IMPORT_COPY`` (on by default), ``feed_file_import`` first offers a CSV file to this path:
 
 1. ``import_copy_load``: the header is read with the CSV source's own ``read_header``; the
    rest of the bytes go untouched into ``COPY … (FORMAT csv)`` of a temp table of text columns,
@@ -10,7 +10,8 @@ rows/s; PostgreSQL parses the same CSV ~30 times faster. On PostgreSQL with
    quotes, one kind of line ending, and whether the file is *clean* (``_Scan``).
 2. ``import_copy_clean``: a clean file whose rows all carry an id is checked, cast and written
    by one ``INSERT … SELECT``: straight into the transactions table and the scoring queue when
-   the feed holds no rows yet, else into the merge's staging table.
+   the feed holds none of its ids (an empty feed, the next statement), else into the merge's
+   staging table.
 3. ``import_copy_general``: any other file goes through set-based passes that trim, check,
    fingerprint (SHA-256 in SQL, the occurrence among identical items by a window function)
    and stage it.
@@ -47,8 +48,8 @@ class CsvCopyStager:
     the count of a batch the merge then rejects (two items with one id).
 
     ``direct(cursor, feed=…, batch=…, now=…)``, which the merge asks first, imports a clean
-    file into a feed that holds no rows yet straight from the COPY'd table: no staging table,
-    nothing to update or remove (``_insert_direct``)."""
+    file whose ids are all new to the feed straight from the COPY'd table: no staging table,
+    nothing to update (``_insert_direct``)."""
 
     def __init__(self, stream: BinaryIO, *, unstable_ids: bool) -> None:
         self.stream = stream
@@ -61,16 +62,17 @@ class CsvCopyStager:
             self._loaded = _load(cursor, f"canopy_csv_{uuid.uuid4().hex[:16]}", self.stream)
         return self._loaded
 
-    def direct(self, cursor: Any, *, feed: Any, batch: Any, now: Any) -> int | None:
+    def direct(self, cursor: Any, *, feed: Any, batch: Any, now: Any) -> tuple[int, int] | None:
+        """(New rows, rows removed), or None: stage the file for the merge."""
         if self.unstable_ids:
             return None
         loaded = self._load(cursor)
         if not loaded.clean(cursor):
             return None
-        new = _insert_direct(cursor, loaded, feed=feed, batch=batch, now=now)
-        if new is not None:
-            self.staged = new
-        return new
+        done = _insert_direct(cursor, loaded, feed=feed, batch=batch, now=now)
+        if done is not None:
+            self.staged = done[0]
+        return done
 
     def __call__(self, cursor: Any, table: str, facts: FileFacts) -> int:
         loaded = self._load(cursor)

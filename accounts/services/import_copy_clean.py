@@ -3,8 +3,8 @@
 A file is *clean* (``import_copy_load._Scan``) when it is ASCII, has no control characters and
 no cell starting or ending with a blank, and every row carries an id. Its rows then need no
 trimming and no fingerprint, and one ``INSERT … SELECT`` over the COPY'd table either stages
-them for the merge (``_stage_clean``) or, for a feed that holds no rows yet, writes them
-straight into the transactions table and the scoring queue (``_insert_direct``).
+them for the merge (``_stage_clean``) or, for a feed that holds none of the file's ids, writes
+them straight into the transactions table and the scoring queue (``_insert_direct``).
 """
 
 from __future__ import annotations
@@ -178,21 +178,37 @@ def _stage_clean(cursor, table: str, loaded: _Loaded, facts: FileFacts) -> int:
     return staged
 
 
-def _insert_direct(cursor, loaded: _Loaded, *, feed: Any, batch: Any, now: Any) -> int | None:
-    """A clean file into a feed that holds no rows yet (its first import, a new account's
-    history): straight from the COPY'd table into the transactions table and the scoring
-    queue in one statement. None (nothing written) when the feed holds rows, or the file
-    repeats an id (the unique ``(feed_id, provider_txn_id)`` says so): the staging merge deals
-    with those.
+def _insert_direct(
+    cursor, loaded: _Loaded, *, feed: Any, batch: Any, now: Any
+) -> tuple[int, int] | None:
+    """A clean file whose ids are all new to the feed (its first import, a new account's
+    history, the next statement): straight from the COPY'd table into the transactions table
+    and the scoring queue in one statement. (New rows, rows removed); None (nothing written)
+    when the feed holds one of the file's ids, or the file repeats an id (the unique
+    ``(feed_id, provider_txn_id)`` says so): the staging merge deals with those.
 
-    Nothing else of the merge applies to an empty feed: no row to update, no removal (the CSV
-    format has none), no stale pending row. The caller holds the feed's row lock.
+    Of the rest of the merge only its last step applies then (no row to update, no removal:
+    the CSV format has none, no pending id): the feed's pending rows of the file's dates, which
+    the file (a statement) no longer lists, are removed and queued for scoring. The caller
+    holds the feed's row lock.
     """
     txn = table_name(Transaction)
     outbox = table_name(ChangedTransaction)
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {txn} WHERE feed_id = %s)", [feed.pk])
-    if cursor.fetchone()[0]:
-        return None
+    holds_rows = cursor.fetchone()[0]
+    txn_id = loaded.cell["transaction_id"]
+    file_id = (
+        f"CASE WHEN length({txn_id}) <= 128 THEN {txn_id}"
+        f" ELSE 'h:' || encode(sha256(convert_to({txn_id}, 'UTF8')), 'hex') END"
+    )
+    if holds_rows:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {loaded.raw} p JOIN {txn} t"
+            f" ON t.provider_txn_id = {file_id} WHERE t.feed_id = %s)",
+            [feed.pk],
+        )
+        if cursor.fetchone()[0]:
+            return None
     select = _clean_select(cursor, loaded)
     fields = ", ".join(_CLEAN_COLUMNS[1:])
     now_value = connection.ops.adapt_datetimefield_value(now)
@@ -216,5 +232,30 @@ def _insert_direct(cursor, loaded: _Loaded, *, feed: Any, batch: Any, now: Any) 
                 raise CopyDeclined("a row does not pass the checks")
     except IntegrityError:  # the file repeats an id
         return None
+    removed = 0
+    if holds_rows and new:
+        # The merge's last step (``import_merge._merge``, 5.): the rows are written and checked,
+        # so the file's dates cast; none of the feed's earlier rows has one of its ids.
+        made, booked = loaded.cell["transaction_date"], loaded.cell["booking_date"]
+        file_day = f"COALESCE({made}::date, {booked}::date)"
+        day = "COALESCE(transaction_date, booking_date)"
+        cursor.execute(
+            f"UPDATE {txn} SET removed_at = %s, updated_at = %s"
+            f" WHERE feed_id = %s AND removed_at IS NULL AND status = 'pending'"
+            f" AND import_batch_id IS DISTINCT FROM %s"
+            f" AND {day} >= (SELECT MIN({file_day}) FROM {loaded.raw} p)"
+            f" AND {day} <= (SELECT MAX({file_day}) FROM {loaded.raw} p)",
+            [now_value, now_value, feed.pk, batch.pk],
+        )
+        removed = max(cursor.rowcount, 0)
+        if removed:
+            # Removed rows may have earned energy: scoring reverses it.
+            cursor.execute(
+                f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
+                f" SELECT id, user_id, 'removed', %s FROM {txn}"
+                f" WHERE feed_id = %s AND removed_at = %s"
+                f" ON CONFLICT (transaction_id) DO UPDATE SET reason = excluded.reason",
+                [now_value, feed.pk, now_value],
+            )
     _drop_loaded(cursor, loaded)
-    return new
+    return new, removed

@@ -222,7 +222,7 @@ def test_a_clean_file_takes_the_one_pass_and_gives_the_same_rows(settings, mocke
 
     taken, batch = _both(CLEAN, settings, mocker)
 
-    assert taken and direct.spy_return == 7
+    assert taken and direct.spy_return == (7, 0)  # new rows, rows removed
     assert batch.status == "done" and batch.count_new == 7
     row = Transaction.objects.get(feed=batch.feed, provider_txn_id="ING-1")
     assert row.raw == {"_line": 2, "note": "extra", "column_13": "x"}
@@ -348,6 +348,41 @@ def test_a_second_file_into_a_feed_with_rows_gives_the_same_rows_and_queue(setti
     assert clean.call_count == 1  # week1 went straight into the empty feed
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0][1][2] >= 1  # week2 updated a row of week1
+
+
+def test_a_next_file_of_new_ids_goes_straight_in_and_removes_stale_pending_rows(settings, mocker):
+    # The feed holds week1 (a pending row among them); the next file's ids are all new, so
+    # it goes straight into the transactions table, and week1's pending row of its dates,
+    # which the file no longer lists, is removed and queued alike.
+    direct = mocker.spy(import_copy, "_insert_direct")
+    first = (FIXTURES / "week1.csv").read_bytes()
+    header = first.split(b"\n", 1)[0]
+    following = header + (
+        b"\nNEXT-1,booked,2026-11-05,2026-11-05,-4.65,EUR,OV-fiets,,,bike_rental,OV-fiets dagtarief"
+        b"\nNEXT-2,booked,2026-11-20,2026-11-20,-9.99,EUR,GVB,,4111,public_transport,GVB reis\n"
+    )
+    outcomes = []
+    for copy in (True, False):
+        settings.CANOPY_IMPORT_COPY = copy
+        feed = LinkedFeedFactory(provider="file")
+        batches = [
+            feed_file_import(
+                feed=feed, file=io.BytesIO(data), file_name=name, source="upload", format="csv"
+            )
+            for name, data in (("week1.csv", first), ("next.csv", following))
+        ]
+        outcomes.append(
+            (
+                [(b.status, b.count_new, b.count_updated, b.count_removed) for b in batches],
+                # removed_at is the import's time: whether a row was removed, not when.
+                [(*row[:-1], row[-1] is not None) for row in _rows(batches[-1])],
+                _queued(batches[-1]),
+            )
+        )
+
+    assert direct.call_count == 2 and direct.spy_return == (2, 1)  # new rows, rows removed
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0][1] == ("done", 2, 0, 1)
 
 
 def test_a_rejected_file_names_the_line_and_field_whichever_path(settings, mocker):
