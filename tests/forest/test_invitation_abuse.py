@@ -8,7 +8,8 @@ from django.core import mail
 
 from forest.models.trees import Team, TeamInvitation
 from tests.accounts.factories import UserFactory
-from tests.forest.test_team_invitations import client_for, named
+from tests.clients import api_client_for
+from tests.forest.test_team_invitations import named
 from tests.forest.tree_factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ def test_an_unverified_address_cannot_invite(django_capture_on_commit_callbacks)
     team = TeamFactory(created_by=anna)
 
     response = _invite(
-        client_for(anna), team, ["x@example.org"], django_capture_on_commit_callbacks
+        api_client_for(anna), team, ["x@example.org"], django_capture_on_commit_callbacks
     )
 
     assert response.status_code == 403
@@ -35,7 +36,7 @@ def test_an_unverified_address_cannot_invite(django_capture_on_commit_callbacks)
 
 def test_an_unverified_address_cannot_create_a_team_with_invitees():
     anna = UserFactory(email_verified_at=None)
-    response = client_for(anna).post(
+    response = api_client_for(anna).post(
         "/api/v1/teams", {"name": "Ons bos", "invite_emails": ["x@example.org"]}, format="json"
     )
     assert response.status_code == 403
@@ -50,7 +51,7 @@ def test_the_subject_carries_no_user_text(django_capture_on_commit_callbacks):
     team = TeamFactory(created_by=anna, name=spam)
 
     response = _invite(
-        client_for(anna), team, ["victim@example.org"], django_capture_on_commit_callbacks
+        api_client_for(anna), team, ["victim@example.org"], django_capture_on_commit_callbacks
     )
 
     assert response.status_code == 201
@@ -61,7 +62,7 @@ def test_the_subject_carries_no_user_text(django_capture_on_commit_callbacks):
 def test_an_inviter_has_a_daily_budget(settings, django_capture_on_commit_callbacks):
     settings.CANOPY_INVITATIONS_PER_DAY = 3
     anna = UserFactory()
-    client = client_for(anna)
+    client = api_client_for(anna)
     teams = [TeamFactory(created_by=anna) for _ in range(2)]
     first = _invite(
         client, teams[0], ["a@example.org", "b@example.org"], django_capture_on_commit_callbacks
@@ -86,7 +87,10 @@ def test_a_recipient_has_a_daily_budget_whoever_invites(
         inviter = UserFactory()
         team = TeamFactory(created_by=inviter)
         response = _invite(
-            client_for(inviter), team, ["victim@example.org"], django_capture_on_commit_callbacks
+            api_client_for(inviter),
+            team,
+            ["victim@example.org"],
+            django_capture_on_commit_callbacks,
         )
         codes.append(response.status_code)
 
