@@ -319,24 +319,27 @@ def test_a_clean_file_repeating_a_row_counts_the_repeat_as_a_duplicate(settings,
     assert (batch.status, batch.count_new, batch.count_duplicate) == ("done", 2, 1)
 
 
+def _each_path_into_a_new_feed(settings, files):
+    """For the COPY path, then the Python path: the batches of ``files`` (name, bytes)
+    imported one after the other into a new feed."""
+    for copy in (True, False):
+        settings.CANOPY_IMPORT_COPY = copy
+        feed = LinkedFeedFactory(provider="file")
+        yield [
+            feed_file_import(
+                feed=feed, file=io.BytesIO(data), file_name=name, source="upload", format="csv"
+            )
+            for name, data in files
+        ]
+
+
 def test_a_second_file_into_a_feed_with_rows_gives_the_same_rows_and_queue(settings, mocker):
     # week2 books week1's pending row, repeats two rows and adds new ones: the clean one pass
     # stages it (the feed has rows) and the merge updates, inserts and removes alike.
     clean = mocker.spy(import_copy, "_stage_clean")
+    files = [(name, (FIXTURES / name).read_bytes()) for name in ("week1.csv", "week2.csv")]
     outcomes = []
-    for copy in (True, False):
-        settings.CANOPY_IMPORT_COPY = copy
-        feed = LinkedFeedFactory(provider="file")
-        batches = [
-            feed_file_import(
-                feed=feed,
-                file=io.BytesIO((FIXTURES / name).read_bytes()),
-                file_name=name,
-                source="upload",
-                format="csv",
-            )
-            for name in ("week1.csv", "week2.csv")
-        ]
+    for batches in _each_path_into_a_new_feed(settings, files):
         outcomes.append(
             (
                 [(b.status, b.count_new, b.count_updated, b.count_duplicate) for b in batches],
@@ -362,15 +365,9 @@ def test_a_next_file_of_new_ids_goes_straight_in_and_removes_stale_pending_rows(
         b"\nNEXT-2,booked,2026-11-20,2026-11-20,-9.99,EUR,GVB,,4111,public_transport,GVB reis\n"
     )
     outcomes = []
-    for copy in (True, False):
-        settings.CANOPY_IMPORT_COPY = copy
-        feed = LinkedFeedFactory(provider="file")
-        batches = [
-            feed_file_import(
-                feed=feed, file=io.BytesIO(data), file_name=name, source="upload", format="csv"
-            )
-            for name, data in (("week1.csv", first), ("next.csv", following))
-        ]
+    for batches in _each_path_into_a_new_feed(
+        settings, [("week1.csv", first), ("next.csv", following)]
+    ):
         outcomes.append(
             (
                 [(b.status, b.count_new, b.count_updated, b.count_removed) for b in batches],
