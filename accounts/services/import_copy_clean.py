@@ -18,7 +18,7 @@ from accounts.integrations.sources.csv_source import extra_columns
 from accounts.models import ChangedTransaction, Transaction
 from accounts.normalise import normalise_descriptor, normalise_merchant
 from accounts.services.import_copy_load import _CURRENCIES, CopyDeclined, _Loaded, _map
-from accounts.services.import_merge import FileFacts
+from accounts.services.import_merge import FileFacts, queue_removed, remove_unlisted_pending
 from core.sql import table as table_name
 
 # The clean path's SELECT yields these, in this order (``_clean_select``).
@@ -234,28 +234,21 @@ def _insert_direct(
         return None
     removed = 0
     if holds_rows and new:
-        # The merge's last step (``import_merge._merge``, 5.): the rows are written and checked,
-        # so the file's dates cast; none of the feed's earlier rows has one of its ids.
+        # The merge's last step (``remove_unlisted_pending``): the rows are written and
+        # checked, so the file's dates cast; none of the feed's earlier rows has one of its
+        # ids, so the file lists just its own.
         made, booked = loaded.cell["transaction_date"], loaded.cell["booking_date"]
         file_day = f"COALESCE({made}::date, {booked}::date)"
-        day = "COALESCE(transaction_date, booking_date)"
-        cursor.execute(
-            f"UPDATE {txn} SET removed_at = %s, updated_at = %s"
-            f" WHERE feed_id = %s AND removed_at IS NULL AND status = 'pending'"
-            f" AND import_batch_id IS DISTINCT FROM %s"
-            f" AND {day} >= (SELECT MIN({file_day}) FROM {loaded.raw} p)"
-            f" AND {day} <= (SELECT MAX({file_day}) FROM {loaded.raw} p)",
-            [now_value, now_value, feed.pk, batch.pk],
+        removed = remove_unlisted_pending(
+            cursor,
+            feed_id=feed.pk,
+            now=now_value,
+            first_day=f"(SELECT MIN({file_day}) FROM {loaded.raw} p)",
+            last_day=f"(SELECT MAX({file_day}) FROM {loaded.raw} p)",
+            listed="import_batch_id IS NOT DISTINCT FROM %s",
+            params=[batch.pk],
         )
-        removed = max(cursor.rowcount, 0)
         if removed:
-            # Removed rows may have earned energy: scoring reverses it.
-            cursor.execute(
-                f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
-                f" SELECT id, user_id, 'removed', %s FROM {txn}"
-                f" WHERE feed_id = %s AND removed_at = %s"
-                f" ON CONFLICT (transaction_id) DO UPDATE SET reason = excluded.reason",
-                [now_value, feed.pk, now_value],
-            )
+            queue_removed(cursor, feed_id=feed.pk, now=now_value)
     _drop_loaded(cursor, loaded)
     return new, removed

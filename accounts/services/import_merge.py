@@ -456,31 +456,53 @@ def _merge(
         )
         counts.removed += max(cursor.rowcount, 0)
         if snapshot and counts.items:
-            # 5. A statement lists every pending item of its dates. A pending row of those
-            # dates that is missing now has booked under a new id (Berlin Group, camt.053
-            # and CSV do not link the two) or was voided.
+            # 5. Pending rows of the statement's dates that it no longer lists.
             day = "COALESCE(transaction_date, booking_date)"
-            cursor.execute(
-                f"UPDATE {txn} SET removed_at = %s, updated_at = %s"
-                f" WHERE feed_id = %s AND removed_at IS NULL AND status = 'pending'"
-                f" AND {day} >= (SELECT MIN({day}) FROM {table} WHERE kind = 't')"
-                f" AND {day} <= (SELECT MAX({day}) FROM {table} WHERE kind = 't')"
-                f" AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.kind = 't'"
+            counts.removed += remove_unlisted_pending(
+                cursor,
+                feed_id=feed.pk,
+                now=now,
+                first_day=f"(SELECT MIN({day}) FROM {table} WHERE kind = 't')",
+                last_day=f"(SELECT MAX({day}) FROM {table} WHERE kind = 't')",
+                listed=f"EXISTS (SELECT 1 FROM {table} s WHERE s.kind = 't'"
                 f" AND s.provider_txn_id = {txn}.provider_txn_id)",
-                [now, now, feed.pk],
             )
-            counts.removed += max(cursor.rowcount, 0)
         if counts.removed:
-            # Removed rows may have earned energy: scoring reverses it.
-            cursor.execute(
-                f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
-                f" SELECT id, user_id, 'removed', %s FROM {txn}"
-                f" WHERE feed_id = %s AND removed_at = %s"
-                f" ON CONFLICT (transaction_id) DO UPDATE SET reason = excluded.reason",
-                [now, feed.pk, now],
-            )
+            queue_removed(cursor, feed_id=feed.pk, now=now)
         cursor.execute(f"DROP TABLE {table}")
     return counts
+
+
+def remove_unlisted_pending(
+    cursor, *, feed_id: int, now, first_day: str, last_day: str, listed: str, params=()
+) -> int:
+    """The merge's step 5: a statement lists every pending item of its dates, so a pending row
+    of the feed's within them that the statement does not list (``listed``, an SQL condition
+    on the row, with ``params``) has booked under a new id (Berlin Group, camt.053 and CSV do
+    not link the two) or was voided: it is removed. ``first_day`` and ``last_day`` are SQL of
+    the statement's dates. How many rows were removed."""
+    txn = table_name(Transaction)
+    day = "COALESCE(transaction_date, booking_date)"
+    cursor.execute(
+        f"UPDATE {txn} SET removed_at = %s, updated_at = %s"
+        f" WHERE feed_id = %s AND removed_at IS NULL AND status = 'pending'"
+        f" AND {day} >= {first_day} AND {day} <= {last_day} AND NOT ({listed})",
+        [now, now, feed_id, *params],
+    )
+    return max(cursor.rowcount, 0)
+
+
+def queue_removed(cursor, *, feed_id: int, now) -> None:
+    """The feed's rows removed at ``now`` into the scoring queue: they may have earned energy,
+    which scoring reverses."""
+    txn, outbox = table_name(Transaction), table_name(ChangedTransaction)
+    cursor.execute(
+        f"INSERT INTO {outbox} (transaction_id, user_id, reason, queued_at)"
+        f" SELECT id, user_id, 'removed', %s FROM {txn}"
+        f" WHERE feed_id = %s AND removed_at = %s"
+        f" ON CONFLICT (transaction_id) DO UPDATE SET reason = excluded.reason",
+        [now, feed_id, now],
+    )
 
 
 def _own_account(feed: LinkedFeed, accounts: set[str]) -> str:
