@@ -51,7 +51,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.core.cache.backends.base import default_key_func
 from django.db import transaction
 
@@ -210,9 +210,8 @@ def _parse_others(named: bytes) -> dict[int, bytes]:
 def _token_prefix() -> str | None:
     """The Redis key of a user's token is this prefix and the user's id (``make_key`` puts
     the key last, as Django's own key function does); None with a key function that does not."""
-    backend = caches["default"]
-    prefix = backend.make_key(_user_key(0))[:-1]
-    if backend.key_func is default_key_func or backend.make_key(_user_key(10)) == f"{prefix}10":
+    prefix = cache.make_key(_user_key(0))[:-1]
+    if cache.key_func is default_key_func or cache.make_key(_user_key(10)) == f"{prefix}10":
         return prefix
     return None
 
@@ -251,20 +250,7 @@ def user_tokens(
     missing = [u for u in user_ids if u not in tokens]
     if not missing:
         return tokens
-    keys = [_user_key(u) for u in missing]
-    client = redis_client()
-    if client is not None:
-        made = _made_user_keys(missing)
-        pipe = client.pipeline(transaction=False)
-        for key in made:
-            pipe.set(key, secrets.token_hex(8), nx=True)
-        pipe.mget(made)
-        found = pipe.execute()[-1]
-    else:
-        for key in keys:
-            cache.add(key, secrets.token_hex(8), timeout=None)
-        got = cache.get_many(keys)
-        found = [got.get(k) for k in keys]
+    found = _add_missing([_user_key(u) for u in missing], made=_made_user_keys(missing))
     for user, token in zip(missing, found, strict=True):
         tokens[user] = None if token is None else _as_bytes(token)
     return tokens
@@ -303,24 +289,33 @@ def window_count_cache(cache_, key: str, duration: int) -> tuple[int, float]:
 def _set_tokens(user_id: int, epoch, token) -> bytes | None:
     """Set the missing tokens to fresh random values (never overwriting a reader's), then read
     them back: that is the stamp."""
-    keys = [EPOCH_KEY, _user_key(user_id)]
-    fresh = [secrets.token_hex(8) for _ in keys]
+    epoch, token = _add_missing(
+        [EPOCH_KEY, _user_key(user_id)], missing=[epoch is None, token is None]
+    )
+    return _stamp(epoch, token)
+
+
+def _add_missing(
+    keys: list[str], *, missing: list[bool] | None = None, made: list[str] | None = None
+) -> list:
+    """Set the ``missing`` keys (all by default) to fresh random tokens, never overwriting a
+    reader's (``SET NX``), then read every key back, in one round trip. ``made``: the keys
+    as ``cache.make_key`` makes them, when the caller has them."""
+    missing = [True] * len(keys) if missing is None else missing
     client = redis_client()
     if client is not None:
-        made = [cache.make_key(k) for k in keys]
+        made = made or [cache.make_key(k) for k in keys]
         pipe = client.pipeline(transaction=False)
-        for key, value, current in zip(made, fresh, (epoch, token), strict=True):
-            if current is None:
-                pipe.set(key, value, nx=True)
+        for key, absent in zip(made, missing, strict=True):
+            if absent:
+                pipe.set(key, secrets.token_hex(8), nx=True)
         pipe.mget(made)
-        epoch, token = pipe.execute()[-1]
-    else:
-        for key, value, current in zip(keys, fresh, (epoch, token), strict=True):
-            if current is None:
-                cache.add(key, value, timeout=None)
-        found = cache.get_many(keys)
-        epoch, token = (found.get(k) for k in keys)
-    return _stamp(epoch, token)
+        return pipe.execute()[-1]
+    for key, absent in zip(keys, missing, strict=True):
+        if absent:
+            cache.add(key, secrets.token_hex(8), timeout=None)
+    found = cache.get_many(keys)
+    return [found.get(k) for k in keys]
 
 
 def store(
