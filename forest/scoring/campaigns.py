@@ -107,8 +107,7 @@ def campaign_requests(
                 LEFT JOIN score_award a ON a.txn_id = s.txn_id
                 JOIN {USERS} u ON u.id = s.user_id
                 LEFT JOIN {PROFILES} pr ON pr.user_id = s.user_id
-                WHERE 1 = 1{self_reported}
-                  AND s.booking_date BETWEEN c.starts_on AND c.ends_on
+                WHERE s.booking_date BETWEEN c.starts_on AND c.ends_on{self_reported}
                   AND (a.txn_id IS NULL OR a.action_type <> 'negative_signal')
                   AND (c.segment = 'all'
                        OR (c.segment = 'new_users' AND u.date_joined >= %(new_since)s)
