@@ -43,6 +43,15 @@ def test_the_scoring_benchmark_runs_and_finds_no_drift():
 
 
 @pytest.mark.postgres
+def test_the_scoring_ab_benchmark_compares_two_checkouts_chunk_by_chunk():
+    out = run_bench(
+        "scoring_ab.py", "--a", str(ROOT), "--b", str(ROOT), "--n", "3000", "--chunk", "500",
+    )  # fmt: skip
+    assert "B / A:" in out
+    assert "A (" in out and "B (" in out
+
+
+@pytest.mark.postgres
 def test_the_import_benchmark_runs():
     out = run_bench("import_bench.py", "--n", "2000")
     assert "rows/s" in out
