@@ -15,6 +15,9 @@ from forest.scoring.jobs import (
     scoring_chunk_start,
     scoring_chunks_abandoned,
     scoring_chunks_lost,
+    scoring_chunks_send,
+    scoring_chunks_sent,
+    scoring_chunks_unsent,
     scoring_run_create,
     scoring_run_fail,
     scoring_run_finish_if_done,
@@ -36,11 +39,10 @@ logger = logging.getLogger(__name__)
 @shared_task
 def nightly_scoring_task(triggered_by: str = "beat") -> int:
     """Create tonight's run and fan its chunks out to the workers. If a send fails (the broker
-    went away meanwhile), the chunks stay pending and scoring_chunks_requeue_task sends them."""
+    went away meanwhile), the chunks not sent stay pending and unsent, and the watchdog sends
+    them once the broker is back (scoring_chunks_unsent)."""
     run = scoring_run_create(triggered_by=triggered_by)
-    chunk_ids = list(run.chunks.values_list("id", flat=True))
-    for chunk_id in chunk_ids:
-        score_chunk_task.delay(chunk_id)
+    scoring_chunks_send(list(run.chunks.values_list("id", flat=True)), score_chunk_task.delay)
     return run.id
 
 
@@ -80,14 +82,16 @@ def scoring_chunks_requeue_task() -> int:
     )
     for chunk_id in lost:
         score_chunk_task.delay(chunk_id)
+    scoring_chunks_sent(lost)
     return len(lost)
 
 
 @shared_task
 def scoring_watchdog_task() -> int:
     """Every minute (docs/failure-modes.md): send again the chunks whose worker died mid-chunk
-    (started, row no longer locked), and start the nightly run if beat's publish of it was
-    lost to a broker outage. Returns how many chunks it sent (a caught-up run's included)."""
+    (started, row no longer locked), send the chunks a fan-out never sent (the broker went
+    away midway), and start the nightly run if beat's publish of it was lost to a broker
+    outage. Returns how many chunks it sent (a caught-up run's included)."""
     abandoned = scoring_chunks_abandoned(
         started_before=timedelta(seconds=settings.SCORING_CHUNK_ABANDONED_AFTER_SECONDS)
     )
@@ -96,6 +100,13 @@ def scoring_watchdog_task() -> int:
     if abandoned:
         logger.warning("scoring chunks %s lost their worker; sent again", abandoned)
     sent = len(abandoned)
+    unsent = scoring_chunks_unsent(
+        older_than=timedelta(seconds=settings.SCORING_CHUNK_UNSENT_AFTER_SECONDS),
+        send=score_chunk_task.delay,
+    )
+    if unsent:
+        logger.warning("scoring chunks %s were never sent to the broker; sent now", unsent)
+    sent += len(unsent)
     missed = scoring_run_missed(
         grace=timedelta(minutes=settings.SCORING_CATCH_UP_AFTER_MINUTES),
         within=timedelta(hours=settings.SCORING_CATCH_UP_WITHIN_HOURS),

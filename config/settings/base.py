@@ -471,6 +471,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILIT
 # dead host once its database connection drops); forest.tasks.scoring_watchdog_task,
 # every minute, sends it again. Short: a live worker holds the lock from its first second.
 SCORING_CHUNK_ABANDONED_AFTER_SECONDS = env.int("SCORING_CHUNK_ABANDONED_AFTER_SECONDS", default=15)
+# A chunk of a run this old that was neither sent nor started never left the fan-out (the
+# broker went away midway): the watchdog sends it. Two minutes outlast any fan-out (thousands
+# of chunks are sent in seconds, and noted sent a hundred at a time).
+SCORING_CHUNK_UNSENT_AFTER_SECONDS = env.int("SCORING_CHUNK_UNSENT_AFTER_SECONDS", default=120)
 # Beat publishes the nightly scoring once; if the broker is down then, the watchdog starts
 # the missed run once the broker is back: when the scheduled time is this long past with no
 # run started since (the normal run starts within seconds), and at most this long ago.

@@ -212,10 +212,12 @@ class ScoringChunkInline(admin.TabularInline):
     model = ScoringChunk
     extra = 0
     can_delete = False
-    # attempts and started_at tell a chunk that lost its worker (pending, started, retried by
-    # the sweeper: docs/failure-modes.md) from one still waiting for its first worker.
+    # attempts, sent_at and started_at tell a chunk that lost its worker (pending, started,
+    # retried by the sweeper: docs/failure-modes.md) from one still waiting for its first
+    # worker, and from one whose message never left (pending, not sent).
     readonly_fields = [
-        "user_id_from", "user_id_to", "status", "attempts", "started_at", "transactions_scored",
+        "user_id_from", "user_id_to", "status", "attempts", "sent_at", "started_at",
+        "transactions_scored",
         "green_actions", "grams_awarded", "reversals", "skipped", "skipped_examples",
         "finished_at", "worker",
     ]  # fmt: skip

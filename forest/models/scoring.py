@@ -56,6 +56,10 @@ class ScoringChunk(models.Model):
     # chunk that was started but whose row is no longer locked lost its worker: the sweeper
     # sends it again within a minute, whatever the broker's redelivery (docs/failure-modes.md).
     started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    # When the chunk's task was last handed to the broker. A pending chunk of a running run that
+    # was neither sent nor started lost its message before it left (the broker went away while
+    # the night fanned out): the watchdog sends it within a minute (docs/failure-modes.md).
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
     transactions_scored = models.PositiveIntegerField(
         default=0, verbose_name=_("transactions scored")
     )

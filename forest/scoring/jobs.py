@@ -115,6 +115,54 @@ def scoring_chunks_lost(*, older_than: timedelta) -> list[int]:
     )
 
 
+def scoring_chunks_sent(chunk_ids: list[int]) -> None:
+    """Note that these chunks' tasks are in the broker (one UPDATE for all of them)."""
+    if chunk_ids:
+        ScoringChunk.objects.filter(pk__in=chunk_ids).update(sent_at=timezone.now())
+
+
+def scoring_chunks_unsent(*, older_than: timedelta, send: Callable[[int], object]) -> list[int]:
+    """``send`` the pending chunks of runs started more than ``older_than`` ago that were
+    neither sent nor started: the fan-out stopped before their message left (the broker went
+    away midway). They are sent under their row locks and marked sent in the same
+    transaction, so two watchdogs at the same moment do not both send one; if a send fails, the
+    marks roll back and the next minute tries again (a chunk sent twice is a no-op the second
+    time). Returns the ids sent."""
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        ids = list(
+            ScoringChunk.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=ScoringChunk.Status.PENDING,
+                sent_at__isnull=True,
+                started_at__isnull=True,
+                run__status=ScoringRun.Status.RUNNING,
+                run__started_at__lt=cutoff,
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        for chunk_id in ids:
+            send(chunk_id)
+        scoring_chunks_sent(ids)
+    return ids
+
+
+def scoring_chunks_send(chunk_ids: list[int], send: Callable[[int], object]) -> None:
+    """The night's fan-out: ``send`` each chunk, noting them sent a hundred at a time and when
+    a send fails, so the watchdog sends only what never left."""
+    sent: list[int] = []
+    try:
+        for chunk_id in chunk_ids:
+            send(chunk_id)
+            sent.append(chunk_id)
+            if len(sent) == 100:
+                scoring_chunks_sent(sent)
+                sent = []
+    finally:
+        scoring_chunks_sent(sent)
+
+
 def scoring_chunk_start(chunk_id: int) -> bool:
     """Note that a worker took the chunk (committed at once, outside the scoring transaction);
     False if it is done already, so a redelivery returns without waiting for its lock."""

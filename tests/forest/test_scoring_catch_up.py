@@ -150,3 +150,56 @@ def test_the_watchdog_resends_a_started_chunk_only_when_no_worker_holds_its_lock
     assert tasks.scoring_watchdog_task() == 1  # the lock went with the worker: resent
     assert tasks.scoring_watchdog_task() == 0  # once
     assert sent == [chunk.pk]
+
+
+def _three_chunk_night(monkeypatch) -> None:
+    """Three users' transactions queued, and runs cut into a chunk per user."""
+    for _ in range(3):
+        _queued_travel()
+    monkeypatch.setattr(
+        tasks, "scoring_run_create", lambda **kwargs: scoring_run_create(target=1, **kwargs)
+    )
+
+
+def _run_started_minutes_ago(minutes: int) -> None:
+    ScoringRun.objects.update(started_at=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_chunks_a_fan_out_never_sent_are_sent_by_the_watchdog_once_the_broker_is_back(
+    monkeypatch,
+):
+    # given a night whose fan-out loses the broker after its first chunk
+    _three_chunk_night(monkeypatch)
+    sent: list[int] = []
+
+    def send_until_the_broker_goes(chunk_id: int) -> None:
+        if sent:
+            raise BrokerUnavailable("connection refused")
+        sent.append(chunk_id)
+
+    monkeypatch.setattr(tasks.score_chunk_task, "delay", send_until_the_broker_goes)
+    with pytest.raises(BrokerUnavailable):
+        tasks.nightly_scoring_task()
+    chunks = list(ScoringRun.objects.get().chunks.order_by("id"))
+    assert len(chunks) == 3
+    assert [chunk.sent_at is not None for chunk in chunks] == [True, False, False]
+
+    # when the broker is back, the watchdog leaves them while a fan-out may still be under way
+    monkeypatch.setattr(tasks.score_chunk_task, "delay", sent.append)
+    assert tasks.scoring_watchdog_task() == 0
+    # then sends the two that never left, once
+    _run_started_minutes_ago(3)
+    assert tasks.scoring_watchdog_task() == 2
+    assert sent == [chunk.id for chunk in chunks]
+    assert tasks.scoring_watchdog_task() == 0
+
+
+def test_a_whole_fan_out_leaves_the_watchdog_nothing_to_send(monkeypatch):
+    _three_chunk_night(monkeypatch)
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.score_chunk_task, "delay", sent.append)
+    tasks.nightly_scoring_task()
+    assert len(sent) == 3
+    _run_started_minutes_ago(3)
+    assert tasks.scoring_watchdog_task() == 0
+    assert len(sent) == 3
