@@ -130,17 +130,8 @@ def scoring_chunks_unsent(*, older_than: timedelta, send: Callable[[int], object
     time). Returns the ids sent."""
     cutoff = timezone.now() - older_than
     with transaction.atomic():
-        ids = list(
-            ScoringChunk.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                status=ScoringChunk.Status.PENDING,
-                sent_at__isnull=True,
-                started_at__isnull=True,
-                run__status=ScoringRun.Status.RUNNING,
-                run__started_at__lt=cutoff,
-            )
-            .order_by("id")
-            .values_list("id", flat=True)
+        ids = _pending_chunks_locked(
+            sent_at__isnull=True, started_at__isnull=True, run__started_at__lt=cutoff
         )
         for chunk_id in ids:
             send(chunk_id)
@@ -173,6 +164,20 @@ def scoring_chunk_start(chunk_id: int) -> bool:
     )
 
 
+def _pending_chunks_locked(**conditions) -> list[int]:
+    """The ids of the pending chunks of running runs that meet ``conditions``, row-locked for
+    the caller's transaction; a chunk another transaction holds (its worker) is skipped."""
+    return list(
+        # of=self: the chunk rows only, not their run's (lock order, core/locks.py)
+        ScoringChunk.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            status=ScoringChunk.Status.PENDING, run__status=ScoringRun.Status.RUNNING, **conditions
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
 def scoring_chunks_abandoned(*, started_before: timedelta) -> list[int]:
     """Pending chunks that a worker took (``started_at``) more than ``started_before`` ago and
     whose row is no longer locked: a live worker holds its chunk's row lock until it commits,
@@ -182,17 +187,7 @@ def scoring_chunks_abandoned(*, started_before: timedelta) -> list[int]:
     pending chunk counts; resending one that is still running only makes a no-op delivery."""
     cutoff = timezone.now() - started_before
     with transaction.atomic():
-        ids = list(
-            # of=self: the chunk rows only, not their run's (lock order, core/locks.py)
-            ScoringChunk.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                status=ScoringChunk.Status.PENDING,
-                started_at__lt=cutoff,
-                run__status=ScoringRun.Status.RUNNING,
-            )
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
+        ids = _pending_chunks_locked(started_at__lt=cutoff)
         if ids:
             ScoringChunk.objects.filter(pk__in=ids).update(started_at=None)
     return ids
