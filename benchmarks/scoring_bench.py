@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
         python benchmarks/scoring_bench.py --n 1000000
 
-Creates a scratch database (``<name>_scoring_bench``), migrates it, loads users, feeds and N
+Creates a scratch database (``<name>_scoring_bench``, dropped at the end unless ``--keep``),
+migrates it, loads users, feeds and N
 booked transactions with COPY (a realistic merchant mix from
 ``accounts.integrations.sandbox_bulk``), then runs
 the real nightly job (classification, caps, campaigns, drops, ledger) chunk by chunk, in one
@@ -314,6 +315,7 @@ def main() -> None:
         "--workers", type=int, default=2, help="scoring processes, as Celery workers (2 cores)"
     )
     parser.add_argument("--chunk", type=int, default=0, help="transactions per chunk")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--no-campaign", action="store_true", help="load no sponsor campaign")
     parser.add_argument(
         "--history", type=int, default=0,
@@ -432,6 +434,18 @@ def main() -> None:
           f" -> ratio {rate / slim_ceiling_rate:.2f} x")  # fmt: skip
     print(f"peak RSS: {peak_rss / 1024:.0f} MiB per scoring worker, {loader_rss / 1024:.0f} MiB "
           "in the loader")  # fmt: skip
+    if not args.keep:
+        connection.close()
+        drop_database(base_url, url)
+
+
+def drop_database(base_url: str, url: str) -> None:
+    """The scratch database goes once its figures are printed (a run makes it anew)."""
+    import psycopg
+
+    admin = base_url.replace("postgres://", "postgresql://").rpartition("/")[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}"')
 
 
 if __name__ == "__main__":
