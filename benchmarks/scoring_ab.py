@@ -124,11 +124,9 @@ def main() -> None:
         worker.stdin.close()
         worker.wait()
     if not args.keep:
-        import psycopg
+        import scoring_bench  # A's, as loaded by _load
 
-        admin = base_url.replace("postgres://", "postgresql://").rpartition("/")[0] + "/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}"')
+        scoring_bench.drop_database(base_url, url)
     print(f"chunks: {len(chunk_ids)} ({len(times['A'])} timed each side after the first pair)")
     for side in "AB":
         if times[side]:

@@ -63,14 +63,23 @@ def scratch_url(base_url: str) -> str:
 
 
 def recreate_database(base_url: str, url: str) -> None:
+    drop_database(base_url, url)
+    with _admin_connection(base_url) as conn:
+        conn.execute(f'CREATE DATABASE "{url.rpartition("/")[2]}"')
+
+
+def drop_database(base_url: str, url: str) -> None:
+    """The scratch database ``url`` goes (once its figures are printed; a run makes it anew)."""
+    with _admin_connection(base_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}"')
+
+
+def _admin_connection(base_url: str):
+    """The server's maintenance database: the one named in DATABASE_URL need not exist."""
     import psycopg
 
-    name = url.rpartition("/")[2]
-    # The server's maintenance database: the one named in DATABASE_URL need not exist.
     admin = base_url.replace("postgres://", "postgresql://").rpartition("/")[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    return psycopg.connect(admin, autocommit=True)
 
 
 def sandbox_raw(t, account_id: str) -> str:
@@ -437,15 +446,6 @@ def main() -> None:
     if not args.keep:
         connection.close()
         drop_database(base_url, url)
-
-
-def drop_database(base_url: str, url: str) -> None:
-    """The scratch database goes once its figures are printed (a run makes it anew)."""
-    import psycopg
-
-    admin = base_url.replace("postgres://", "postgresql://").rpartition("/")[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}"')
 
 
 if __name__ == "__main__":

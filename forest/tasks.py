@@ -16,7 +16,6 @@ from forest.scoring.jobs import (
     scoring_chunks_abandoned,
     scoring_chunks_lost,
     scoring_chunks_send,
-    scoring_chunks_sent,
     scoring_chunks_unsent,
     scoring_run_create,
     scoring_run_fail,
@@ -80,9 +79,7 @@ def scoring_chunks_requeue_task() -> int:
     lost = scoring_chunks_lost(
         older_than=timedelta(minutes=settings.SCORING_CHUNK_LOST_AFTER_MINUTES)
     )
-    for chunk_id in lost:
-        score_chunk_task.delay(chunk_id)
-    scoring_chunks_sent(lost)
+    scoring_chunks_send(lost, score_chunk_task.delay)
     return len(lost)
 
 

@@ -420,11 +420,11 @@ def _merge(
         # rows step 2 inserted carry the staged values, so the comparison leaves them alone.
         cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE kind = 't'")
         staged = cursor.fetchone()[0]
-        assignments = ", ".join(f"{column} = s.{column}" for column in _MERGED_COLUMNS)
-        changed = " OR ".join(
-            f"{txn}.{column} IS DISTINCT FROM s.{column}" for column in _COMPARED_COLUMNS
-        )
         if staged != counts.new:
+            assignments = ", ".join(f"{column} = s.{column}" for column in _MERGED_COLUMNS)
+            changed = " OR ".join(
+                f"{txn}.{column} IS DISTINCT FROM s.{column}" for column in _COMPARED_COLUMNS
+            )
             cursor.execute(
                 f"UPDATE {txn} SET {assignments}, import_batch_id = %s, updated_at = %s"
                 f" FROM {table} s"
