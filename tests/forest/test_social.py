@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -267,7 +268,9 @@ def test_watering_moves_balance_into_the_friends_tree(pair):
     assert tree.energy_grams == 33
     assert (balance(giver), balance(owner, "tree")) == (67, 33)
     keys = set(EnergyLedgerEntry.objects.filter(kind="water").values_list("idempotency_key"))
-    day = timezone.localdate().isoformat()
+    # The giver's own day (their profile's time zone), not the server's: from 23:00 UTC they
+    # differ in Amsterdam.
+    day = timezone.localdate(timezone=ZoneInfo(giver.profile.time_zone)).isoformat()
     assert keys == {
         (f"water:{giver.id}:to:{owner.id}:{day}:out",),
         (f"water:{giver.id}:to:{owner.id}:{day}:in",),
