@@ -13,6 +13,9 @@ in the same run:
   import_copy.py``), and of the same transactions as one camt.053 statement and one OFX
   statement (``--formats``), each into its own feed; ``--python-path`` also imports the CSV
   through the Python parser;
+* the write floor: the CSV import's finished rows inserted again into an empty table like the
+  transactions table, index by index, then with the scoring queue (``write_floor``): what any
+  import into this schema costs at least;
 * with ``--yardsticks``, the older ones: the rows the Python CSV parser makes, COPY'd into a
   bare table (with and without the stored columns).
 
@@ -264,6 +267,7 @@ def bench_import(
         "duration_ms": batch.duration_ms,
         "merge_s": merge,
         "feed": feed,
+        "batch": batch.pk,
     }
 
 
@@ -350,6 +354,71 @@ def bench_copy_file(path: Path) -> float:
         while chunk := stream.read(1 << 20):
             copy.write(chunk)
     return time.perf_counter() - started
+
+
+def write_floor(batch_id: int, *, repeats: int = 2) -> list[tuple[str, float]]:
+    """What writing the import's finished rows costs PostgreSQL, whatever makes them.
+
+    The rows ``batch_id`` imported are copied aside (not timed), then inserted again into an
+    empty table with the transactions table's columns: first with no index, then adding the
+    table's indexes one at a time, then with the scoring queue's insert too, as the import's
+    one statement does (``WITH inserted AS (…) INSERT INTO <queue>``). Nothing is parsed,
+    checked or normalised: this is the floor under any import into this schema. Each step is
+    the fastest of ``repeats``, after a CHECKPOINT. Returns ``(step, seconds)`` with the
+    seconds of everything up to that step.
+    """
+    from django.db import connection
+
+    from accounts.models import ChangedTransaction, Transaction
+    from core.sql import table as table_name
+
+    txn, queue = table_name(Transaction), table_name(ChangedTransaction)
+    steps: list[tuple[str, float]] = []
+    with connection.cursor() as cur:
+        cur.execute("SET jit = off")  # as the import's own statements run
+        cur.execute(
+            f"CREATE TABLE bench_floor_src AS SELECT * FROM {txn} WHERE import_batch_id = %s",
+            [batch_id],
+        )
+        cur.execute(f"CREATE TABLE bench_floor (LIKE {txn} INCLUDING DEFAULTS)")
+        cur.execute(f"CREATE TABLE bench_floor_queue (LIKE {queue} INCLUDING ALL)")
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+            "ORDER BY indexname LIKE '%%pkey' DESC, indexname",
+            [txn.strip('"')],
+        )
+        indexes = cur.fetchall()
+
+        def timed(statement: str, *, queued: bool = False) -> float:
+            best = float("inf")
+            for _ in range(repeats):
+                cur.execute("TRUNCATE bench_floor, bench_floor_queue")
+                cur.execute("CHECKPOINT")
+                started = time.perf_counter()
+                cur.execute(statement)
+                best = min(best, time.perf_counter() - started)
+            return best
+
+        insert = "INSERT INTO bench_floor SELECT * FROM bench_floor_src"
+        steps.append(("the table alone (its heap)", timed(insert)))
+        for number, (name, definition) in enumerate(indexes):
+            head, _, columns = definition.partition(" USING ")
+            unique = "UNIQUE " if head.startswith("CREATE UNIQUE") else ""
+            cur.execute(f"CREATE {unique}INDEX bench_floor_{number} ON bench_floor USING {columns}")
+            steps.append((f"+ index {name}", timed(insert)))
+        steps.append(
+            (
+                f"+ the scoring queue ({queue.strip(chr(34))}, a row per booked row)",
+                timed(
+                    f"WITH inserted AS ({insert} RETURNING id, user_id, status)"
+                    " INSERT INTO bench_floor_queue (transaction_id, user_id, reason, queued_at)"
+                    " SELECT id, user_id, 'new', now() FROM inserted WHERE status = 'booked'"
+                ),
+            )
+        )
+        for name in ("bench_floor_src", "bench_floor", "bench_floor_queue"):
+            cur.execute(f"DROP TABLE {name}")
+    return steps
 
 
 def main() -> None:
@@ -439,6 +508,25 @@ def main() -> None:
                     print(
                         "goal (CSV)        : >= 100,000 rows/s and >= 0.2 x COPY of the file: "
                         + ("met" if goal else "NOT met")
+                    )
+                    steps = write_floor(counts["batch"])
+                    print(
+                        "write floor       : the same finished rows inserted again into an "
+                        "empty table like the transactions table (nothing parsed or checked)"
+                    )
+                    before = 0.0
+                    for step, spent in steps:
+                        print(f"  {step:<58} {spent - before:+6.2f} s")
+                        before = spent
+                    floor_s = steps[-1][1]
+                    print(
+                        f"  all of it: {floor_s:.2f} s = {floor_s / file_s:.1f} x COPY of the "
+                        f"file; the goal's 0.2 x leaves {1 / 0.2:.0f} x for the whole import, the "
+                        "reading of the file included"
+                    )
+                    print(
+                        f"  the import above took {seconds / floor_s:.2f} x its write floor "
+                        f"({floor_s / seconds:.2f} of its time is the floor's writes)"
                     )
                     # The next year's statement into the same feed, which now holds rows: the
                     # everyday case, not only a first upload into an empty feed.

@@ -259,6 +259,9 @@ def _worker_init(db_url: str) -> None:
     from forest.scoring import sql
 
     sql.STATEMENT_TIMINGS = {} if os.environ.get("BENCH_TIMINGS") else None
+    import scoring_ceiling
+
+    scoring_ceiling.TIMINGS = {} if os.environ.get("BENCH_TIMINGS") else None
     from django.db import connection
 
     connection.ensure_connection()  # its server process is counted from the start (cpu_seconds)
@@ -314,6 +317,12 @@ def _timings(_: int) -> dict:
     from forest.scoring import sql
 
     return dict(sql.STATEMENT_TIMINGS or {})
+
+
+def _ceiling_timings(_: int) -> dict:
+    import scoring_ceiling
+
+    return dict(scoring_ceiling.TIMINGS or {})
 
 
 def main() -> None:
@@ -417,8 +426,16 @@ def main() -> None:
         cpu_started = cpu_seconds(pids)
         writes_seconds = scoring_ceiling.timed(pool, chunk_bounds)
         writes_cpu = cpu_seconds(pids) - cpu_started
+        ceiling_timings: dict[str, float] = {}
+        for part in pool.map(_ceiling_timings, range(args.workers)):
+            for key, seconds in part.items():
+                ceiling_timings[key] = ceiling_timings.get(key, 0.0) + seconds
     scoring_ceiling.cleanup()
     for key, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:40]:
+        print(f"  {seconds:7.2f} s  {key}")
+    if ceiling_timings:
+        print("  the ceiling's statements:")
+    for key, seconds in sorted(ceiling_timings.items(), key=lambda kv: -kv[1])[:12]:
         print(f"  {seconds:7.2f} s  {key}")
 
     actions = GreenAction.objects.count()

@@ -18,8 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_bench(script: str, *args: str) -> str:
+def run_bench(script: str, *args: str, **extra_env: str) -> str:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(extra_env)
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), *args],
         env=env,
@@ -36,9 +37,13 @@ def run_bench(script: str, *args: str) -> str:
 def test_the_scoring_benchmark_runs_and_finds_no_drift():
     out = run_bench(
         "scoring_bench.py", "--n", "3000", "--history", "1500", "--users", "30",
-        "--chunk", "1000", "--workers", "2",
+        "--chunk", "1000", "--workers", "2", BENCH_TIMINGS="1",
     )  # fmt: skip
     assert "drift: 0" in out
+    # BENCH_TIMINGS: where the job's and the ceiling's time goes, statement by statement.
+    assert "(whole chunks, commit included)" in out
+    ceiling = out.split("the ceiling's statements:", 1)[1]
+    assert "INSERT INTO bench_ga" in ceiling
     assert "transactions/s" in out and "ceiling" in out
 
 
@@ -56,6 +61,11 @@ def test_the_import_benchmark_runs():
     out = run_bench("import_bench.py", "--n", "2000")
     assert "rows/s" in out
     assert "csv, into that feed" in out  # the everyday case beside the first upload
+    # The floor under any import: the finished rows written again, index by index, and queued.
+    floor = out.split("write floor", 1)[1]
+    for step in ("the table alone", "accounts_txn_unique_per_feed", "accounts_txn_user_date",
+                 "the scoring queue", "x COPY of the file"):  # fmt: skip
+        assert step in floor
 
 
 def test_the_certificate_benchmark_runs():
