@@ -325,6 +325,20 @@ def _ceiling_timings(_: int) -> dict:
     return dict(scoring_ceiling.TIMINGS or {})
 
 
+def _summed(parts: list[dict[str, float]]) -> dict[str, float]:
+    """The workers' statement timings added up, statement by statement."""
+    total: dict[str, float] = {}
+    for part in parts:
+        for key, seconds in part.items():
+            total[key] = total.get(key, 0.0) + seconds
+    return total
+
+
+def _print_slowest(timings: dict[str, float], count: int) -> None:
+    for key, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:count]:
+        print(f"  {seconds:7.2f} s  {key}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="transactions")
@@ -416,27 +430,19 @@ def main() -> None:
         peak_rss = max(pool.imap_unordered(_score_one, chunk_ids, chunksize=1))
         elapsed = time.perf_counter() - started
         job_cpu = cpu_seconds(pids) - cpu_started
-        timings: dict[str, float] = {}
-        for part in pool.map(_timings, range(args.workers)):
-            for key, seconds in part.items():
-                timings[key] = timings.get(key, 0.0) + seconds
+        timings = _summed(pool.map(_timings, range(args.workers)))
         scoring_run_finish_if_done(run.id)
         # The same writes without the logic, by the same workers (benchmarks/scoring_ceiling.py).
         chunk_bounds = scoring_ceiling.after_job()
         cpu_started = cpu_seconds(pids)
         writes_seconds = scoring_ceiling.timed(pool, chunk_bounds)
         writes_cpu = cpu_seconds(pids) - cpu_started
-        ceiling_timings: dict[str, float] = {}
-        for part in pool.map(_ceiling_timings, range(args.workers)):
-            for key, seconds in part.items():
-                ceiling_timings[key] = ceiling_timings.get(key, 0.0) + seconds
+        ceiling_timings = _summed(pool.map(_ceiling_timings, range(args.workers)))
     scoring_ceiling.cleanup()
-    for key, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:40]:
-        print(f"  {seconds:7.2f} s  {key}")
+    _print_slowest(timings, 40)
     if ceiling_timings:
         print("  the ceiling's statements:")
-    for key, seconds in sorted(ceiling_timings.items(), key=lambda kv: -kv[1])[:12]:
-        print(f"  {seconds:7.2f} s  {key}")
+        _print_slowest(ceiling_timings, 12)
 
     actions = GreenAction.objects.count()
     entries = EnergyLedgerEntry.objects.count()

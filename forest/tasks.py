@@ -92,8 +92,7 @@ def scoring_watchdog_task() -> int:
     abandoned = scoring_chunks_abandoned(
         started_before=timedelta(seconds=settings.SCORING_CHUNK_ABANDONED_AFTER_SECONDS)
     )
-    for chunk_id in abandoned:
-        score_chunk_task.delay(chunk_id)
+    scoring_chunks_send(abandoned, score_chunk_task.delay)
     if abandoned:
         logger.warning("scoring chunks %s lost their worker; sent again", abandoned)
     sent = len(abandoned)

@@ -17,7 +17,13 @@ from accounts.integrations.sources.base import MAX_CATEGORY_LENGTH, MAX_NAME_LEN
 from accounts.integrations.sources.csv_source import extra_columns
 from accounts.models import ChangedTransaction, Transaction
 from accounts.normalise import normalise_descriptor, normalise_merchant
-from accounts.services.import_copy_load import _CURRENCIES, CopyDeclined, _Loaded, _map
+from accounts.services.import_copy_load import (
+    _CURRENCIES,
+    CopyDeclined,
+    _Loaded,
+    _map,
+    fit_id_sql,
+)
 from accounts.services.import_merge import FileFacts, queue_removed, remove_unlisted_pending
 from core.sql import table as table_name
 
@@ -112,8 +118,7 @@ def _clean_select(cursor, loaded: _Loaded) -> str:
         f"jsonb_build_object({', '.join(pairs[i : i + 40])})" for i in range(0, len(pairs), 40)
     )
     return (
-        f"SELECT p.seq, CASE WHEN length({txn_id}) <= 128 THEN {txn_id}"
-        f" ELSE 'h:' || encode(sha256(convert_to({txn_id}, 'UTF8')), 'hex') END,"
+        f"SELECT p.seq, {fit_id_sql(txn_id)},"
         f" p.t_status, p.t_amount, p.t_currency, p.t_booked, p.t_made, p.t_name, n.norm,"
         # The descriptor only where the name names no shop: a lookup of those rows only,
         # not a hash of every row's description.
@@ -196,12 +201,8 @@ def _insert_direct(
     outbox = table_name(ChangedTransaction)
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {txn} WHERE feed_id = %s)", [feed.pk])
     holds_rows = cursor.fetchone()[0]
-    txn_id = loaded.cell["transaction_id"]
-    file_id = (
-        f"CASE WHEN length({txn_id}) <= 128 THEN {txn_id}"
-        f" ELSE 'h:' || encode(sha256(convert_to({txn_id}, 'UTF8')), 'hex') END"
-    )
     if holds_rows:
+        file_id = fit_id_sql(loaded.cell["transaction_id"])
         cursor.execute(
             f"SELECT EXISTS (SELECT 1 FROM {loaded.raw} p JOIN {txn} t"
             f" ON t.provider_txn_id = {file_id} WHERE t.feed_id = %s)",

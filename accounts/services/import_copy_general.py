@@ -25,6 +25,7 @@ from accounts.services.import_copy_load import (
     CopyDeclined,
     _Loaded,
     _map,
+    fit_id_sql,
 )
 from accounts.services.import_merge import FileFacts
 
@@ -265,10 +266,7 @@ def _insert_staging(
         " || k.currency || '|' || k.fp_key || '|' || COALESCE(o.occ, 0), 'UTF8')), 'hex'), 40)"
     )
     txn_id = cell["transaction_id"]
-    fitted = (
-        f"CASE WHEN length({txn_id}) <= 128 THEN {txn_id}"
-        f" ELSE 'h:' || encode(sha256(convert_to({txn_id}, 'UTF8')), 'hex') END"
-    )
+    fitted = fit_id_sql(txn_id)
     provider_txn_id = (
         "f.fingerprint"
         if unstable_ids

@@ -14,7 +14,7 @@ from typing import BinaryIO
 import psycopg
 from django.db import connection
 
-from accounts.integrations.sources.base import SourceError
+from accounts.integrations.sources.base import MAX_ID_LENGTH, SourceError
 from accounts.integrations.sources.csv_source import read_header
 from accounts.integrations.sources.currencies import _NOT_MONEY, ISO_4217
 
@@ -206,6 +206,15 @@ def _copy_file(
                 break
     scan.end()
     return newlines + 1 if sent else 0
+
+
+def fit_id_sql(value: str) -> str:
+    """SQL of ``accounts.integrations.sources.base.fit_id`` for the SQL expression ``value``: an
+    id longer than the column becomes ``h:`` and its SHA-256, as the Python path makes it."""
+    return (
+        f"CASE WHEN length({value}) <= {MAX_ID_LENGTH} THEN {value}"
+        f" ELSE 'h:' || encode(sha256(convert_to({value}, 'UTF8')), 'hex') END"
+    )
 
 
 def _map(query: str, table: str, function) -> None:
